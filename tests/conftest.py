@@ -1,0 +1,44 @@
+"""Shared test helpers: run a page headlessly in a chosen language."""
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def run_page(path: str | Path, *, lang: str = "en", timeout: float = 120):
+    """AppTest of one page file (relative to the repo root), already run once."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+    at.query_params["lang"] = lang
+    return at.run()
+
+
+def assert_ok(at) -> None:
+    """No exception element and no uncaught error on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def wav_bytes(y: np.ndarray, sr: int, subtype: str = "PCM_16", fmt: str = "WAV") -> bytes:
+    """Encode samples (n,) or (n, channels) in memory."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, y, sr, subtype=subtype, format=fmt)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def tone() -> tuple[np.ndarray, int]:
+    """A 1 s, 440 Hz + 1 kHz test tone at 16 kHz."""
+    sr = 16000
+    t = np.arange(sr) / sr
+    return (0.5 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), sr

@@ -1,0 +1,54 @@
+"""One mechanism holds every string per language; a key missing in one language fails here."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT
+from ui import i18n
+
+
+@pytest.mark.parametrize("file", i18n.locale_files())
+def test_same_keys_in_every_language(file):
+    table = i18n.load(file)
+    assert set(table) == set(i18n.LANGS), f"{file}.toml must have exactly the tables {i18n.LANGS}"
+    en = i18n.flat_keys(table["en"])
+    for lang in i18n.LANGS:
+        keys = i18n.flat_keys(table[lang])
+        assert keys == en, f"{file}.toml: only in en: {sorted(en - keys)}, only in {lang}: {sorted(keys - en)}"
+
+
+@pytest.mark.parametrize("file", i18n.locale_files())
+def test_placeholders_agree_across_languages(file):
+    table = i18n.load(file)
+    for key in i18n.flat_keys(table["en"]):
+        fields = {lang: set(re.findall(r"(?<!\{)\{(\w+)\}(?!\})", i18n.lookup(f"{file}.{key}", lang)))
+                  for lang in i18n.LANGS}
+        assert fields["en"] == fields["ja"], f"{file}.{key}: {fields}"
+
+
+def _literal_keys():
+    pattern = re.compile(r"""\bt\(\s*["']([a-z0-9_]+\.[A-Za-z0-9_.]+)["']""")
+    for path in [*ROOT.glob("pages/**/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"]:
+        for key in pattern.findall(path.read_text(encoding="utf-8")):
+            yield path.relative_to(ROOT), key
+
+
+def test_every_literal_key_in_code_exists():
+    missing = [(str(p), k) for p, k in _literal_keys() for lang in i18n.LANGS if not i18n.exists(k, lang)]
+    assert not missing, missing
+
+
+def test_every_chapter_has_title_and_blurb():
+    from ui.chapters import SYLLABUS
+    for stems in SYLLABUS.values():
+        for stem in stems:
+            for lang in i18n.LANGS:
+                assert i18n.lookup(f"chapters.{stem}.title", lang)
+                assert i18n.lookup(f"chapters.{stem}.blurb", lang)
+
+
+def test_missing_key_raises_with_its_name():
+    with pytest.raises(KeyError, match="common.no_such_key"):
+        i18n.lookup("common.no_such_key", "en")

@@ -1,0 +1,66 @@
+"""Shared Streamlit helpers: language, input pickers, source viewer. Pages import from here only."""
+from __future__ import annotations
+
+import inspect
+
+import streamlit as st
+
+from ui.i18n import DEFAULT_LANG, LANGS, lookup
+
+LANG_NAMES = {"en": "English", "ja": "日本語"}
+
+
+def lang() -> str:
+    """The reader's language: session state, else `?lang=` in the URL, else English."""
+    ss = st.session_state
+    if ss.get("lang") not in LANGS:
+        q = st.query_params.get("lang", DEFAULT_LANG)
+        ss["lang"] = q if q in LANGS else DEFAULT_LANG
+    return ss["lang"]
+
+
+def t(key: str, **fmt) -> str:
+    """The text of `key` in the reader's language, `{placeholders}` filled from `fmt`."""
+    text = lookup(key, lang())
+    return text.format(**fmt) if fmt else text
+
+
+def fmt(prefix: str):
+    """A `format_func` for widgets: option `o` → `t(f"{prefix}.{o}")`, bound to the current language
+    (AppTest calls format_func outside the script run, where session state is not readable)."""
+    current = lang()
+    return lambda option: lookup(f"{prefix}.{option}", current)
+
+
+def chapter_page(section: str, stem: str) -> st.Page:
+    """The `st.Page` of a chapter, titled in the reader's language (app.py's navigation and Home's links)."""
+    from ui.chapters import page_path
+    return st.Page(page_path(section, stem), title=t(f"chapters.{stem}.title"), url_path=stem)
+
+
+def lang_ui() -> str:
+    """Sidebar language switch; keeps `?lang=` in the URL so links can be shared. Rendered by app.py."""
+    current = lang()
+    st.sidebar.segmented_control("Language / 言語", LANGS, format_func=LANG_NAMES.get, key="lang",
+                                 selection_mode="single")
+    if st.session_state.get("lang") not in LANGS:   # a click on the selected option deselects it
+        st.session_state["lang"] = current
+    st.query_params["lang"] = st.session_state["lang"]
+    return st.session_state["lang"]
+
+
+def formula(key: str) -> None:
+    """Render the LaTeX string `t(key)`."""
+    st.latex(t(key))
+
+
+def show_source(obj, label_key: str = "common.show_source") -> None:
+    """An expander with the source code of an engine function or class."""
+    with st.expander(t(label_key, name=getattr(obj, "__qualname__", str(obj)))):
+        st.code(inspect.getsource(obj), language="python")
+
+
+from ui.inputs import AudioClip, audio_input_ui, image_input_ui, show_upload_error  # noqa: E402
+
+__all__ = ["AudioClip", "audio_input_ui", "chapter_page", "fmt", "formula", "image_input_ui", "lang", "lang_ui",
+           "show_source", "show_upload_error", "t"]

@@ -1,0 +1,59 @@
+"""Strings per language: `locales/<file>.toml`, tables `[en]` and `[ja]` with the same keys.
+
+Pure Python (no streamlit) so tests can check the key sets without a server.
+A key is "<file>.<path>": `lookup("audio.intro", "ja")` reads `locales/audio.toml` → `[ja]` → `intro`;
+further dots walk nested tables (`chapters.ctc.title` → `[ja.ctc] title`).
+"""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+LANGS = ("en", "ja")
+DEFAULT_LANG = "en"
+
+
+@lru_cache(maxsize=None)
+def load(file: str) -> dict[str, dict]:
+    """The parsed `locales/<file>.toml`: {"en": {...}, "ja": {...}}."""
+    path = LOCALES / f"{file}.toml"
+    if not path.is_file():
+        raise KeyError(f"no locale file {path.name}")
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def lookup(key: str, lang: str) -> str:
+    """The text of `key` in `lang`; KeyError names the missing key."""
+    file, _, path = key.partition(".")
+    node = load(file).get(lang, {})
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"missing string {key!r} for language {lang!r}")
+        node = node[part]
+    if not isinstance(node, str):
+        raise KeyError(f"{key!r} is a table, not a string")
+    return node
+
+
+def exists(key: str, lang: str = DEFAULT_LANG) -> bool:
+    try:
+        lookup(key, lang)
+    except KeyError:
+        return False
+    return True
+
+
+def flat_keys(table: dict, prefix: str = "") -> set[str]:
+    """Every dotted key path of the string leaves under `table`."""
+    keys: set[str] = set()
+    for k, v in table.items():
+        path = f"{prefix}{k}"
+        keys |= flat_keys(v, path + ".") if isinstance(v, dict) else {path}
+    return keys
+
+
+def locale_files() -> list[str]:
+    return sorted(p.stem for p in LOCALES.glob("*.toml"))
