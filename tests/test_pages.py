@@ -58,3 +58,15 @@ def test_home_lists_every_chapter_and_marks_unbuilt_ones():
                 assert any(title in label for label in links), stem
             else:
                 assert title in text and lookup("common.coming_soon", "ja") in text, stem
+
+
+@pytest.mark.parametrize("page", PAGES, ids=str)
+def test_page_runs_at_extreme_select_sliders(page):
+    at = run_page(page)
+    for end in (0, -1):
+        for s in at.select_slider:
+            if not isinstance(s.value, tuple):
+                s.set_value(s.options[end] if not s.options else type(s.value)(s.options[end])
+                            if isinstance(s.value, (int, float)) else s.options[end])
+        at.run()
+        assert_ok(at)

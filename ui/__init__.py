@@ -5,7 +5,7 @@ import inspect
 
 import streamlit as st
 
-from ui.i18n import DEFAULT_LANG, LANGS, lookup
+from ui.i18n import DEFAULT_LANG, LANGS, lookup, table
 
 LANG_NAMES = {"en": "English", "ja": "日本語"}
 
@@ -23,6 +23,11 @@ def t(key: str, **fmt) -> str:
     """The text of `key` in the reader's language, `{placeholders}` filled from `fmt`."""
     text = lookup(key, lang())
     return text.format(**fmt) if fmt else text
+
+
+def labels(key: str) -> dict[str, str]:
+    """All strings of the table `key` in the reader's language: the `labels=` argument of figure builders."""
+    return table(key, lang())
 
 
 def fmt(prefix: str):
@@ -62,5 +67,5 @@ def show_source(obj, label_key: str = "common.show_source") -> None:
 
 from ui.inputs import AudioClip, audio_input_ui, image_input_ui, show_upload_error  # noqa: E402
 
-__all__ = ["AudioClip", "audio_input_ui", "chapter_page", "fmt", "formula", "image_input_ui", "lang", "lang_ui",
+__all__ = ["AudioClip", "audio_input_ui", "chapter_page", "fmt", "formula", "image_input_ui", "labels", "lang", "lang_ui",
            "show_source", "show_upload_error", "t"]

@@ -38,6 +38,17 @@ def lookup(key: str, lang: str) -> str:
     return node
 
 
+def table(key: str, lang: str) -> dict[str, str]:
+    """Every string directly under the table `key` (e.g. "audio.labels"), for figure builders' label dicts."""
+    file, _, path = key.partition(".")
+    node = load(file).get(lang, {})
+    for part in filter(None, path.split(".")):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    if not isinstance(node, dict) or not node:
+        raise KeyError(f"missing table {key!r} for language {lang!r}")
+    return {k: v for k, v in node.items() if isinstance(v, str)}
+
+
 def exists(key: str, lang: str = DEFAULT_LANG) -> bool:
     try:
         lookup(key, lang)

@@ -1,0 +1,189 @@
+"""Plotly figures for the Spectrogram & MFCC chapter. Pure functions: engine results in, go.Figure out.
+
+Labels come in as arguments (already translated by the page), so these stay free of Streamlit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from engine.audio import DFTTiming, Features, hz_to_mel
+
+HEIGHT = 300
+MAX_POINTS = 4000   # waveform points sent to the browser; longer clips are drawn as a min/max envelope
+
+
+def _layout(fig: go.Figure, *, x: str, y: str, height: int = HEIGHT) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=60, r=20, t=30, b=45), xaxis_title=x, yaxis_title=y,
+                      legend=dict(orientation="h", y=1.12, x=0))
+    return fig
+
+
+def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = None,
+                  labels: dict[str, str]) -> go.Figure:
+    """Waveform over time; ``span`` (s) shades the selected frame. Long clips are drawn as a min/max envelope."""
+    n = len(y)
+    if n > MAX_POINTS:
+        hop = int(np.ceil(n / (MAX_POINTS // 2)))
+        blocks = np.pad(y, (0, (-n) % hop)).reshape(-1, hop)                 # (B, hop)
+        t = np.repeat(np.arange(blocks.shape[0]) * hop / sr, 2)
+        v = np.stack([blocks.min(1), blocks.max(1)], axis=1).ravel()          # min, max per block
+    else:
+        t, v = np.arange(n) / sr, y
+    fig = go.Figure(go.Scattergl(x=t, y=v, mode="lines", line=dict(width=1), name=labels["amplitude"],
+                                 hovertemplate="%{x:.4f} s<br>%{y:.4f}<extra></extra>"))
+    if span is not None:
+        fig.add_vrect(x0=span[0], x1=span[1], fillcolor="orange", opacity=0.3, line_width=0)
+    return _layout(fig, x=labels["time"], y=labels["amplitude"], height=220)
+
+
+def plot_frame(samples: np.ndarray, window: np.ndarray, sr: int, *, labels: dict[str, str]) -> go.Figure:
+    """One frame before and after windowing, with the window itself (scaled to the frame's peak)."""
+    t_ms = np.arange(len(samples)) / sr * 1000
+    peak = float(np.max(np.abs(samples))) or 1.0
+    fig = go.Figure([
+        go.Scatter(x=t_ms, y=samples, name=labels["raw"], line=dict(width=1, color="#9aa5b1"),
+                   hovertemplate="%{x:.2f} ms<br>%{y:.4f}<extra></extra>"),
+        go.Scatter(x=t_ms, y=window * peak, name=labels["window"], line=dict(dash="dash", color="#E4572E")),
+        go.Scatter(x=t_ms, y=samples * window, name=labels["windowed"], line=dict(width=1.5, color="#1f77b4"),
+                   hovertemplate="%{x:.2f} ms<br>%{y:.4f}<extra></extra>"),
+    ])
+    return _layout(fig, x=labels["time_ms"], y=labels["amplitude"])
+
+
+def plot_dft(freqs: np.ndarray, naive: np.ndarray, fast: np.ndarray, *, labels: dict[str, str]) -> go.Figure:
+    """|X[k]| of one frame in dB: the naive DFT (markers) lies exactly on the FFT (line)."""
+    def db(z):
+        return 20 * np.log10(np.maximum(np.abs(z), 1e-10))
+    step = max(1, len(freqs) // 256)   # markers would hide the line if every bin had one
+    fig = go.Figure([
+        go.Scatter(x=freqs, y=db(fast), name=labels["fft"], line=dict(color="#1f77b4"),
+                   hovertemplate="%{x:.0f} Hz<br>%{y:.2f} dB<extra>FFT</extra>"),
+        go.Scatter(x=freqs[::step], y=db(naive)[::step], name=labels["naive"], mode="markers",
+                   marker=dict(size=5, color="#E4572E", symbol="circle-open"),
+                   hovertemplate="%{x:.0f} Hz<br>%{y:.2f} dB<extra>naive</extra>"),
+    ])
+    return _layout(fig, x=labels["freq"], y=labels["magnitude_db"])
+
+
+def plot_dft_timing(timing: DFTTiming, *, labels: dict[str, str]) -> go.Figure:
+    """Seconds per transform vs N on log–log axes, with N² and N log N guides through the first point."""
+    n = timing.n.astype(float)
+    fig = go.Figure([
+        go.Scatter(x=n, y=timing.naive_s * 1e3, name=labels["naive"], mode="lines+markers",
+                   hovertemplate="N=%{x}<br>%{y:.4f} ms<extra></extra>"),
+        go.Scatter(x=n, y=timing.fft_s * 1e3, name=labels["fft"], mode="lines+markers",
+                   hovertemplate="N=%{x}<br>%{y:.4f} ms<extra></extra>"),
+        go.Scatter(x=n, y=timing.naive_s[0] * 1e3 * (n / n[0]) ** 2, name="∝ N²", mode="lines",
+                   line=dict(dash="dot", color="gray")),
+        go.Scatter(x=n, y=timing.fft_s[0] * 1e3 * (n * np.log2(n)) / (n[0] * np.log2(n[0])), name="∝ N log N",
+                   mode="lines", line=dict(dash="dash", color="gray")),
+    ])
+    fig.update_xaxes(type="log")
+    fig.update_yaxes(type="log")
+    return _layout(fig, x="N", y=labels["ms"])
+
+
+def _heatmap(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorbar: str, hover_y: str, ylabel: str,
+             xlabel: str, colorscale: str = "Magma", zmid: float | None = None,
+             frame_time: float | None = None) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=z.astype(np.float32), x=x, y=y, colorscale=colorscale, zmid=zmid,
+                               colorbar=dict(title=colorbar),
+                               hovertemplate=f"%{{x:.3f}} s<br>{hover_y}<br>%{{z:.2f}}<extra></extra>"))
+    if frame_time is not None:
+        fig.add_vline(x=frame_time, line=dict(color="cyan", width=1, dash="dot"))
+    return _layout(fig, x=xlabel, y=ylabel)
+
+
+def plot_spectrogram(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
+    """STFT power in dB (80 dB floor) over time and frequency."""
+    return _heatmap(f.power_db, f.times, f.freqs, colorbar="dB", hover_y="%{y:.0f} Hz", ylabel=labels["freq"],
+                    xlabel=labels["time"], frame_time=None if frame is None else f.times[frame])
+
+
+def plot_mel_scale(sr: int, *, htk: bool, labels: dict[str, str]) -> go.Figure:
+    """The mel scale: HTK 2595·log10(1 + f/700) and Slaney's linear/log curve, the chosen one solid."""
+    hz = np.linspace(0, sr / 2, 400)
+    fig = go.Figure([
+        go.Scatter(x=hz, y=hz_to_mel(hz, htk=True), name="HTK: 2595·log10(1+f/700)",
+                   line=dict(dash=None if htk else "dot"), hovertemplate="%{x:.0f} Hz → %{y:.1f} mel<extra></extra>"),
+        go.Scatter(x=hz, y=hz_to_mel(hz, htk=False) * (hz_to_mel(sr / 2, htk=True) / hz_to_mel(sr / 2, htk=False)),
+                   name=labels["slaney_scaled"], line=dict(dash="dot" if htk else None),
+                   hovertemplate="%{x:.0f} Hz<extra>Slaney</extra>"),
+    ])
+    return _layout(fig, x=labels["freq"], y="mel")
+
+
+def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Figure:
+    """The mel triangles over the selected frame's power spectrum (dB on a second axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=f.freqs, y=f.power_db[:, frame], name=labels["spectrum"],
+                             line=dict(color="#9aa5b1", width=1),
+                             hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"), secondary_y=True)
+    fb = f.filterbank
+    step = max(1, fb.shape[0] // 40)    # at most ~40 triangles drawn, so the figure stays light
+    for i in range(0, fb.shape[0], step):
+        nz = np.nonzero(fb[i])[0]
+        if nz.size == 0:
+            continue
+        lo, hi = max(nz[0] - 1, 0), min(nz[-1] + 2, fb.shape[1])
+        fig.add_trace(go.Scatter(x=f.freqs[lo:hi], y=fb[i, lo:hi], mode="lines", showlegend=False,
+                                 line=dict(width=1), hovertemplate=f"mel band {i}<br>%{{x:.0f}} Hz<br>"
+                                                                   "weight %{y:.2e}<extra></extra>"),
+                      secondary_y=False)
+    fig.update_yaxes(title_text=labels["weight"], secondary_y=False)
+    fig.update_yaxes(title_text="dB", secondary_y=True)
+    return _layout(fig, x=labels["freq"], y=labels["weight"])
+
+
+def plot_log_mel(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
+    """Log-mel spectrogram: mel bands (centre Hz on hover) over time."""
+    fig = _heatmap(f.log_mel, f.times, np.arange(f.log_mel.shape[0]), colorbar="dB",
+                   hover_y="band %{y}", ylabel=labels["mel_band"], xlabel=labels["time"],
+                   frame_time=None if frame is None else f.times[frame])
+    fig.data[0].customdata = np.broadcast_to(f.mel_freqs[:, None], f.log_mel.shape).round(0)
+    fig.data[0].hovertemplate = "%{x:.3f} s<br>band %{y} (%{customdata:.0f} Hz)<br>%{z:.2f} dB<extra></extra>"
+    return fig
+
+
+def plot_mfcc(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
+    """MFCC heatmap, coefficient index over time (diverging colours: the sign matters)."""
+    z = f.mfcc
+    lim = float(np.abs(z[1:]).max()) if z.shape[0] > 1 else float(np.abs(z).max())
+    fig = _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="", hover_y="c%{y}", ylabel=labels["coef"],
+                   xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0,
+                   frame_time=None if frame is None else f.times[frame])
+    # c0 (overall loudness) dwarfs the others; clip the colour range to the rest so they stay visible
+    fig.data[0].update(zmin=-lim, zmax=lim)
+    return fig
+
+
+def plot_reconstruction(f: Features, *, labels: dict[str, str]) -> go.Figure:
+    """Log-mel rebuilt from the first k MFCCs, next to the original."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(labels["original"], labels["rebuilt"]),
+                        horizontal_spacing=0.04)
+    zmin, zmax = float(f.log_mel.min()), float(f.log_mel.max())
+    for col, z in ((1, f.log_mel), (2, f.reconstruction)):
+        fig.add_trace(go.Heatmap(z=z.astype(np.float32), x=f.times, y=np.arange(z.shape[0]), zmin=zmin, zmax=zmax,
+                                 colorscale="Magma", showscale=col == 2, colorbar=dict(title="dB"),
+                                 hovertemplate="%{x:.3f} s<br>band %{y}<br>%{z:.2f} dB<extra></extra>"),
+                      row=1, col=col)
+    fig.update_layout(height=HEIGHT, margin=dict(l=60, r=20, t=40, b=45))
+    fig.update_xaxes(title_text=labels["time"])
+    fig.update_yaxes(title_text=labels["mel_band"], row=1, col=1)
+    return fig
+
+
+def plot_envelope(f: Features, frame: int, *, labels: dict[str, str]) -> go.Figure:
+    """One frame across mel bands: the log-mel (fine detail) vs its k-coefficient reconstruction (envelope)."""
+    bands = np.arange(f.log_mel.shape[0])
+    fig = go.Figure([
+        go.Scatter(x=bands, y=f.log_mel[:, frame], name=labels["original"], line=dict(color="#9aa5b1"),
+                   customdata=f.mel_freqs, hovertemplate="band %{x} (%{customdata:.0f} Hz)<br>%{y:.2f} dB"
+                                                         "<extra></extra>"),
+        go.Scatter(x=bands, y=f.reconstruction[:, frame], name=labels["rebuilt"], line=dict(color="#E4572E"),
+                   customdata=f.mel_freqs, hovertemplate="band %{x} (%{customdata:.0f} Hz)<br>%{y:.2f} dB"
+                                                         "<extra></extra>"),
+    ])
+    return _layout(fig, x=labels["mel_band"], y="dB")

@@ -1,0 +1,171 @@
+"""engine.audio against its oracles: librosa (same arguments), scipy's windows and DCT, and a naive DFT loop."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, assert_ok, run_page, wav_bytes
+from engine import audio
+
+librosa = pytest.importorskip("librosa")
+
+
+@pytest.fixture(scope="module")
+def speech():
+    y, sr = librosa.load(ROOT / "assets/audio/quick_brown_fox.wav", sr=None)
+    return y.astype(np.float32), sr
+
+
+@pytest.mark.parametrize("window,scipy_name", [("hann", "hann"), ("hamming", "hamming"),
+                                               ("rectangular", "boxcar")])
+@pytest.mark.parametrize("n", [1, 64, 400, 512])
+def test_window_matches_scipy(window, scipy_name, n):
+    from scipy.signal import get_window
+    np.testing.assert_allclose(audio.get_window(window, n), get_window(scipy_name, n, fftbins=True), atol=1e-12)
+
+
+def test_dft_naive_loop_equals_fft():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(64)
+    # the definition itself, as a double loop
+    loop = np.array([sum(x[n] * np.exp(-2j * np.pi * k * n / 64) for n in range(64)) for k in range(33)])
+    np.testing.assert_allclose(audio.dft_naive(x), loop, atol=1e-10)
+    np.testing.assert_allclose(audio.dft_naive(x), np.fft.rfft(x), atol=1e-10)
+
+
+def test_time_dft_reports_agreement_and_positive_times():
+    timing = audio.time_dft([32, 256], rng=np.random.default_rng(1), budget_s=0.05)
+    assert timing.max_abs_diff < 1e-9
+    assert (timing.naive_s > 0).all() and (timing.fft_s > 0).all()
+
+
+@pytest.mark.parametrize("n_fft,hop_length,window,center", [
+    (2048, 512, "hann", True), (512, 128, "hamming", True), (400, 160, "rectangular", False), (256, 100, "hann", False)])
+def test_stft_matches_librosa(speech, n_fft, hop_length, window, center):
+    y, _ = speech
+    lib_window = "boxcar" if window == "rectangular" else window
+    ref = librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window=lib_window, center=center)
+    ours = audio.stft(y, n_fft=n_fft, hop_length=hop_length, window=window, center=center)
+    assert ours.shape == ref.shape and ours.dtype == ref.dtype
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+
+
+def test_stft_matches_naive_dft_of_each_frame(tone):
+    y, _ = tone
+    n_fft, hop = 256, 64
+    ours = audio.stft(y.astype(np.float64), n_fft=n_fft, hop_length=hop)
+    padded = np.pad(y.astype(np.float64), n_fft // 2)
+    w = audio.get_window("hann", n_fft)
+    for t in (0, 7, ours.shape[1] - 1):
+        np.testing.assert_allclose(ours[:, t], audio.dft_naive(w * padded[t * hop:t * hop + n_fft]), atol=1e-9)
+
+
+@pytest.mark.parametrize("htk", [False, True])
+@pytest.mark.parametrize("sr,n_fft,n_mels,fmin,fmax", [
+    (22050, 2048, 128, 0.0, None), (16000, 512, 40, 20.0, 7600.0), (8000, 256, 26, 0.0, None)])
+def test_mel_filterbank_matches_librosa(sr, n_fft, n_mels, fmin, fmax, htk):
+    ref = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk)
+    ours = audio.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("htk", [False, True])
+def test_mel_scale_round_trip_and_librosa(htk):
+    f = np.array([0.0, 100.0, 700.0, 1000.0, 4000.0, 11025.0])
+    np.testing.assert_allclose(audio.hz_to_mel(f, htk=htk), librosa.hz_to_mel(f, htk=htk), rtol=1e-10)
+    np.testing.assert_allclose(audio.mel_to_hz(audio.hz_to_mel(f, htk=htk), htk=htk), f, atol=1e-8)
+
+
+def test_htk_formula_by_hand():
+    assert audio.hz_to_mel(700.0, htk=True) == pytest.approx(2595 * np.log10(2))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(n_mfcc=20),
+    dict(n_mfcc=13, n_fft=512, hop_length=160, n_mels=40),
+    dict(n_mfcc=40, n_fft=1024, hop_length=256, n_mels=64, htk=True),
+])
+def test_mfcc_matches_librosa(speech, kwargs):
+    y, sr = speech
+    ref = librosa.feature.mfcc(y=y, sr=sr, **kwargs)
+    ours = audio.mfcc(y, sr=sr, **kwargs)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
+
+
+def test_dct_matrix_matches_scipy_and_is_orthonormal():
+    from scipy.fft import dct
+    x = np.random.default_rng(2).standard_normal((40, 5))
+    np.testing.assert_allclose(audio.dct_matrix(40, 40) @ x, dct(x, type=2, norm="ortho", axis=0), atol=1e-12)
+    C = audio.dct_matrix(40, 40)
+    np.testing.assert_allclose(C @ C.T, np.eye(40), atol=1e-12)
+
+
+def test_reconstruction_with_all_coefficients_is_exact_and_error_falls_with_k(speech):
+    y, sr = speech
+    f_all = audio.features(y, sr=sr, n_mels=40, n_mfcc=40, k=40)
+    np.testing.assert_allclose(f_all.reconstruction, f_all.log_mel, atol=1e-3)
+    errors = [np.abs(audio.features(y, sr=sr, n_mels=40, n_mfcc=40, k=k).reconstruction - f_all.log_mel).mean()
+              for k in (2, 8, 20)]
+    assert errors[0] > errors[1] > errors[2] > 0
+
+
+def test_features_stages_agree_with_librosa(speech):
+    y, sr = speech
+    f = audio.features(y, sr=sr, n_fft=512, hop_length=128, n_mels=40, n_mfcc=13)
+    ref = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=sr, n_fft=512, hop_length=128, n_mels=40))
+    np.testing.assert_allclose(f.log_mel, ref, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(f.mfcc, librosa.feature.mfcc(y=y, sr=sr, n_fft=512, hop_length=128, n_mels=40,
+                                                            n_mfcc=13), rtol=1e-4, atol=1e-2)
+    assert f.times.shape == (f.log_mel.shape[1],)
+    np.testing.assert_allclose(f.times, librosa.frames_to_time(np.arange(len(f.times)), sr=sr, hop_length=128))
+
+
+def test_features_on_clip_shorter_than_a_frame():
+    f = audio.features(np.zeros(10, dtype=np.float32), sr=16000, n_fft=2048)
+    assert np.isfinite(f.mfcc).all()
+
+
+# ------------------------------------------------------------------------------------------------ page
+
+PAGE = "pages/speech/audio.py"
+
+
+def test_page_default_clip_shows_every_stage():
+    at = run_page(PAGE)
+    assert_ok(at)
+    # waveform, frame, DFT + timing, spectrogram, filterbank, log-mel, MFCC, reconstruction
+    assert len(at.get("plotly_chart")) >= 8
+    assert len(at.latex) >= 5
+
+
+def test_page_with_uploaded_stereo_48k_file():
+    sr = 48000
+    t = np.arange(sr) / sr
+    y = np.stack([np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 500 * t)], axis=1).astype(np.float32)
+    at = run_page(PAGE)
+    at.radio(key="audio.source").set_value("upload").run()
+    at.file_uploader(key="audio.file").upload("stereo.flac", wav_bytes(y, sr, fmt="FLAC"), "audio/flac").run()
+    assert_ok(at)
+    assert not at.error
+    assert len(at.get("plotly_chart")) >= 8
+
+
+def test_page_with_microphone_recording(tone):
+    y, sr = tone
+    at = run_page(PAGE, lang="ja")
+    at.radio(key="audio.source").set_value("mic").run()
+    at.audio_input(key="audio.mic").upload("rec.wav", wav_bytes(y, sr)).run()
+    assert_ok(at)
+    assert not at.error
+    assert len(at.get("plotly_chart")) >= 8
+
+
+def test_page_shows_message_for_bad_upload_and_nothing_else():
+    at = run_page(PAGE)
+    at.radio(key="audio.source").set_value("upload").run()
+    at.file_uploader(key="audio.file").upload("song.mp3", b"\x89PNG\r\n\x1a\n not audio", "audio/mpeg").run()
+    assert_ok(at)
+    assert len(at.error) == 1
+    assert not at.get("plotly_chart")
