@@ -26,16 +26,26 @@ AUDIO_TYPES = ("wav", "flac", "ogg", "mp3")
 
 
 class UploadError(ValueError):
-    """A user file that cannot be used; ``str(err)`` is the message for the page."""
+    """A user file that cannot be used; ``str(err)`` is the (English) message for the page.
+
+    ``code`` and ``params`` let the page show the same message in the reader's language
+    (``locales/common.toml``, table ``upload``).
+    """
+
+    def __init__(self, message: str, *, code: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def _check_bytes(data: bytes, what: str) -> None:
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise UploadError(f"Expected the {what} file's bytes.")
+        raise UploadError(f"Expected the {what} file's bytes.", code="not_bytes")
     if len(data) == 0:
-        raise UploadError(f"The {what} file is empty (0 bytes).")
+        raise UploadError(f"The {what} file is empty (0 bytes).", code="empty")
     if len(data) > MAX_BYTES:
-        raise UploadError(f"The {what} file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+        raise UploadError(f"The {what} file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.",
+                          code="too_big", mb=round(len(data) / 2**20, 1), limit=MAX_BYTES // 2**20)
 
 
 # ----------------------------------------------------------------------------------------------------- images
@@ -56,19 +66,22 @@ def load_image(data: bytes) -> "PIL.Image.Image":  # noqa: F821
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(bytes(data)))  # lazy: reads the header only
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadError(f"The image is too large to open; the limit is {MAX_PIXELS / 1e6:.0f} megapixels.") from None
+        raise UploadError(f"The image is too large to open; the limit is {MAX_PIXELS / 1e6:.0f} megapixels.",
+                          code="bomb", mp=int(MAX_PIXELS / 1e6)) from None
     except UnidentifiedImageError:
-        raise UploadError("This file is not an image we can read (PNG, JPEG, GIF, WebP, BMP or TIFF).") from None
+        raise UploadError("This file is not an image we can read (PNG, JPEG, GIF, WebP, BMP or TIFF).",
+                          code="not_image") from None
     except Exception:  # noqa: BLE001 - any decoder failure becomes a user message
-        raise UploadError("The image file is damaged and cannot be opened.") from None
+        raise UploadError("The image file is damaged and cannot be opened.", code="damaged_image") from None
 
     w, h = img.size
     if w < 1 or h < 1:
-        raise UploadError("The image has no pixels.")
+        raise UploadError("The image has no pixels.", code="no_pixels")
     if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
         raise UploadError(
             f"The image is {w}x{h} pixels; the limit is {MAX_PIXELS / 1e6:.0f} megapixels "
-            f"and {MAX_SIDE} pixels per side.")
+            f"and {MAX_SIDE} pixels per side.", code="too_many_pixels", w=w, h=h, mp=int(MAX_PIXELS / 1e6),
+            side=MAX_SIDE)
     try:
         img.seek(0)          # animated GIF/WebP/APNG: the first frame
         img.load()           # full decode; raises on truncated data
@@ -77,7 +90,8 @@ def load_image(data: bytes) -> "PIL.Image.Image":  # noqa: F821
     except UploadError:
         raise
     except Exception:  # noqa: BLE001
-        raise UploadError("The image file is damaged or incomplete and cannot be decoded.") from None
+        raise UploadError("The image file is damaged or incomplete and cannot be decoded.",
+                          code="damaged_image") from None
 
 
 def _to_rgb(img):
@@ -88,7 +102,7 @@ def _to_rgb(img):
         # Deep grayscale: PIL's convert("RGB") would clip everything above 255; rescale instead.
         arr = np.asarray(img, dtype=np.float64)                         # (H, W)
         if not np.isfinite(arr).all():
-            raise UploadError("The image contains invalid (NaN or infinite) pixel values.")
+            raise UploadError("The image contains invalid (NaN or infinite) pixel values.", code="nan_pixels")
         lo, hi = float(arr.min()), float(arr.max())
         top = 65535.0 if mode.startswith("I;16") else (hi if hi > lo else lo + 1.0)
         bottom = 0.0 if mode.startswith("I;16") else lo
@@ -122,31 +136,36 @@ def load_audio(data: bytes, *, sr: int = 22050) -> tuple[np.ndarray, int]:
 
     _check_bytes(data, "audio")
     if not (MIN_SR <= int(sr) <= MAX_SR):
-        raise UploadError(f"Target sample rate {sr} Hz is outside {MIN_SR}–{MAX_SR} Hz.")
+        raise UploadError(f"Target sample rate {sr} Hz is outside {MIN_SR}–{MAX_SR} Hz.", code="bad_sr", sr=int(sr),
+                          lo=MIN_SR, hi=MAX_SR)
     buf = io.BytesIO(bytes(data))
     try:
         info = sf.info(buf)
     except Exception:  # noqa: BLE001 - libsndfile's words are not for users
-        raise UploadError("This file is not audio we can read (WAV, FLAC, OGG or MP3).") from None
+        raise UploadError("This file is not audio we can read (WAV, FLAC, OGG or MP3).", code="not_audio") from None
     if not (MIN_SR <= info.samplerate <= MAX_SR):
-        raise UploadError(f"The sample rate is {info.samplerate} Hz; supported are {MIN_SR}–{MAX_SR} Hz.")
+        raise UploadError(f"The sample rate is {info.samplerate} Hz; supported are {MIN_SR}–{MAX_SR} Hz.",
+                          code="bad_sr", sr=int(info.samplerate), lo=MIN_SR, hi=MAX_SR)
     if not (1 <= info.channels <= MAX_CHANNELS):
-        raise UploadError(f"The file has {info.channels} channels; at most {MAX_CHANNELS} are supported.")
+        raise UploadError(f"The file has {info.channels} channels; at most {MAX_CHANNELS} are supported.",
+                          code="channels", channels=int(info.channels), limit=MAX_CHANNELS)
     max_frames = int(MAX_SECONDS * info.samplerate)
     if info.frames > max_frames:
-        raise UploadError(f"The recording is {info.frames / info.samplerate:.1f} s long; the limit is {MAX_SECONDS:.0f} s.")
+        raise UploadError(f"The recording is {info.frames / info.samplerate:.1f} s long; the limit is {MAX_SECONDS:.0f} s.",
+                          code="too_long", limit=int(MAX_SECONDS))
     buf.seek(0)
     try:
         # Read at most one frame past the limit: a header that understates the length cannot make us decode more.
         y, file_sr = sf.read(buf, frames=max_frames + 1, dtype="float32", always_2d=True)  # (n, channels)
     except Exception:  # noqa: BLE001
-        raise UploadError("The audio file is damaged or incomplete and cannot be decoded.") from None
+        raise UploadError("The audio file is damaged or incomplete and cannot be decoded.", code="damaged_audio") from None
     if y.shape[0] > max_frames:
-        raise UploadError(f"The recording is longer than the limit of {MAX_SECONDS:.0f} s.")
+        raise UploadError(f"The recording is longer than the limit of {MAX_SECONDS:.0f} s.", code="too_long",
+                          limit=int(MAX_SECONDS))
     if y.shape[0] == 0:
-        raise UploadError("The audio file contains no samples.")
+        raise UploadError("The audio file contains no samples.", code="no_samples")
     if not np.isfinite(y).all():
-        raise UploadError("The audio contains invalid samples (NaN or infinity).")
+        raise UploadError("The audio contains invalid samples (NaN or infinity).", code="nan_samples")
     y = y.mean(axis=1)                                                                  # (n,) mono
     if file_sr != sr:
         y = resample(y, file_sr, sr)

@@ -138,6 +138,7 @@ def test_page_default_clip_shows_every_stage():
     # waveform, frame, DFT + timing, spectrogram, filterbank, log-mel, MFCC, reconstruction
     assert len(at.get("plotly_chart")) >= 8
     assert len(at.latex) >= 5
+    assert at.get("audio"), "playback of the clip"
 
 
 def test_page_with_uploaded_stereo_48k_file():

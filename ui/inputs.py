@@ -40,7 +40,11 @@ def _fmt(prefix: str):
 
 def show_upload_error(err: Exception) -> None:
     """The one way a page shows a refused file."""
-    st.error(_t("common.upload_error", reason=str(err)), icon="⚠️")
+    from ui import i18n, lang
+    code = getattr(err, "code", None)
+    key = f"common.upload.{code}"
+    reason = i18n.lookup(key, lang()).format(**err.params) if code and i18n.exists(key) else str(err)
+    st.error(_t("common.upload_error", reason=reason), icon="⚠️")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
