@@ -54,3 +54,13 @@ def test_every_chapter_has_title_and_blurb():
 def test_missing_key_raises_with_its_name():
     with pytest.raises(KeyError, match="common.no_such_key"):
         i18n.lookup("common.no_such_key", "en")
+
+
+@pytest.mark.parametrize("file", i18n.locale_files())
+def test_latex_is_not_double_escaped(file):
+    """In a TOML literal string ('...') a backslash is literal: '\\\\frac' would reach st.latex as a line break."""
+    table = i18n.load(file)
+    for lang in i18n.LANGS:
+        for key in i18n.flat_keys(table[lang]):
+            value = i18n.lookup(f"{file}.{key}", lang)
+            assert not re.search(r"\\\\[A-Za-z,;!]", value), f"{file}.{key} ({lang}): {value[:80]}"

@@ -1,0 +1,153 @@
+"""Browser smoke test: the real server in Debian's Chromium (Playwright, no downloaded browser).
+
+Home and the Speech page in both languages, a real file upload through the page's file input, the language
+kept across a page change. Screenshots go to tests/artifacts/ (README shows copies in assets/screenshots/).
+Skips with a reason where Chromium is absent.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, wav_bytes
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not become healthy: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def _settle(page, timeout=90_000):
+    """Wait until the script has finished and the page has stopped changing."""
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_timeout(500)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def _no_exception(page):
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']").first.inner_text()
+
+
+@pytest.mark.parametrize("lang,heading", [("en", "Speech"), ("ja", "音声")])
+def test_home_lists_chapters(server, page, lang, heading):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/?lang={lang}")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("heading", name=heading).first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / f"home_{lang}.png"), full_page=False)
+
+
+@pytest.mark.parametrize("lang,title", [("en", "Spectrogram & MFCC"), ("ja", "スペクトログラムとMFCC")])
+def test_speech_page_default_clip_and_upload(server, page, lang, title):
+    page.goto(f"{server}/audio?lang={lang}")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("heading", name=title).first.wait_for()
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / f"audio_{lang}.png"), full_page=False)
+
+    # upload a real file through the page's own file input
+    upload_label = {"en": "Upload", "ja": "アップロード"}[lang]
+    page.get_by_text(upload_label, exact=True).first.click()
+    _settle(page)
+    sr = 16000
+    t = np.arange(sr) / sr
+    data = wav_bytes((0.5 * np.sin(2 * np.pi * 330 * t)).astype(np.float32), sr)
+    page.locator("input[type='file']").first.set_input_files(
+        files=[{"name": "tone.wav", "mimeType": "audio/wav", "buffer": data}])
+    page.wait_for_function("document.querySelectorAll(\"[data-testid='stPlotlyChart']\").length >= 8",
+                           timeout=90_000)
+    _settle(page)
+    _no_exception(page)
+    assert page.locator("[data-testid='stAlertContentError']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / f"audio_upload_{lang}.png"), full_page=False)
+
+
+def test_language_survives_page_change(server, page):
+    page.goto(f"{server}/?lang=ja")
+    _settle(page)
+    page.get_by_role("link", name="スペクトログラムとMFCC").first.click()
+    page.wait_for_url("**/audio**", timeout=30_000)
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("heading", name="スペクトログラムとMFCC").first.wait_for()
+    page.wait_for_function("location.search.includes('lang=ja')", timeout=30_000)
+
+
+def test_bad_upload_shows_one_message(server, page):
+    page.goto(f"{server}/audio?lang=en")
+    _settle(page)
+    page.get_by_text("Upload", exact=True).first.click()
+    _settle(page)
+    page.locator("input[type='file']").first.set_input_files(
+        files=[{"name": "fake.wav", "mimeType": "audio/wav", "buffer": b"this is not audio" * 20}])
+    page.wait_for_selector("[data-testid='stAlertContentError']", timeout=60_000)
+    _settle(page)
+    _no_exception(page)
+    assert "not audio we can read" in page.locator("[data-testid='stAlertContentError']").first.inner_text()
