@@ -1,0 +1,95 @@
+"""GAN theory: D*, V(D*, G) = 2 JS − 2 log 2, JS and W1 against SciPy, the disjoint-support sweep, the page."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import wasserstein_distance
+
+from conftest import assert_ok, run_page
+from engine import gan_theory as gt
+
+LOG2 = np.log(2.0)
+X = np.linspace(-6, 6, 1201)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_js_divergence_equals_scipy_squared(seed):
+    rng = np.random.default_rng(seed)
+    p, q = rng.random(30), rng.random(30)
+    p[rng.integers(0, 30, 5)] = 0.0    # zeros on either side exercise 0·log 0
+    q[rng.integers(0, 30, 5)] = 0.0
+    assert gt.js_divergence(p, q) == pytest.approx(jensenshannon(p, q) ** 2, abs=1e-12)
+
+
+def test_js_bounds():
+    assert gt.js_divergence([1, 0, 0], [0, 0, 1]) == pytest.approx(LOG2)
+    assert gt.js_divergence([1, 2, 3], [2, 4, 6]) == pytest.approx(0.0, abs=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_wasserstein1_equals_scipy(seed):
+    rng = np.random.default_rng(seed)
+    u, v = rng.normal(size=int(rng.integers(1, 40))), rng.normal(1, 2, size=int(rng.integers(1, 40)))
+    assert gt.wasserstein1(u, v) == pytest.approx(wasserstein_distance(u, v), abs=1e-12)
+    uw, vw = rng.random(u.size), rng.random(v.size)
+    assert gt.wasserstein1(u, v, uw, vw) == pytest.approx(wasserstein_distance(u, v, uw, vw), abs=1e-12)
+
+
+def test_mixture_pdf_matches_scipy_norm():
+    from scipy.stats import norm
+    expected = 0.25 * norm.pdf(X, -1, 0.5) + 0.75 * norm.pdf(X, 2, 1.3)
+    np.testing.assert_allclose(gt.mixture_pdf(X, [-1, 2], [0.5, 1.3], [1, 3]), expected, rtol=1e-12)
+
+
+def test_optimal_discriminator_maximises_pointwise_objective_by_brute_force():
+    rng = np.random.default_rng(0)
+    a, b = rng.random(50), rng.random(50)
+    y = np.linspace(1e-4, 1 - 1e-4, 20001)[:, None]            # (Y, 1) candidate D values
+    best = y[np.argmax(a * np.log(y) + b * np.log(1 - y), axis=0), 0]
+    np.testing.assert_allclose(gt.optimal_discriminator(a, b), best, atol=1e-4)
+
+
+def test_value_at_optimum_is_2js_minus_2log2_and_D_star_beats_other_discriminators():
+    p_data = gt.mixture_pdf(X, [-1.5, 1.5], [0.5, 0.5])
+    p_g = gt.mixture_pdf(X, [0.3], [1.2])
+    opt = gt.optimum(X, p_data, p_g)
+    assert opt.value == pytest.approx(2 * jensenshannon(p_data, p_g) ** 2 - 2 * LOG2, abs=1e-9)
+    rng = np.random.default_rng(1)
+    for _ in range(20):   # any perturbed D scores lower
+        D = np.clip(opt.D_star + rng.normal(0, 0.05, X.size), 1e-6, 1 - 1e-6)
+        assert gt.value(p_data, p_g, D) < opt.value
+    assert opt.w1 == pytest.approx(wasserstein_distance(X, X, p_data, p_g), abs=1e-12)
+
+
+def test_value_reaches_minus_2log2_when_distributions_coincide():
+    p = gt.mixture_pdf(X, [-2, 1], [0.4, 0.9], [2, 1])
+    opt = gt.optimum(X, p, p.copy())
+    np.testing.assert_allclose(opt.D_star, 0.5)
+    assert opt.value == pytest.approx(-2 * LOG2, abs=1e-12)
+    assert opt.value == pytest.approx(-1.386, abs=1e-3)
+
+
+@pytest.mark.parametrize("width", [0.0, 0.5])
+def test_shift_sweep_js_flat_w1_linear(width):
+    theta = np.round(np.linspace(-2, 2, 41), 2)
+    s = gt.shift_sweep(X, gt.uniform_pdf(X, -width / 2, width), theta)
+    far = np.abs(theta) > width + 0.01
+    np.testing.assert_allclose(s.js[far], LOG2, atol=1e-12)          # flat: no gradient for G
+    np.testing.assert_allclose(s.w1, np.abs(theta), atol=0.011)       # W1 = |θ| up to one grid step
+    assert s.js[np.argmin(np.abs(theta))] == pytest.approx(0.0, abs=1e-12)
+    far_inner = np.abs(theta) > width + 0.2
+    np.testing.assert_allclose(s.djs[far_inner], 0.0, atol=1e-9)
+    np.testing.assert_allclose(np.abs(s.dw1[far_inner]), 1.0, atol=0.02)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_shows_matching_values(lang):
+    at = run_page("pages/generative/gan_theory.py", lang=lang)
+    assert_ok(at)
+    metrics = [m.value for m in at.metric]
+    assert metrics[0] == metrics[1]                                    # definition == 2 JS − 2 log 2
+    at.toggle(key="gan_theory.match").set_value(True).run()
+    assert_ok(at)
+    assert float(at.metric[0].value) == pytest.approx(-2 * LOG2, abs=1e-4)
+    assert at.success
