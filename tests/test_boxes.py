@@ -1,0 +1,132 @@
+"""IoU, NMS, anchors and box coding against torchvision; the boxes page in both languages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchvision import ops
+from torchvision.models.detection import _utils as det_utils
+from torchvision.models.detection.anchor_utils import AnchorGenerator, DefaultBoxGenerator
+from torchvision.models.detection.image_list import ImageList
+
+from conftest import assert_ok, run_page
+from engine import boxes as B
+
+
+def random_boxes(rng, n, size=100.0):
+    xy = rng.uniform(0, size, (n, 2))
+    wh = rng.uniform(1, size / 2, (n, 2))
+    return np.concatenate([xy, xy + wh], 1)
+
+
+def test_box_iou_equals_torchvision():
+    rng = np.random.default_rng(0)
+    a, b = random_boxes(rng, 7), random_boxes(rng, 5)
+    want = ops.box_iou(torch.tensor(a), torch.tensor(b)).numpy()
+    np.testing.assert_allclose(B.box_iou(a, b), want, rtol=1e-12)
+    assert (want > 0).any() and (want == 0).any()   # both overlapping and disjoint pairs are covered
+
+
+def test_iou_parts_by_hand():
+    p = B.iou_parts([0, 0, 2, 2], [1, 1, 3, 3])
+    assert (p.inter, p.union) == (1.0, 7.0) and p.iou == pytest.approx(1 / 7)
+    np.testing.assert_array_equal(p.intersection, [1, 1, 2, 2])
+    apart = B.iou_parts([0, 0, 1, 1], [5, 5, 6, 6])
+    assert apart.inter == 0 and apart.iou == 0
+    assert B.iou_parts([3, 3, 3, 3], [3, 3, 3, 3]).iou == 0   # empty union: 0, not nan
+
+
+@pytest.mark.parametrize("thr", [0.1, 0.3, 0.5, 0.7])
+def test_nms_equals_torchvision(thr):
+    rng = np.random.default_rng(1)
+    boxes = random_boxes(rng, 60)
+    scores = rng.permutation(60) / 60 + 0.01          # distinct scores: the order is unambiguous
+    want = ops.nms(torch.tensor(boxes), torch.tensor(scores), thr).numpy()
+    np.testing.assert_array_equal(B.nms(boxes, scores, thr), want)
+
+
+def test_batched_nms_equals_torchvision_and_differs_from_agnostic():
+    rng = np.random.default_rng(2)
+    scene = B.jitter_scene([[10, 10, 60, 60], [20, 15, 70, 65]], 12, rng)
+    want = ops.batched_nms(torch.tensor(scene.boxes), torch.tensor(scene.scores), torch.tensor(scene.labels),
+                           0.5).numpy()
+    got = B.batched_nms(scene.boxes, scene.scores, scene.labels, 0.5)
+    np.testing.assert_array_equal(np.sort(got), np.sort(want))
+    # two heavily overlapping objects of different classes: class-agnostic NMS loses one of them
+    agnostic = B.nms(scene.boxes, scene.scores, 0.5)
+    assert set(scene.labels[got]) == {0, 1} and len(agnostic) < len(got)
+
+
+def test_nms_steps_are_consistent():
+    rng = np.random.default_rng(3)
+    boxes, scores = random_boxes(rng, 30), rng.uniform(size=30)
+    steps = B.nms_steps(boxes, scores, 0.4)
+    seen = [s.keep for s in steps] + [int(i) for s in steps for i in s.suppressed]
+    assert sorted(seen) == list(range(30))           # every box is kept or suppressed exactly once
+    for s in steps:
+        assert (s.ious > 0.4).all()
+        assert all(scores[s.keep] >= scores[i] for i in s.suppressed)
+
+
+def test_yolo_scores():
+    y = B.yolo_scores(0.8, [0.5, 0.3, 0.2], 0.6)
+    assert y.confidence == pytest.approx(0.48)
+    np.testing.assert_allclose(y.class_scores, [0.24, 0.144, 0.096])
+
+
+@pytest.mark.parametrize("fs,stride", [((3, 4), 16), ((5, 2), (8, 32))])
+def test_make_anchors_equals_anchor_generator(fs, stride):
+    scales, ratios = (32, 64, 128), (0.5, 1.0, 2.0)
+    gen = AnchorGenerator(sizes=(scales,), aspect_ratios=(ratios,))
+    sy, sx = (stride, stride) if np.isscalar(stride) else stride
+    img = ImageList(torch.zeros(1, 3, fs[0] * sy, fs[1] * sx), [(fs[0] * sy, fs[1] * sx)])
+    want = gen(img, [torch.zeros(1, 8, *fs)])[0].numpy()
+    got = B.make_anchors(fs, stride, scales, ratios)
+    assert got.shape == (fs[0] * fs[1] * 9, 4)
+    np.testing.assert_allclose(got, want)
+    # offset 0.5 moves every anchor by half a cell
+    np.testing.assert_allclose(B.make_anchors(fs, stride, scales, ratios, offset=0.5) - got,
+                               np.tile([sx / 2, sy / 2, sx / 2, sy / 2], (len(got), 1)))
+
+
+def test_ssd300_default_boxes_equal_torchvision_and_count_8732():
+    ar = [[2], [2, 3], [2, 3], [2, 3], [2], [2]]
+    fs = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]
+    scales = [0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05]
+    got = B.ssd_default_boxes(fs, (300, 300), ar, scales=scales)
+    assert len(got.boxes) == 8732 and list(got.per_location) == [4, 6, 6, 6, 4, 4]
+    gen = DefaultBoxGenerator(ar, scales=scales)
+    img = ImageList(torch.zeros(1, 3, 300, 300), [(300, 300)])
+    want = gen(img, [torch.zeros(1, 1, *f) for f in fs])[0].double().numpy()
+    np.testing.assert_allclose(got.boxes, want, atol=1e-3)
+    # default scales from s_min, s_max
+    got2 = B.ssd_default_boxes(fs[:3], (200, 300), ar[:3])
+    want2 = DefaultBoxGenerator(ar[:3])(ImageList(torch.zeros(1, 3, 200, 300), [(200, 300)]),
+                                        [torch.zeros(1, 1, *f) for f in fs[:3]])[0].double().numpy()
+    np.testing.assert_allclose(got2.boxes, want2, atol=1e-3)
+
+
+def test_label_anchors_equals_matcher():
+    anchors = B.make_anchors((6, 8), 16, (32, 64, 128), (0.5, 1, 2), offset=0.5)
+    gt = np.array([[20, 30, 90, 80], [60, 10, 120, 100.0]])
+    got = B.label_anchors(anchors, gt)
+    m = det_utils.Matcher(0.7, 0.3, allow_low_quality_matches=True)(
+        ops.box_iou(torch.tensor(gt), torch.tensor(anchors))).numpy()
+    want = np.where(m >= 0, 1, np.where(m == det_utils.Matcher.BELOW_LOW_THRESHOLD, 0, -1))
+    np.testing.assert_array_equal(got.labels, want)
+    assert got.n_pos + got.n_neg + got.n_ignored == len(anchors) and got.n_neg > 10 * got.n_pos > 0
+
+
+def test_encode_decode_equal_box_coder_and_invert():
+    rng = np.random.default_rng(4)
+    anchors, gt = random_boxes(rng, 20), random_boxes(rng, 20)
+    w = (10.0, 10.0, 5.0, 5.0)
+    coder = det_utils.BoxCoder(w)
+    want = coder.encode_single(torch.tensor(gt), torch.tensor(anchors)).numpy()
+    d = B.encode(anchors, gt, w)
+    np.testing.assert_allclose(d, want, rtol=1e-10)
+    np.testing.assert_allclose(B.decode(anchors, d, w), gt, atol=1e-9)
+    dec = coder.decode_single(torch.tensor(d), torch.tensor(anchors)).numpy()
+    np.testing.assert_allclose(B.decode(anchors, d, w), dec, atol=1e-9)
+    # by hand: same box → zero targets; twice as wide, shifted by its width → (1, 0, log 2, 0)
+    np.testing.assert_allclose(B.encode([[0, 0, 10, 10]], [[5, 0, 25, 10]]), [[1, 0, np.log(2), 0]])

@@ -1,0 +1,90 @@
+"""Centre-ness, focal loss and FPN levels against torchvision; the fcos page in both languages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchvision.ops import sigmoid_focal_loss
+from torchvision.ops.poolers import LevelMapper
+
+from conftest import assert_ok, run_page
+from engine import fcos as F
+
+
+def test_centerness_equals_torchvision_formula_and_hand_cases():
+    d = np.random.default_rng(0).uniform(0.1, 50, (200, 4))
+    t = torch.tensor(d)
+    lr, tb = t[:, [0, 2]], t[:, [1, 3]]
+    want = torch.sqrt((lr.min(-1)[0] / lr.max(-1)[0]) * (tb.min(-1)[0] / tb.max(-1)[0])).numpy()
+    np.testing.assert_allclose(F.centerness(d), want, rtol=1e-12)
+    assert F.centerness([5, 3, 5, 3]) == 1.0                       # centre
+    assert F.centerness([0, 3, 10, 3]) == 0.0                      # on the border
+    assert F.centerness([-1, 3, 10, 3]) == 0.0                     # outside
+    assert F.centerness([1, 1, 4, 1]) == pytest.approx(0.5)        # √(1/4 · 1)
+
+
+def test_centerness_map_peaks_at_the_box_centre():
+    m = F.centerness_map((16, 8, 48, 40), 64, 64, step=4)
+    assert m.value.shape == (16, 16)
+    i, j = np.unravel_index(np.nanargmax(m.value), m.value.shape)
+    assert (m.xs[j], m.ys[i]) in {(30, 22), (34, 26), (30, 26), (34, 22)}
+    assert np.isnan(m.value[0, 0]) and np.nanmin(m.value) > 0
+
+
+@pytest.mark.parametrize("alpha,gamma", [(0.25, 2.0), (0.5, 0.0), (-1, 1.5), (0.9, 5.0)])
+def test_focal_loss_equals_torchvision(alpha, gamma):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(0, 4, 500), (rng.uniform(size=500) < 0.3).astype(float)
+    want = sigmoid_focal_loss(torch.tensor(x), torch.tensor(y), alpha, gamma, reduction="none").numpy()
+    np.testing.assert_allclose(F.focal_loss(x, y, alpha, gamma), want, rtol=1e-9, atol=1e-12)
+
+
+def test_focal_curve_and_imbalance():
+    p = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(F.focal_curve(p, 0.0), -np.log(p))             # γ = 0 is cross-entropy
+    np.testing.assert_allclose(F.focal_curve(0.9, 2.0), 0.01 * -np.log(0.9))   # (1 − 0.9)² down-weighting
+    im = F.imbalance(100_000, 0.99, 50, 0.3, gamma=2.0, alpha=0.25)
+    assert im.ce_neg > im.ce_pos                  # with CE the easy negatives dominate the sum
+    assert im.fl_neg < im.fl_pos                  # with focal loss the hard positives do
+    x = np.array([np.log(0.3 / 0.7)] * 50 + [np.log(0.01 / 0.99)] * 1000)
+    y = np.array([1.0] * 50 + [0.0] * 1000)
+    fl = F.focal_loss(x, y, 0.25, 2.0)
+    im2 = F.imbalance(1000, 0.99, 50, 0.3, 2.0, 0.25)
+    assert fl[:50].sum() == pytest.approx(im2.fl_pos) and fl[50:].sum() == pytest.approx(im2.fl_neg)
+
+
+def test_fpn_level_equals_level_mapper():
+    rng = np.random.default_rng(2)
+    wh = rng.uniform(4, 900, (300, 2))
+    boxes = torch.tensor(np.concatenate([np.zeros((300, 2)), wh], 1))
+    want = LevelMapper(2, 5)([boxes]).numpy() + 2
+    np.testing.assert_array_equal(F.fpn_level(wh[:, 0], wh[:, 1]), want)
+    assert F.fpn_level(224, 224) == 4 and F.fpn_level(112, 112) == 3 and F.fpn_level(448, 448) == 5
+
+
+def test_fcos_levels_by_brute_force():
+    box = (10.0, 20.0, 300.0, 180.0)
+    levels = F.fcos_levels(box)
+    assert [lv.stride for lv in levels] == [8, 16, 32, 64, 128]
+    for lv in levels:
+        for (x, y), m, pos in zip(lv.points, lv.max_dist, lv.positive):
+            d = [x - 10, y - 20, 300 - x, 180 - y]
+            assert min(d) > 0 and m == max(d) and pos == (lv.lo < max(d) <= lv.hi)
+            assert (x - lv.stride // 2) % lv.stride == 0
+        n_inside = sum(1 for x in np.arange(lv.stride // 2, 400, lv.stride)
+                       for y in np.arange(lv.stride // 2, 400, lv.stride) if 10 < x < 300 and 20 < y < 180)
+        assert len(lv.points) == n_inside
+    # a box of side ~290 px: its locations have max distance in (145, 290) → only P5 (128, 256] and P6 (256, 512]
+    assert {lv.level for lv in levels if lv.positive.any()} <= {5, 6}
+
+
+def test_simulated_predictions_centerness_reranks():
+    box = (20.0, 20.0, 220.0, 180.0)
+    ious_cls, ious_ctr = [], []
+    for seed in range(5):
+        p = F.simulate_predictions(box, 8, np.random.default_rng(seed))
+        assert len(p.cls) == 25 * 20
+        np.testing.assert_allclose(p.ctr, F.centerness(F.ltrb(p.points, box)))
+        ious_cls.append(p.iou[np.argsort(-p.cls)[:20]].mean())
+        ious_ctr.append(p.iou[np.argsort(-p.cls * p.ctr)[:20]].mean())
+    assert np.mean(ious_ctr) > np.mean(ious_cls) + 0.05

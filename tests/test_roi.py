@@ -1,0 +1,106 @@
+"""RoIPool and RoIAlign against torchvision.ops; Mask R-CNN shapes; the roi page in both languages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torchvision import ops
+
+from conftest import assert_ok, run_page
+from engine import roi as R
+
+
+def _tv_pool(f, box, size, scale):
+    return ops.roi_pool(torch.tensor(f, dtype=torch.float32)[None], [torch.tensor([box], dtype=torch.float32)],
+                        size, scale)[0].numpy()
+
+
+def _tv_align(f, box, size, scale, sr, aligned):
+    return ops.roi_align(torch.tensor(f, dtype=torch.float32)[None], [torch.tensor([box], dtype=torch.float32)],
+                         size, scale, sr, aligned)[0].numpy()
+
+
+BOXES = [
+    (3.3, 2.7, 20.6, 14.2),       # fractional, inside
+    (-4.0, -3.5, 9.5, 6.5),       # hanging off the top-left (x.5 rounds away from zero)
+    (10.2, 5.1, 40.0, 30.0),      # past the bottom-right border
+    (7.0, 7.0, 7.4, 7.2),         # smaller than a cell
+    (12.5, 4.5, 13.5, 9.5),       # halves exactly
+]
+
+
+@pytest.mark.parametrize("box", BOXES)
+@pytest.mark.parametrize("size,scale", [((7, 7), 1.0), ((3, 5), 0.5), ((2, 2), 0.25)])
+def test_roi_pool_equals_torchvision(box, size, scale):
+    f = np.random.default_rng(0).standard_normal((3, 16, 24))
+    box = [v / scale for v in box]
+    np.testing.assert_allclose(R.roi_pool(f, box, size, scale).output, _tv_pool(f, box, size, scale),
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("box", BOXES)
+@pytest.mark.parametrize("aligned", [False, True])
+@pytest.mark.parametrize("sr", [-1, 0, 1, 2, 3])
+@pytest.mark.parametrize("size,scale", [((7, 7), 1.0), ((3, 5), 0.5)])
+def test_roi_align_equals_torchvision(box, aligned, sr, size, scale):
+    f = np.random.default_rng(1).standard_normal((2, 16, 24))
+    box = [v / scale for v in box]
+    np.testing.assert_allclose(R.roi_align(f, box, size, scale, sr, aligned).output,
+                               _tv_align(f, box, size, scale, sr, aligned), rtol=1e-4, atol=1e-5)
+
+
+def test_bilinear_is_exact_on_a_plane_and_at_cell_centres():
+    y, x = np.mgrid[0:6, 0:9].astype(float)
+    f = (2 * x - 3 * y + 1)[None]
+    px, py = np.array([0.25, 3.7, 7.5]), np.array([0.5, 2.2, 4.9])
+    val, valid = R.bilinear(f, px, py)
+    np.testing.assert_allclose(val[0], 2 * px - 3 * py + 1)
+    assert valid.all()
+    np.testing.assert_allclose(R.bilinear(f, np.array([4.0]), np.array([3.0]))[0][0], f[0, 3, 4])
+
+
+def test_roi_align_points_and_pool_bins_describe_the_computation():
+    f = R.synthetic_features(12, 16)
+    a = R.roi_align(f, (2.3, 1.6, 10.9, 8.2), (2, 3), 1.0, 2, aligned=True)
+    assert a.points.shape == (2, 3, 2, 2, 2)
+    # aligned=True: the sample grid is centred in the RoI (in cell coordinates)
+    np.testing.assert_allclose(a.points[..., 0].mean(), (2.3 + 10.9) / 2)
+    np.testing.assert_allclose(a.points[..., 1].mean(), (1.6 + 8.2) / 2)
+    p = R.roi_pool(f, (2.3, 1.6, 10.9, 8.2), (2, 3), 1.0)
+    np.testing.assert_array_equal(p.roi_cells, [2, 2, 11, 8])
+    for i in range(2):
+        for j in range(3):
+            x0, y0, x1, y1 = p.bins[i, j]
+            assert p.output[0, i, j] == f[0, y0:y1, x0:x1].max()
+
+
+def test_shift_sweep_pool_jumps_align_is_smooth():
+    f = R.synthetic_features(16, 16)
+    shifts = np.linspace(0, 1, 21)
+    sw = R.shift_sweep(f, (3.2, 4.1, 9.3, 11.7), (2, 2), shifts)
+    dp = np.abs(np.diff(sw.pool.mean(axis=(1, 2, 3))))
+    da = np.abs(np.diff(sw.align.mean(axis=(1, 2, 3))))
+    assert (dp == 0).sum() >= 15 and dp.max() > 3 * da.max()   # flat, then a jump
+    assert (da > 0).all()                                        # always moving
+
+
+def test_mobilenet_trunk_features():
+    trunk = R.mobilenet_v2_trunk()
+    img = (np.random.default_rng(0).uniform(0, 255, (64, 96, 3))).astype(np.uint8)
+    f = R.cnn_features(trunk, img)
+    assert f.shape == (32, 8, 12) and np.isfinite(f).all() and f.std() > 0
+
+
+def test_maskrcnn_shapes():
+    torch.manual_seed(0)
+    model = R.maskrcnn_untrained(min_size=128, max_size=160)
+    img = np.zeros((120, 160, 3), np.uint8)
+    stages, level = R.maskrcnn_shapes(model, img, (10, 20, 90, 100))
+    shapes = {s.name: s.shape for s in stages}
+    assert shapes["roi_heads.box_roi_pool"] == (1, 256, 7, 7)
+    assert shapes["roi_heads.box_predictor.cls_score"] == (1, 91)
+    assert shapes["roi_heads.box_predictor.bbox_pred"] == (1, 364)
+    assert shapes["roi_heads.mask_predictor"] == (1, 91, 28, 28)
+    assert shapes["backbone.fpn['0']"][2:] == (32, 40)        # 128×160 at stride 4 (already /32)
+    # the RoI scaled by 128/120 → √(wh)≈85 px: k = ⌊4 + log2(85/224)⌋ = 2
+    assert level == 2
