@@ -94,6 +94,15 @@ def test_mfcc_matches_librosa(speech, kwargs):
     np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
 
 
+def test_apply_filterbank_equals_dense_product():
+    rng = np.random.default_rng(3)
+    fb = audio.mel_filterbank(sr=16000, n_fft=512, n_mels=40)
+    S = rng.random((257, 30)).astype(np.float32)
+    np.testing.assert_allclose(audio.apply_filterbank(fb, S), fb @ S, rtol=1e-5, atol=1e-9)
+    fb[3] = 0                                               # an empty filter gives a zero row
+    assert not audio.apply_filterbank(fb, S)[3].any()
+
+
 def test_dct_matrix_matches_scipy_and_is_orthonormal():
     from scipy.fft import dct
     x = np.random.default_rng(2).standard_normal((40, 5))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from engine.audio import DFTTiming, Features, hz_to_mel
 
@@ -116,24 +115,28 @@ def plot_mel_scale(sr: int, *, htk: bool, labels: dict[str, str]) -> go.Figure:
 
 
 def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Figure:
-    """The mel triangles over the selected frame's power spectrum (dB on a second axis)."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=f.freqs, y=f.power_db[:, frame], name=labels["spectrum"],
-                             line=dict(color="#9aa5b1", width=1),
-                             hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"), secondary_y=True)
+    """The mel triangles over the selected frame's power spectrum (dB on a second axis).
+
+    All triangles are one trace, separated by gaps: one trace per filter would make the figure slow to build."""
     fb = f.filterbank
     step = max(1, fb.shape[0] // 40)    # at most ~40 triangles drawn, so the figure stays light
+    xs, ys, bands = [], [], []
     for i in range(0, fb.shape[0], step):
         nz = np.nonzero(fb[i])[0]
         if nz.size == 0:
             continue
         lo, hi = max(nz[0] - 1, 0), min(nz[-1] + 2, fb.shape[1])
-        fig.add_trace(go.Scatter(x=f.freqs[lo:hi], y=fb[i, lo:hi], mode="lines", showlegend=False,
-                                 line=dict(width=1), hovertemplate=f"mel band {i}<br>%{{x:.0f}} Hz<br>"
-                                                                   "weight %{y:.2e}<extra></extra>"),
-                      secondary_y=False)
-    fig.update_yaxes(title_text=labels["weight"], secondary_y=False)
-    fig.update_yaxes(title_text="dB", secondary_y=True)
+        xs += [f.freqs[lo:hi], [np.nan]]
+        ys += [fb[i, lo:hi], [np.nan]]
+        bands += [np.full(hi - lo + 1, i)]
+    fig = go.Figure([
+        go.Scatter(x=np.concatenate(xs), y=np.concatenate(ys), customdata=np.concatenate(bands), mode="lines",
+                   name=labels["weight"], line=dict(width=1, color="#E4572E"),
+                   hovertemplate="mel band %{customdata}<br>%{x:.0f} Hz<br>weight %{y:.2e}<extra></extra>"),
+        go.Scatter(x=f.freqs, y=f.power_db[:, frame], name=labels["spectrum"], yaxis="y2",
+                   line=dict(color="#9aa5b1", width=1), hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"),
+    ])
+    fig.update_layout(yaxis2=dict(title="dB", overlaying="y", side="right", showgrid=False))
     return _layout(fig, x=labels["freq"], y=labels["weight"])
 
 
@@ -159,19 +162,20 @@ def plot_mfcc(f: Features, *, frame: int | None = None, labels: dict[str, str]) 
     return fig
 
 
-def plot_reconstruction(f: Features, *, labels: dict[str, str]) -> go.Figure:
-    """Log-mel rebuilt from the first k MFCCs, next to the original."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=(labels["original"], labels["rebuilt"]),
-                        horizontal_spacing=0.04)
-    zmin, zmax = float(f.log_mel.min()), float(f.log_mel.max())
-    for col, z in ((1, f.log_mel), (2, f.reconstruction)):
-        fig.add_trace(go.Heatmap(z=z.astype(np.float32), x=f.times, y=np.arange(z.shape[0]), zmin=zmin, zmax=zmax,
-                                 colorscale="Magma", showscale=col == 2, colorbar=dict(title="dB"),
-                                 hovertemplate="%{x:.3f} s<br>band %{y}<br>%{z:.2f} dB<extra></extra>"),
-                      row=1, col=col)
-    fig.update_layout(height=HEIGHT, margin=dict(l=60, r=20, t=40, b=45))
-    fig.update_xaxes(title_text=labels["time"])
-    fig.update_yaxes(title_text=labels["mel_band"], row=1, col=1)
+def plot_reconstruction(f: Features, *, residual: bool = False, labels: dict[str, str]) -> go.Figure:
+    """Log-mel rebuilt from the first k MFCCs (same colour range as the original), or what it lost:
+    the residual original − rebuilt, in diverging colours."""
+    if residual:
+        z = f.log_mel - f.reconstruction
+        lim = float(np.abs(z).max()) or 1.0
+        fig = _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="dB", hover_y="band %{y}",
+                       ylabel=labels["mel_band"], xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0)
+        fig.data[0].update(zmin=-lim, zmax=lim)
+    else:
+        fig = _heatmap(f.reconstruction, f.times, np.arange(f.reconstruction.shape[0]), colorbar="dB",
+                       hover_y="band %{y}", ylabel=labels["mel_band"], xlabel=labels["time"])
+        fig.data[0].update(zmin=float(f.log_mel.min()), zmax=float(f.log_mel.max()))
+    fig.update_layout(title=dict(text=labels["residual" if residual else "rebuilt"], font=dict(size=13)))
     return fig
 
 

@@ -1,0 +1,143 @@
+"""Spectrogram & MFCC targets (issue 3), each printed as a ratio against a reference measured in this run:
+
+1. engine.audio.mfcc vs librosa.feature.mfcc on a 30 s clip (librosa warmed up first): ratio ≤ 1.0.
+2. Speech page: cold first render ≤ 3 s and p95 rerun after a slider change ≤ 300 ms, measured headlessly
+   with AppTest in a fresh process (ratio against the target; an empty page's run is printed as the floor).
+3. Server RSS with Home and Speech visited ≤ 400 MB (real `streamlit run` + Chromium when present).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import best_of, report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_mfcc() -> None:
+    import librosa
+
+    from engine import audio
+
+    parts = [librosa.load(ROOT / f"assets/audio/{n}.wav", sr=22050)[0]
+             for n in ("quick_brown_fox", "counting", "hello_world")]
+    y = np.tile(np.concatenate(parts), 5)[: 30 * 22050].astype(np.float32)       # 30 s at 22.05 kHz
+    librosa.feature.mfcc(y=y, sr=22050)                                           # warm-up (numba, caches)
+    audio.mfcc(y, sr=22050)
+    ref = best_of(lambda: librosa.feature.mfcc(y=y, sr=22050), repeat=7)
+    ours = best_of(lambda: audio.mfcc(y, sr=22050), repeat=7)
+    report("mfcc, 30 s clip: engine.audio / librosa", ours, ref, target=1.0)
+
+
+PAGE_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from streamlit.testing.v1 import AppTest
+t0 = time.perf_counter()
+at = AppTest.from_file({page!r}, default_timeout=120).run()
+cold = time.perf_counter() - t0
+assert not at.exception, at.exception
+reruns = []
+frame = at.slider[0] if not {empty} else None
+for i in range(20):
+    if frame is not None:
+        frame.set_value(frame.min + (i * 7) % (frame.max - frame.min + 1))
+    t0 = time.perf_counter()
+    at.run()
+    reruns.append(time.perf_counter() - t0)
+    assert not at.exception
+    if frame is not None:
+        frame = next(s for s in at.slider if s.key.startswith("audio.frame"))
+print(json.dumps({{"cold": cold, "reruns": reruns}}))
+"""
+
+
+def _probe(page: str, empty: bool) -> dict:
+    code = PAGE_PROBE.format(root=str(ROOT), page=str(ROOT / page), empty=empty)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_page() -> None:
+    floor = _probe("pages/home.py", empty=True)
+    speech = _probe("pages/speech/audio.py", empty=False)
+    p95 = float(np.percentile(speech["reruns"], 95))
+    print(f"  (floor: Home page cold {floor['cold']:.3f} s, rerun p95 "
+          f"{np.percentile(floor['reruns'], 95) * 1e3:.1f} ms)")
+    report("Speech page cold first render (s) vs 3 s target", speech["cold"], 3.0, target=1.0)
+    report("Speech page rerun after slider change, p95 (s) vs 0.3 s", p95, 0.3, target=1.0)
+
+
+def _rss_mb(pid: int) -> float:
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def bench_server_rss() -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("server RSS: skipped (Debian's chromium not installed)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ})
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        idle = _rss_mb(proc.pid)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            for path in ("/", "/audio"):
+                page.goto(f"http://127.0.0.1:{port}{path}")
+                page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                                       timeout=120_000)
+                page.wait_for_timeout(1500)
+            browser.close()
+        visited = _rss_mb(proc.pid)
+        print(f"  (server RSS right after start: {idle:.0f} MB)")
+        report("server RSS after Home + Speech (MB) vs 400 MB", visited, 400.0, unit="MB", target=1.0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    bench_mfcc()
+    bench_page()
+    bench_server_rss()
