@@ -1,0 +1,383 @@
+r"""EfficientNet compound scaling, counted on the real torchvision network.
+
+Compound scaling (Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
+ICML 2019, Eq. 3):
+
+$$d = \alpha^{\phi},\quad w = \beta^{\phi},\quad r = \gamma^{\phi}
+  \quad\text{s.t.}\quad \alpha\cdot\beta^{2}\cdot\gamma^{2}\approx 2,\ \alpha,\beta,\gamma\ge 1$$
+
+Every parameter and multiply–add count here comes from instantiating torchvision's own EfficientNet building
+blocks (``MBConv``, ``Conv2dNormActivation``, ``SqueezeExcitation``) on the ``meta`` device (shapes only, no
+memory) and running them under ``torch.utils.flop_counter.FlopCounterMode``, which counts FLOPs = 2·MACs for
+convolutions and matrix products.  Identical blocks are counted once and cached, so a slider change stays fast;
+``count_model_full`` runs the whole network in one pass and is the oracle the tests compare with.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+BASE_RESOLUTION = 224          # EfficientNet-B0 input side (px)
+# Tan & Le's grid-searched bases for phi = 1 (Sec. 3.3).
+PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA = 1.2, 1.1, 1.15
+
+# torchvision's presets: name -> (width_mult, depth_mult, resolution (the paper's; torchvision's B2 weights
+# are evaluated at 288 px instead of 260)).
+# Rounded by hand in the reference implementation; they are NOT exactly alpha^phi, beta^phi, gamma^phi.
+PRESETS: dict[str, tuple[float, float, int]] = {
+    "B0": (1.0, 1.0, 224),
+    "B1": (1.0, 1.1, 240),
+    "B2": (1.1, 1.2, 260),
+    "B3": (1.2, 1.4, 300),
+    "B4": (1.4, 1.8, 380),
+    "B5": (1.6, 2.2, 456),
+    "B6": (1.8, 2.6, 528),
+    "B7": (2.0, 3.1, 600),
+}
+
+# Tan & Le 2019, Table 2 (ImageNet top-1 %, parameters in millions, FLOPs in billions as reported),
+# and GPipe (Huang et al. 2019) as listed in the same table.  Reported numbers, not computed here.
+PAPER_TABLE: tuple[tuple[str, float, float, float], ...] = (
+    ("EfficientNet-B0", 77.1, 5.3, 0.39),
+    ("EfficientNet-B1", 79.1, 7.8, 0.70),
+    ("EfficientNet-B2", 80.1, 9.2, 1.0),
+    ("EfficientNet-B3", 81.6, 12.0, 1.8),
+    ("EfficientNet-B4", 82.9, 19.0, 4.2),
+    ("EfficientNet-B5", 83.6, 30.0, 9.9),
+    ("EfficientNet-B6", 84.0, 43.0, 19.0),
+    ("EfficientNet-B7", 84.3, 66.0, 37.0),
+    ("ResNet-50", 76.0, 26.0, 4.1),
+    ("ResNet-152", 77.8, 60.0, 11.0),
+    ("DenseNet-201", 77.3, 20.0, 4.3),
+    ("Xception", 79.0, 23.0, 8.4),
+    ("Inception-v4", 80.0, 48.0, 13.0),
+    ("ResNeXt-101", 80.9, 84.0, 32.0),
+    ("SENet", 82.7, 146.0, 42.0),
+    ("NASNet-A", 82.7, 89.0, 24.0),
+    ("AmoebaNet-C", 83.5, 155.0, 41.0),
+    ("GPipe", 84.3, 556.0, float("nan")),
+)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One row of the paper's Table 1 for the scaled network."""
+    operator: str                 # "Conv3x3", "MBConv6, k5x5", "Conv1x1 & Pooling & FC"
+    resolution: tuple[int, int]   # input (H, W) of the stage
+    channels: int                 # output channels
+    layers: int                   # number of blocks
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class NetProfile:
+    width_mult: float
+    depth_mult: float
+    resolution: int
+    params: int                   # total parameters (== torchvision model's)
+    macs: int                     # multiply-adds (FlopCounterMode FLOPs / 2)
+    stages: tuple[Stage, ...]     # stem, 7 MBConv stages, head
+
+
+def compound_scaling(alpha: float, beta: float, gamma: float, phi: float) -> tuple[float, float, float]:
+    r"""Depth, width and resolution multipliers of compound scaling.
+
+    $$d = \alpha^{\phi},\quad w = \beta^{\phi},\quad r = \gamma^{\phi}$$
+
+    Returns ``(depth_mult, width_mult, resolution_mult)``.  Tan & Le 2019, Eq. 3.
+    """
+    # d = α^φ, w = β^φ, r = γ^φ
+    return alpha ** phi, beta ** phi, gamma ** phi
+
+
+def flops_factor(alpha: float, beta: float, gamma: float, phi: float) -> float:
+    r"""Predicted FLOPs growth of compound scaling: FLOPs ∝ d·w²·r², so
+
+    $$\frac{\mathrm{FLOPs}(\phi)}{\mathrm{FLOPs}(0)} = (\alpha\cdot\beta^{2}\cdot\gamma^{2})^{\phi}\approx 2^{\phi}$$
+
+    Tan & Le 2019, Sec. 3.3.
+    """
+    # (α·β²·γ²)^φ
+    return (alpha * beta ** 2 * gamma ** 2) ** phi
+
+
+def scaled_resolution(resolution_mult: float) -> int:
+    """Input side for a resolution multiplier: 224·r rounded to a whole pixel (at least 32)."""
+    return max(32, int(round(BASE_RESOLUTION * resolution_mult)))
+
+
+def single_dimension(target: float) -> dict[str, tuple[float, float, int]]:
+    r"""Scale one dimension only so that the predicted FLOPs grow by ``target``.
+
+    FLOPs ∝ d·w²·r², so depth alone needs $d = t$, width alone $w = \sqrt{t}$, resolution alone $r = \sqrt{t}$.
+    Returns name -> (width_mult, depth_mult, resolution).
+    """
+    root = math.sqrt(target)
+    return {
+        "depth": (1.0, target, BASE_RESOLUTION),          # d = t
+        "width": (root, 1.0, BASE_RESOLUTION),            # w = √t
+        "resolution": (1.0, 1.0, scaled_resolution(root)),  # r = √t
+    }
+
+
+def _conf(width_mult: float, depth_mult: float):
+    """torchvision's B0 stage settings (Table 1) scaled by the multipliers, and the last channel."""
+    from torchvision.models.efficientnet import _efficientnet_conf
+    return _efficientnet_conf("efficientnet_b0", width_mult=width_mult, depth_mult=depth_mult)
+
+
+def build_model(width_mult: float, depth_mult: float, device: str = "meta") -> nn.Module:
+    """The scaled EfficientNet built from torchvision's classes (meta device: shapes only, no weights)."""
+    from torchvision.models.efficientnet import EfficientNet
+    setting, last_channel = _conf(width_mult, depth_mult)
+    with torch.device(device):
+        return EfficientNet(setting, dropout=0.2, last_channel=last_channel)
+
+
+def _count(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
+    """(params, MACs, output shape) of one module run on a meta tensor of `shape`."""
+    from torch.utils.flop_counter import FlopCounterMode
+    x = torch.empty(shape, device="meta")
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        y = module.eval()(x)
+    params = sum(p.numel() for p in module.parameters())
+    # FlopCounterMode counts a multiply-add as 2 FLOPs
+    return params, counter.get_total_flops() // 2, tuple(y.shape)
+
+
+@lru_cache(maxsize=8192)
+def _block_cost(expand_ratio: float, kernel: int, stride: int, input_channels: int, out_channels: int,
+                h: int, w: int) -> tuple[int, int, tuple[int, ...]]:
+    """Cost of one torchvision MBConv block at input (1, input_channels, h, w), cached per configuration."""
+    from torchvision.models.efficientnet import MBConv, _MBConvConfig
+    cnf = _MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, 1, MBConv)
+    with torch.device("meta"):
+        block = MBConv(cnf, 0.0, nn.BatchNorm2d)
+    return _count(block, (1, input_channels, h, w))
+
+
+@lru_cache(maxsize=1024)
+def _conv_bn_act_cost(in_channels: int, out_channels: int, kernel: int, stride: int,
+                      h: int, w: int) -> tuple[int, int, tuple[int, ...]]:
+    from torchvision.ops.misc import Conv2dNormActivation
+    with torch.device("meta"):
+        layer = Conv2dNormActivation(in_channels, out_channels, kernel_size=kernel, stride=stride,
+                                     norm_layer=nn.BatchNorm2d, activation_layer=nn.SiLU)
+    return _count(layer, (1, in_channels, h, w))
+
+
+@lru_cache(maxsize=512)
+def _classifier_cost(in_features: int, num_classes: int) -> tuple[int, int]:
+    with torch.device("meta"):
+        fc = nn.Linear(in_features, num_classes)
+    params, macs, _ = _count(fc, (1, in_features))
+    return params, macs
+
+
+@lru_cache(maxsize=512)
+def profile(width_mult: float, depth_mult: float, resolution: int, num_classes: int = 1000) -> NetProfile:
+    """Stage table (Tan & Le 2019, Table 1) with parameters and MACs of the scaled network.
+
+    Walks torchvision's own stage settings; each distinct block (first block of a stage, and the repeated
+    ones) is built on the meta device and counted once, then multiplied by its repeat count.
+    """
+    setting, last_channel = _conf(width_mult, depth_mult)
+    h = w = resolution
+    stages: list[Stage] = []
+    stem_channels = setting[0].input_channels
+    p, m, shape = _conv_bn_act_cost(3, stem_channels, 3, 2, h, w)
+    stages.append(Stage("Conv3x3", (h, w), stem_channels, 1, p, m))
+    h, w = shape[2], shape[3]
+    for cnf in setting:
+        first = _block_cost(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, w)
+        p, m, shape = first
+        oh, ow = shape[2], shape[3]
+        if cnf.num_layers > 1:
+            rp, rm, _ = _block_cost(cnf.expand_ratio, cnf.kernel, 1, cnf.out_channels, cnf.out_channels, oh, ow)
+            p, m = p + (cnf.num_layers - 1) * rp, m + (cnf.num_layers - 1) * rm
+        op = f"MBConv{cnf.expand_ratio:g}, k{cnf.kernel}x{cnf.kernel}"
+        stages.append(Stage(op, (h, w), cnf.out_channels, cnf.num_layers, p, m))
+        h, w = oh, ow
+    last_in = setting[-1].out_channels
+    last_out = last_channel if last_channel is not None else 4 * last_in
+    hp, hm, _ = _conv_bn_act_cost(last_in, last_out, 1, 1, h, w)
+    fp, fm = _classifier_cost(last_out, num_classes)
+    stages.append(Stage("Conv1x1 & Pooling & FC", (h, w), last_out, 1, hp + fp, hm + fm))
+    return NetProfile(width_mult, depth_mult, resolution, sum(s.params for s in stages),
+                      sum(s.macs for s in stages), tuple(stages))
+
+
+def count_model(width_mult: float, depth_mult: float, resolution: int) -> tuple[int, int]:
+    """(params, MACs) of the EfficientNet family member with these multipliers at ``resolution``² px.
+
+    Same parameter count as torchvision's ``efficientnet_bN(weights=None)``; B0 at 224 px gives 0.386 G MACs
+    (paper: 0.39 B FLOPs, which Tan & Le count as multiply-adds).
+    """
+    prof = profile(float(width_mult), float(depth_mult), int(resolution))
+    return prof.params, prof.macs
+
+
+def count_model_full(width_mult: float, depth_mult: float, resolution: int) -> tuple[int, int]:
+    """Oracle: build the whole network on the meta device and count it in one forward pass (slower)."""
+    params, macs, _ = _count(build_model(width_mult, depth_mult), (1, 3, resolution, resolution))
+    return params, macs
+
+
+# ---------------------------------------------------------------------------------------------------------
+# MBConv anatomy and Squeeze-and-Excitation
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str                     # "expand 1x1", "depthwise 5x5", "SE squeeze", ...
+    in_shape: tuple[int, ...]     # (C, H, W) or (C,)
+    out_shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+def conv_params(in_channels: int, out_channels: int, kernel_size: int, groups: int = 1, bias: bool = False) -> int:
+    r"""Weights of a k×k convolution: $C_{out}\cdot\frac{C_{in}}{g}\cdot k^2$ (+ bias).
+
+    Depthwise ($g = C_{in} = C_{out} = C$): $C k^2$ instead of $C^2 k^2$ for an ordinary convolution.
+    """
+    # C_out · (C_in / g) · k²
+    return out_channels * (in_channels // groups) * kernel_size ** 2 + (out_channels if bias else 0)
+
+
+def mbconv_anatomy(expand_ratio: float, kernel: int, stride: int, input_channels: int, out_channels: int,
+                   h: int, w: int) -> tuple[LayerInfo, ...]:
+    """Run torchvision's MBConv layer by layer (meta device) and report each layer's shapes and cost.
+
+    expand 1×1 → depthwise k×k → SE (squeeze, reduce, expand, scale) → project 1×1 (→ + skip).
+    Sandler et al. 2018 (MobileNetV2, inverted residual); Hu et al. 2018 (SE); Tan & Le 2019, Fig. 2 / Table 1.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+    from torchvision.models.efficientnet import MBConv, _MBConvConfig
+    from torchvision.ops import SqueezeExcitation
+    cnf = _MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, 1, MBConv)
+    with torch.device("meta"):
+        block = MBConv(cnf, 0.0, nn.BatchNorm2d).eval()
+    x = torch.empty(1, input_channels, h, w, device="meta")   # (1, C_in, H, W)
+    out: list[LayerInfo] = []
+
+    def run(name: str, mod: nn.Module, inp: torch.Tensor, fn=None) -> torch.Tensor:
+        counter = FlopCounterMode(display=False)
+        with counter, torch.inference_mode():
+            y = fn(inp) if fn is not None else mod(inp)
+        out.append(LayerInfo(name, tuple(inp.shape[1:]), tuple(y.shape[1:]),
+                             sum(p.numel() for p in mod.parameters()), counter.get_total_flops() // 2))
+        return y
+
+    u = x
+    for layer in block.block:
+        if isinstance(layer, SqueezeExcitation):
+            z = run("SE squeeze F_sq", nn.Identity(), u, lambda t: layer.avgpool(t))   # (1, C, 1, 1)
+            a = run("SE reduce fc1", layer.fc1, z, lambda t: layer.activation(layer.fc1(t)))
+            s = run("SE expand fc2", layer.fc2, a, lambda t: layer.scale_activation(layer.fc2(t)))
+            u = run("SE scale F_scale", nn.Identity(), u, lambda t: t * s)              # (1, C, H, W)
+        else:
+            conv = layer[0]
+            if conv.groups > 1:
+                name = f"depthwise {conv.kernel_size[0]}x{conv.kernel_size[1]}"
+            elif layer is block.block[-1]:
+                name = "project 1x1"
+            else:
+                name = "expand 1x1"
+            u = run(name, layer, u)
+    if block.use_res_connect:
+        out.append(LayerInfo("skip +", tuple(x.shape[1:]), tuple(u.shape[1:]), 0, 0))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SEResult:
+    u: np.ndarray        # (C, H, W) feature map U entering the SE
+    z: np.ndarray        # (C,) squeeze  z = F_sq(U)
+    s: np.ndarray        # (C,) excitation weights  s = F_ex(z) in (0, 1)
+    x_tilde: np.ndarray  # (C, H, W)  F_scale(U, s) = s_c · U_c
+
+
+def squeeze_excitation(u: torch.Tensor, fc1_weight: torch.Tensor, fc1_bias: torch.Tensor,
+                       fc2_weight: torch.Tensor, fc2_bias: torch.Tensor) -> SEResult:
+    r"""Squeeze-and-Excitation (Hu et al., "Squeeze-and-Excitation Networks", CVPR 2018, Eq. 2–4),
+    with EfficientNet's SiLU in place of ReLU:
+
+    $$z_c = F_{sq}(u_c) = \frac{1}{HW}\sum_{i,j} u_c(i,j),\quad
+      s = F_{ex}(z) = \sigma\!\left(W_2\,\delta(W_1 z)\right),\quad
+      \tilde{x}_c = F_{scale}(u_c, s_c) = s_c\,u_c$$
+
+    ``u`` is (C, H, W); ``fc1_weight`` (C_r, C, 1, 1) and ``fc2_weight`` (C, C_r, 1, 1) as in
+    ``torchvision.ops.SqueezeExcitation``.
+    """
+    w1 = fc1_weight.flatten(1)                       # (C_r, C)
+    w2 = fc2_weight.flatten(1)                       # (C, C_r)
+    # z_c = 1/(HW) Σ_ij u_c(i, j)
+    z = u.mean(dim=(1, 2))                           # (C,)
+    # s = σ(W2 δ(W1 z)), δ = SiLU in EfficientNet
+    s = torch.sigmoid(w2 @ torch.nn.functional.silu(w1 @ z + fc1_bias) + fc2_bias)   # (C,)
+    # x̃_c = s_c · u_c
+    x_tilde = s[:, None, None] * u                   # (C, H, W)
+    return SEResult(*(v.detach().numpy() for v in (u, z, s, x_tilde)))
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@lru_cache(maxsize=4)
+def seeded_trunk(seed: int = 0) -> nn.Module:
+    """EfficientNet-B0's stem and first two stages (torchvision classes) with seeded, UNTRAINED weights.
+
+    The weights come from a ``torch.Generator`` seeded with ``seed`` (He-normal, fan-out, as torchvision's
+    init); no global seed is touched.  Returned in eval mode; callers must not modify it.
+    """
+    model = build_model(1.0, 1.0, device="meta")       # meta: torchvision's init draws no global random numbers
+    trunk = nn.Sequential(*list(model.features.children())[:3]).to_empty(device="cpu").eval()
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in trunk.modules():
+            if isinstance(m, nn.BatchNorm2d):                # identity statistics: γ=1, β=0, μ=0, σ²=1
+                m.reset_parameters()
+            elif isinstance(m, nn.Conv2d):
+                fan_out = m.out_channels * m.kernel_size[0] * m.kernel_size[1] // m.groups
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * math.sqrt(2.0 / fan_out))
+                if m.bias is not None:
+                    m.bias.copy_(0.5 * torch.randn(m.bias.shape, generator=g))
+    for p in trunk.parameters():
+        p.requires_grad_(False)
+    return trunk
+
+
+def se_blocks(trunk: nn.Module) -> list[tuple[int, int]]:
+    """(stage, block) index of every MBConv in the trunk, in order."""
+    return [(si, bi) for si in range(1, len(trunk)) for bi in range(len(trunk[si]))]
+
+
+def se_on_image(image: np.ndarray, trunk: nn.Module, stage: int, block: int, size: int = 224) -> SEResult:
+    """Run the trunk explicitly on an image up to the SE of block (stage, block) and return F_sq, F_ex, F_scale.
+
+    ``image``: (H, W, 3) uint8 RGB.  Resized to ``size``², ImageNet-normalised.
+    """
+    x = torch.tensor(np.asarray(image), dtype=torch.float32).permute(2, 0, 1)[None] / 255.0   # (1, 3, H, W)
+    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True,
+                                        align_corners=False)
+    x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
+    with torch.inference_mode():
+        x = trunk[0](x)                                              # stem: (1, 32, size/2, size/2)
+        for si in range(1, stage):
+            x = trunk[si](x)
+        for bi in range(block):
+            x = trunk[stage][bi](x)
+        layers = list(trunk[stage][block].block)
+        u = x
+        for layer in layers[:-2]:                                    # expand (if any) and depthwise
+            u = layer(u)                                             # (1, C, H', W')
+        se = layers[-2]
+        return squeeze_excitation(u[0], se.fc1.weight, se.fc1.bias, se.fc2.weight, se.fc2.bias)
