@@ -313,7 +313,7 @@ class Scene:
     labels: np.ndarray   # (N,) class index (the index of the object each candidate was drawn around)
 
 
-def jitter_scene(objects, n_per_object: int, rng: np.random.Generator, jitter: float = 0.15) -> Scene:
+def jitter_scene(objects, n_per_object: int, rng: np.random.Generator, jitter: float = 0.1) -> Scene:
     """Candidate boxes scattered around each object, as a detector's raw output looks before NMS: each candidate's
     centre and size move by a fraction ``jitter`` of the object's size, and its score falls with that displacement.
     A teaching scene, not the output of a model."""

@@ -130,3 +130,53 @@ def test_encode_decode_equal_box_coder_and_invert():
     np.testing.assert_allclose(B.decode(anchors, d, w), dec, atol=1e-9)
     # by hand: same box → zero targets; twice as wide, shifted by its width → (1, 0, log 2, 0)
     np.testing.assert_allclose(B.encode([[0, 0, 10, 10]], [[5, 0, 25, 10]]), [[1, 0, np.log(2), 0]])
+
+
+# ---------------------------------------------------------------------------------------------------- the page
+
+PAGE = "pages/detection/boxes.py"
+
+
+def _png(w, h):
+    import io
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_shows_the_engine_iou(lang):
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    a = (at.slider(key="boxes.truth.x.320x213").value, at.slider(key="boxes.truth.y.320x213").value)
+    b = (at.slider(key="boxes.pred.x.320x213").value, at.slider(key="boxes.pred.y.320x213").value)
+    want = B.iou_parts([a[0][0], a[1][0], a[0][1], a[1][1]], [b[0][0], b[1][0], b[0][1], b[1][1]]).iou
+    assert 0 < want < 1
+    assert any(m.value == f"{want:.3f}" for m in at.metric)
+    assert any(m.value == "8732" for m in at.metric) is False       # 8732 is in the caption, not a metric
+    assert any("8732" in c.value for c in at.caption)
+
+
+def test_page_agnostic_nms_loses_an_object_when_boxes_overlap():
+    at = run_page(PAGE)
+    at.slider(key="boxes.pred.x.320x213").set_value((64.0, 192.0))
+    at.slider(key="boxes.pred.y.320x213").set_value((43.0, 149.0))   # same box as the truth
+    at.slider(key="boxes.nms_threshold").set_value(0.2)
+    at.radio(key="boxes.nms_mode").set_value("agnostic").run()
+    assert_ok(at)
+    assert at.warning, "class-agnostic NMS should remove one of two identical objects"
+    at.radio(key="boxes.nms_mode").set_value("classwise").run()
+    assert_ok(at)
+    assert not at.warning
+
+
+def test_page_on_an_upload_and_with_empty_choices():
+    at = run_page(PAGE)
+    at.radio(key="boxes.source").set_value("upload").run()
+    at.file_uploader(key="boxes.file").upload("x.png", _png(90, 50), "image/png").run()
+    assert_ok(at)
+    assert at.slider(key="boxes.truth.x.90x50").max == 90
+    at.multiselect(key="boxes.scales").set_value([]).run()
+    assert_ok(at)
+    assert at.info

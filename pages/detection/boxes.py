@@ -1,0 +1,178 @@
+"""Detection › IoU, NMS & anchors: IoU live, YOLO's confidence, NMS step by step, Faster R-CNN anchors, SSD boxes."""
+import math
+
+import numpy as np
+import streamlit as st
+
+from engine import boxes as B
+from engine.figures import boxes as figs
+from ui import fmt, formula, image_input_ui, labels, show_source, t
+from ui.boxes import box_ui, working_image
+
+CLASSES = ("cat", "dog", "person")
+SSD_FEATURES = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]   # SSD300's six maps
+SSD_RATIOS = [[2], [2, 3], [2, 3], [2, 3], [2], [2]]
+SSD_SCALES = [0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05]
+
+st.title(t("chapters.boxes.title"))
+st.markdown(t("boxes.intro"))
+lab = labels("boxes.labels")
+image = image_input_ui("boxes")
+if image is None:
+    st.stop()
+img = working_image(image)
+H, W = img.shape[:2]
+
+# ---- 1. IoU --------------------------------------------------------------------------------------------------
+st.header(t("boxes.iou_header"))
+st.markdown(t("boxes.iou_text"))
+formula("boxes.iou_formula")
+c1, c2 = st.columns(2)
+with c1:
+    a = box_ui("boxes.truth", t("boxes.labels.truth"), W, H, (0.2, 0.2, 0.6, 0.7))
+with c2:
+    b = box_ui("boxes.pred", t("boxes.labels.pred"), W, H, (0.35, 0.3, 0.75, 0.8))
+parts = B.iou_parts(a, b)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(t("boxes.metric.area_a"), f"{parts.area_a:.0f}")
+m2.metric(t("boxes.metric.area_b"), f"{parts.area_b:.0f}")
+m3.metric(t("boxes.metric.inter"), f"{parts.inter:.0f}")
+m4.metric(t("boxes.metric.iou"), f"{parts.iou:.3f}", help=t("boxes.metric.union", union=f"{parts.union:.0f}"))
+st.plotly_chart(figs.plot_iou(img, a, b, parts, lab), key="boxes.fig_iou")
+show_source(B.box_iou)
+
+# ---- 2. YOLO's confidence ------------------------------------------------------------------------------------
+st.header(t("boxes.yolo_header"))
+st.markdown(t("boxes.yolo_text"))
+formula("boxes.yolo_formula")
+
+
+def yolo_ui() -> tuple[float, np.ndarray]:
+    """Pr(Object) and Pr(Class_i | Object), normalised to sum to 1."""
+    c = st.columns(4)
+    p_obj = c[0].slider(t("boxes.ui.p_object"), 0.0, 1.0, 0.9, 0.01, key="boxes.p_object")
+    raw = np.array([c[i + 1].slider(t("boxes.ui.p_class", name=t(f"boxes.classes.{name}")), 0.0, 1.0, v, 0.01,
+                                    key=f"boxes.p_class.{name}")
+                    for i, (name, v) in enumerate(zip(CLASSES, (0.7, 0.2, 0.1)))])
+    return p_obj, raw / raw.sum() if raw.sum() > 0 else np.full(len(raw), 1 / len(raw))
+
+
+p_obj, p_cls = yolo_ui()
+yolo = B.yolo_scores(p_obj, p_cls, parts.iou)
+class_names = [t(f"boxes.classes.{c}") for c in CLASSES]
+st.plotly_chart(figs.plot_yolo(yolo, class_names, lab), key="boxes.fig_yolo")
+st.caption(t("boxes.yolo_caption", p=", ".join(f"{v:.2f}" for v in p_cls), iou=f"{parts.iou:.3f}",
+             conf=f"{yolo.confidence:.3f}"))
+show_source(B.yolo_scores)
+
+# ---- 3. NMS ----------------------------------------------------------------------------------------------------
+st.header(t("boxes.nms_header"))
+st.markdown(t("boxes.nms_text"))
+formula("boxes.nms_formula")
+
+
+def nms_ui() -> dict:
+    c = st.columns(4)
+    n = c[0].slider(t("boxes.ui.n_per_object"), 1, 20, 10, key="boxes.n_per_object")
+    thr = c[1].slider(t("boxes.ui.iou_threshold"), 0.05, 0.95, 0.5, 0.05, key="boxes.nms_threshold")
+    seed = c[2].slider(t("boxes.ui.seed"), 0, 20, 0, key="boxes.seed")
+    mode = c[3].radio(t("boxes.ui.mode"), ("classwise", "agnostic"), key="boxes.nms_mode",
+                      format_func=fmt("boxes.modes"))
+    return dict(n=n, thr=thr, seed=seed, classwise=mode == "classwise")
+
+
+cfg = nms_ui()
+scene = B.jitter_scene([a, b], cfg["n"], np.random.default_rng(cfg["seed"]))
+scene_names = [t("boxes.classes.cat"), t("boxes.classes.dog")]
+st.caption(t("boxes.scene_caption"))
+steps = B.nms_steps(scene.boxes, scene.scores, cfg["thr"], scene.labels if cfg["classwise"] else None)
+upto = st.slider(t("boxes.ui.step"), 0, len(steps), len(steps), key=f"boxes.nms_step.{len(steps)}")
+st.plotly_chart(figs.plot_nms(img, scene, steps, upto, scene_names, lab), key="boxes.fig_nms")
+st.dataframe(
+    [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
+      t("boxes.table.class"): scene_names[scene.labels[s.keep]], t("boxes.table.score"): round(scene.scores[s.keep], 3),
+      t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
+     for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table")
+kept_cw = B.batched_nms(scene.boxes, scene.scores, scene.labels, cfg["thr"])
+kept_ag = B.nms(scene.boxes, scene.scores, cfg["thr"])
+m1, m2, m3 = st.columns(3)
+m1.metric(t("boxes.metric.candidates"), len(scene.scores))
+m2.metric(t("boxes.metric.kept_classwise"), len(kept_cw),
+          help=t("boxes.metric.per_class", counts=", ".join(f"{scene_names[c]} {int((scene.labels[kept_cw] == c).sum())}"
+                                                            for c in range(2))))
+m3.metric(t("boxes.metric.kept_agnostic"), len(kept_ag),
+          help=t("boxes.metric.per_class", counts=", ".join(f"{scene_names[c]} {int((scene.labels[kept_ag] == c).sum())}"
+                                                            for c in range(2))))
+lost = sorted(set(range(2)) - set(scene.labels[kept_ag].tolist()))
+if lost and not cfg["classwise"]:
+    st.warning(t("boxes.agnostic_lost", name=scene_names[lost[0]]))
+st.markdown(t("boxes.classwise_text"))
+show_source(B.nms_steps)
+
+# ---- 4. Faster R-CNN anchors ---------------------------------------------------------------------------------
+st.header(t("boxes.anchor_header"))
+st.markdown(t("boxes.anchor_text"))
+
+
+def anchors_ui() -> dict:
+    c = st.columns(3)
+    stride = c[0].select_slider(t("boxes.ui.stride"), (8, 16, 32), 16, key="boxes.stride")
+    scales = c[1].multiselect(t("boxes.ui.scales"), (16, 32, 64, 128, 256), (32, 64, 128), key="boxes.scales")
+    ratios = c[2].multiselect(t("boxes.ui.ratios"), (0.25, 0.5, 1.0, 2.0, 4.0), (0.5, 1.0, 2.0), key="boxes.ratios")
+    bg, fg = st.slider(t("boxes.ui.thresholds"), 0.0, 1.0, (0.3, 0.7), 0.05, key="boxes.thresholds")
+    if not scales or not ratios:
+        st.info(t("boxes.empty_choice"))
+    return dict(stride=stride, scales=sorted(scales) or [64], ratios=sorted(ratios) or [1.0], bg=bg, fg=fg)
+
+
+acfg = anchors_ui()
+fsize = (math.ceil(H / acfg["stride"]), math.ceil(W / acfg["stride"]))
+anchors = B.make_anchors(fsize, acfg["stride"], acfg["scales"], acfg["ratios"], offset=0.5)
+per_loc = len(acfg["scales"]) * len(acfg["ratios"])
+alab = B.label_anchors(anchors, np.array([a]), acfg["fg"], acfg["bg"])
+formula("boxes.anchor_formula")
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(t("boxes.metric.anchors"), len(anchors), help=t("boxes.metric.anchors_help", h=fsize[0], w=fsize[1],
+                                                            a=per_loc))
+m2.metric(t("boxes.labels.positive"), alab.n_pos)
+m3.metric(t("boxes.labels.negative"), alab.n_neg)
+m4.metric(t("boxes.labels.ignored"), alab.n_ignored)
+st.markdown(t("boxes.imbalance_text", ratio=f"{alab.n_neg / max(alab.n_pos, 1):.0f}"))
+positives = np.nonzero(alab.labels == 1)[0]
+positives = positives[np.argsort(-alab.max_iou[positives])] if len(positives) else np.array([alab.max_iou.argmax()])
+picked = st.selectbox(t("boxes.ui.picked"), positives.tolist(), key=f"boxes.picked.{hash(tuple(positives))}",
+                      format_func=lambda k: f"#{k} · IoU {alab.max_iou[k]:.2f} · "
+                                            f"{anchors[k, 2] - anchors[k, 0]:.0f}×{anchors[k, 3] - anchors[k, 1]:.0f}")
+picked = int(positives[0] if picked is None else picked)
+c1, c2 = st.columns([3, 2])
+c1.plotly_chart(figs.plot_anchors(img, anchors, alab, per_loc, a, picked, lab), key="boxes.fig_anchors")
+c2.plotly_chart(figs.plot_label_counts(alab, lab), key="boxes.fig_counts")
+st.subheader(t("boxes.targets_header"))
+formula("boxes.encode_formula")
+tx, ty, tw, th = B.encode(anchors[picked][None], np.array([a]))[0]
+back = B.decode(anchors[picked][None], np.array([[tx, ty, tw, th]]))[0]
+m = st.columns(4)
+for col, name, v in zip(m, ("t_x", "t_y", "t_w", "t_h"), (tx, ty, tw, th)):
+    col.metric(name, f"{v:+.3f}")
+st.caption(t("boxes.decode_caption", anchor=", ".join(f"{v:.0f}" for v in anchors[picked]),
+             box=", ".join(f"{v:.1f}" for v in back)))
+show_source(B.make_anchors)
+show_source(B.label_anchors)
+show_source(B.encode)
+
+# ---- 5. SSD default boxes -------------------------------------------------------------------------------------
+st.header(t("boxes.ssd_header"))
+st.markdown(t("boxes.ssd_text"))
+formula("boxes.ssd_formula")
+dboxes = B.ssd_default_boxes(SSD_FEATURES, (H, W), SSD_RATIOS, scales=SSD_SCALES)
+slab = B.label_anchors(dboxes.boxes, np.array([a]), 0.5, 0.5)
+level = st.slider(t("boxes.ui.ssd_map"), 1, len(SSD_FEATURES), 3, key="boxes.ssd_map") - 1
+st.plotly_chart(figs.plot_ssd(img, dboxes, SSD_FEATURES, level, a, slab, lab), key="boxes.fig_ssd")
+st.dataframe(
+    [{t("boxes.table.map"): k + 1, t("boxes.table.size"): f"{fh}×{fw}",
+      t("boxes.table.scale"): f"{dboxes.scales[k]:.2f}", t("boxes.table.per_location"): int(dboxes.per_location[k]),
+      t("boxes.table.boxes"): int((dboxes.level == k).sum()),
+      t("boxes.table.matched"): int(((dboxes.level == k) & (slab.labels == 1)).sum())}
+     for k, (fh, fw) in enumerate(SSD_FEATURES)], hide_index=True, key="boxes.ssd_table")
+st.caption(t("boxes.ssd_caption", n=len(dboxes.boxes), pos=slab.n_pos))
+show_source(B.ssd_default_boxes)
