@@ -1,0 +1,139 @@
+"""WideResNet chapter: counts against the paper's parameter numbers, a closed-form parameter formula, a brute-force
+MAC count, whole-network counting, and receptive fields against autograd's input-gradient support."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from conftest import assert_ok, run_page
+from engine import wideresnet as wrn
+
+PAGE = "pages/vision/wideresnet.py"
+
+
+def test_wrn_28_10_has_the_papers_36_5_million_parameters():
+    params, macs = wrn.count_wrn(28, 10)
+    assert abs(params - 36.5e6) < 0.05e6
+    assert macs == pytest.approx(5.24e9, rel=0.01)
+
+
+@pytest.mark.parametrize("name", list(wrn.PAPER_RESULTS))
+def test_reported_parameter_counts(name):
+    depth, k, reported, _, _ = wrn.PAPER_RESULTS[name]
+    params = wrn.count_wrn(depth, k)[0] if k else wrn.count_preact(depth)[0]
+    assert params / 1e6 == pytest.approx(reported, rel=0.02)
+
+
+@pytest.mark.parametrize("depth,k", [(10, 1), (16, 4), (22, 8), (40, 2)])
+def test_params_equal_closed_form(depth, k):
+    # group 2 has stride 2, so its first block always projects; groups 1 projects only when 16k != 16
+    n = (depth - 4) // 6
+    expected = 3 * 9 * 16
+    c = 16
+    for g, w in enumerate((16 * k, 32 * k, 64 * k)):
+        for b in range(n):
+            cin = c if b == 0 else w
+            proj = b == 0 and (g > 0 or cin != w)
+            expected += 9 * cin * w + 9 * w * w + 2 * cin + 2 * w + (cin * w if proj else 0)
+        c = w
+    expected += 2 * c + c * 10 + 10
+    assert wrn.count_wrn(depth, k)[0] == expected
+
+
+@pytest.mark.parametrize("arch,depth,k", [("wrn", 16, 3), ("wrn", 28, 10), ("preact", 29, 1), ("preact", 164, 1)])
+def test_cached_block_count_equals_whole_network_count(arch, depth, k):
+    assert (wrn.profile(arch, depth, k).params, wrn.profile(arch, depth, k).macs) == wrn.count_full(arch, depth, k)
+
+
+@pytest.mark.parametrize("arch,depth,k", [("wrn", 16, 2), ("preact", 20, 1)])
+def test_macs_equal_brute_force_sum_over_layers(arch, depth, k):
+    """Independent of FlopCounterMode: H_out·W_out·C_out·C_in·k² per conv, in·out per linear."""
+    model = wrn.build(arch, depth, k, device="cpu").eval()
+    total = 0
+
+    def hook(m, inp, out):
+        nonlocal total
+        if isinstance(m, nn.Conv2d):
+            total += out.shape[2] * out.shape[3] * m.out_channels * m.in_channels * m.kernel_size[0] ** 2
+        else:
+            total += m.in_features * m.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.inference_mode():
+        out = model(torch.zeros(1, 3, 32, 32))
+    for h in handles:
+        h.remove()
+    assert out.shape == (1, 10)
+    assert wrn.profile(arch, depth, k).macs == total
+    assert wrn.profile(arch, depth, k).params == sum(p.numel() for p in model.parameters())
+
+
+def test_group_output_shapes_of_wrn_28_10():
+    prof = wrn.profile("wrn", 28, 10)
+    assert [g.out_shape for g in prof.groups] == [(16, 32, 32), (160, 32, 32), (320, 16, 16), (640, 8, 8), (10,)]
+    assert [g.blocks for g in prof.groups[1:4]] == [4, 4, 4]
+
+
+def test_receptive_field_recursion_by_hand():
+    assert wrn.receptive_field([(3, 1), (3, 2), (3, 1)]) == [3, 5, 9]
+    assert wrn.receptive_field([(7, 2), (3, 2), (3, 1)]) == [7, 11, 19]
+
+
+@pytest.mark.parametrize("arch,depth,k", [("wrn", 10, 1), ("wrn", 16, 1), ("preact", 11, 1)])
+def test_receptive_field_equals_support_of_input_gradient(arch, depth, k):
+    """Brute force: with positive weights, identity BN and a positive input every path is active, so the input
+    pixels with non-zero gradient of one output of the last group are exactly the receptive field."""
+    model = wrn.build(arch, depth, k, device="cpu").eval()
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.1)
+    trunk = nn.Sequential(*list(model.children())[:-1])
+    side = 96
+    x = torch.ones(1, 3, side, side, requires_grad=True)
+    y = trunk(x)                                            # (1, C, side/4, side/4)
+    c = y.shape[-1] // 2
+    (grad,) = torch.autograd.grad(y[0, 0, c, c], x)
+    rows = np.nonzero(grad[0].abs().sum(0).sum(1).numpy())[0]
+    assert rows.max() - rows.min() + 1 == wrn.profile(arch, depth, k).receptive_field
+
+
+def test_invalid_depths_are_refused_and_matching_depth_is_close():
+    with pytest.raises(ValueError):
+        wrn.count_wrn(27, 10)
+    with pytest.raises(ValueError):
+        wrn.count_preact(100)
+    target = wrn.count_preact(1001)[0]
+    assert wrn.preact_depth_matching(target) == 1001
+    d = wrn.preact_depth_matching(wrn.count_wrn(40, 4)[0])
+    assert abs(wrn.count_preact(d)[0] - wrn.count_wrn(40, 4)[0]) < wrn.count_preact(20)[0] - wrn.count_preact(11)[0]
+
+
+def test_figures_are_small_plotly_figures():
+    import plotly.graph_objects as go
+    from engine.figures import wideresnet as figs
+    lab = {k: k for k in ("params", "macs", "depth", "rf", "image")}
+    a, b = wrn.profile("wrn", 28, 10), wrn.profile("preact", 1001, 1)
+    for fig in (figs.plot_groups(a, lab), figs.plot_compare({"a": a, "b": b}, lab),
+                figs.plot_receptive_field({"a": wrn.receptive_field_curve("wrn", 28, 10),
+                                           "b": wrn.receptive_field_curve("preact", 1001)}, 32, lab)):
+        assert isinstance(fig, go.Figure)
+        assert len(fig.to_json()) < 2_000_000
+
+
+def test_page_counts_the_chosen_network_in_both_languages():
+    at = run_page(PAGE)
+    assert_ok(at)
+    assert "36.48 M" in [m.value for m in at.metric]
+    at.slider(key="wideresnet.depth").set_value(40)
+    at.slider(key="wideresnet.k").set_value(4).run()
+    assert_ok(at)
+    assert "8.95 M" in [m.value for m in at.metric]
+    at.radio(key="wideresnet.thin").set_value("thin_1001").run()
+    assert_ok(at)
+    ja = run_page(PAGE, lang="ja")
+    assert_ok(ja)
+    assert any("受容野" in m.label for m in ja.metric)
