@@ -324,3 +324,42 @@ def test_page_speech_upload_and_microphone(tone):
     at.audio_input(key="ctc.mic").upload("short.wav", wav_bytes(tone_y[:800], tone_sr)).run()
     assert_ok(at)
     assert at.warning                              # too short to recognise
+
+
+# ----------------------------------------------------------------------------------------------- figures
+
+def test_trellis_edges_are_the_allowed_transitions():
+    from engine.figures import ctc as figs
+
+    targets, T = [1, 2, 2], 4
+    ext = ctc.extend(targets)
+    xs, ys = figs.trellis_edges(ext, T, blank=0)
+    pairs = {(int(a), int(b)) for a, b in zip(ys[0::3], ys[1::3])}
+    # every consecutive state pair of every alignment is an edge, and nothing else is
+    reach = set()
+    for path in ctc.alignments(targets, 6):
+        s, states = 0 if path[0] == 0 else 1, []
+        for k in path:
+            while ext[s] != k:
+                s += 1
+            states.append(s)
+        reach |= {(a, b) for a, b in zip(states, states[1:])}
+    assert pairs == reach
+    assert len(xs) == 3 * (T - 1) * len(pairs)
+
+
+def test_figures_stay_small_at_T_400():
+    from engine.figures import ctc as figs
+
+    lp = _random_log_probs(400, 32, seed=4)
+    targets = np.random.default_rng(0).integers(1, 32, 120).tolist()
+    lat = ctc.lattice(lp, targets)
+    best = ctc.best_alignment(lp, targets)
+    tokens = ["-"] + [str(k) for k in range(1, 32)]
+    for quantity in ("alpha", "beta", "occupancy"):
+        fig = figs.plot_trellis(lat, tokens, quantity, 0, {"viterbi": best.states})
+        assert len(fig.to_json()) < 2_000_000
+    assert len(figs.plot_probs(lp, tokens).to_json()) < 2_000_000
+    assert len(figs.plot_gradient(ctc.gradient(lp, targets), tokens).to_json()) < 2_000_000
+    segs = figs.segments(best.states, lat.ext, 0)
+    assert [k for k, _, _ in segs] == targets          # one span per target label, in order

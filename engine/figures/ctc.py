@@ -33,32 +33,31 @@ def plot_probs(log_probs: np.ndarray, tokens: Sequence[str], title: str = "") ->
     k = _stride(T, C)
     cols = np.arange(0, T, k)
     small = C * T <= 200
-    fig = go.Figure(go.Heatmap(
+    heat = go.Heatmap(
         z=_z(y[:, cols]), x=cols + 1, y=np.arange(C), colorscale="Viridis", zmin=0, zmax=1,
         text=np.round(y[:, cols], 2) if small else None, texttemplate="%{text}" if small else None,
         hovertemplate="t=%{x}, k=%{customdata}: y=%{z:.3f}<extra></extra>",
         customdata=np.repeat(np.asarray(tokens, dtype=object)[:, None], len(cols), axis=1),
-        colorbar=dict(title="y"),
-    ))
-    fig.update_yaxes(tickvals=np.arange(C), ticktext=list(tokens), autorange="reversed", title="k")
-    fig.update_xaxes(title="t")
-    fig.update_layout(title=title, height=max(220, 28 * C + 120), margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+        colorbar=dict(title=dict(text="y")),
+    )
+    layout = dict(title=dict(text=title), height=max(220, 28 * C + 120), margin=dict(l=10, r=10, t=40, b=10),
+                  yaxis=dict(tickvals=np.arange(C), ticktext=list(tokens), autorange="reversed", title=dict(text="k")),
+                  xaxis=dict(title=dict(text="t")))
+    return go.Figure(data=[heat], layout=layout)
 
 
-def trellis_edges(ext: np.ndarray, T: int, blank: int) -> tuple[list, list]:
-    """Polyline coordinates (frame, state) of every allowed transition, None-separated (one trace)."""
+def trellis_edges(ext: np.ndarray, T: int, blank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Polyline coordinates (frame, state) of every allowed transition, NaN-separated (one trace)."""
     S = len(ext)
     skip = skip_allowed(ext, blank)
-    xs: list = []
-    ys: list = []
-    for t in range(1, T):
-        for s in range(S):
-            for d in (0, 1, 2):
-                if s - d >= 0 and (d < 2 or skip[s]):
-                    xs += [t, t + 1, None]
-                    ys += [s - d, s, None]
-    return xs, ys
+    s = np.arange(S)
+    src = np.concatenate([s, s[1:] - 1, s[skip] - 2])  # predecessor state of each allowed edge
+    dst = np.concatenate([s, s[1:], s[skip]])
+    t = np.arange(1, T)
+    x = np.stack(np.broadcast_arrays(t[:, None], t[:, None] + 1, np.nan * t[:, None]), -1)  # (T-1, 1, 3)
+    x = np.broadcast_to(x, (T - 1, len(src), 3))
+    y = np.broadcast_to(np.stack([src, dst, np.full(len(src), np.nan)], -1)[None], (T - 1, len(src), 3))
+    return x.reshape(-1).astype(np.float32), y.reshape(-1).astype(np.float32)
 
 
 def plot_trellis(lat: CTCLattice, tokens: Sequence[str], quantity: str, blank: int,
@@ -71,27 +70,29 @@ def plot_trellis(lat: CTCLattice, tokens: Sequence[str], quantity: str, blank: i
     cols = np.arange(0, T, k)
     names = [tokens[i] for i in lat.ext]
     is_occ = quantity == "occupancy"
-    fig = go.Figure(go.Heatmap(
+    bar = "γ" if is_occ else f"log {'α' if quantity == 'alpha' else 'β'}"
+    data = [go.Heatmap(
         z=_z(z[:, cols]), x=cols + 1, y=np.arange(S), colorscale="Magma" if is_occ else "Viridis",
         zmin=0 if is_occ else None, zmax=1 if is_occ else None,
-        hovertemplate="t=%{x}, s=%{y}: %{z:.3f}<extra></extra>",
-        colorbar=dict(title="γ" if is_occ else f"log {'α' if quantity == 'alpha' else 'β'}"),
-    ))
+        hovertemplate="t=%{x}, s=%{y}: %{z:.3f}<extra></extra>", colorbar=dict(title=dict(text=bar)),
+    )]
     if T * S <= MAX_EDGE_CELLS:
         xs, ys = trellis_edges(lat.ext, T, blank)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(200,200,200,0.35)", width=1),
-                                 hoverinfo="skip", showlegend=False))
+        data.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(255,255,255,0.45)", width=1),
+                               hoverinfo="skip", showlegend=False))
     for i, (name, states) in enumerate((paths or {}).items()):
-        states = np.asarray(states)
-        fig.add_trace(go.Scatter(x=np.arange(1, T + 1), y=states, mode="lines+markers" if T <= 60 else "lines",
-                                 name=name, line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=3 - i * 0.8,
-                                                      dash="solid" if i == 0 else "dash")))
+        data.append(go.Scatter(x=np.arange(1, T + 1), y=np.asarray(states), name=name,
+                               mode="lines+markers" if T <= 60 else "lines",
+                               line=dict(color=PATH_COLORS[i % len(PATH_COLORS)], width=5 if i == 0 else 2,
+                                         dash="solid" if i == 0 else "dash"),
+                               marker=dict(size=9 if i == 0 else 5)))
     tick = max(1, int(np.ceil(S / 40)))
-    fig.update_yaxes(tickvals=np.arange(0, S, tick), ticktext=names[::tick], autorange="reversed", title="l′")
-    fig.update_xaxes(title="t")
-    fig.update_layout(title=title, height=min(700, max(260, 22 * S + 140)), margin=dict(l=10, r=10, t=40, b=10),
-                      legend=dict(orientation="h", y=-0.2))
-    return fig
+    layout = dict(title=dict(text=title), height=min(700, max(260, 22 * S + 140)),
+                  margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2),
+                  yaxis=dict(tickvals=np.arange(0, S, tick), ticktext=names[::tick], autorange="reversed",
+                             title=dict(text="l′")),
+                  xaxis=dict(title=dict(text="t")))
+    return go.Figure(data=data, layout=layout)
 
 
 def plot_gradient(grad: np.ndarray, tokens: Sequence[str], rows: Sequence[int] | None = None,
@@ -103,12 +104,13 @@ def plot_gradient(grad: np.ndarray, tokens: Sequence[str], rows: Sequence[int] |
     k = _stride(T, K)
     cols = np.arange(0, T, k)
     m = float(np.abs(g).max()) or 1.0
-    fig = go.Figure(go.Heatmap(z=_z(g[:, cols]), x=cols + 1, y=np.arange(K), colorscale="RdBu_r", zmin=-m, zmax=m,
-                               hovertemplate="t=%{x}: %{z:.3f}<extra></extra>", colorbar=dict(title="∂L/∂u")))
-    fig.update_yaxes(tickvals=np.arange(K), ticktext=[tokens[r] for r in rows], autorange="reversed", title="k")
-    fig.update_xaxes(title="t")
-    fig.update_layout(title=title, height=max(220, 22 * K + 120), margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+    heat = go.Heatmap(z=_z(g[:, cols]), x=cols + 1, y=np.arange(K), colorscale="RdBu_r", zmin=-m, zmax=m,
+                      hovertemplate="t=%{x}: %{z:.3f}<extra></extra>", colorbar=dict(title=dict(text="∂L/∂u")))
+    layout = dict(title=dict(text=title), height=max(220, 22 * K + 120), margin=dict(l=10, r=10, t=40, b=10),
+                  yaxis=dict(tickvals=np.arange(K), ticktext=[tokens[r] for r in rows], autorange="reversed",
+                             title=dict(text="k")),
+                  xaxis=dict(title=dict(text="t")))
+    return go.Figure(data=[heat], layout=layout)
 
 
 def segments(states: np.ndarray, ext: np.ndarray, blank: int) -> list[tuple[int, int, int]]:
@@ -153,10 +155,12 @@ def plot_speech(y: np.ndarray, sr: int, spec: np.ndarray, log_probs: np.ndarray,
         fig.add_trace(go.Scatter(x=(np.arange(len(occupancy)) + 0.5) * frame_s,
                                  y=(peak * occupancy).astype(np.float32), mode="lines",
                                  line=dict(color="#ff4b4b", width=1.5), name="γ", showlegend=False), row=1, col=1)
+    spec = spec[:, :len(log_probs)]  # same frames as the posteriors
     F, Ts = spec.shape
+    top = float(spec.max())
     fig.add_trace(go.Heatmap(z=_z(spec), x=(np.arange(Ts) + 0.5) * frame_s, y=np.linspace(0, sr / 2000, F),
-                             colorscale="Magma", showscale=False, hovertemplate="%{x:.2f}s %{y:.1f}kHz<extra></extra>"),
-                  row=2, col=1)
+                             colorscale="Magma", showscale=False, zmin=top - 80, zmax=top,
+                             hovertemplate="%{x:.2f}s %{y:.1f}kHz<extra></extra>"), row=2, col=1)
     rows = np.asarray(rows)
     post = np.exp(np.asarray(log_probs)[:, rows]).T  # (K, T)
     fig.add_trace(go.Heatmap(z=_z(post), x=(np.arange(post.shape[1]) + 0.5) * frame_s, y=np.arange(len(rows)),

@@ -15,7 +15,7 @@ PRESETS = {  # frame-label sequence the logits favour, target, tie-breaking nudg
     "disagree": ("- - -", "a", [(0, 1, 1.55), (1, 1, 1.55), (2, 1, 1.55)]),
     "repeat": ("a a - a a", "aa", [(2, 1, 1.8)]),
 }
-LIST_LIMIT = 300           # list every alignment when there are at most this many
+LIST_LIMIT = 1000          # list every alignment when there are at most this many
 
 
 st.title(t("chapters.ctc.title"))
@@ -193,7 +193,7 @@ P = float(np.exp(lat.log_likelihood))
 paths_states = {t("ctc.trellis.viterbi"): best.states}
 if n_paths <= LIST_LIMIT:
     al = ctc.alignments(targets, T, blank)  # (N, T)
-    logp = np.array([ctc.path_log_prob(log_probs, p) for p in al])
+    logp = log_probs[np.arange(T), al].sum(axis=1)  # (N,) log P(π|x) = Σ_t log y_t^{π_t}
     order = np.argsort(-logp)
     table = pd.DataFrame({t("ctc.count.path"): [" ".join(tokens[k] for k in al[i]) for i in order],
                           "P(π|x)": np.exp(logp[order])})
@@ -221,17 +221,13 @@ else:
 # ---------------------------------------------------------------------------------------------- 4. trellis
 st.header(t("ctc.trellis.header"))
 st.markdown(t("ctc.trellis.text", ext=" ".join(tokens[k] for k in lat.ext), S=len(lat.ext)))
-c1, c2 = st.columns(2)
-with c1:
-    formula("ctc.f_alpha")
-with c2:
-    formula("ctc.f_beta")
+formula("ctc.f_alpha")
+formula("ctc.f_beta")
 st.markdown(t("ctc.trellis.viterbi_text", logp=f"{best.log_prob:.3f}", p=prob(best.log_prob),
               P=prob(lat.log_likelihood), share=f"{np.exp(best.log_prob - lat.log_likelihood):.1%}"))
-tabs = st.tabs([t("ctc.trellis.alpha"), t("ctc.trellis.beta"), t("ctc.trellis.occupancy")])
-for tab, quantity in zip(tabs, ("alpha", "beta", "occupancy")):
-    with tab:
-        st.plotly_chart(figs.plot_trellis(lat, tokens, quantity, blank, paths_states), key=f"ctc.trellis.{quantity}")
+quantity = st.radio(t("ctc.trellis.show"), ("alpha", "beta", "occupancy"), horizontal=True, key="ctc.quantity",
+                    format_func=fmt("ctc.trellis"))
+st.plotly_chart(figs.plot_trellis(lat, tokens, quantity, blank, paths_states), key="ctc.trellis_fig")
 formula("ctc.f_occupancy")
 per_frame = lat.log_likelihood_per_frame()
 st.markdown(t("ctc.trellis.check", dev=f"{np.abs(per_frame - lat.log_likelihood).max():.1e}",
