@@ -195,7 +195,7 @@ def cnn_features(trunk, image: np.ndarray) -> np.ndarray:
     """Activations of ``trunk`` on an RGB image (H, W, 3) uint8 → (C, H/8, W/8), ImageNet normalisation."""
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255   # (3, H, W)
+    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1) / 255   # (3, H, W)
     mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
     std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
     with torch.inference_mode():
@@ -212,47 +212,77 @@ class Stage:
     group: str               # "input" | "backbone" | "rpn" | "box" | "mask"
 
 
-def maskrcnn_shapes(model, image: np.ndarray, box) -> tuple[list[Stage], int]:
-    """Run torchvision's ``MaskRCNN`` stage by stage on an image (H, W, 3) uint8 and one RoI ``box`` (input pixels):
-    transform → backbone + FPN → RPN head → MultiScaleRoIAlign 7×7 → box head → box predictor, and
-    MultiScaleRoIAlign 14×14 → mask head → mask predictor. Returns the stages with their real output shapes and the
-    FPN level (2…5) the RoI is pooled from. The weights are whatever ``model`` holds; only shapes are reported."""
+@dataclass(frozen=True)
+class MaskRCNNShapes:
+    stages: list[Stage]      # in order of computation
+    level: int               # FPN level P2…P5 the RoI is pooled from
+    roi: np.ndarray          # (4,) the RoI in the resized image the network sees
+
+
+@dataclass(frozen=True)
+class MaskRCNNTrunk:
+    stages: list[Stage]          # image → transform → FPN levels → RPN head
+    features: dict               # FPN name → tensor (1, 256, h, w)
+    image_size: tuple[int, int]  # (H, W) of the input
+    resized: tuple[int, int]     # (H', W') after model.transform (before padding)
+
+
+def maskrcnn_trunk(model, image: np.ndarray) -> MaskRCNNTrunk:
+    """The box-independent part of :func:`maskrcnn_shapes`: transform → backbone + FPN → RPN head."""
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255   # (3, H, W)
+    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1) / 255   # (3, H, W)
     stages = [Stage("image", tuple(x.shape), "input")]
     with torch.inference_mode():
         images, _ = model.transform([x])                                  # resized + normalised, padded to /32
         stages.append(Stage("transform", tuple(images.tensors.shape), "input"))
         feats = model.backbone(images.tensors)                            # OrderedDict of (1, 256, h, w)
         stages += [Stage(f"backbone.fpn['{k}']", tuple(v.shape), "backbone") for k, v in feats.items()]
-        objectness, deltas = model.rpn.head(list(feats.values()))
+        objectness, deltas = model.rpn.head(list(feats.values()))        # per level (1, A, h, w), (1, 4A, h, w)
         stages.append(Stage("rpn.head.cls_logits (P2)", tuple(objectness[0].shape), "rpn"))
         stages.append(Stage("rpn.head.bbox_pred (P2)", tuple(deltas[0].shape), "rpn"))
-        h0, w0 = image.shape[:2]
-        (h1, w1), = images.image_sizes
+    return MaskRCNNTrunk(stages, dict(feats), tuple(image.shape[:2]), tuple(images.image_sizes[0]))
+
+
+def maskrcnn_heads(model, trunk: MaskRCNNTrunk, box) -> MaskRCNNShapes:
+    """The RoI part of :func:`maskrcnn_shapes` on features from :func:`maskrcnn_trunk`."""
+    import torch
+
+    (h0, w0), (h1, w1) = trunk.image_size, trunk.resized
+    feats, sizes = trunk.features, [trunk.resized]
+    stages = list(trunk.stages)
+    with torch.inference_mode():
         scale = torch.tensor([w1 / w0, h1 / h0, w1 / w0, h1 / h0])
         proposals = [torch.as_tensor(np.asarray(box, dtype=np.float32)).reshape(1, 4) * scale]   # (R=1, 4)
         heads = model.roi_heads
-        pooled = heads.box_roi_pool(feats, proposals, images.image_sizes)      # (R, 256, 7, 7)
+        pooled = heads.box_roi_pool(feats, proposals, sizes)                   # (R, 256, 7, 7)
         stages.append(Stage("roi_heads.box_roi_pool", tuple(pooled.shape), "box"))
         rep = heads.box_head(pooled)                                           # (R, 1024)
         stages.append(Stage("roi_heads.box_head", tuple(rep.shape), "box"))
         cls, reg = heads.box_predictor(rep)                                    # (R, K), (R, 4K)
         stages.append(Stage("roi_heads.box_predictor.cls_score", tuple(cls.shape), "box"))
         stages.append(Stage("roi_heads.box_predictor.bbox_pred", tuple(reg.shape), "box"))
-        mpooled = heads.mask_roi_pool(feats, proposals, images.image_sizes)    # (R, 256, 14, 14)
+        mpooled = heads.mask_roi_pool(feats, proposals, sizes)                 # (R, 256, 14, 14)
         stages.append(Stage("roi_heads.mask_roi_pool", tuple(mpooled.shape), "mask"))
         mfeat = heads.mask_head(mpooled)                                       # (R, 256, 14, 14)
         stages.append(Stage("roi_heads.mask_head", tuple(mfeat.shape), "mask"))
         mlogits = heads.mask_predictor(mfeat)                                  # (R, K, 28, 28)
         stages.append(Stage("roi_heads.mask_predictor", tuple(mlogits.shape), "mask"))
-        level = int(heads.box_roi_pool.map_levels([proposals[0]])[0]) + 2 if heads.box_roi_pool.map_levels \
-            else -1
-    return stages, level
+        # FPN Eq. 1 through torchvision's LevelMapper (set up by the pooling call above); it returns k − k_min
+        level = int(heads.box_roi_pool.map_levels([proposals[0]])[0]) + 2
+    return MaskRCNNShapes(stages, level, proposals[0][0].numpy().astype(np.float64))
 
 
-def maskrcnn_untrained(min_size: int = 320, max_size: int = 512):
+def maskrcnn_shapes(model, image: np.ndarray, box) -> MaskRCNNShapes:
+    """Run torchvision's ``MaskRCNN`` stage by stage on an image (H, W, 3) uint8 and one RoI ``box`` (input pixels):
+    transform → backbone + FPN → RPN head → MultiScaleRoIAlign 7×7 → box head → box predictor, and
+    MultiScaleRoIAlign 14×14 → mask head → mask predictor. Returns the stages with their real output shapes, the
+    FPN level (2…5) the RoI is pooled from and the RoI in the resized image. The weights are whatever ``model``
+    holds; only shapes are reported."""
+    return maskrcnn_heads(model, maskrcnn_trunk(model, image), box)
+
+
+def maskrcnn_untrained(min_size: int = 192, max_size: int = 320):
     """torchvision's ``maskrcnn_resnet50_fpn`` with ``weights=None, weights_backbone=None``: the real architecture,
     random weights (no detection weights ship offline), a small input size. Eval mode."""
     from torchvision.models.detection import maskrcnn_resnet50_fpn

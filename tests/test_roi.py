@@ -93,14 +93,58 @@ def test_mobilenet_trunk_features():
 
 def test_maskrcnn_shapes():
     torch.manual_seed(0)
-    model = R.maskrcnn_untrained(min_size=128, max_size=160)
+    model = R.maskrcnn_untrained(min_size=128, max_size=256)
     img = np.zeros((120, 160, 3), np.uint8)
-    stages, level = R.maskrcnn_shapes(model, img, (10, 20, 90, 100))
-    shapes = {s.name: s.shape for s in stages}
+    res = R.maskrcnn_shapes(model, img, (10, 20, 90, 100))
+    shapes = {s.name: s.shape for s in res.stages}
     assert shapes["roi_heads.box_roi_pool"] == (1, 256, 7, 7)
     assert shapes["roi_heads.box_predictor.cls_score"] == (1, 91)
     assert shapes["roi_heads.box_predictor.bbox_pred"] == (1, 364)
     assert shapes["roi_heads.mask_predictor"] == (1, 91, 28, 28)
-    assert shapes["backbone.fpn['0']"][2:] == (32, 40)        # 128×160 at stride 4 (already /32)
+    assert shapes["transform"] == (1, 3, 128, 192)             # 120×160 → 128×170, padded to /32
+    assert shapes["backbone.fpn['0']"][2:] == (32, 48)        # P2: stride 4
     # the RoI scaled by 128/120 → √(wh)≈85 px: k = ⌊4 + log2(85/224)⌋ = 2
-    assert level == 2
+    # per-axis ratios, as torchvision's resize_boxes: 160 → 170 wide, 120 → 128 high
+    np.testing.assert_allclose(res.roi, np.array([10, 20, 90, 100]) * np.tile([170 / 160, 128 / 120], 2), rtol=1e-6)
+    assert res.level == 2
+
+
+# ---------------------------------------------------------------------------------------------------- the page
+
+PAGE = "pages/detection/roi.py"
+
+
+def _oracle_errors(at) -> list[float]:
+    import re
+    text = next(c.value for c in at.caption if "torchvision.ops" in c.value)
+    return [float(v) for v in re.findall(r"= ([0-9.]+e[-+][0-9]+)", text)]
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_defaults_match_torchvision_live(lang):
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    errs = _oracle_errors(at)
+    assert len(errs) == 2 and max(errs) < 1e-5
+    assert at.warning                                   # says plainly that no detection weights ship
+    shapes = {r["module" if lang == "en" else "モジュール"]: r for r in at.dataframe[0].value.to_dict("records")}
+    assert "roi_heads.mask_predictor" in shapes
+
+
+def test_page_with_cnn_features_on_an_upload():
+    import io
+    from PIL import Image
+    at = run_page(PAGE)
+    at.radio(key="roi.features").set_value("cnn").run()
+    assert_ok(at)
+    assert at.slider(key="roi.channel").value == 7
+    at.slider(key="roi.shift").set_value(0.55)
+    at.toggle(key="roi.aligned").set_value(False).run()
+    assert_ok(at)
+    assert max(_oracle_errors(at)) < 1e-4
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (70, 120, 3), dtype=np.uint8)).save(buf, "PNG")
+    at.radio(key="roi.source").set_value("upload").run()
+    at.file_uploader(key="roi.file").upload("x.png", buf.getvalue(), "image/png").run()
+    assert_ok(at)
+    assert max(_oracle_errors(at)) < 1e-4
