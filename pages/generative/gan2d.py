@@ -1,0 +1,168 @@
+"""Generative › WGAN vs GAN, live: three models on one 2-D target, trained side by side and streamed.
+
+The training loops are generators (engine/gan2d.py) kept in session state; a fragment that reruns every
+0.5 s pulls snapshots for a bounded time and redraws. No thread is started: pausing or leaving the page
+simply stops pulling."""
+import time
+
+import numpy as np
+import streamlit as st
+
+from engine import gan2d
+from engine.figures import gan2d as figs
+from ui import fmt, formula, labels, show_source, t
+
+STATE = "gan2d.state"
+BUDGET_S = 0.35          # compute per refresh; the rest of the 0.5 s period is left for drawing and widgets
+REFRESH_S = 0.5
+MAX_UPLOAD = 1_000_000   # bytes of CSV
+
+st.title(t("chapters.gan2d.title"))
+st.markdown(t("gan2d.intro"))
+c1, c2, c3 = st.columns(3)
+with c1:
+    st.markdown(t("gan2d.gan_loss_title"))
+    formula("gan2d.gan_formula")
+with c2:
+    st.markdown(t("gan2d.wgan_loss_title"))
+    formula("gan2d.wgan_formula")
+with c3:
+    st.markdown(t("gan2d.gp_loss_title"))
+    formula("gan2d.gp_formula")
+st.caption(t("gan2d.seed_note"))
+lab = labels("gan2d.labels")
+
+
+def controls_ui() -> dict:
+    """Sidebar: target, learning rates, n_critic, c, λ, seed. Returns plain values."""
+    with st.sidebar:
+        st.subheader(t("gan2d.controls.header"))
+        target = st.selectbox(t("gan2d.controls.target"), gan2d.TARGETS, format_func=fmt("gan2d.target"),
+                              key="gan2d.target")
+        lr_opts = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3)
+        lr_g = st.select_slider(t("gan2d.controls.lr_g"), lr_opts, value=1e-3, key="gan2d.lr_g")
+        lr_d = st.select_slider(t("gan2d.controls.lr_d"), lr_opts, value=1e-3, key="gan2d.lr_d")
+        n_critic = st.slider(t("gan2d.controls.n_critic"), 1, 10, 5, key="gan2d.n_critic")
+        clip_c = st.select_slider(t("gan2d.controls.clip_c"), (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+                                  value=0.05, key="gan2d.clip_c")
+        gp_lambda = st.select_slider(t("gan2d.controls.gp_lambda"), (0.01, 0.1, 0.5, 1.0, 5.0, 10.0), value=0.5,
+                                     key="gan2d.gp_lambda")
+        seed = st.number_input(t("gan2d.controls.seed"), 0, 9999, 0, key="gan2d.seed")
+    return dict(target=target, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic, clip_c=clip_c, gp_lambda=gp_lambda,
+                seed=int(seed))
+
+
+def points_ui() -> np.ndarray | None:
+    """CSV of x,y rows for the custom target (an example is given); None while nothing usable is there."""
+    st.markdown(t("gan2d.custom_text"))
+    up = st.file_uploader(t("gan2d.controls.csv"), type=["csv", "txt"], key="gan2d.csv")
+    if up is None:
+        st.caption(t("gan2d.custom_default"))
+        return gan2d.example_points()
+    data = up.getvalue()
+    if len(data) > MAX_UPLOAD:
+        st.error(t("gan2d.csv_too_big", mb=MAX_UPLOAD / 1e6))
+        return None
+    try:
+        return gan2d.parse_points(data.decode("utf-8", errors="replace"))
+    except ValueError as err:
+        st.error(t("gan2d.csv_error", detail=str(err)))
+        return None
+
+
+def configs_for(p: dict, points: np.ndarray | None) -> dict[str, gan2d.Config]:
+    common = dict(target=p["target"], points=points, lr_g=p["lr_g"], lr_d=p["lr_d"])
+    return {"gan": gan2d.default_config("gan", **common),
+            "wgan": gan2d.default_config("wgan", n_critic=p["n_critic"], clip_c=p["clip_c"], **common),
+            "wgan-gp": gan2d.default_config("wgan-gp", n_critic=p["n_critic"], gp_lambda=p["gp_lambda"], **common)}
+
+
+def fresh_state(configs: dict[str, gan2d.Config], seed: int, sig: str) -> dict:
+    its = {k: gan2d.train(c, seed) for k, c in configs.items()}
+    return dict(sig=sig, its=its, snaps={k: next(it) for k, it in its.items()}, running=False, done=False)
+
+
+def advance(state: dict, budget_s: float) -> None:
+    """Pull snapshots round-robin until the time budget is spent (at least one round)."""
+    t0 = time.perf_counter()
+    while True:
+        for k, it in state["its"].items():
+            try:
+                state["snaps"][k] = next(it)
+            except StopIteration:
+                state["running"], state["done"] = False, True
+                return
+        if time.perf_counter() - t0 >= budget_s:
+            return
+
+
+def set_running(flag: bool) -> None:
+    st.session_state[STATE]["running"] = flag
+
+
+def step_once() -> None:
+    state = st.session_state[STATE]
+    state["running"] = False
+    advance(state, 0.0)
+
+
+def reset() -> None:
+    st.session_state.pop(STATE, None)
+
+
+p = controls_ui()
+points = points_ui() if p["target"] == "custom" else None
+if p["target"] == "custom" and points is None:
+    st.stop()
+configs = configs_for(p, points)
+sig = repr((sorted(p.items()), None if points is None else points.tobytes().hex()[:64], 0 if points is None else len(points)))
+if st.session_state.get(STATE, {}).get("sig") != sig:
+    st.session_state[STATE] = fresh_state(configs, p["seed"], sig)
+state = st.session_state[STATE]
+
+b1, b2, b3, b4 = st.columns(4)
+b1.button(t("gan2d.train"), key="gan2d.train", on_click=set_running, args=(True,), disabled=state["running"],
+          type="primary", use_container_width=True)
+b2.button(t("gan2d.pause"), key="gan2d.pause", on_click=set_running, args=(False,), disabled=not state["running"],
+          use_container_width=True)
+b3.button(t("gan2d.step"), key="gan2d.step", on_click=step_once, use_container_width=True)
+b4.button(t("gan2d.reset"), key="gan2d.reset", on_click=reset, use_container_width=True)
+
+
+def live() -> None:
+    """The streamed part: advance for a bounded time, then draw every model and the curves."""
+    state = st.session_state.get(STATE)
+    if state is None:
+        return
+    if state["running"]:
+        advance(state, BUDGET_S)
+    snaps = state["snaps"]
+    cols = st.columns(3)
+    for col, (name, s) in zip(cols, snaps.items()):
+        with col:
+            st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
+            m1, m2 = st.columns(2)
+            m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
+            m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}")
+            m1.metric(t("gan2d.metric.w1"), f"{s.w1:.3f}")
+            m2.metric(t("gan2d.metric.grad"), f"{s.grad_norm:.2f}")
+            speed = s.step / s.seconds if s.seconds > 0 else 0.0
+            extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
+            st.caption(t("gan2d.speed", speed=speed) + extra)
+    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
+    corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
+    st.markdown(t("gan2d.tracking", gan=corr["gan"], wgan=corr["wgan"], gp=corr["wgan-gp"]))
+    if state["done"]:
+        st.info(t("gan2d.finished"))
+    if state["done"] and state.pop("was_running", False):
+        st.rerun()   # training ended inside the fragment: rerun the page so the buttons and timer update
+    if state["running"]:
+        state["was_running"] = True
+
+
+st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
+
+st.header(t("gan2d.explain_header"))
+st.markdown(t("gan2d.explain_text"))
+show_source(gan2d.gradient_penalty)
+show_source(gan2d.train)
