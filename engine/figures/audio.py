@@ -13,10 +13,20 @@ HEIGHT = 300
 MAX_POINTS = 4000   # waveform points sent to the browser; longer clips are drawn as a min/max envelope
 
 
-def _layout(fig: go.Figure, *, x: str, y: str, height: int = HEIGHT) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=60, r=20, t=30, b=45), xaxis_title=x, yaxis_title=y,
-                      legend=dict(orientation="h", y=1.12, x=0))
-    return fig
+def _figure(traces: list, *, x: str, y: str, height: int = HEIGHT, shapes: list | None = None,
+            **layout) -> go.Figure:
+    """One figure built in one pass: plotly validates the whole layout once (each later update_layout or
+    add_vline would validate again, which dominated the page's rerun time)."""
+    base = dict(height=height, margin=dict(l=60, r=20, t=30, b=45), legend=dict(orientation="h", y=1.12, x=0),
+                xaxis=dict(title=dict(text=x)), yaxis=dict(title=dict(text=y)), shapes=shapes or [])
+    for key, value in layout.items():
+        base[key] = {**base[key], **value} if isinstance(base.get(key), dict) else value
+    return go.Figure(data=traces, layout=base)
+
+
+def _vline(x: float) -> dict:
+    """A dotted vertical marker across the plot (the selected frame)."""
+    return dict(type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line=dict(color="cyan", width=1, dash="dot"))
 
 
 def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = None,
@@ -30,25 +40,24 @@ def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = 
         v = np.stack([blocks.min(1), blocks.max(1)], axis=1).ravel()          # min, max per block
     else:
         t, v = np.arange(n) / sr, y
-    fig = go.Figure(go.Scattergl(x=t, y=v, mode="lines", line=dict(width=1), name=labels["amplitude"],
-                                 hovertemplate="%{x:.4f} s<br>%{y:.4f}<extra></extra>"))
-    if span is not None:
-        fig.add_vrect(x0=span[0], x1=span[1], fillcolor="orange", opacity=0.3, line_width=0)
-    return _layout(fig, x=labels["time"], y=labels["amplitude"], height=220)
+    trace = go.Scattergl(x=t, y=v, mode="lines", line=dict(width=1), name=labels["amplitude"],
+                         hovertemplate="%{x:.4f} s<br>%{y:.4f}<extra></extra>")
+    shapes = [] if span is None else [dict(type="rect", x0=span[0], x1=span[1], y0=0, y1=1, yref="paper",
+                                           fillcolor="orange", opacity=0.3, line_width=0)]
+    return _figure([trace], x=labels["time"], y=labels["amplitude"], height=220, shapes=shapes)
 
 
 def plot_frame(samples: np.ndarray, window: np.ndarray, sr: int, *, labels: dict[str, str]) -> go.Figure:
     """One frame before and after windowing, with the window itself (scaled to the frame's peak)."""
     t_ms = np.arange(len(samples)) / sr * 1000
     peak = float(np.max(np.abs(samples))) or 1.0
-    fig = go.Figure([
+    return _figure([
         go.Scatter(x=t_ms, y=samples, name=labels["raw"], line=dict(width=1, color="#9aa5b1"),
                    hovertemplate="%{x:.2f} ms<br>%{y:.4f}<extra></extra>"),
         go.Scatter(x=t_ms, y=window * peak, name=labels["window"], line=dict(dash="dash", color="#E4572E")),
         go.Scatter(x=t_ms, y=samples * window, name=labels["windowed"], line=dict(width=1.5, color="#1f77b4"),
                    hovertemplate="%{x:.2f} ms<br>%{y:.4f}<extra></extra>"),
-    ])
-    return _layout(fig, x=labels["time_ms"], y=labels["amplitude"])
+    ], x=labels["time_ms"], y=labels["amplitude"])
 
 
 def plot_dft(freqs: np.ndarray, naive: np.ndarray, fast: np.ndarray, *, labels: dict[str, str]) -> go.Figure:
@@ -56,20 +65,19 @@ def plot_dft(freqs: np.ndarray, naive: np.ndarray, fast: np.ndarray, *, labels: 
     def db(z):
         return 20 * np.log10(np.maximum(np.abs(z), 1e-10))
     step = max(1, len(freqs) // 256)   # markers would hide the line if every bin had one
-    fig = go.Figure([
+    return _figure([
         go.Scatter(x=freqs, y=db(fast), name=labels["fft"], line=dict(color="#1f77b4"),
                    hovertemplate="%{x:.0f} Hz<br>%{y:.2f} dB<extra>FFT</extra>"),
         go.Scatter(x=freqs[::step], y=db(naive)[::step], name=labels["naive"], mode="markers",
                    marker=dict(size=5, color="#E4572E", symbol="circle-open"),
                    hovertemplate="%{x:.0f} Hz<br>%{y:.2f} dB<extra>naive</extra>"),
-    ])
-    return _layout(fig, x=labels["freq"], y=labels["magnitude_db"])
+    ], x=labels["freq"], y=labels["magnitude_db"])
 
 
 def plot_dft_timing(timing: DFTTiming, *, labels: dict[str, str]) -> go.Figure:
     """Seconds per transform vs N on log–log axes, with N² and N log N guides through the first point."""
     n = timing.n.astype(float)
-    fig = go.Figure([
+    return _figure([
         go.Scatter(x=n, y=timing.naive_s * 1e3, name=labels["naive"], mode="lines+markers",
                    hovertemplate="N=%{x}<br>%{y:.4f} ms<extra></extra>"),
         go.Scatter(x=n, y=timing.fft_s * 1e3, name=labels["fft"], mode="lines+markers",
@@ -78,21 +86,17 @@ def plot_dft_timing(timing: DFTTiming, *, labels: dict[str, str]) -> go.Figure:
                    line=dict(dash="dot", color="gray")),
         go.Scatter(x=n, y=timing.fft_s[0] * 1e3 * (n * np.log2(n)) / (n[0] * np.log2(n[0])), name="∝ N log N",
                    mode="lines", line=dict(dash="dash", color="gray")),
-    ])
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
-    return _layout(fig, x="N", y=labels["ms"])
+    ], x="N", y=labels["ms"], xaxis=dict(type="log"), yaxis=dict(type="log"))
 
 
 def _heatmap(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorbar: str, hover_y: str, ylabel: str,
              xlabel: str, colorscale: str = "Magma", zmid: float | None = None,
-             frame_time: float | None = None) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=z.astype(np.float32), x=x, y=y, colorscale=colorscale, zmid=zmid,
-                               colorbar=dict(title=colorbar),
-                               hovertemplate=f"%{{x:.3f}} s<br>{hover_y}<br>%{{z:.2f}}<extra></extra>"))
-    if frame_time is not None:
-        fig.add_vline(x=frame_time, line=dict(color="cyan", width=1, dash="dot"))
-    return _layout(fig, x=xlabel, y=ylabel)
+             frame_time: float | None = None, title: str | None = None, **trace) -> go.Figure:
+    heat = go.Heatmap(z=z.astype(np.float32), x=x, y=y, colorscale=colorscale, zmid=zmid,
+                      colorbar=dict(title=dict(text=colorbar)),
+                      hovertemplate=f"%{{x:.3f}} s<br>{hover_y}<br>%{{z:.2f}}<extra></extra>", **trace)
+    extra = {} if title is None else dict(title=dict(text=title, font=dict(size=13)), margin=dict(t=40))
+    return _figure([heat], x=xlabel, y=ylabel, shapes=[] if frame_time is None else [_vline(frame_time)], **extra)
 
 
 def plot_spectrogram(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
@@ -104,14 +108,13 @@ def plot_spectrogram(f: Features, *, frame: int | None = None, labels: dict[str,
 def plot_mel_scale(sr: int, *, htk: bool, labels: dict[str, str]) -> go.Figure:
     """The mel scale: HTK 2595·log10(1 + f/700) and Slaney's linear/log curve, the chosen one solid."""
     hz = np.linspace(0, sr / 2, 400)
-    fig = go.Figure([
+    return _figure([
         go.Scatter(x=hz, y=hz_to_mel(hz, htk=True), name="HTK: 2595·log10(1+f/700)",
                    line=dict(dash=None if htk else "dot"), hovertemplate="%{x:.0f} Hz → %{y:.1f} mel<extra></extra>"),
         go.Scatter(x=hz, y=hz_to_mel(hz, htk=False) * (hz_to_mel(sr / 2, htk=True) / hz_to_mel(sr / 2, htk=False)),
                    name=labels["slaney_scaled"], line=dict(dash="dot" if htk else None),
                    hovertemplate="%{x:.0f} Hz<extra>Slaney</extra>"),
-    ])
-    return _layout(fig, x=labels["freq"], y="mel")
+    ], x=labels["freq"], y="mel")
 
 
 def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Figure:
@@ -129,65 +132,57 @@ def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Fi
         xs += [f.freqs[lo:hi], [np.nan]]
         ys += [fb[i, lo:hi], [np.nan]]
         bands += [np.full(hi - lo + 1, i)]
-    fig = go.Figure([
+    return _figure([
         go.Scatter(x=np.concatenate(xs), y=np.concatenate(ys), customdata=np.concatenate(bands), mode="lines",
                    name=labels["weight"], line=dict(width=1, color="#E4572E"),
                    hovertemplate="mel band %{customdata}<br>%{x:.0f} Hz<br>weight %{y:.2e}<extra></extra>"),
         go.Scatter(x=f.freqs, y=f.power_db[:, frame], name=labels["spectrum"], yaxis="y2",
                    line=dict(color="#9aa5b1", width=1), hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"),
-    ])
-    fig.update_layout(yaxis2=dict(title="dB", overlaying="y", side="right", showgrid=False))
-    return _layout(fig, x=labels["freq"], y=labels["weight"])
+    ], x=labels["freq"], y=labels["weight"],
+        yaxis2=dict(title=dict(text="dB"), overlaying="y", side="right", showgrid=False))
 
 
 def plot_log_mel(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
     """Log-mel spectrogram: mel bands (centre Hz on hover) over time."""
-    fig = _heatmap(f.log_mel, f.times, np.arange(f.log_mel.shape[0]), colorbar="dB",
-                   hover_y="band %{y}", ylabel=labels["mel_band"], xlabel=labels["time"],
-                   frame_time=None if frame is None else f.times[frame])
-    fig.data[0].customdata = np.broadcast_to(f.mel_freqs[:, None], f.log_mel.shape).round(0)
-    fig.data[0].hovertemplate = "%{x:.3f} s<br>band %{y} (%{customdata:.0f} Hz)<br>%{z:.2f} dB<extra></extra>"
-    return fig
+    return _heatmap(f.log_mel, f.times, np.arange(f.log_mel.shape[0]), colorbar="dB",
+                    hover_y="band %{y} (%{customdata:.0f} Hz)", ylabel=labels["mel_band"], xlabel=labels["time"],
+                    frame_time=None if frame is None else f.times[frame],
+                    customdata=np.broadcast_to(f.mel_freqs[:, None], f.log_mel.shape).round(0))
 
 
 def plot_mfcc(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
     """MFCC heatmap, coefficient index over time (diverging colours: the sign matters)."""
     z = f.mfcc
     lim = float(np.abs(z[1:]).max()) if z.shape[0] > 1 else float(np.abs(z).max())
-    fig = _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="", hover_y="c%{y}", ylabel=labels["coef"],
-                   xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0,
-                   frame_time=None if frame is None else f.times[frame])
-    # c0 (overall loudness) dwarfs the others; clip the colour range to the rest so they stay visible
-    fig.data[0].update(zmin=-lim, zmax=lim)
-    return fig
+    # c0 (overall loudness) dwarfs the others; the colour range is that of the rest, so they stay visible
+    return _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="", hover_y="c%{y}", ylabel=labels["coef"],
+                    xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0, zmin=-lim, zmax=lim,
+                    frame_time=None if frame is None else f.times[frame])
 
 
 def plot_reconstruction(f: Features, *, residual: bool = False, labels: dict[str, str]) -> go.Figure:
     """Log-mel rebuilt from the first k MFCCs (same colour range as the original), or what it lost:
     the residual original − rebuilt, in diverging colours."""
+    bands = np.arange(f.reconstruction.shape[0])
     if residual:
         z = f.log_mel - f.reconstruction
         lim = float(np.abs(z).max()) or 1.0
-        fig = _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="dB", hover_y="band %{y}",
-                       ylabel=labels["mel_band"], xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0)
-        fig.data[0].update(zmin=-lim, zmax=lim)
-    else:
-        fig = _heatmap(f.reconstruction, f.times, np.arange(f.reconstruction.shape[0]), colorbar="dB",
-                       hover_y="band %{y}", ylabel=labels["mel_band"], xlabel=labels["time"])
-        fig.data[0].update(zmin=float(f.log_mel.min()), zmax=float(f.log_mel.max()))
-    fig.update_layout(title=dict(text=labels["residual" if residual else "rebuilt"], font=dict(size=13)))
-    return fig
+        return _heatmap(z, f.times, bands, colorbar="dB", hover_y="band %{y}", ylabel=labels["mel_band"],
+                        xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0, zmin=-lim, zmax=lim,
+                        title=labels["residual"])
+    return _heatmap(f.reconstruction, f.times, bands, colorbar="dB", hover_y="band %{y}", ylabel=labels["mel_band"],
+                    xlabel=labels["time"], zmin=float(f.log_mel.min()), zmax=float(f.log_mel.max()),
+                    title=labels["rebuilt"])
 
 
 def plot_envelope(f: Features, frame: int, *, labels: dict[str, str]) -> go.Figure:
     """One frame across mel bands: the log-mel (fine detail) vs its k-coefficient reconstruction (envelope)."""
     bands = np.arange(f.log_mel.shape[0])
-    fig = go.Figure([
+    return _figure([
         go.Scatter(x=bands, y=f.log_mel[:, frame], name=labels["original"], line=dict(color="#9aa5b1"),
                    customdata=f.mel_freqs, hovertemplate="band %{x} (%{customdata:.0f} Hz)<br>%{y:.2f} dB"
                                                          "<extra></extra>"),
         go.Scatter(x=bands, y=f.reconstruction[:, frame], name=labels["rebuilt"], line=dict(color="#E4572E"),
                    customdata=f.mel_freqs, hovertemplate="band %{x} (%{customdata:.0f} Hz)<br>%{y:.2f} dB"
                                                          "<extra></extra>"),
-    ])
-    return _layout(fig, x=labels["mel_band"], y="dB")
+    ], x=labels["mel_band"], y="dB")
