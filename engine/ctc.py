@@ -194,10 +194,10 @@ def lattice(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> CT
 
 def label_occupancy(lat: CTCLattice, num_classes: int) -> np.ndarray:
     """Occupancy summed over the states of each label: shape (T, C)."""
-    T = lat.log_alpha.shape[0]
-    occ = np.zeros((T, num_classes))  # (T, C)
-    np.add.at(occ.T, lat.ext, lat.occupancy.T)
-    return occ
+    onehot = np.zeros((len(lat.ext), num_classes))  # (S, C): state s carries label l'_s
+    onehot[np.arange(len(lat.ext)), lat.ext] = 1.0
+    # γ_t(k) = Σ_{s: l'_s = k} γ_t(s)
+    return lat.occupancy @ onehot  # (T, C)
 
 
 def gradient(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb, sequential
 from plotly.subplots import make_subplots
 
 from engine.ctc import CTCLattice, skip_allowed
@@ -14,6 +15,9 @@ from engine.ctc import CTCLattice, skip_allowed
 MAX_CELLS = 40_000          # heatmap cells per figure before the time axis is strided
 MAX_EDGE_CELLS = 700        # draw the allowed transitions only on small trellises
 PATH_COLORS = ("#ffffff", "#ff4b4b", "#00c0f2", "#ffd16a")
+# Magma as rgb() stops: Streamlit's plotly.js draws the named scale's first stop "#000004" as a light colour
+MAGMA = [[i / (len(sequential.Magma) - 1), "rgb({}, {}, {})".format(*hex_to_rgb(c))]
+         for i, c in enumerate(sequential.Magma)]
 
 
 def _stride(T: int, rows: int, max_cells: int = MAX_CELLS) -> int:
@@ -72,7 +76,7 @@ def plot_trellis(lat: CTCLattice, tokens: Sequence[str], quantity: str, blank: i
     is_occ = quantity == "occupancy"
     bar = "γ" if is_occ else f"log {'α' if quantity == 'alpha' else 'β'}"
     data = [go.Heatmap(
-        z=_z(z[:, cols]), x=cols + 1, y=np.arange(S), colorscale="Magma" if is_occ else "Viridis",
+        z=_z(z[:, cols]), x=cols + 1, y=np.arange(S), colorscale=MAGMA if is_occ else "Viridis",
         zmin=0 if is_occ else None, zmax=1 if is_occ else None,
         hovertemplate="t=%{x}, s=%{y}: %{z:.3f}<extra></extra>", colorbar=dict(title=dict(text=bar)),
     )]
@@ -144,9 +148,16 @@ def plot_speech(y: np.ndarray, sr: int, spec: np.ndarray, log_probs: np.ndarray,
                              fill="toself", mode="lines", line=dict(width=0.5, color="#888"), hoverinfo="skip",
                              showlegend=False), row=1, col=1)
     peak = float(np.abs(y).max()) or 1.0
-    for i, (k, a, b) in enumerate(segs):
-        fig.add_vrect(x0=a * frame_s, x1=b * frame_s, row=1, col=1, line_width=0, opacity=0.18,
-                      fillcolor=PATH_COLORS[1 + i % 3])
+    # phoneme spans as filled rectangles, three alternating colours, one trace each (not one shape per span)
+    for c in range(3):
+        xs: list = []
+        ys: list = []
+        for _, a, b in list(segs)[c::3]:
+            xs += [a * frame_s, b * frame_s, b * frame_s, a * frame_s, a * frame_s, None]
+            ys += [-peak, -peak, peak, peak, -peak, None]
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="none", fillcolor=PATH_COLORS[1 + c],
+                                     opacity=0.2, hoverinfo="skip", showlegend=False), row=1, col=1)
     if segs:
         fig.add_trace(go.Scatter(x=[(a + b) / 2 * frame_s for _, a, b in segs], y=[peak * 1.05] * len(segs),
                                  text=[tokens[k] for k, _, _ in segs], mode="text", showlegend=False,
@@ -158,8 +169,9 @@ def plot_speech(y: np.ndarray, sr: int, spec: np.ndarray, log_probs: np.ndarray,
     spec = spec[:, :len(log_probs)]  # same frames as the posteriors
     F, Ts = spec.shape
     top = float(spec.max())
+    spec = np.clip(spec, top - 80, top)  # an 80 dB range; digital silence would otherwise stretch the scale
     fig.add_trace(go.Heatmap(z=_z(spec), x=(np.arange(Ts) + 0.5) * frame_s, y=np.linspace(0, sr / 2000, F),
-                             colorscale="Magma", showscale=False, zmin=top - 80, zmax=top,
+                             colorscale=MAGMA, showscale=False, zmin=top - 80, zmax=top,
                              hovertemplate="%{x:.2f}s %{y:.1f}kHz<extra></extra>"), row=2, col=1)
     rows = np.asarray(rows)
     post = np.exp(np.asarray(log_probs)[:, rows]).T  # (K, T)

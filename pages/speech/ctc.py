@@ -65,6 +65,16 @@ def speech_posteriors(y: np.ndarray, sr: int):
     return pg, phonemes.log_spectrogram(y, sr=sr)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def phonemes_to_text(ids: tuple[int, ...]) -> str:
+    return recognizer()[0].text(ids)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def text_to_phonemes(text: str) -> list[int]:
+    return recognizer()[0].transcribe(text)
+
+
 def preset_logits(name: str) -> np.ndarray:
     frames, target, nudges = PRESETS[name]
     labels = sorted(set(target))
@@ -91,7 +101,7 @@ def matrix_ui() -> tuple[np.ndarray, list[str], str, str]:
 
 def random_ui() -> tuple[np.ndarray, list[str], str, str]:
     c1, c2 = st.columns(2)
-    T = c1.slider(t("ctc.random.frames"), 2, 400, 12, key="ctc.T")
+    T = c1.slider(t("ctc.random.frames"), 2, 400, 10, key="ctc.T")
     n_labels = c2.slider(t("ctc.random.labels"), 1, 8, 3, key="ctc.C")
     temperature = c1.slider(t("ctc.random.temperature"), 0.1, 3.0, 0.7, 0.1, key="ctc.tau",
                             help=t("ctc.random.temperature_help"))
@@ -129,15 +139,15 @@ if source == "speech":
     log_probs, blank = pg.log_probs, pg.blank
     tokens = [pg.token(k) for k in range(len(pg.labels))]
     greedy = ctc.greedy_decode(log_probs, blank)
-    st.markdown(t("ctc.speech.recognised", phonemes=rec.spell(greedy) or "∅", text=rec.text(greedy) or "∅",
+    st.markdown(t("ctc.speech.recognised", phonemes=rec.spell(greedy) or "∅", text=phonemes_to_text(tuple(greedy)) or "∅",
                   T=len(log_probs), ms=int(round(pg.frame_s * 1000))))
     mode = st.radio(t("ctc.speech.target"), ("recognised", "text", "phonemes"), horizontal=True,
                     key="ctc.speech_target", format_func=fmt("ctc.speech.targets"))
     if mode == "recognised":
         targets = greedy
     elif mode == "text":
-        typed = st.text_input(t("ctc.speech.text_input"), rec.text(greedy), key="ctc.text")
-        targets = rec.transcribe(typed)
+        typed = st.text_input(t("ctc.speech.text_input"), phonemes_to_text(tuple(greedy)), key="ctc.text")
+        targets = text_to_phonemes(typed)
         st.caption(t("ctc.speech.g2p", phonemes=rec.spell(targets) or "∅"))
     else:
         typed = st.text_input(t("ctc.speech.phoneme_input"), rec.spell(greedy), key="ctc.phonemes")
