@@ -179,3 +179,36 @@ def test_page_shows_message_for_bad_upload_and_nothing_else():
     assert_ok(at)
     assert len(at.error) == 1
     assert not at.get("plotly_chart")
+
+
+def test_every_figure_builder_returns_a_light_figure(speech):
+    import plotly.graph_objects as go
+    from engine.figures import audio as figs
+    from ui.i18n import table
+
+    y, sr = speech
+    lab = table("audio.labels", "en")
+    f = audio.features(y, sr=sr, n_fft=512, hop_length=128, n_mels=64, n_mfcc=20, k=5)
+    w = audio.get_window("hann", 512)
+    figures = [
+        figs.plot_waveform(y, sr, span=(0.1, 0.13), labels=lab), figs.plot_frame(y[:512], w, sr, labels=lab),
+        figs.plot_dft(f.freqs, audio.dft_naive(y[:512] * w), np.fft.rfft(y[:512] * w), labels=lab),
+        figs.plot_dft_timing(audio.time_dft([32, 64], rng=np.random.default_rng(0), budget_s=0.01), labels=lab),
+        figs.plot_spectrogram(f, frame=3, labels=lab), figs.plot_mel_scale(sr, htk=True, labels=lab),
+        figs.plot_filterbank(f, 3, labels=lab), figs.plot_log_mel(f, frame=3, labels=lab),
+        figs.plot_mfcc(f, frame=3, labels=lab), figs.plot_reconstruction(f, labels=lab),
+        figs.plot_reconstruction(f, residual=True, labels=lab), figs.plot_envelope(f, 3, labels=lab)]
+    for fig in figures:
+        assert isinstance(fig, go.Figure)
+        assert len(fig.to_json()) < 2_000_000
+    # the heatmaps show the engine's numbers, not a copy that drifted
+    np.testing.assert_allclose(np.asarray(figures[8].data[0].z), f.mfcc, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(figures[10].data[0].z), f.log_mel - f.reconstruction, rtol=1e-5, atol=1e-4)
+
+
+def test_long_clip_waveform_is_an_envelope_of_the_samples():
+    from engine.figures import audio as figs
+    y = np.sin(np.linspace(0, 3000, 60 * 16000)).astype(np.float32)
+    fig = figs.plot_waveform(y, 16000, labels={"time": "t", "amplitude": "a"})
+    v = np.asarray(fig.data[0].y)
+    assert len(v) <= figs.MAX_POINTS + 2 and v.max() == y.max() and v.min() == y.min()
