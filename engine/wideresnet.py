@@ -39,11 +39,12 @@ class WideBasic(nn.Module):
     """Pre-activation block B(3,3): BN-ReLU-conv3×3-BN-ReLU-(dropout)-conv3×3, plus the shortcut
     (1×1 convolution on the pre-activated input when the shape changes)."""
 
-    def __init__(self, in_planes: int, planes: int, stride: int, dropout: float = 0.0) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: int, dropout: float = 0.0,
+                 norm_layer=nn.BatchNorm2d) -> None:
         super().__init__()
-        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.bn1 = norm_layer(in_planes)
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = norm_layer(planes)
         self.dropout = nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
         self.shortcut = (nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False)
@@ -60,14 +61,14 @@ class PreActBottleneck(nn.Module):
     """Pre-activation bottleneck: BN-ReLU-1×1 (m) - BN-ReLU-3×3 (m) - BN-ReLU-1×1 (4m), He et al. 2016."""
     expansion = 4
 
-    def __init__(self, in_planes: int, planes: int, stride: int) -> None:
+    def __init__(self, in_planes: int, planes: int, stride: int, norm_layer=nn.BatchNorm2d) -> None:
         super().__init__()
         out = planes * self.expansion
-        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.bn1 = norm_layer(in_planes)
         self.conv1 = nn.Conv2d(in_planes, planes, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = norm_layer(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes)
+        self.bn3 = norm_layer(planes)
         self.conv3 = nn.Conv2d(planes, out, 1, bias=False)
         self.shortcut = (nn.Conv2d(in_planes, out, 1, stride=stride, bias=False)
                          if stride != 1 or in_planes != out else None)
@@ -125,8 +126,16 @@ def _plan(arch: str, depth: int, k: int) -> tuple[int, list[tuple[int, int, int,
     return 16, groups, c
 
 
-def _block(arch: str, in_planes: int, planes: int, stride: int) -> nn.Module:
-    return WideBasic(in_planes, planes, stride) if arch == "wrn" else PreActBottleneck(in_planes, planes, stride)
+def _block(arch: str, in_planes: int, planes: int, stride: int, norm_layer=nn.BatchNorm2d) -> nn.Module:
+    if arch == "wrn":
+        return WideBasic(in_planes, planes, stride, norm_layer=norm_layer)
+    return PreActBottleneck(in_planes, planes, stride, norm_layer=norm_layer)
+
+
+def _no_norm(num_features: int) -> nn.Module:
+    """BatchNorm2d stand-in when counting MACs: FlopCounterMode counts no FLOPs for batch norm, but decomposing
+    it costs time.  Parameters are always counted on the real block; ``count_full`` checks both agree."""
+    return nn.Identity()
 
 
 def build(arch: str, depth: int, k: int = 1, num_classes: int = 10, device: str = "meta") -> nn.Sequential:
@@ -156,7 +165,9 @@ def _count(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[i
 def _block_cost(arch: str, in_planes: int, planes: int, stride: int, side: int) -> tuple[int, int, tuple[int, ...]]:
     with torch.device("meta"):
         block = _block(arch, in_planes, planes, stride)
-    return _count(block, (1, in_planes, side, side))
+        twin = _block(arch, in_planes, planes, stride, norm_layer=_no_norm)
+    _, macs, shape = _count(twin, (1, in_planes, side, side))
+    return sum(p.numel() for p in block.parameters()), macs, shape
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from engine import efficientnet as eff
 
@@ -18,7 +17,7 @@ def plot_constraint(alpha: float, beta: float, gamma: float, labels: dict[str, s
     b = np.linspace(1.0, 1.5, 61)
     g = np.linspace(1.0, 1.5, 61)
     # α·β²·γ² on the grid: (len(g), len(b))
-    z = alpha * b[None, :] ** 2 * g[:, None] ** 2
+    z = np.round(alpha * b[None, :] ** 2 * g[:, None] ** 2, 4)
     fig = go.Figure(go.Contour(x=b, y=g, z=z, colorscale="Viridis", contours=dict(start=1, end=6, size=0.25),
                                colorbar=dict(title=labels["value"], len=0.8),
                                hovertemplate="β=%{x:.2f}<br>γ=%{y:.2f}<br>α·β²·γ²=%{z:.2f}<extra></extra>"))
@@ -27,6 +26,7 @@ def plot_constraint(alpha: float, beta: float, gamma: float, labels: dict[str, s
                              hoverinfo="skip", name="= 2"))
     fig.add_trace(go.Scatter(x=[beta], y=[gamma], mode="markers+text", text=[labels["you"]],
                              textposition="top center", marker=dict(size=14, color=_RED, symbol="x"),
+                             textfont=dict(color="white", size=14),
                              name=labels["you"]))
     if abs(alpha - eff.PAPER_ALPHA) < 1e-9:
         fig.add_trace(go.Scatter(x=[eff.PAPER_BETA], y=[eff.PAPER_GAMMA], mode="markers", name=labels["paper"],
@@ -96,14 +96,20 @@ def plot_single_dimension(rows: dict[str, tuple[int, int]], budget: float, base_
     params = [rows[n][0] / 1e6 for n in names]
     macs = [rows[n][1] / 1e9 for n in names]
     colors = [_ORANGE, _BLUE, _GREEN, _RED, "#9467bd"][: len(names)]
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["params"], labels["macs"]))
-    fig.add_trace(go.Bar(x=names, y=params, marker_color=colors, text=[f"{v:.1f}" for v in params],
-                         textposition="outside", showlegend=False), 1, 1)
-    fig.add_trace(go.Bar(x=names, y=macs, marker_color=colors, text=[f"{v:.2f}" for v in macs],
-                         textposition="outside", showlegend=False), 1, 2)
-    fig.add_hline(y=budget * base_macs / 1e9, line_dash="dash", line_color=_GREY, row=1, col=2,
-                  annotation_text=labels["budget"], annotation_position="top left")
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+    fig = go.Figure([
+        go.Bar(x=names, y=params, marker_color=colors, text=[f"{v:.1f}" for v in params], textposition="outside",
+               showlegend=False),
+        go.Bar(x=names, y=macs, marker_color=colors, text=[f"{v:.2f}" for v in macs], textposition="outside",
+               showlegend=False, xaxis="x2", yaxis="y2")])
+    fig.update_layout(
+        xaxis=dict(domain=[0, 0.46]), xaxis2=dict(domain=[0.54, 1], anchor="y2"), yaxis2=dict(anchor="x2"),
+        annotations=[dict(text=labels["params"], x=0.23, y=1.08, xref="paper", yref="paper", showarrow=False),
+                     dict(text=labels["macs"], x=0.77, y=1.08, xref="paper", yref="paper", showarrow=False)],
+        shapes=[dict(type="line", xref="x2 domain", x0=0, x1=1, yref="y2", y0=budget * base_macs / 1e9,
+                     y1=budget * base_macs / 1e9, line=dict(color=_GREY, dash="dash"))],
+        height=360, margin=dict(l=10, r=10, t=40, b=10))
+    fig.add_annotation(text=labels["budget"], xref="x2 domain", x=0.02, y=budget * base_macs / 1e9, yref="y2",
+                       showarrow=False, yanchor="bottom", font=dict(color=_GREY))
     return fig
 
 
@@ -113,31 +119,29 @@ def plot_mbconv(layers: tuple[eff.LayerInfo, ...], labels: dict[str, str]) -> go
     main = [layer for layer in layers if layer.name != "skip +"]
     has_skip = len(main) != len(layers)
     colors = {"expand": "#aec7e8", "depthwise": "#ffbb78", "SE": "#98df8a", "project": "#c5b0d5"}
-    fig = go.Figure()
-    n = len(main) + 1
-    xs = np.arange(n) * 1.6
-    shape_txt = lambda s: "×".join(str(v) for v in s)  # noqa: E731
+    xs = np.arange(len(main) + 1) * 1.6
     boxes = [(labels["input"], main[0].in_shape, None)] + [(m.name, m.out_shape, m.params) for m in main]
+    shapes, notes = [], []
     for x, (name, shape, params) in zip(xs, boxes):
         color = next((c for k, c in colors.items() if name.startswith(k)), "#dddddd")
-        fig.add_shape(type="rect", x0=x - 0.65, x1=x + 0.65, y0=-0.6, y1=0.6, fillcolor=color,
-                      line=dict(color="#555"))
-        text = f"<b>{name}</b><br>{shape_txt(shape)}"
+        shapes.append(dict(type="rect", x0=x - 0.65, x1=x + 0.65, y0=-0.6, y1=0.6, fillcolor=color,
+                           line=dict(color="#555")))
+        text = f"<b>{name}</b><br>{'×'.join(str(v) for v in shape)}"
         if params is not None:
             text += f"<br>{labels['params']}: {params:,}"
-        fig.add_annotation(x=x, y=0, text=text, showarrow=False, font=dict(size=11))
+        notes.append(dict(x=x, y=0, text=text, showarrow=False, font=dict(size=12, color="#222")))
     for x0, x1 in zip(xs[:-1], xs[1:]):
-        fig.add_annotation(x=x1 - 0.66, y=0, ax=x0 + 0.66, ay=0, xref="x", yref="y", axref="x", ayref="y",
-                           showarrow=True, arrowhead=2, text="")
+        notes.append(dict(x=x1 - 0.66, y=0, ax=x0 + 0.66, ay=0, xref="x", yref="y", axref="x", ayref="y",
+                          showarrow=True, arrowhead=2, text=""))
     if has_skip:
-        fig.add_shape(type="path", path=f"M {xs[0]},0.6 C {xs[0]},1.5 {xs[-1]},1.5 {xs[-1]},0.6",
-                      line=dict(color=_RED, dash="dash"))
-        fig.add_annotation(x=(xs[0] + xs[-1]) / 2, y=1.3, text=labels["skip"], showarrow=False,
-                           font=dict(color=_RED))
-    fig.update_xaxes(visible=False, range=[xs[0] - 0.8, xs[-1] + 0.8])
-    fig.update_yaxes(visible=False, range=[-0.8, 1.6])
-    fig.update_layout(height=260, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white")
-    return fig
+        shapes.append(dict(type="path", path=f"M {xs[0]},0.6 C {xs[0]},1.5 {xs[-1]},1.5 {xs[-1]},0.6",
+                           line=dict(color=_RED, dash="dash")))
+        notes.append(dict(x=(xs[0] + xs[-1]) / 2, y=1.3, text=labels["skip"], showarrow=False,
+                          font=dict(color=_RED)))
+    return go.Figure(layout=dict(
+        shapes=shapes, annotations=notes, height=260 if has_skip else 180, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
+        xaxis=dict(visible=False, range=[xs[0] - 0.8, xs[-1] + 0.8]),
+        yaxis=dict(visible=False, range=[-0.8, 1.6 if has_skip else 0.8])))
 
 
 def plot_se_weights(se: eff.SEResult, labels: dict[str, str]) -> go.Figure:
@@ -146,35 +150,44 @@ def plot_se_weights(se: eff.SEResult, labels: dict[str, str]) -> go.Figure:
     labels: channel, z, s.
     """
     c = np.arange(se.z.shape[0])
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=(labels["z"], labels["s"]))
-    fig.add_trace(go.Bar(x=c, y=se.z, marker_color=_BLUE, showlegend=False), 1, 1)
-    fig.add_trace(go.Bar(x=c, y=se.s, marker_color=_ORANGE, showlegend=False), 2, 1)
-    fig.update_yaxes(range=[0, 1], row=2, col=1)
-    fig.update_xaxes(title_text=labels["channel"], row=2, col=1)
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=40, b=10), bargap=0.1)
+    fig = go.Figure([go.Bar(x=c, y=se.z, marker_color=_BLUE, showlegend=False, xaxis="x2", yaxis="y2"),
+                     go.Bar(x=c, y=se.s, marker_color=_ORANGE, showlegend=False)])
+    fig.update_layout(
+        yaxis=dict(domain=[0, 0.44], range=[0, 1]), yaxis2=dict(domain=[0.56, 1], anchor="x2"),
+        xaxis=dict(title=labels["channel"]), xaxis2=dict(anchor="y2", matches="x", showticklabels=False),
+        annotations=[dict(text=labels["z"], x=0.5, y=1.0, xref="paper", yref="paper", showarrow=False,
+                          yanchor="bottom"),
+                     dict(text=labels["s"], x=0.5, y=0.45, xref="paper", yref="paper", showarrow=False,
+                          yanchor="bottom")],
+        height=420, margin=dict(l=10, r=10, t=40, b=10), bargap=0.1)
     return fig
 
 
 def plot_se_maps(se: eff.SEResult, labels: dict[str, str], n: int = 3) -> go.Figure:
-    """Feature maps U_c and s_c·U_c for the n channels SE weights most and the n it weights least
-    (one shared colour scale, so the damping is visible).  labels: before, after, channel."""
+    """Feature maps U_c (top row) and s_c·U_c (bottom row) for the n channels SE weights most and the n it
+    weights least, tiled into one heatmap with one colour scale, so the damping is visible.
+
+    labels: before, after, channel.
+    """
     order = np.argsort(se.s)
     chosen = list(order[::-1][:n]) + list(order[:n])
-    titles = [f"{labels['channel']} {ch}: s={se.s[ch]:.2f}" for ch in chosen]
-    fig = make_subplots(rows=2, cols=len(chosen), subplot_titles=titles, vertical_spacing=0.06,
-                        horizontal_spacing=0.02, row_titles=[labels["before"], labels["after"]])
-    lim = float(np.abs(se.u[chosen]).max()) or 1.0
-    step = max(1, se.u.shape[1] // 56)          # keep the figure small
-    for j, ch in enumerate(chosen):
-        for i, maps in enumerate((se.u, se.x_tilde)):
-            fig.add_trace(go.Heatmap(z=maps[ch, ::-step, ::step], zmin=-lim, zmax=lim, colorscale="RdBu_r",
-                                     showscale=(i == 0 and j == 0), hovertemplate="%{z:.3f}<extra></extra>"),
-                          i + 1, j + 1)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor=None)
-    fig.update_layout(height=360, margin=dict(l=10, r=40, t=40, b=10))
-    fig.update_annotations(font_size=11)
+    step = -(-se.u.shape[1] // 40)                          # at most 40 px a side: keeps the figure small
+    tiles = [[maps[ch, ::step, ::step] for ch in chosen] for maps in (se.u, se.x_tilde)]
+    h, w = tiles[0][0].shape
+    gap = max(1, w // 10)
+    mosaic = np.full((2 * h + gap, len(chosen) * (w + gap) - gap), np.nan)
+    for i, row in enumerate(tiles):
+        for j, tile in enumerate(row):
+            mosaic[i * (h + gap): i * (h + gap) + h, j * (w + gap): j * (w + gap) + w] = tile
+    lim = float(np.nanmax(np.abs(mosaic))) or 1.0
+    notes = [dict(x=j * (w + gap) + w / 2, y=-1, text=f"{labels['channel']} {ch}: s={se.s[ch]:.2f}",
+                  showarrow=False, yanchor="bottom", font=dict(size=11)) for j, ch in enumerate(chosen)]
+    notes += [dict(x=-1, y=i * (h + gap) + h / 2, text=label, showarrow=False, xanchor="right", textangle=-90)
+              for i, label in enumerate((labels["before"], labels["after"]))]
+    fig = go.Figure(go.Heatmap(z=np.round(mosaic, 3), zmin=-lim, zmax=lim, colorscale="RdBu_r", hoverongaps=False,
+                               hovertemplate="%{z:.3f}<extra></extra>"))
+    fig.update_layout(annotations=notes, height=340, margin=dict(l=40, r=10, t=30, b=10),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return fig
 
 

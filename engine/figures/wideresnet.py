@@ -41,9 +41,11 @@ def plot_receptive_field(curves: dict[str, list[int]], side: int, labels: dict[s
         fig.add_trace(go.Scatter(x=(idx + 1) / len(rf), y=rf[idx], mode="lines", name=name,
                                  line=dict(color=color), customdata=idx + 1,
                                  hovertemplate="layer %{customdata}: %{y} px<extra></extra>"))
-    fig.add_hline(y=side, line_dash="dash", line_color="#7f7f7f", annotation_text=labels["image"],
-                  annotation_position="bottom right")
-    fig.update_layout(xaxis_title=labels["depth"], yaxis_title=labels["rf"], yaxis_type="log", height=380,
+    top = max(max(rf) for rf in curves.values())
+    fig.add_trace(go.Scatter(x=[0, 1], y=[side, side], mode="lines", name=labels["image"], hoverinfo="skip",
+                             line=dict(color="#7f7f7f", dash="dash")))
+    fig.update_layout(xaxis_title=labels["depth"], yaxis_title=labels["rf"], yaxis_type="log",
+                      yaxis_range=[0, np.log10(max(top, side) * 2)], xaxis_range=[0, 1], height=380,
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
     return fig
 

@@ -20,6 +20,11 @@ def profile(width_mult: float, depth_mult: float, resolution: int) -> eff.NetPro
     return eff.profile(width_mult, depth_mult, resolution)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def anatomy(*cfg) -> tuple[eff.LayerInfo, ...]:
+    return eff.mbconv_anatomy(*cfg)
+
+
 @st.cache_resource(show_spinner=False)
 def trunk(seed: int):
     return eff.seeded_trunk(seed)
@@ -123,7 +128,7 @@ stage = st.selectbox(t(f"{K}.mbconv_stage"), list(stage_labels), index=2, format
                      key=f"{K}.stage")
 cnf = eff._conf(round(w, 4), round(d, 4))[0][stage - 1]
 h = net.stages[stage].resolution[0]
-layers = eff.mbconv_anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, h)
+layers = anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, h)
 st.plotly_chart(figs.plot_mbconv(layers, L(params="mb_params", skip="mb_skip", input="mb_input")),
                 key=f"{K}.fig_mbconv")
 dw = next(layer for layer in layers if layer.name.startswith("depthwise"))
