@@ -88,3 +88,37 @@ def test_simulated_predictions_centerness_reranks():
         ious_cls.append(p.iou[np.argsort(-p.cls)[:20]].mean())
         ious_ctr.append(p.iou[np.argsort(-p.cls * p.ctr)[:20]].mean())
     assert np.mean(ious_ctr) > np.mean(ious_cls) + 0.05
+
+
+# ---------------------------------------------------------------------------------------------------- the page
+
+PAGE = "pages/detection/fcos.py"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_level_and_focal_numbers_come_from_the_engine(lang):
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    (x1, x2), (y1, y2) = at.slider(key="fcos.box.x.320x213").value, at.slider(key="fcos.box.y.320x213").value
+    s = 800 / 213
+    assert any(m.value == f"P{int(F.fpn_level((x2 - x1) * s, (y2 - y1) * s))}" for m in at.metric)
+    im = F.imbalance(100_000, 0.99, 100, 0.3, 2.0, 0.25)
+    assert any(m.value == f"{100 * im.fl_neg / (im.fl_neg + im.fl_pos):.1f} %" for m in at.metric)
+    # the level table counts positives exactly as the engine does
+    rows = at.dataframe[0].value
+    levels = F.fcos_levels(np.array([x1, y1, x2, y2]) * s)
+    assert list(rows.iloc[:, -1]) == [int(lv.positive.sum()) for lv in levels]
+
+
+def test_page_small_box_goes_to_fine_levels_and_tiny_box_has_no_locations():
+    at = run_page(PAGE)
+    at.slider(key="fcos.box.x.320x213").set_value((100.0, 130.0))
+    at.slider(key="fcos.box.y.320x213").set_value((100.0, 124.0))
+    at.slider(key="fcos.input_size").set_value(320).run()
+    assert_ok(at)
+    assert any(m.value in ("P2", "P3") for m in at.metric)
+    at.slider(key="fcos.box.x.320x213").set_value((100.0, 104.0))
+    at.slider(key="fcos.box.y.320x213").set_value((100.0, 104.0))
+    at.select_slider(key="fcos.stride").set_value(32).run()
+    assert_ok(at)
+    assert at.info

@@ -15,7 +15,7 @@ POS, NEG, IGN = "#2ca02c", "rgba(120, 120, 120, 0.35)", "#ffbf00"
 CLASS_COLOURS = ("#1f77b4", "#d62728", "#9467bd", "#8c564b")
 
 
-def _png(img: np.ndarray, quality: int = 80) -> str:
+def image_source(img: np.ndarray, quality: int = 80) -> str:
     from PIL import Image
 
     buf = io.BytesIO()
@@ -26,7 +26,7 @@ def _png(img: np.ndarray, quality: int = 80) -> str:
 def image_figure(img: np.ndarray, height: int = 360, opacity: float = 1.0) -> go.Figure:
     """A figure showing `img` (H, W, 3) uint8 in pixel coordinates: x right, y down, pixel (i, j) on [j, j+1)."""
     h, w = img.shape[:2]
-    fig = go.Figure(go.Image(source=_png(img), x0=0.5, y0=0.5, dx=1, dy=1, opacity=opacity, hoverinfo="skip"))
+    fig = go.Figure(go.Image(source=image_source(img), x0=0.5, y0=0.5, dx=1, dy=1, opacity=opacity, hoverinfo="skip"))
     fig.update_xaxes(range=[0, w], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[h, 0], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.02),

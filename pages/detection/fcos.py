@@ -1,0 +1,127 @@
+"""Detection › FPN, focal loss & FCOS: level assignment, focal loss curves and imbalance, centre-ness map, re-ranking."""
+import math
+
+import numpy as np
+import streamlit as st
+
+from engine import boxes as B
+from engine import fcos as F
+from engine.figures import fcos as figs
+from ui import formula, image_input_ui, labels, show_source, t
+from ui.boxes import box_ui, working_image
+
+st.title(t("chapters.fcos.title"))
+st.markdown(t("fcos.intro"))
+lab = labels("fcos.labels")
+image = image_input_ui("fcos")
+if image is None:
+    st.stop()
+img = working_image(image)
+H, W = img.shape[:2]
+box = box_ui("fcos.box", t("fcos.labels.truth"), W, H, (0.2, 0.12, 0.72, 0.92))
+
+# ---- 1. FPN and FCOS level assignment ---------------------------------------------------------------------------
+st.header(t("fcos.fpn_header"))
+st.markdown(t("fcos.fpn_text"))
+formula("fcos.fpn_formula")
+short = st.slider(t("fcos.ui.input_size"), 320, 1344, 800, 32, key="fcos.input_size")
+scale = short / min(H, W)                                   # the detector resizes the image's shorter side
+bw, bh = (box[2] - box[0]) * scale, (box[3] - box[1]) * scale
+side = math.sqrt(bw * bh)
+k = int(F.fpn_level(bw, bh))
+c1, c2 = st.columns([1, 2])
+c1.metric(t("fcos.metric.box"), f"{bw:.0f} × {bh:.0f}")
+c1.metric("√(wh)", f"{side:.0f}")
+c1.metric(t("fcos.metric.level"), f"P{k}")
+c2.plotly_chart(figs.plot_fpn_levels(side, lab), key="fcos.fig_fpn")
+
+st.subheader(t("fcos.range_header"))
+st.markdown(t("fcos.range_text"))
+formula("fcos.targets_formula")
+formula("fcos.range_formula")
+levels = F.fcos_levels(np.asarray(box) * scale)
+st.plotly_chart(figs.plot_fcos_levels(img, levels, box, scale, lab), key="fcos.fig_levels")
+st.dataframe([{t("fcos.table.level"): f"P{lv.level}", t("fcos.table.stride"): lv.stride,
+               t("fcos.table.range"): f"({lv.lo:g}, {lv.hi:g}]", t("fcos.table.inside"): len(lv.points),
+               t("fcos.table.positive"): int(lv.positive.sum())} for lv in levels], hide_index=True,
+             key="fcos.level_table")
+show_source(F.fpn_level)
+show_source(F.fcos_levels)
+
+# ---- 2. focal loss --------------------------------------------------------------------------------------------------
+st.header(t("fcos.focal_header"))
+st.markdown(t("fcos.focal_text"))
+formula("fcos.focal_formula")
+
+
+def focal_ui() -> tuple[float, float]:
+    c1, c2 = st.columns(2)
+    gamma = c1.slider(t("fcos.ui.gamma"), 0.0, 5.0, 2.0, 0.1, key="fcos.gamma")
+    alpha = c2.slider(t("fcos.ui.alpha"), 0.0, 1.0, 0.25, 0.05, key="fcos.alpha")
+    return gamma, alpha
+
+
+def imbalance_ui() -> dict:
+    c = st.columns(4)
+    n_neg = c[0].select_slider(t("fcos.ui.n_neg"), (1_000, 10_000, 100_000, 1_000_000), 100_000, key="fcos.n_neg")
+    p_neg = c[1].slider(t("fcos.ui.p_neg"), 0.5, 0.999, 0.99, 0.001, key="fcos.p_neg")
+    n_pos = c[2].slider(t("fcos.ui.n_pos"), 1, 1000, 100, key="fcos.n_pos")
+    p_pos = c[3].slider(t("fcos.ui.p_pos"), 0.01, 0.9, 0.3, 0.01, key="fcos.p_pos")
+    return dict(n_neg=n_neg, p_neg=p_neg, n_pos=n_pos, p_pos=p_pos)
+
+
+gamma, alpha = focal_ui()
+st.plotly_chart(figs.plot_focal_curves(gamma, alpha, lab), key="fcos.fig_focal")
+st.markdown(t("fcos.imbalance_text"))
+imb = imbalance_ui()
+im = F.imbalance(imb["n_neg"], imb["p_neg"], imb["n_pos"], imb["p_pos"], gamma, alpha)
+c1, c2 = st.columns([2, 1])
+c1.plotly_chart(figs.plot_imbalance(im, lab), key="fcos.fig_imbalance")
+c2.metric(t("fcos.metric.neg_share_ce"), f"{100 * im.ce_neg / (im.ce_neg + im.ce_pos):.1f} %")
+c2.metric(t("fcos.metric.neg_share_fl"), f"{100 * im.fl_neg / max(im.fl_neg + im.fl_pos, 1e-300):.1f} %")
+c2.metric(t("fcos.metric.down_weight"), f"×{(1 - imb['p_neg']) ** gamma:.2g}",
+          help=t("fcos.metric.down_weight_help"))
+show_source(F.focal_loss)
+
+# ---- 3. centre-ness ---------------------------------------------------------------------------------------------
+st.header(t("fcos.ctr_header"))
+st.markdown(t("fcos.ctr_text"))
+formula("fcos.ctr_formula")
+cmap = F.centerness_map(box, H, W, step=4)
+st.plotly_chart(figs.plot_centerness(img, cmap, box, lab), key="fcos.fig_ctr")
+st.caption(t("fcos.ctr_caption"))
+show_source(F.centerness)
+
+# ---- 4. re-ranking with centre-ness --------------------------------------------------------------------------------
+st.header(t("fcos.rerank_header"))
+st.markdown(t("fcos.rerank_text"))
+formula("fcos.rerank_formula")
+
+
+def rerank_ui() -> dict:
+    c = st.columns(4)
+    stride = c[0].select_slider(t("fcos.ui.stride"), (4, 8, 16, 32), 8, key="fcos.stride")
+    noise = c[1].slider(t("fcos.ui.noise"), 0.0, 1.5, 0.6, 0.05, key="fcos.noise")
+    top_k = c[2].slider(t("fcos.ui.top_k"), 1, 20, 5, key="fcos.top_k")
+    seed = c[3].slider(t("fcos.ui.seed"), 0, 20, 0, key="fcos.seed")
+    return dict(stride=stride, noise=noise, top_k=top_k, seed=seed)
+
+
+rr = rerank_ui()
+preds = F.simulate_predictions(box, rr["stride"], np.random.default_rng(rr["seed"]), rr["noise"])
+st.caption(t("fcos.sim_caption", n=len(preds.cls)))
+if len(preds.cls) == 0:
+    st.info(t("fcos.no_locations"))
+else:
+    st.plotly_chart(figs.plot_rerank(img, preds, box, rr["top_k"], lab), key="fcos.fig_rerank")
+    by_cls = np.argsort(-preds.cls, kind="stable")[:rr["top_k"]]
+    by_ctr = np.argsort(-preds.cls * preds.ctr, kind="stable")[:rr["top_k"]]
+    kept_cls = B.nms(preds.boxes, preds.cls, 0.6)
+    kept_ctr = B.nms(preds.boxes, preds.cls * preds.ctr, 0.6)
+    m = st.columns(4)
+    m[0].metric(t("fcos.metric.topk_cls", k=rr["top_k"]), f"{preds.iou[by_cls].mean():.3f}")
+    m[1].metric(t("fcos.metric.topk_ctr", k=rr["top_k"]), f"{preds.iou[by_ctr].mean():.3f}")
+    m[2].metric(t("fcos.metric.nms_cls"), f"{preds.iou[kept_cls[0]]:.3f}")
+    m[3].metric(t("fcos.metric.nms_ctr"), f"{preds.iou[kept_ctr[0]]:.3f}")
+    st.plotly_chart(figs.plot_score_vs_iou(preds, lab), key="fcos.fig_scatter")
+show_source(F.simulate_predictions)
