@@ -230,6 +230,34 @@ class Alignment:
     log_prob: float            # log P(π|x)
 
 
+def _viterbi(emit: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Max-product forward pass: emit (T, S), skip (S,) → log δ (T, S) and predecessor states (T, S)."""
+    T, S = emit.shape
+    skip_add = np.where(skip, 0.0, NEG_INF)  # (S,)
+    delta = np.full((T, S), NEG_INF)  # (T, S)
+    delta[0, :2] = emit[0, :2]
+    back = np.zeros((T, S), dtype=np.int64)  # (T, S): predecessor state
+    cand = np.full((3, S), NEG_INF)  # (3, S): stay, from s-1, from s-2
+    for t in range(1, T):
+        cand[0] = delta[t - 1]
+        cand[1, 1:] = delta[t - 1, :-1]
+        cand[2, 2:] = delta[t - 1, :-2] + skip_add[2:]
+        # δ_t(s) = max(δ_{t-1}(s), δ_{t-1}(s-1), δ_{t-1}(s-2)) · y_t^{l'_s}
+        arg = np.argmax(cand, axis=0)  # (S,)
+        back[t] = np.arange(S) - arg
+        delta[t] = cand[arg, np.arange(S)] + emit[t]
+    return delta, back
+
+
+def _backtrack(back: np.ndarray, t: int, s: int) -> np.ndarray:
+    """States (t+1,) of the best path ending in state s at frame t."""
+    states = np.empty(t + 1, dtype=np.int64)  # (t+1,)
+    for u in range(t, -1, -1):
+        states[u] = s
+        s = back[u, s]
+    return states
+
+
 def best_alignment(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> Alignment | None:
     r"""Viterbi: the single most probable path :math:`\arg\max_{\pi\in\mathcal{B}^{-1}(l)} P(\pi|x)` (forced
     alignment); the α recursion with max in place of sum. None when infeasible."""
@@ -238,27 +266,46 @@ def best_alignment(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0
     T, S = emit.shape
     if T < min_frames(targets):
         return None
-    skip_add = np.where(skip_allowed(ext, blank), 0.0, NEG_INF)  # (S,)
-    delta = np.full(S, NEG_INF)  # (S,)
-    delta[:2] = emit[0, :2]
-    back = np.zeros((T, S), dtype=np.int64)  # (T, S): predecessor state
-    for t in range(1, T):
-        cand = np.full((3, S), NEG_INF)  # (3, S): stay, from s-1, from s-2
-        cand[0] = delta
-        cand[1, 1:] = delta[:-1]
-        cand[2, 2:] = delta[:-2] + skip_add[2:]
-        # δ_t(s) = max(δ_{t-1}(s), δ_{t-1}(s-1), δ_{t-1}(s-2)) · y_t^{l'_s}
-        arg = np.argmax(cand, axis=0)  # (S,)
-        back[t] = np.arange(S) - arg
-        delta = cand[arg, np.arange(S)] + emit[t]
+    delta, back = _viterbi(emit, skip_allowed(ext, blank))
     ends = [S - 1] if S == 1 else [S - 2, S - 1]
-    s = ends[int(np.argmax(delta[ends]))]
-    states = np.empty(T, dtype=np.int64)  # (T,)
-    for t in range(T - 1, -1, -1):
-        states[t] = s
-        s = back[t, s]
+    states = _backtrack(back, T - 1, ends[int(np.argmax(delta[-1, ends]))])
     labels = ext[states]
     return Alignment(states=states, labels=labels, log_prob=path_log_prob(log_probs, labels))
+
+
+def best_alignment_through(log_probs: np.ndarray, targets: Sequence[int], t: int, s: int,
+                           blank: int = 0) -> Alignment | None:
+    r"""The most probable path of :math:`\mathcal{B}^{-1}(l)` that is in state s at frame t: a max-product
+    pass forward to (t, s) and one backward from the end, joined there,
+
+    .. math:: \max_{\pi:\, \pi \text{ in } s \text{ at } t} P(\pi|x) = \delta_t(s)\,\bar\delta_t(s) / y_t^{l'_s}.
+
+    None when no path of l passes through (t, s)."""
+    ext = extend(targets, blank)  # (S,)
+    emit = _emissions(log_probs, ext)  # (T, S)
+    T, S = emit.shape
+    if T < min_frames(targets) or not (0 <= t < T and 0 <= s < S):
+        return None
+    fwd, fback = _viterbi(emit, skip_allowed(ext, blank))
+    bwd, bback = _viterbi(emit[::-1, ::-1], skip_allowed(ext[::-1], blank))  # the reversed problem
+    if not (np.isfinite(fwd[t, s]) and np.isfinite(bwd[T - 1 - t, S - 1 - s])):
+        return None
+    head = _backtrack(fback, t, s)  # (t+1,) frames 0..t
+    tail = S - 1 - _backtrack(bback, T - 1 - t, S - 1 - s)[::-1]  # (T-t,) frames t..T-1
+    states = np.concatenate([head, tail[1:]])  # (T,)
+    labels = ext[states]
+    return Alignment(states=states, labels=labels, log_prob=path_log_prob(log_probs, labels))
+
+
+def states_of(path: Sequence[int], targets: Sequence[int], blank: int = 0) -> np.ndarray:
+    """The trellis states (T,) of an alignment π of l: walk l′ along the frame labels (π must be in B⁻¹(l))."""
+    ext = extend(targets, blank)  # (S,)
+    s, states = (0 if path[0] == blank else 1), []
+    for k in path:
+        while ext[s] != k:
+            s += 1
+        states.append(s)
+    return np.array(states, dtype=np.int64)
 
 
 def alignments(targets: Sequence[int], T: int, blank: int = 0, limit: int = 10_000) -> np.ndarray:

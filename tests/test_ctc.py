@@ -160,6 +160,26 @@ def test_viterbi_is_the_most_probable_alignment():
     assert best.labels.tolist() == lat_ext_walk(best.states, targets)
 
 
+@pytest.mark.parametrize("T,targets", [(6, [1, 2]), (7, [1, 1, 2]), (5, [2, 1, 2])])
+def test_best_path_through_every_cell_matches_brute_force(T, targets):
+    lp = _random_log_probs(T, 3, seed=T + len(targets))
+    paths = ctc.alignments(targets, T)
+    states = np.stack([ctc.states_of(p, targets) for p in paths])  # (N, T)
+    assert all(ctc.collapse(p) == targets and ctc.extend(targets)[st].tolist() == p.tolist()
+               for p, st in zip(paths, states))
+    logp = np.array([ctc.path_log_prob(lp, p) for p in paths])  # (N,)
+    S = 2 * len(targets) + 1
+    for t in range(T):
+        for s in range(S):
+            through = states[:, t] == s
+            got = ctc.best_alignment_through(lp, targets, t, s)
+            if not through.any():
+                assert got is None
+                continue
+            assert got.log_prob == pytest.approx(logp[through].max())
+            assert got.states[t] == s and ctc.collapse(got.labels) == targets
+
+
 def lat_ext_walk(states, targets):
     return ctc.extend(targets)[states].tolist()
 
@@ -338,11 +358,7 @@ def test_trellis_edges_are_the_allowed_transitions():
     # every consecutive state pair of every alignment is an edge, and nothing else is
     reach = set()
     for path in ctc.alignments(targets, 6):
-        s, states = 0 if path[0] == 0 else 1, []
-        for k in path:
-            while ext[s] != k:
-                s += 1
-            states.append(s)
+        states = ctc.states_of(path, targets).tolist()
         reach |= {(a, b) for a, b in zip(states, states[1:])}
     assert pairs == reach
     assert len(xs) == 3 * (T - 1) * len(pairs)
@@ -363,3 +379,23 @@ def test_figures_stay_small_at_T_400():
     assert len(figs.plot_gradient(ctc.gradient(lp, targets), tokens).to_json()) < 2_000_000
     segs = figs.segments(best.states, lat.ext, 0)
     assert [k for k, _, _ in segs] == targets          # one span per target label, in order
+
+
+def test_page_click_on_a_trellis_cell_draws_the_best_path_through_it():
+    at = run_page(PAGE)
+    logits = at.dataframe[0].value.to_numpy(dtype=np.float64)  # the example's logits, as the editor shows them
+    # what the chart's selection state holds after a click on frame 4, state 3 (the label b of a b c)
+    at.session_state["ctc.trellis_fig"] = {"selection": {"points": [{"x": 4, "y": 3}], "point_indices": [0],
+                                                         "box": [], "lasso": []}}
+    at.run()
+    assert_ok(at)
+    lp = ctc.log_softmax(logits)
+    targets = [1, 2, 3]
+    # oracle: brute force over every alignment that is in state 3 at frame index 3
+    paths = ctc.alignments(targets, len(lp))
+    states = np.stack([ctc.states_of(p, targets) for p in paths])
+    probs = np.exp([ctc.path_log_prob(lp, p) for p in paths])
+    through = states[:, 3] == 3
+    gamma, best = probs[through].sum() / probs.sum(), probs[through].max()
+    text = _text(at)
+    assert f"γ = {gamma:.3g}" in text and f"P(π|x) = {best:.3g}" in text

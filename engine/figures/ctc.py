@@ -14,6 +14,7 @@ from engine.ctc import CTCLattice, skip_allowed
 
 MAX_CELLS = 40_000          # heatmap cells per figure before the time axis is strided
 MAX_EDGE_CELLS = 700        # draw the allowed transitions only on small trellises
+MAX_CLICK_CELLS = 20_000    # clickable cells up to this many
 PATH_COLORS = ("#ffffff", "#ff4b4b", "#00c0f2", "#ffd16a")
 # Magma as rgb() stops: Streamlit's plotly.js draws the named scale's first stop "#000004" as a light colour
 MAGMA = [[i / (len(sequential.Magma) - 1), "rgb({}, {}, {})".format(*hex_to_rgb(c))]
@@ -84,6 +85,10 @@ def plot_trellis(lat: CTCLattice, tokens: Sequence[str], quantity: str, blank: i
         xs, ys = trellis_edges(lat.ext, T, blank)
         data.append(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="rgba(255,255,255,0.45)", width=1),
                                hoverinfo="skip", showlegend=False))
+    if T * S <= MAX_CLICK_CELLS:  # invisible markers on every cell, so a click selects (t, s)
+        tt, ss = np.meshgrid(np.arange(1, T + 1), np.arange(S))
+        data.append(go.Scatter(x=tt.ravel().astype(np.float32), y=ss.ravel().astype(np.float32), mode="markers",
+                               marker=dict(size=14, opacity=0), hoverinfo="none", showlegend=False))
     for i, (name, states) in enumerate((paths or {}).items()):
         data.append(go.Scatter(x=np.arange(1, T + 1), y=np.asarray(states), name=name,
                                mode="lines+markers" if T <= 60 else "lines",

@@ -213,13 +213,7 @@ if n_paths <= LIST_LIMIT:
     options = table.iloc[:, 0].tolist()
     pick = options.index(st.selectbox(t("ctc.count.pick"), options, key=f"ctc.pick.{source}.{T}.{label_str}"))
     chosen = al[order[pick]]
-    # the state path of a listed alignment: walk l′ along the frame labels
-    ext, s, states = lat.ext, 0 if chosen[0] == blank else 1, []
-    for k in chosen:
-        while ext[s] != k:
-            s += 1
-        states.append(s)
-    paths_states[t("ctc.trellis.picked")] = np.array(states)
+    paths_states[t("ctc.trellis.picked")] = ctc.states_of(chosen, targets, blank)
     terms = " · ".join(f"y_{{{i + 1}}}^{{{tokens[k]}}}" for i, k in enumerate(chosen[:12]))
     dots = r" \cdots" if T > 12 else ""
     st.latex(rf"P(\pi|x) = {terms}{dots} = {np.exp(logp[order[pick]]):.4g}")
@@ -229,15 +223,37 @@ else:
 
 
 # ---------------------------------------------------------------------------------------------- 4. trellis
+def clicked_cell() -> tuple[int, int] | None:
+    """The trellis cell (frame index, state) last clicked, read from the chart's selection state."""
+    event = st.session_state.get("ctc.trellis_fig")
+    points = (event or {}).get("selection", {}).get("points", [])
+    if not points:
+        return None
+    t_, s_ = int(round(points[0]["x"])) - 1, int(round(points[0]["y"]))
+    return (t_, s_) if 0 <= t_ < T and 0 <= s_ < len(lat.ext) else None
+
+
 st.header(t("ctc.trellis.header"))
 st.markdown(t("ctc.trellis.text", ext=" ".join(tokens[k] for k in lat.ext), S=len(lat.ext)))
 formula("ctc.f_alpha")
 formula("ctc.f_beta")
 st.markdown(t("ctc.trellis.viterbi_text", logp=f"{best.log_prob:.3f}", p=prob(best.log_prob),
-              P=prob(lat.log_likelihood), share=f"{np.exp(best.log_prob - lat.log_likelihood):.1%}"))
+              P=prob(lat.log_likelihood), share=f"{100 * np.exp(best.log_prob - lat.log_likelihood):.3g}%"))
 quantity = st.radio(t("ctc.trellis.show"), ("alpha", "beta", "occupancy"), horizontal=True, key="ctc.quantity",
                     format_func=fmt("ctc.trellis"))
-st.plotly_chart(figs.plot_trellis(lat, tokens, quantity, blank, paths_states), key="ctc.trellis_fig")
+cell = clicked_cell()
+if cell is not None:
+    through = ctc.best_alignment_through(log_probs, targets, cell[0], cell[1], blank)
+    if through is not None:
+        paths_states[t("ctc.trellis.through", t=cell[0] + 1, s=tokens[lat.ext[cell[1]]])] = through.states
+st.plotly_chart(figs.plot_trellis(lat, tokens, quantity, blank, paths_states), key="ctc.trellis_fig",
+                on_select="rerun", selection_mode="points")
+if cell is None or through is None:
+    st.caption(t("ctc.trellis.click"))
+else:
+    st.markdown(t("ctc.trellis.through_text", t=cell[0] + 1, s=tokens[lat.ext[cell[1]]],
+                  gamma=f"{lat.occupancy[cell]:.3g}", p=prob(through.log_prob),
+                  share=f"{100 * np.exp(through.log_prob - lat.log_likelihood):.3g}%"))
 formula("ctc.f_occupancy")
 per_frame = lat.log_likelihood_per_frame()
 st.markdown(t("ctc.trellis.check", dev=f"{np.abs(per_frame - lat.log_likelihood).max():.1e}",
