@@ -1,0 +1,152 @@
+"""Generative › DCGAN & Conditional GAN on scikit-learn's 8×8 digits, trained live in this session.
+
+Both models train in lockstep inside a fragment that reruns every 0.5 s while training is on; the loops are
+generators in session state (engine/dcgan.py), so pausing or leaving the page stops them (no threads)."""
+import time
+
+import numpy as np
+import streamlit as st
+
+from engine import dcgan
+from engine.figures import dcgan as figs
+from ui import formula, labels, show_source, t
+
+STATE = "dcgan.state"
+BUDGET_S = 0.35
+REFRESH_S = 0.5
+
+st.title(t("chapters.dcgan.title"))
+st.markdown(t("dcgan.intro"))
+formula("dcgan.gan_formula")
+formula("dcgan.cgan_formula")
+lab = labels("dcgan.labels")
+
+
+def controls_ui() -> dict:
+    with st.sidebar:
+        st.subheader(t("dcgan.controls.header"))
+        lr = st.select_slider(t("dcgan.controls.lr"), (1e-4, 2e-4, 5e-4, 1e-3, 2e-3), value=5e-4, key="dcgan.lr")
+        z_dim = st.select_slider(t("dcgan.controls.z_dim"), (2, 4, 8, 16, 32), value=16, key="dcgan.z_dim")
+        seed = st.number_input(t("dcgan.controls.seed"), 0, 9999, 0, key="dcgan.seed")
+    return dict(lr=lr, z_dim=z_dim, seed=int(seed))
+
+
+@st.cache_data(show_spinner=False)
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    return dcgan.load_digits_images()
+
+
+def fresh_state(p: dict, sig: str) -> dict:
+    data = digits()
+    cfgs = {"dcgan": dcgan.Config(conditional=False, lr=p["lr"], z_dim=p["z_dim"]),
+            "cgan": dcgan.Config(conditional=True, lr=p["lr"], z_dim=p["z_dim"])}
+    its = {k: dcgan.train(c, p["seed"], data) for k, c in cfgs.items()}
+    return dict(sig=sig, cfgs=cfgs, its=its, snaps={k: next(it) for k, it in its.items()}, running=False)
+
+
+def advance(state: dict, budget_s: float) -> None:
+    t0 = time.perf_counter()
+    while True:
+        for k, it in state["its"].items():
+            try:
+                state["snaps"][k] = next(it)
+            except StopIteration:
+                state["running"] = False
+                return
+        if time.perf_counter() - t0 >= budget_s:
+            return
+
+
+def set_running(flag: bool) -> None:
+    st.session_state[STATE]["running"] = flag
+
+
+def step_once() -> None:
+    st.session_state[STATE]["running"] = False
+    advance(st.session_state[STATE], 0.0)
+
+
+def reset() -> None:
+    st.session_state.pop(STATE, None)
+
+
+p = controls_ui()
+sig = repr(sorted(p.items()))
+if st.session_state.get(STATE, {}).get("sig") != sig:
+    st.session_state[STATE] = fresh_state(p, sig)
+state = st.session_state[STATE]
+cfgs = state["cfgs"]
+
+# ---- 1. architecture ----------------------------------------------------------------------------------------
+st.header(t("dcgan.arch_header"))
+st.markdown(t("dcgan.arch_text"))
+arch_cond = st.toggle(t("dcgan.controls.arch_cond"), value=False, key="dcgan.arch_cond")
+cfg_arch = cfgs["cgan" if arch_cond else "dcgan"]
+st.plotly_chart(figs.plot_architecture(dcgan.layer_shapes(cfg_arch, "G"), dcgan.layer_shapes(cfg_arch, "D"),
+                                       labels=lab), key="dcgan.fig_arch")
+x_real, y_real = digits()
+st.plotly_chart(figs.plot_grid(x_real[:80, 0].reshape(8, 10, 8, 8), title=t("dcgan.real_title"), height=260),
+                key="dcgan.fig_real")
+
+# ---- 2. live training -----------------------------------------------------------------------------------------
+st.header(t("dcgan.train_header"))
+st.markdown(t("dcgan.train_text"))
+b1, b2, b3, b4 = st.columns(4)
+b1.button(t("dcgan.train"), key="dcgan.train", on_click=set_running, args=(True,), disabled=state["running"],
+          type="primary", use_container_width=True)
+b2.button(t("dcgan.pause"), key="dcgan.pause", on_click=set_running, args=(False,), disabled=not state["running"],
+          use_container_width=True)
+b3.button(t("dcgan.step"), key="dcgan.step", on_click=step_once, use_container_width=True)
+b4.button(t("dcgan.reset"), key="dcgan.reset", on_click=reset, use_container_width=True)
+
+
+def live() -> None:
+    state = st.session_state.get(STATE)
+    if state is None:
+        return
+    if state["running"]:
+        advance(state, BUDGET_S)
+    snaps = state["snaps"]
+    c1, c2 = st.columns(2)
+    s = snaps["dcgan"]
+    c1.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan")
+    s = snaps["cgan"]
+    c2.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
+                                   row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
+    speed = s.step / s.seconds if s.seconds > 0 else 0.0
+    st.caption(t("dcgan.speed", step=s.step, speed=speed))
+    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
+
+
+st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
+show_source(dcgan.Generator)
+show_source(dcgan.train)
+
+# ---- 3. pick a label ----------------------------------------------------------------------------------------
+st.header(t("dcgan.label_header"))
+st.markdown(t("dcgan.label_text"))
+digit = st.segmented_control(t("dcgan.controls.digit"), list(range(10)), default=3, key="dcgan.digit") or 0
+nonce = st.session_state.get("dcgan.nonce", 0)
+if st.button(t("dcgan.resample"), key="dcgan.resample"):
+    st.session_state["dcgan.nonce"] = nonce = nonce + 1
+snap_c = state["snaps"]["cgan"]
+z = np.random.default_rng(nonce).standard_normal((10, cfgs["cgan"].z_dim))
+imgs = dcgan.generate(cfgs["cgan"], snap_c.state, z, np.full(10, digit))
+st.plotly_chart(figs.plot_grid(imgs[None], title=t("dcgan.label_title", digit=digit, step=snap_c.step),
+                               height=120), key="dcgan.fig_label")
+
+# ---- 4. walk the latent space ------------------------------------------------------------------------------
+st.header(t("dcgan.interp_header"))
+st.markdown(t("dcgan.interp_text"))
+formula("dcgan.slerp_formula")
+n_steps = st.slider(t("dcgan.controls.n_steps"), 3, 16, 10, key="dcgan.n_steps")
+spherical = st.toggle(t("dcgan.controls.slerp"), value=True, key="dcgan.slerp")
+pair = st.number_input(t("dcgan.controls.pair"), 0, 999, 0, key="dcgan.pair")
+rng = np.random.default_rng(1000 + int(pair))
+z0, z1 = rng.standard_normal((2, cfgs["dcgan"].z_dim))
+zs = dcgan.interpolate(z0, z1, n_steps, spherical=spherical)
+strip_g = dcgan.generate(cfgs["dcgan"], state["snaps"]["dcgan"].state, zs)
+strip_c = dcgan.generate(cfgs["cgan"], snap_c.state, zs, np.full(n_steps, digit))
+st.plotly_chart(figs.plot_grid(np.stack([strip_g, strip_c]), title=t("dcgan.interp_title", digit=digit),
+                               row_labels=[lab["dcgan"], lab["cgan"]], height=150), key="dcgan.fig_interp")
+show_source(dcgan.interpolate)

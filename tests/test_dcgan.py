@@ -1,0 +1,115 @@
+"""DCGAN / CGAN on sklearn digits: data scaling, shapes against conv arithmetic, conditioning, interpolation,
+determinism, and the page's controls."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import assert_ok, run_page
+from engine import dcgan
+
+TINY = dict(channels=8, batch_size=8, snapshot_every=2, z_dim=4)
+
+
+def test_digits_are_scaled_to_tanh_range():
+    from sklearn.datasets import load_digits
+    x, y = dcgan.load_digits_images()
+    d = load_digits()
+    assert x.shape == (1797, 1, 8, 8) and y.shape == (1797,)
+    np.testing.assert_allclose(x[:, 0], d.images / 8 - 1, atol=1e-6)
+    assert x.min() == -1 and x.max() == 1
+
+
+def _conv_out(n, k, s, p):            # Dumoulin & Visin, "A guide to convolution arithmetic", 2016
+    return (n + 2 * p - k) // s + 1
+
+
+def _tconv_out(n, k, s, p):
+    return (n - 1) * s - 2 * p + k
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_layer_shapes_follow_conv_arithmetic(conditional):
+    cfg = dcgan.Config(conditional=conditional)
+    C = cfg.channels
+    g = dict(dcgan.layer_shapes(cfg, "G"))
+    assert g["ConvTranspose2d"] == (1, _tconv_out(_tconv_out(2, 4, 2, 1), 4, 2, 1), 8)   # last one wins in dict
+    rows = dcgan.layer_shapes(cfg, "G")
+    assert rows[0][1] == (cfg.z_dim + (10 if conditional else 0),)
+    assert rows[-1] == ("Tanh", (1, 8, 8))
+    d = dcgan.layer_shapes(cfg, "D")
+    assert d[0][1] == (11 if conditional else 1, 8, 8)
+    assert d[1][1] == (C // 2, _conv_out(8, 4, 2, 1), _conv_out(8, 4, 2, 1))
+    assert d[3][1] == (C, 2, 2) and d[-1] == ("Linear", (1,))
+
+
+def test_init_is_seeded_dcgan_normal():
+    G1, D1 = dcgan.build(dcgan.Config(), 0)
+    G2, _ = dcgan.build(dcgan.Config(), 0)
+    G3, _ = dcgan.build(dcgan.Config(), 1)
+    w = [p for n, p in G1.named_parameters() if n.endswith("weight") and p.dim() > 1]
+    assert all(abs(float(p.detach().std()) - 0.02) < 0.005 for p in w)
+    for a, b, c in zip(G1.parameters(), G2.parameters(), G3.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, c) for a, c in zip(G1.parameters(), G3.parameters()))
+
+
+def test_conditioning_reaches_both_players():
+    cfg = dcgan.Config(conditional=True, **TINY)
+    G, D = dcgan.build(cfg, 0)
+    G.eval()
+    z = torch.randn(3, cfg.z_dim)
+    with torch.no_grad():
+        a, b = G(z, torch.tensor([1, 1, 1])), G(z, torch.tensor([7, 7, 7]))
+        assert a.shape == (3, 1, 8, 8) and a.abs().max() <= 1
+        assert not torch.allclose(a, b)
+        x = torch.randn(3, 1, 8, 8)
+        assert not torch.allclose(D(x, torch.tensor([0, 0, 0])), D(x, torch.tensor([5, 5, 5])))
+
+
+def test_interpolation_linear_and_slerp():
+    z0, z1 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 2.0, 0.0])
+    lin = dcgan.interpolate(z0, z1, 5)
+    np.testing.assert_allclose(lin[[0, -1]], [z0, z1])
+    np.testing.assert_allclose(lin[2], (z0 + z1) / 2)
+    sl = dcgan.interpolate(z0, z1 / 2, 5, spherical=True)      # orthogonal unit vectors: a quarter circle
+    tt = np.linspace(0, 1, 5)
+    np.testing.assert_allclose(sl, np.cos(tt * np.pi / 2)[:, None] * z0 + np.sin(tt * np.pi / 2)[:, None] * z1 / 2,
+                               atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(sl, axis=1), 1.0)
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_train_is_deterministic_and_generate_reproduces_the_snapshot_state(conditional):
+    x, y = dcgan.load_digits_images()
+    data = (x[:64], y[:64])
+    cfg = dcgan.Config(conditional=conditional, **TINY)
+    a = list(itertools.islice(dcgan.train(cfg, 3, data), 3))
+    b = list(itertools.islice(dcgan.train(cfg, 3, data), 3))
+    assert [s.step for s in a] == [0, 2, 4]
+    np.testing.assert_array_equal(a[-1].images, b[-1].images)
+    assert not np.array_equal(a[0].images, a[-1].images)
+    assert a[-1].images.shape == ((10 if conditional else 8), 8, 8, 8)
+    assert len(a[-1].hist_d) == 2 and np.all((a[-1].hist_d_real > 0) & (a[-1].hist_d_real < 1))
+    z = np.random.default_rng(0).standard_normal((4, cfg.z_dim))
+    labels = np.array([0, 1, 2, 3]) if conditional else None
+    G = dcgan.Generator(cfg).to_empty(device="cpu")
+    G.load_state_dict(a[-1].state)
+    G.eval()
+    with torch.no_grad():
+        ref = G(torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(labels) if conditional else None)[:, 0]
+    np.testing.assert_allclose(dcgan.generate(cfg, a[-1].state, z, labels), ref.numpy(), atol=1e-6)
+
+
+def test_page_step_label_and_interpolation():
+    at = run_page("pages/generative/dcgan.py", lang="ja")
+    assert_ok(at)
+    at.button(key="dcgan.step").click().run()
+    assert_ok(at)
+    assert any("25 ステップ" in c.value for c in at.caption)
+    at.toggle(key="dcgan.arch_cond").set_value(True).run()
+    at.toggle(key="dcgan.slerp").set_value(False).run()
+    assert_ok(at)
