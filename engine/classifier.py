@@ -31,6 +31,7 @@ WEIGHTS_URL = f"https://download.pytorch.org/models/{WEIGHTS_FILE}"
 MEAN = (0.485, 0.456, 0.406)           # ImageNet channel means (torchvision's transforms)
 STD = (0.229, 0.224, 0.225)            # ImageNet channel standard deviations
 INPUT_SIZE = 224                       # px, the side MobileNetV2 was trained at
+SMALL_INPUT = 128                      # px, LIME/SHAP: the model runs hundreds of times per explanation
 
 
 class WeightsUnavailable(RuntimeError):
@@ -194,3 +195,33 @@ class TinyCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return head(self, self.features(x))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The tabular task shared by LIME and SHAP: scikit-learn's breast cancer data, a small gradient-boosted model.
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TabularTask:
+    model: object              # sklearn GradientBoostingClassifier (predict_proba, decision_function)
+    X_train: np.ndarray        # (n_train, F)
+    X_test: np.ndarray         # (n_test, F)
+    y_test: np.ndarray         # (n_test,)
+    feature_names: list[str]   # (F,)
+    class_names: list[str]     # ["malignant", "benign"]
+    accuracy: float            # on X_test
+
+
+def breast_cancer_task(seed: int = 0, n_estimators: int = 60, max_depth: int = 2) -> TabularTask:
+    """Wisconsin breast cancer (569 × 30, shipped with scikit-learn), 80/20 split, gradient boosting."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.model_selection import train_test_split
+
+    data = load_breast_cancer()
+    X_train, X_test, y_train, y_test = train_test_split(data.data, data.target, test_size=0.2,
+                                                        random_state=seed, stratify=data.target)
+    model = GradientBoostingClassifier(n_estimators=n_estimators, max_depth=max_depth, random_state=seed)
+    model.fit(X_train, y_train)
+    return TabularTask(model=model, X_train=X_train, X_test=X_test, y_test=y_test,
+                       feature_names=list(data.feature_names), class_names=list(data.target_names),
+                       accuracy=float(model.score(X_test, y_test)))

@@ -34,3 +34,67 @@ def mobilenet_or_error():
     except WeightsUnavailable as err:
         st.error(t("gradcam.no_weights", reason=str(err)), icon="⚠️")
         return None
+
+
+@st.cache_resource(show_spinner=False)
+def breast_cancer_task():
+    """The tabular task shared by the LIME and SHAP pages (fitted once per process)."""
+    from engine import classifier
+
+    return classifier.breast_cancer_task()
+
+
+class _ResultStore:
+    """A small process-wide LRU of finished explanations, keyed by (what, image hash, settings). Unlike
+    `st.cache_data` it lets the computation drive a progress bar created on the page."""
+
+    def __init__(self, max_entries: int = 48):
+        import threading
+        from collections import OrderedDict
+
+        self.max_entries = max_entries
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.max_entries:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _results() -> _ResultStore:
+    return _ResultStore()
+
+
+def array_key(a) -> str:
+    """A short content hash of an array (part of a cache key)."""
+    import hashlib
+
+    import numpy as np
+
+    a = np.ascontiguousarray(a)
+    return hashlib.blake2b(a.tobytes() + repr((a.shape, a.dtype.str)).encode(), digest_size=16).hexdigest()
+
+
+def cached_with_progress(key: tuple, compute, text: str):
+    """`compute(progress)` once per key (progress(fraction) drives a bar on the page); later calls with the same
+    key return the stored result at once, so moving an unrelated slider never recomputes."""
+    store = _results()
+    hit = store.get(key)
+    if hit is not None:
+        return hit
+    bar = st.progress(0.0, text=text)
+    result = compute(lambda f: bar.progress(float(min(max(f, 0.0), 1.0)), text=text))
+    bar.empty()
+    store.put(key, result)
+    return result

@@ -1,0 +1,76 @@
+"""Figures of the SHAP chapter: Shapley values of a game, SHAP per superpixel, waterfall and beeswarm."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+
+def plot_phi(phi: np.ndarray, names: list[str], title: str = "", ylabel: str = "φ_i") -> go.Figure:
+    fig = go.Figure(go.Bar(x=names, y=phi, text=[f"{p:.3g}" for p in phi], textposition="outside",
+                           marker_color=np.where(phi >= 0, "#d62728", "#1f77b4"),
+                           hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
+    fig.update_layout(title=title, height=280, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
+                      yaxis_title=ylabel)
+    return fig
+
+
+def plot_waterfall(base: float, phi: np.ndarray, names: list[str], fx: float, top: int = 10, title: str = "",
+                   base_label: str = "E[f(X)]", rest_label: str = "other features", fx_label: str = "f(x)"
+                   ) -> go.Figure:
+    """From φ_0 to f(x): the `top` largest |φ_i| as steps, the rest summed into one, then the total."""
+    order = np.argsort(-np.abs(phi))
+    shown, rest = order[:top], order[top:]
+    labels = [base_label, *[names[i] for i in shown]]
+    values = [base, *phi[shown]]
+    measure = ["absolute", *["relative"] * len(shown)]
+    if len(rest):
+        labels.append(f"{rest_label} ({len(rest)})")
+        values.append(float(phi[rest].sum()))
+        measure.append("relative")
+    labels.append(fx_label)
+    values.append(fx)
+    measure.append("total")
+    fig = go.Figure(go.Waterfall(orientation="h", y=labels[::-1], x=values[::-1], measure=measure[::-1],
+                                 text=[f"{v:+.3f}" if m == "relative" else f"{v:.3f}"
+                                       for v, m in zip(values[::-1], measure[::-1])],
+                                 increasing=dict(marker_color="#d62728"), decreasing=dict(marker_color="#1f77b4"),
+                                 totals=dict(marker_color="#7f7f7f")))
+    fig.update_layout(title=title, height=80 + 26 * len(labels), margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    return fig
+
+
+def plot_beeswarm(values: np.ndarray, X: np.ndarray, names: list[str], top: int = 10, title: str = "",
+                  xlabel: str = "SHAP value φ_i", clabel: str = "feature value", seed: int = 0) -> go.Figure:
+    """Each row a feature (largest mean |φ| on top), each dot one sample, coloured by the feature's value
+    (rank-scaled per feature, low = blue, high = red); vertical jitter stands in for the swarm layout."""
+    rng = np.random.default_rng(seed)
+    order = np.argsort(-np.abs(values).mean(0))[:top]
+    fig = go.Figure()
+    for row, j in enumerate(order[::-1]):
+        v, x = values[:, j], X[:, j]
+        colour = np.argsort(np.argsort(x)) / max(1, len(x) - 1)
+        fig.add_trace(go.Scatter(
+            x=v, y=row + rng.uniform(-0.3, 0.3, len(v)), mode="markers", showlegend=False,
+            marker=dict(size=5, color=colour, colorscale="RdBu_r", cmin=0, cmax=1,
+                        colorbar=dict(title=clabel, tickvals=[0, 1], ticktext=["low", "high"]) if row == 0 else None,
+                        showscale=row == 0),
+            customdata=x, hovertemplate=names[j] + "=%{customdata:.3g}<br>φ=%{x:.3f}<extra></extra>"))
+    fig.update_yaxes(tickvals=list(range(len(order))), ticktext=[names[j] for j in order[::-1]])
+    fig.add_vline(x=0, line_color="#999")
+    fig.update_layout(title=title, height=80 + 30 * len(order), margin=dict(l=0, r=0, t=30 if title else 0, b=0),
+                      xaxis_title=xlabel)
+    return fig
+
+
+def plot_side_by_side(a: np.ndarray, b: np.ndarray, labels: tuple[str, str], title: str = "",
+                      xlabel: str = "superpixel") -> go.Figure:
+    """Two attributions over the same superpixels (e.g. LIME weights and SHAP values), each scaled to max |·| = 1."""
+    order = np.argsort(-np.abs(b))[:20]
+    fig = go.Figure()
+    for vals, name in ((a, labels[0]), (b, labels[1])):
+        s = vals / (np.max(np.abs(vals)) or 1.0)
+        fig.add_trace(go.Bar(x=[f"#{j}" for j in order], y=s[order], name=name,
+                             hovertemplate=name + " %{x}: %{y:.3f}<extra></extra>"))
+    fig.update_layout(title=title, height=300, barmode="group", margin=dict(l=0, r=0, t=30 if title else 0, b=0),
+                      xaxis_title=xlabel)
+    return fig

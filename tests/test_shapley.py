@@ -1,0 +1,142 @@
+"""engine.shapley: exact Shapley values (properties + orderings brute force), and shap's explainers against
+the exact enumeration on small problems."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import shapley as S
+
+
+def random_game(n, seed):
+    rng = np.random.default_rng(seed)
+    table = {c: float(rng.normal()) for c in S.coalitions(n)}
+    table[frozenset()] = float(rng.normal())
+    return S.table_game(table)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+def test_subset_formula_equals_average_over_all_orderings(n):
+    v = random_game(n, n)
+    phi = S.shapley_values(v, n)
+    orders = S.shapley_by_orderings(v, n)
+    assert orders.orders.shape == (np.prod(range(1, n + 1)), n)
+    np.testing.assert_allclose(phi, orders.phi, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_efficiency(n):
+    v = random_game(n, 10 + n)
+    assert S.shapley_values(v, n).sum() == pytest.approx(v(frozenset(range(n))) - v(frozenset()))
+
+
+def test_symmetry_and_null_player():
+    # players 0 and 1 interchangeable, player 2 adds nothing to any coalition
+    def v(s):
+        s = set(s) - {2}
+        return {0: 0.0, 1: 5.0, 2: 12.0}[len(s)] + (3.0 if s == {0, 1} else 0.0)
+
+    phi = S.shapley_values(v, 3)
+    assert phi[0] == pytest.approx(phi[1])
+    assert phi[2] == pytest.approx(0.0)
+    assert phi.sum() == pytest.approx(v({0, 1, 2}) - v(set()))
+
+
+def test_additive_game_gives_each_player_its_own_worth():
+    w = np.array([1.5, -2.0, 0.25, 4.0])
+    phi = S.shapley_values(lambda s: float(sum(w[list(s)])), 4)
+    np.testing.assert_allclose(phi, w)
+
+
+def test_seed_prisoners_dilemma_splits_the_cooperation_payoff():
+    v = S.table_game(S.prisoners_dilemma_game())
+    np.testing.assert_allclose(S.shapley_values(v, 2), [2.0, 2.0])   # the table's (A=2, B=2)
+    terms = S.shapley_terms(v, 2, 0)
+    assert [sorted(t.coalition) for t in terms] == [[], [1]]
+    assert [t.weight for t in terms] == [0.5, 0.5] and [t.gain for t in terms] == [3.0, 1.0]
+    # terms sum to φ_i for any game
+    g = random_game(4, 7)
+    for i in range(4):
+        assert sum(t.weight * t.gain for t in S.shapley_terms(g, 4, i)) == pytest.approx(S.shapley_values(g, 4)[i])
+
+
+def test_tree_shap_equals_exact_interventional_shapley_on_four_features():
+    """Oracle both ways: shap's TreeExplainer (interventional) vs the exact enumeration of
+    v(S) = mean_b f(x_S, b_-S) for a 4-feature gradient-boosted model."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    data = load_breast_cancer()
+    X, y = data.data[:, [0, 1, 20, 27]], data.target
+    model = GradientBoostingClassifier(n_estimators=15, max_depth=2, random_state=0).fit(X, y)
+    background = X[::40]
+    res = S.tree_shap(model, X[:3], background=background)
+    for row in range(3):
+        v = S.interventional_value_fn(model.decision_function, X[row], background)
+        np.testing.assert_allclose(res.values[row], S.shapley_values(v, 4), rtol=1e-6, atol=1e-8)
+    assert res.additivity_gap.max() < 1e-8
+
+
+def test_tree_shap_additivity_on_the_page_model():
+    from engine.classifier import breast_cancer_task
+
+    task = breast_cancer_task(n_estimators=20)
+    res = S.tree_shap(task.model, task.X_test[:10])
+    assert res.values.shape == (10, 30)
+    assert res.additivity_gap.max() < 1e-6
+
+
+def test_image_kernel_shap_is_exact_with_full_budget_and_additive_otherwise():
+    from engine.classifier import TinyCNN, predict_proba
+    from engine.lime_explain import mean_colour_image, segment
+
+    model = TinyCNN(seed=1)
+    yy, xx = np.mgrid[:32, :32]
+    rgb = np.stack([(xx * 8) % 256, (yy * 8) % 256, ((xx + yy) * 4) % 256], -1).astype(np.uint8)
+    seg = segment(rgb, "slic", n_segments=6)
+    m = seg.max() + 1
+    assert 3 <= m <= 8
+    hidden = mean_colour_image(rgb, seg)
+    pf = lambda b: predict_proba(model, b)                                  # noqa: E731
+    res = S.image_kernel_shap(pf, rgb, 3, seg, hidden, nsamples=2 ** m)
+    f = S.masked_value_fn(pf, rgb, seg, 3, hidden)
+    v = lambda s: float(f(np.isin(np.arange(m), list(s)).astype(float))[0])  # noqa: E731
+    assert res.exact
+    np.testing.assert_allclose(res.values, S.shapley_values(v, m), rtol=1e-4, atol=1e-7)
+    assert res.base_value == pytest.approx(v(frozenset()), rel=1e-6)
+    assert res.additivity_gap < 1e-6
+
+
+# ----------------------------------------------------------------------------------------------- page (AppTest)
+PAGE = "pages/explainability/shapley.py"
+
+
+def test_page_game_numbers_follow_the_edited_values():
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE)
+    assert_ok(at)
+    latex = " ".join(e.value for e in at.latex)
+    assert "= 2" in latex                              # the seed's dilemma: φ_A = 2
+    at.number_input(key="shapley.v2.AB").set_value(10.0).run()
+    latex = " ".join(e.value for e in at.latex)
+    assert "= 5" in latex                              # φ_A = ½·3 + ½·(10−3) = 5
+    at.slider(key="shapley.n_players").set_value(4).run()
+    assert_ok(at)
+    assert len(at.number_input) == 16
+    text = " ".join(m.value for m in at.markdown)
+    assert "24" in text                                # 4! orderings
+
+
+def test_page_image_with_lime_comparison_and_table_row_ja():
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE, lang="ja")
+    at.slider(key="shapley.n_segments").set_value(8).run()
+    at.slider(key="shapley.nsamples").set_value(300).run()     # ≥ 2^M − 2: exact
+    at.toggle(key="shapley.compare_lime").set_value(True).run()
+    at.slider(key="shapley.row").set_value(5).run()
+    assert_ok(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "厳密" in captions or "推定" in captions
+    assert any("加法性" in m.value for m in at.markdown)
