@@ -180,3 +180,27 @@ def test_page_on_an_upload_and_with_empty_choices():
     at.multiselect(key="boxes.scales").set_value([]).run()
     assert_ok(at)
     assert at.info
+
+
+def test_figures_stay_small_at_the_extremes():
+    import plotly.graph_objects as go
+
+    from engine.figures import boxes as figs
+    from ui.i18n import table
+    lab = table("boxes.labels", "en")
+    img = np.zeros((213, 320, 3), np.uint8)
+    a, b = [0, 0, 320, 213], [10, 10, 300, 200]
+    scene = B.jitter_scene([a, b], 20, np.random.default_rng(0))
+    steps = B.nms_steps(scene.boxes, scene.scores, 0.95, scene.labels)
+    anchors = B.make_anchors((27, 40), 8, (16, 32, 64, 128, 256), (0.25, 0.5, 1, 2, 4), offset=0.5)
+    alab = B.label_anchors(anchors, np.array([a]), 0.0, 0.0)     # everything positive: the most rectangles
+    fs = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]
+    d = B.ssd_default_boxes(fs, (213, 320), [[2], [2, 3], [2, 3], [2, 3], [2], [2]])
+    slab = B.label_anchors(d.boxes, np.array([a]), 0.5, 0.5)
+    built = [figs.plot_iou(img, a, b, B.iou_parts(a, b), lab),
+             figs.plot_yolo(B.yolo_scores(1, [1, 0, 0], 1), ["a", "b", "c"], lab),
+             figs.plot_nms(img, scene, steps, len(steps), ["a", "b"], lab),
+             figs.plot_anchors(img, anchors, alab, 25, a, 0, lab), figs.plot_label_counts(alab, lab),
+             figs.plot_ssd(img, d, fs, 0, a, slab, lab)]
+    for fig in built:
+        assert isinstance(fig, go.Figure) and len(fig.to_json()) < 2_000_000

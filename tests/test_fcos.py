@@ -122,3 +122,20 @@ def test_page_small_box_goes_to_fine_levels_and_tiny_box_has_no_locations():
     at.select_slider(key="fcos.stride").set_value(32).run()
     assert_ok(at)
     assert at.info
+
+
+def test_figures_stay_small_at_the_extremes():
+    import plotly.graph_objects as go
+
+    from engine.figures import fcos as figs
+    from ui.i18n import table
+    lab = table("fcos.labels", "en")
+    img = np.zeros((213, 320, 3), np.uint8)
+    box = (0.0, 0.0, 320.0, 213.0)
+    preds = F.simulate_predictions(box, 4, np.random.default_rng(0), 1.5)
+    built = [figs.plot_fpn_levels(300, lab), figs.plot_fcos_levels(img, F.fcos_levels(np.array(box) * 6.3), box, 6.3, lab),
+             figs.plot_focal_curves(5.0, 1.0, lab), figs.plot_imbalance(F.imbalance(10**6, 0.999, 1, 0.01, 5, 0), lab),
+             figs.plot_centerness(img, F.centerness_map(box, 213, 320, 4), box, lab),
+             figs.plot_rerank(img, preds, box, 20, lab), figs.plot_score_vs_iou(preds, lab)]
+    for fig in built:
+        assert isinstance(fig, go.Figure) and len(fig.to_json()) < 2_000_000

@@ -148,3 +148,27 @@ def test_page_with_cnn_features_on_an_upload():
     at.file_uploader(key="roi.file").upload("x.png", buf.getvalue(), "image/png").run()
     assert_ok(at)
     assert max(_oracle_errors(at)) < 1e-4
+
+
+def test_figures_stay_small_and_the_graph_names_every_stage():
+    import plotly.graph_objects as go
+
+    from engine.figures import roi as figs
+    from ui.i18n import table
+    lab = table("roi.labels", "en")
+    f = R.synthetic_features(40, 60)
+    box = (0.0, 0.0, 480.0, 320.0)
+    pool, align = R.roi_pool(f, box, 7, 1 / 8), R.roi_align(f, box, 7, 1 / 8, 4, True)
+    sweep = R.shift_sweep(f, box, 7, np.linspace(0, 2, 81), 1 / 8, 4)
+    for fig in (figs.plot_roi_grids(f[0], pool, align, np.array(box) / 8, lab),
+                figs.plot_outputs(pool.output[0], align.output[0], lab), figs.plot_shift_sweep(sweep, 0.5, lab)):
+        assert isinstance(fig, go.Figure) and len(fig.to_json()) < 2_000_000
+    stages = [R.Stage(n, (1, 2), g) for n, g in [
+        ("image", "input"), ("transform", "input"), *[(f"backbone.fpn['{k}']", "backbone") for k in "0123"],
+        ("backbone.fpn['pool']", "backbone"), ("rpn.head.cls_logits (P2)", "rpn"), ("rpn.head.bbox_pred (P2)", "rpn"),
+        ("roi_heads.box_roi_pool", "box"), ("roi_heads.box_head", "box"), ("roi_heads.box_predictor.cls_score", "box"),
+        ("roi_heads.box_predictor.bbox_pred", "box"), ("roi_heads.mask_roi_pool", "mask"),
+        ("roi_heads.mask_head", "mask"), ("roi_heads.mask_predictor", "mask")]]
+    dot = figs.maskrcnn_dot(stages, 3, lab)
+    assert all(s.name in dot for s in stages) and "RoIAlign (P3)" in dot
+    assert dot.count("->") == 1 + 5 + 2 + 2 + 5
