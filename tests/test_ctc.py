@@ -399,3 +399,24 @@ def test_page_click_on_a_trellis_cell_draws_the_best_path_through_it():
     gamma, best = probs[through].sum() / probs.sum(), probs[through].max()
     text = _text(at)
     assert f"γ = {gamma:.3g}" in text and f"P(π|x) = {best:.3g}" in text
+
+
+def test_page_without_the_recogniser_keeps_the_other_modes(monkeypatch):
+    import streamlit as st
+    from engine import phonemes
+
+    def broken():
+        raise OSError("libhama.so: cannot open shared object file")
+
+    monkeypatch.setattr(phonemes, "load", broken)
+    st.cache_resource.clear()  # the page caches the recogniser per process; other models simply reload
+    try:
+        at = run_page(PAGE)
+        at.radio(key="ctc.mode").set_value("speech").run()
+        assert_ok(at)
+        assert at.warning and "libhama" in at.warning[0].value
+        at.radio(key="ctc.mode").set_value("random").run()
+        assert_ok(at)
+        assert at.metric
+    finally:
+        st.cache_resource.clear()

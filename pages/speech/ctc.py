@@ -139,8 +139,8 @@ if source == "speech":
     log_probs, blank = pg.log_probs, pg.blank
     tokens = [pg.token(k) for k in range(len(pg.labels))]
     greedy = ctc.greedy_decode(log_probs, blank)
-    st.markdown(t("ctc.speech.recognised", phonemes=rec.spell(greedy) or "∅", text=phonemes_to_text(tuple(greedy)) or "∅",
-                  T=len(log_probs), ms=int(round(pg.frame_s * 1000))))
+    st.markdown(t("ctc.speech.recognised", phonemes=rec.spell(greedy) or "∅",
+                  text=phonemes_to_text(tuple(greedy)) or "∅", T=len(log_probs), ms=int(round(pg.frame_s * 1000))))
     mode = st.radio(t("ctc.speech.target"), ("recognised", "text", "phonemes"), horizontal=True,
                     key="ctc.speech_target", format_func=fmt("ctc.speech.targets"))
     if mode == "recognised":
