@@ -126,8 +126,9 @@ def single_dimension(target: float) -> dict[str, tuple[float, float, int]]:
     }
 
 
-def _conf(width_mult: float, depth_mult: float):
-    """torchvision's B0 stage settings (Table 1) scaled by the multipliers, and the last channel."""
+def stage_settings(width_mult: float, depth_mult: float):
+    """torchvision's B0 stage settings (Table 1: expand ratio, kernel, stride, channels, layers) scaled by the
+    multipliers with torchvision's rounding, and the last channel count (None: 4 × the last stage's)."""
     from torchvision.models.efficientnet import _efficientnet_conf
     return _efficientnet_conf("efficientnet_b0", width_mult=width_mult, depth_mult=depth_mult)
 
@@ -135,7 +136,7 @@ def _conf(width_mult: float, depth_mult: float):
 def build_model(width_mult: float, depth_mult: float, device: str = "meta") -> nn.Module:
     """The scaled EfficientNet built from torchvision's classes (meta device: shapes only, no weights)."""
     from torchvision.models.efficientnet import EfficientNet
-    setting, last_channel = _conf(width_mult, depth_mult)
+    setting, last_channel = stage_settings(width_mult, depth_mult)
     with torch.device(device):
         return EfficientNet(setting, dropout=0.2, last_channel=last_channel)
 
@@ -201,7 +202,7 @@ def profile(width_mult: float, depth_mult: float, resolution: int, num_classes: 
     Walks torchvision's own stage settings; each distinct block (first block of a stage, and the repeated
     ones) is built on the meta device and counted once, then multiplied by its repeat count.
     """
-    setting, last_channel = _conf(width_mult, depth_mult)
+    setting, last_channel = stage_settings(width_mult, depth_mult)
     h = w = resolution
     stages: list[Stage] = []
     stem_channels = setting[0].input_channels

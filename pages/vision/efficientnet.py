@@ -126,7 +126,7 @@ st.markdown(t(f"{K}.mbconv_help"))
 stage_labels = {i: f"{i} · {s.operator}" for i, s in enumerate(net.stages[1:-1], start=1)}
 stage = st.selectbox(t(f"{K}.mbconv_stage"), list(stage_labels), index=2, format_func=stage_labels.get,
                      key=f"{K}.stage")
-cnf = eff._conf(round(w, 4), round(d, 4))[0][stage - 1]
+cnf = eff.stage_settings(round(w, 4), round(d, 4))[0][stage - 1]
 h = net.stages[stage].resolution[0]
 layers = anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, h)
 st.plotly_chart(figs.plot_mbconv(layers, L(params="mb_params", skip="mb_skip", input="mb_input")),
