@@ -101,14 +101,20 @@ def _alpha_batch(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
         out[0, o:o + 2] = flat_emit[0, o:o + 2]
     skip_add = np.where(flat_skip[3::2], 0.0, NEG_INF)  # log of the skip indicator at odd positions ≥ 3
     tmp = np.empty_like(skip_add)
+    # two frame buffers used in turn, their slices made once: each frame is then five vector operations
+    bufs = (out[0].copy(), np.empty(L))
+    views = [(b[1:], b[:-1], b[1:-2:2], b[3::2]) for b in bufs]
     for t in range(1, T):
-        prev, cur = out[t - 1], out[t]  # (L,) views
+        prev, cur = bufs[(t - 1) & 1], bufs[t & 1]  # (L,)
+        p_s, p_before, p_skip, _ = views[(t - 1) & 1]
+        c_s, _, _, c_skip = views[t & 1]
         # α_t(s) = (α_{t-1}(s) + α_{t-1}(s-1) [+ α_{t-1}(s-2) if skip_allowed(s)]) · y_t^{l'_s}
         cur[0] = prev[0]
-        np.logaddexp(prev[1:], prev[:-1], out=cur[1:])
-        np.add(prev[1:-2:2], skip_add, out=tmp)
-        np.logaddexp(cur[3::2], tmp, out=cur[3::2])
-        cur += flat_emit[t]
+        np.logaddexp(p_s, p_before, out=c_s)
+        np.add(p_skip, skip_add, out=tmp)
+        np.logaddexp(c_skip, tmp, out=c_skip)
+        np.add(cur, flat_emit[t], out=cur)
+        out[t] = cur
     return np.stack([out[:, o:o + S] for o in starts])  # (B, T, S)
 
 
@@ -194,10 +200,10 @@ def lattice(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> CT
 
 def label_occupancy(lat: CTCLattice, num_classes: int) -> np.ndarray:
     """Occupancy summed over the states of each label: shape (T, C)."""
-    onehot = np.zeros((len(lat.ext), num_classes))  # (S, C): state s carries label l'_s
-    onehot[np.arange(len(lat.ext)), lat.ext] = 1.0
+    T = lat.log_alpha.shape[0]
+    cell = np.arange(T)[:, None] * num_classes + lat.ext[None, :]  # (T, S): flat index of (t, l'_s)
     # γ_t(k) = Σ_{s: l'_s = k} γ_t(s)
-    return lat.occupancy @ onehot  # (T, C)
+    return np.bincount(cell.ravel(), weights=lat.occupancy.ravel(), minlength=T * num_classes).reshape(T, -1)
 
 
 def gradient(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> np.ndarray:
