@@ -139,3 +139,17 @@ def test_figures_stay_small_at_the_extremes():
              figs.plot_rerank(img, preds, box, 20, lab), figs.plot_score_vs_iou(preds, lab)]
     for fig in built:
         assert isinstance(fig, go.Figure) and len(fig.to_json()) < 2_000_000
+
+
+def test_page_on_an_upload():
+    import io
+    from PIL import Image
+    at = run_page(PAGE, lang="ja")
+    at.radio(key="fcos.source").set_value("upload").run()
+    assert_ok(at)
+    assert at.info and not at.dataframe                  # nothing computed until a file arrives
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (500, 700, 3), dtype=np.uint8)).save(buf, "JPEG")
+    at.file_uploader(key="fcos.file").upload("x.jpg", buf.getvalue(), "image/jpeg").run()
+    assert_ok(at)
+    assert at.slider(key="fcos.box.x.320x229").max == 320   # the working image: longer side 320 px
