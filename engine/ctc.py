@@ -157,7 +157,7 @@ def _log_likelihood(log_alpha: np.ndarray) -> float:
 
 def ctc_loss(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> float:
     r"""CTC loss :math:`-\log P(l|x)`, :math:`P(l|x) = \sum_{\pi\in\mathcal{B}^{-1}(l)} \prod_t y_t^{\pi_t}`;
-    ``inf`` when no alignment fits in T frames. Graves et al. 2006, Eq. 14."""
+    ``inf`` when no alignment fits in T frames. Graves et al. 2006, Sec. 4.1–4.2."""
     if len(log_probs) < min_frames(targets):
         return float("inf")
     return -_log_likelihood(forward(log_probs, targets, blank))
@@ -212,7 +212,7 @@ def gradient(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> n
     .. math:: \frac{\partial(-\log P(l|x))}{\partial u_t^k} = y_t^k
         - \frac{1}{P(l|x)} \sum_{s:\, l'_s = k} \frac{\alpha_t(s)\beta_t(s)}{y_t^k}
 
-    Shape (T, C). Graves et al. 2006, Eq. 16. Zero when the target is infeasible.
+    Shape (T, C). Graves et al. 2006, Sec. 4.2. Zero when the target is infeasible.
     """
     lat = lattice(log_probs, targets, blank)
     if not np.isfinite(lat.log_likelihood):
@@ -224,7 +224,7 @@ def gradient(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> n
 # ------------------------------------------------------------------------------------------------- paths
 
 def path_log_prob(log_probs: np.ndarray, path: Sequence[int]) -> float:
-    r""":math:`\log P(\pi|x) = \sum_t \log y_t^{\pi_t}` (frames independent given x). Graves et al. 2006, Eq. 2."""
+    r""":math:`\log P(\pi|x) = \sum_t \log y_t^{\pi_t}` (frames independent given x). Graves et al. 2006, Sec. 3.1."""
     lp = np.asarray(log_probs, dtype=np.float64)  # (T, C)
     return float(lp[np.arange(len(path)), np.asarray(path, dtype=np.int64)].sum())
 

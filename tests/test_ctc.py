@@ -115,7 +115,7 @@ def test_forward_and_backward_agree_with_lattice_and_final_states():
 
 @pytest.mark.parametrize("T,C,targets", [(6, 3, [1, 2]), (8, 4, [1, 1, 3]), (40, 6, [1, 2, 3, 3, 4, 5])])
 def test_alpha_beta_identity_every_frame(T, C, targets):
-    """Σ_s α_t(s) β_t(s) / y_t(l′_s) = P(l|x) for every t (Graves 2006, Eq. 14)."""
+    """Σ_s α_t(s) β_t(s) / y_t(l′_s) = P(l|x) for every t (Graves et al. 2006, Sec. 4.1)."""
     lp = _random_log_probs(T, C, seed=T)
     lat = ctc.lattice(lp, targets)
     np.testing.assert_allclose(lat.log_likelihood_per_frame(), -_torch_loss(lp, targets), rtol=1e-9)
