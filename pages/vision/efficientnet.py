@@ -3,7 +3,7 @@ import streamlit as st
 
 from engine import efficientnet as eff
 from engine.figures import efficientnet as figs
-from ui import formula, image_input_ui, show_source, t
+from ui import fmt, formula, image_input_ui, show_source, t
 
 K = "efficientnet"
 
@@ -126,9 +126,17 @@ st.markdown(t(f"{K}.mbconv_help"))
 stage_labels = {i: f"{i} · {s.operator}" for i, s in enumerate(net.stages[1:-1], start=1)}
 stage = st.selectbox(t(f"{K}.mbconv_stage"), list(stage_labels), index=2, format_func=stage_labels.get,
                      key=f"{K}.stage")
+which = st.radio(t(f"{K}.mbconv_which"), ["first", "repeat"], horizontal=True, format_func=fmt(f"{K}.which"),
+                 key=f"{K}.which")
 cnf = eff.stage_settings(round(w, 4), round(d, 4))[0][stage - 1]
-h = net.stages[stage].resolution[0]
-layers = anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, h)
+if which == "repeat" and cnf.num_layers > 1:       # later blocks: stride 1, same channels in and out → skip
+    h = net.stages[stage + 1].resolution[0]
+    layers = anatomy(cnf.expand_ratio, cnf.kernel, 1, cnf.out_channels, cnf.out_channels, h, h)
+else:
+    if which == "repeat":
+        st.caption(t(f"{K}.single_layer"))
+    h = net.stages[stage].resolution[0]
+    layers = anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, h)
 st.plotly_chart(figs.plot_mbconv(layers, L(params="mb_params", skip="mb_skip", input="mb_input")),
                 key=f"{K}.fig_mbconv")
 dw = next(layer for layer in layers if layer.name.startswith("depthwise"))
