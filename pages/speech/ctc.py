@@ -18,6 +18,26 @@ PRESETS = {  # frame-label sequence the logits favour, target, tie-breaking nudg
 LIST_LIMIT = 1000          # list every alignment when there are at most this many
 
 
+# Figures are built once per distinct input and shared (st.plotly_chart copies them, nobody mutates them):
+# plotly's own object construction is most of a rerun's time.
+@st.cache_resource(max_entries=64, show_spinner=False)
+def probs_figure(log_probs: np.ndarray, tokens: tuple[str, ...], title: str):
+    return figs.plot_probs(log_probs, tokens, title)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def trellis_figure(log_probs: np.ndarray, targets: tuple[int, ...], blank: int, tokens: tuple[str, ...],
+                   quantity: str, paths: tuple[tuple[str, tuple[int, ...]], ...]):
+    lat = ctc.lattice(log_probs, targets, blank)
+    return figs.plot_trellis(lat, tokens, quantity, blank, {name: np.array(s) for name, s in paths})
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def gradient_figure(log_probs: np.ndarray, targets: tuple[int, ...], blank: int, tokens: tuple[str, ...],
+                    rows: tuple[int, ...] | None, title: str):
+    return figs.plot_gradient(ctc.gradient(log_probs, targets, blank), tokens, rows, title)
+
+
 st.title(t("chapters.ctc.title"))
 st.markdown(t("ctc.intro"))
 formula("ctc.f_posterior")
@@ -159,7 +179,7 @@ if source == "speech":
 else:
     log_probs, tokens, default_target, variant = matrix_ui() if source == "matrix" else random_ui()
     blank = 0
-    st.plotly_chart(figs.plot_probs(log_probs, tokens, t("ctc.source.probs_title")), key="ctc.probs_fig")
+    st.plotly_chart(probs_figure(log_probs, tuple(tokens), t("ctc.source.probs_title")), key="ctc.probs_fig")
     typed = st.text_input(t("ctc.target.input"), default_target, key=f"ctc.target.{variant}",
                           help=t("ctc.target.help", allowed=" ".join(tokens[1:])))
     targets = parse_letters(typed, tokens)
@@ -246,7 +266,9 @@ if cell is not None:
     through = ctc.best_alignment_through(log_probs, targets, cell[0], cell[1], blank)
     if through is not None:
         paths_states[t("ctc.trellis.through", t=cell[0] + 1, s=tokens[lat.ext[cell[1]]])] = through.states
-st.plotly_chart(figs.plot_trellis(lat, tokens, quantity, blank, paths_states), key="ctc.trellis_fig",
+st.plotly_chart(trellis_figure(log_probs, tuple(targets), blank, tuple(tokens), quantity,
+                               tuple((name, tuple(s.tolist())) for name, s in paths_states.items())),
+                key="ctc.trellis_fig",
                 on_select="rerun", selection_mode="points")
 if cell is None or through is None:
     st.caption(t("ctc.trellis.click"))
@@ -276,9 +298,9 @@ if source == "speech":
 # --------------------------------------------------------------------------------------------- 5. gradient
 st.header(t("ctc.grad.header"))
 formula("ctc.f_grad")
-grad = ctc.gradient(log_probs, targets, blank)
-grad_rows = sorted(set(targets) | {blank}) if C > 12 else None
-st.plotly_chart(figs.plot_gradient(grad, tokens, grad_rows, t("ctc.grad.title")), key="ctc.grad_fig")
+grad_rows = tuple(sorted(set(targets) | {blank})) if C > 12 else None
+st.plotly_chart(gradient_figure(log_probs, tuple(targets), blank, tuple(tokens), grad_rows, t("ctc.grad.title")),
+                key="ctc.grad_fig")
 if st.checkbox(t("ctc.grad.verify"), key="ctc.verify"):
     import torch
 
@@ -288,7 +310,7 @@ if st.checkbox(t("ctc.grad.verify"), key="ctc.verify"):
                                         blank=blank, reduction="sum")
     (g_torch,) = torch.autograd.grad(loss, logits)
     st.success(t("ctc.grad.verified", loss=f"{loss.item():.6f}", ours=f"{-lat.log_likelihood:.6f}",
-                 diff=f"{np.abs(g_torch.numpy() - grad).max():.1e}"))
+                 diff=f"{np.abs(g_torch.numpy() - ctc.gradient(log_probs, targets, blank)).max():.1e}"))
 
 
 # --------------------------------------------------------------------------------------------- 6. decoding
