@@ -1,0 +1,133 @@
+"""Generative › Pix2Pix & CycleGAN: the losses as live terms on toy tasks.
+
+Three training loops (U-Net with skips, without skips, CycleGAN) are generators in session state, advanced by
+a fragment that reruns every 0.5 s while training is on; pausing or leaving the page stops them."""
+import time
+
+import streamlit as st
+
+from engine import pix2pix as pp
+from engine.figures import pix2pix as figs
+from ui import fmt, formula, labels, show_source, t
+
+STATE = "pix2pix.state"
+BUDGET_S = 0.35
+REFRESH_S = 0.5
+
+st.title(t("chapters.pix2pix.title"))
+st.markdown(t("pix2pix.intro"))
+lab = labels("pix2pix.labels")
+
+
+def controls_ui() -> dict:
+    with st.sidebar:
+        st.subheader(t("pix2pix.controls.p2p_header"))
+        task = st.radio(t("pix2pix.controls.task"), pp.TASKS, format_func=fmt("pix2pix.task"), key="pix2pix.task")
+        lambda_l1 = st.select_slider(t("pix2pix.controls.lambda_l1"), (0.0, 1.0, 10.0, 100.0), value=100.0,
+                                     key="pix2pix.lambda_l1")
+        st.subheader(t("pix2pix.controls.cycle_header"))
+        lambda_cyc = st.select_slider(t("pix2pix.controls.lambda_cyc"), (0.0, 1.0, 5.0, 10.0, 20.0), value=10.0,
+                                      key="pix2pix.lambda_cyc")
+        lambda_id = st.select_slider(t("pix2pix.controls.lambda_id"), (0.0, 0.5, 1.0, 5.0), value=0.0,
+                                     key="pix2pix.lambda_id")
+        seed = st.number_input(t("pix2pix.controls.seed"), 0, 9999, 0, key="pix2pix.seed")
+    return dict(task=task, lambda_l1=lambda_l1, lambda_cyc=lambda_cyc, lambda_id=lambda_id, seed=int(seed))
+
+
+@st.cache_data(show_spinner=False)
+def digits():
+    from engine.dcgan import load_digits_images
+    return load_digits_images()[0]
+
+
+def fresh_state(p: dict, sig: str) -> dict:
+    x = digits()
+    its = {"skip": pp.train_pix2pix(pp.Pix2PixConfig(task=p["task"], skip=True, lambda_l1=p["lambda_l1"]),
+                                    p["seed"], x),
+           "noskip": pp.train_pix2pix(pp.Pix2PixConfig(task=p["task"], skip=False, lambda_l1=p["lambda_l1"]),
+                                      p["seed"], x),
+           "cycle": pp.train_cyclegan(pp.CycleConfig(lambda_cyc=p["lambda_cyc"], lambda_id=p["lambda_id"]),
+                                      p["seed"])}
+    return dict(sig=sig, its=its, snaps={k: next(it) for k, it in its.items()}, running=False)
+
+
+def advance(state: dict, budget_s: float) -> None:
+    t0 = time.perf_counter()
+    while True:
+        for k, it in state["its"].items():
+            try:
+                state["snaps"][k] = next(it)
+            except StopIteration:
+                state["running"] = False
+                return
+        if time.perf_counter() - t0 >= budget_s:
+            return
+
+
+def set_running(flag: bool) -> None:
+    st.session_state[STATE]["running"] = flag
+
+
+def step_once() -> None:
+    st.session_state[STATE]["running"] = False
+    advance(st.session_state[STATE], 0.0)
+
+
+def reset() -> None:
+    st.session_state.pop(STATE, None)
+
+
+p = controls_ui()
+sig = repr(sorted(p.items()))
+if st.session_state.get(STATE, {}).get("sig") != sig:
+    st.session_state[STATE] = fresh_state(p, sig)
+state = st.session_state[STATE]
+
+st.markdown(t("pix2pix.buttons_text"))
+b1, b2, b3, b4 = st.columns(4)
+b1.button(t("pix2pix.train"), key="pix2pix.train", on_click=set_running, args=(True,), disabled=state["running"],
+          type="primary", use_container_width=True)
+b2.button(t("pix2pix.pause"), key="pix2pix.pause", on_click=set_running, args=(False,),
+          disabled=not state["running"], use_container_width=True)
+b3.button(t("pix2pix.step"), key="pix2pix.step", on_click=step_once, use_container_width=True)
+b4.button(t("pix2pix.reset"), key="pix2pix.reset", on_click=reset, use_container_width=True)
+
+
+def live() -> None:
+    state = st.session_state.get(STATE)
+    if state is None:
+        return
+    if state["running"]:
+        advance(state, BUDGET_S)
+    s_on, s_off, s_cyc = state["snaps"]["skip"], state["snaps"]["noskip"], state["snaps"]["cycle"]
+
+    st.header(t("pix2pix.p2p_header"))
+    st.markdown(t("pix2pix.p2p_text"))
+    formula("pix2pix.p2p_formula")
+    st.plotly_chart(figs.plot_pix2pix(s_on, s_off, labels=lab), key="pix2pix.fig_p2p")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("pix2pix.metric.step"), f"{s_on.step:,}")
+    c2.metric(t("pix2pix.metric.l1_on"), f"{s_on.hist_test_l1[-1]:.3f}")
+    c3.metric(t("pix2pix.metric.l1_off"), f"{s_off.hist_test_l1[-1]:.3f}",
+              delta=f"{s_off.hist_test_l1[-1] - s_on.hist_test_l1[-1]:+.3f}", delta_color="inverse")
+    st.plotly_chart(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
+
+    st.header(t("pix2pix.cycle_header"))
+    st.markdown(t("pix2pix.cycle_text"))
+    formula("pix2pix.adv_formula")
+    formula("pix2pix.cyc_formula")
+    formula("pix2pix.id_formula")
+    st.plotly_chart(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
+    d1, d2, d3 = st.columns(3)
+    d1.metric(t("pix2pix.metric.step"), f"{s_cyc.step:,}")
+    d2.metric(t("pix2pix.metric.cycle_error"), f"{s_cyc.cycle_error:.3f}")
+    d3.metric(t("pix2pix.metric.clusters"), f"{s_cyc.clusters_hit}/3")
+    if len(s_cyc.hist_step):
+        st.plotly_chart(figs.plot_cycle_curves(s_cyc, labels=lab), key="pix2pix.fig_cycle_curves")
+
+
+st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
+st.markdown(t("pix2pix.try_text"))
+show_source(pp.UNet)
+show_source(pp.pix2pix_losses)
+show_source(pp.cycle_losses)
