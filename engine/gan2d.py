@@ -50,7 +50,7 @@ class Config:
     n_critic: int = 1                    # D steps per G step
     clip_c: float = 0.05                 # WGAN weight clipping c
     gp_lambda: float = 0.5               # WGAN-GP λ
-    snapshot_every: int = 10             # generator steps between snapshots
+    snapshot_every: int = 20             # generator steps between snapshots (a snapshot costs ~10 G steps)
     n_show: int = 512                    # generated points kept for display (fixed z)
     grid: int = 40                       # landscape resolution (grid × grid)
     max_steps: int = 100_000             # the generator ends after this many G steps

@@ -148,11 +148,11 @@ def test_page_step_and_train_advance_all_three_models():
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
     at.button(key="gan2d.step").click().run()
     assert_ok(at)
-    assert [m.value for m in at.metric if m.label == "G steps"] == ["10", "10", "10"]
+    assert [m.value for m in at.metric if m.label == "G steps"] == ["20", "20", "20"]
     at.button(key="gan2d.train").click().run()
     assert_ok(at)
     steps = [int(m.value.replace(",", "")) for m in at.metric if m.label == "G steps"]
-    assert all(s >= 20 for s in steps)
+    assert all(s >= 40 for s in steps)
     at.button(key="gan2d.reset").click().run()
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
 
