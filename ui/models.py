@@ -17,20 +17,31 @@ def mobilenet_v2():
 
 
 @st.cache_resource(show_spinner=False)
+def efficientnet_lite0():
+    """EfficientNet-Lite0 (optional second architecture), same input tensor and class order as MobileNetV2."""
+    from engine import classifier
+
+    return classifier.load_efficientnet_lite0()
+
+
+MODELS = {"mobilenet_v2": mobilenet_v2, "efficientnet_lite0": efficientnet_lite0}
+
+
+@st.cache_resource(show_spinner=False)
 def imagenet_categories() -> tuple[str, ...]:
     from engine import classifier
 
     return tuple(classifier.categories())
 
 
-def mobilenet_or_error():
-    """The shared model, or None with the reason shown on the page (no weights and no network)."""
+def mobilenet_or_error(name: str = "mobilenet_v2"):
+    """The shared model `name` (see MODELS), or None with the reason shown on the page (no weights, no network)."""
     from engine.classifier import WeightsUnavailable
     from ui import t
 
     try:
         with st.spinner(t("gradcam.loading_model")):
-            return mobilenet_v2()
+            return MODELS[name]()
     except WeightsUnavailable as err:
         st.error(t("gradcam.no_weights", reason=str(err)), icon="⚠️")
         return None

@@ -7,13 +7,13 @@ import torch
 from engine import classifier, gradcam
 from engine.figures import gradcam as figs
 from ui import fmt, formula, image_input_ui, show_source, t
-from ui.models import imagenet_categories, mobilenet_or_error
+from ui.models import MODELS, imagenet_categories, mobilenet_or_error
 
 MAPS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def explain(_model, rgb: np.ndarray, layer: str, target: int):
+def explain(_model, arch: str, rgb: np.ndarray, layer: str, target: int):
     """Every map of the family for one (image, layer, class): cached, so opacity/colour never recompute."""
     x = classifier.to_tensor(rgb)
     last = classifier.conv_layers(_model)[-1]
@@ -26,12 +26,12 @@ def explain(_model, rgb: np.ndarray, layer: str, target: int):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def sanity(_model, rgb: np.ndarray, layer: str, target: int, method: str, steps: int):
+def sanity(_model, arch: str, rgb: np.ndarray, layer: str, target: int, method: str, steps: int):
     return gradcam.sanity_check(_model, layer, classifier.to_tensor(rgb), target, method, steps=steps, seed=0)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def deletion(_model, rgb: np.ndarray, layer: str, target: int, steps: int):
+def deletion(_model, arch: str, rgb: np.ndarray, layer: str, target: int, steps: int):
     x = classifier.to_tensor(rgb)
     curves = {}
     for m in MAPS:
@@ -54,9 +54,9 @@ def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
                         format_func=names.__getitem__, index=int(top.indices[0]))
 
 
-def layer_ui(model, shapes: dict[str, tuple[int, ...]]) -> str:
+def layer_ui(model, arch: str, shapes: dict[str, tuple[int, ...]]) -> str:
     layers = classifier.conv_layers(model)
-    return st.selectbox(t("gradcam.layer"), layers, index=len(layers) - 1, key="gradcam.layer",
+    return st.selectbox(t("gradcam.layer"), layers, index=len(layers) - 1, key=f"gradcam.layer.{arch}",
                         format_func=lambda n: f"{n}  ({shapes[n][0]}×{shapes[n][1]}×{shapes[n][2]})",
                         help=t("gradcam.layer_help"))
 
@@ -69,14 +69,16 @@ def display_ui() -> tuple[float, str]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def shapes_of(_model, size: int):
+def shapes_of(_model, arch: str, size: int):
     return gradcam.layer_shapes(_model, torch.zeros(1, 3, size, size))
 
 
 st.title(t("chapters.gradcam.title"))
 st.markdown(t("gradcam.intro"))
 
-model = mobilenet_or_error()
+arch = st.selectbox(t("gradcam.model"), tuple(MODELS), key="gradcam.model", format_func=fmt("gradcam.models"),
+                    help=t("gradcam.model_help"))
+model = mobilenet_or_error(arch)
 image = image_input_ui("gradcam")
 if model is None or image is None:
     st.stop()
@@ -84,7 +86,7 @@ if model is None or image is None:
 names = imagenet_categories()
 photo = classifier.preprocess(image)
 top = classifier.top_k(model, photo.x, k=5)
-shapes = shapes_of(model, photo.x.shape[-1])
+shapes = shapes_of(model, arch, photo.x.shape[-1])
 
 left, right = st.columns([1, 2])
 with left:
@@ -92,11 +94,11 @@ with left:
                     key="gradcam.topk_fig")
 with right:
     target = target_ui(top, names)
-    layer = layer_ui(model, shapes)
+    layer = layer_ui(model, arch, shapes)
     opacity, cmap = display_ui()
 
 with st.spinner(t("gradcam.computing")):
-    res = explain(model, photo.rgb, layer, target)
+    res = explain(model, arch, photo.rgb, layer, target)
 gb = res["guided_backprop"]
 ggc = gb * res["gradcam"].heatmap[..., None]
 
@@ -144,7 +146,7 @@ method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=1, key="gradcam.sa
                       format_func=fmt("gradcam.methods"))
 steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, 2, key="gradcam.sanity_steps")
 with st.spinner(t("gradcam.computing")):
-    san = sanity(model, photo.rgb, layer, target, method, steps)
+    san = sanity(model, arch, photo.rgb, layer, target, method, steps)
 labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=n) for n in san.randomized]
 st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
 st.caption(t("gradcam.sanity_caption"))
@@ -152,7 +154,7 @@ st.caption(t("gradcam.sanity_caption"))
 st.markdown(t("gradcam.deletion_text"))
 del_steps = st.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
 with st.spinner(t("gradcam.computing")):
-    curves = deletion(model, photo.rgb, layer, target, del_steps)
+    curves = deletion(model, arch, photo.rgb, layer, target, del_steps)
 named = {t(f"gradcam.methods.{m}"): (c.fractions, c.probs, c.auc) for m, c in curves.items()}
 st.plotly_chart(figs.plot_deletion(named, t("gradcam.deletion_title"), t("gradcam.deletion_x"),
                                    t("gradcam.deletion_y", name=names[target])), key="gradcam.fig_deletion")
