@@ -81,6 +81,12 @@ def page(browser):
     ctx.close()
 
 
+def _open(page, url: str) -> None:
+    """Load a URL and wait for the script run (generous: CI machines are small and may be busy)."""
+    page.goto(url, timeout=120_000, wait_until="domcontentloaded")
+    _settle(page)
+
+
 def _settle(page, timeout=90_000):
     """Wait until the script has finished and the page has stopped changing."""
     page.wait_for_selector(IDLE, timeout=timeout)
@@ -96,8 +102,7 @@ def _no_exception(page):
 @pytest.mark.parametrize("lang,heading", [("en", "Speech"), ("ja", "音声")])
 def test_home_lists_chapters(server, page, lang, heading):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{server}/?lang={lang}")
-    _settle(page)
+    _open(page, f"{server}/?lang={lang}")
     _no_exception(page)
     page.get_by_role("heading", name=heading).first.wait_for()
     page.screenshot(path=str(ARTIFACTS / f"home_{lang}.png"), full_page=False)
@@ -105,8 +110,7 @@ def test_home_lists_chapters(server, page, lang, heading):
 
 @pytest.mark.parametrize("lang,title", [("en", "Spectrogram & MFCC"), ("ja", "スペクトログラムとMFCC")])
 def test_speech_page_default_clip_and_upload(server, page, lang, title):
-    page.goto(f"{server}/audio?lang={lang}")
-    _settle(page)
+    _open(page, f"{server}/audio?lang={lang}")
     _no_exception(page)
     page.get_by_role("heading", name=title).first.wait_for()
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
@@ -130,8 +134,7 @@ def test_speech_page_default_clip_and_upload(server, page, lang, title):
 
 
 def test_language_survives_page_change(server, page):
-    page.goto(f"{server}/?lang=ja")
-    _settle(page)
+    _open(page, f"{server}/?lang=ja")
     page.get_by_role("link", name="スペクトログラムとMFCC").first.click()
     page.wait_for_url("**/audio**", timeout=30_000)
     _settle(page)
@@ -141,8 +144,7 @@ def test_language_survives_page_change(server, page):
 
 
 def test_bad_upload_shows_one_message(server, page):
-    page.goto(f"{server}/audio?lang=en")
-    _settle(page)
+    _open(page, f"{server}/audio?lang=en")
     page.get_by_text("Upload", exact=True).first.click()
     _settle(page)
     page.locator("input[type='file']").first.set_input_files(
@@ -151,3 +153,26 @@ def test_bad_upload_shows_one_message(server, page):
     _settle(page)
     _no_exception(page)
     assert "not audio we can read" in page.locator("[data-testid='stAlertContentError']").first.inner_text()
+
+
+def test_language_switch_in_sidebar(server, page):
+    _open(page, f"{server}/?lang=en")
+    page.get_by_role("heading", name="Speech").first.wait_for()
+    page.get_by_text("日本語", exact=True).first.click()
+    page.get_by_role("heading", name="音声").first.wait_for(timeout=60_000)
+    page.wait_for_function("location.search.includes('lang=ja')", timeout=30_000)
+    _settle(page)
+    _no_exception(page)
+    # the choice survives a page change, and a widget interaction on the new page
+    page.get_by_role("link", name="スペクトログラムとMFCC").first.click()
+    page.wait_for_url("**/audio**", timeout=30_000)
+    _settle(page)
+    page.get_by_text("ハミング窓", exact=True).first.click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("heading", name="スペクトログラムとMFCC").first.wait_for()
+    # clicking the selected language again keeps it
+    page.get_by_text("日本語", exact=True).first.click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("heading", name="スペクトログラムとMFCC").first.wait_for()

@@ -43,15 +43,31 @@ def chapter_page(section: str, stem: str) -> st.Page:
     return st.Page(page_path(section, stem), title=t(f"chapters.{stem}.title"), url_path=stem)
 
 
+LANG_WIDGET = "_lang_widget"
+
+
+def _on_lang_change() -> None:
+    """Callback (runs before the script, where widget state may be written): adopt the new language,
+    or re-select the current one when a click on it deselected it."""
+    choice = st.session_state.get(LANG_WIDGET)
+    if choice in LANGS:
+        st.session_state["lang"] = choice
+    else:
+        st.session_state[LANG_WIDGET] = lang()
+
+
 def lang_ui() -> str:
-    """Sidebar language switch; keeps `?lang=` in the URL so links can be shared. Rendered by app.py."""
+    """Sidebar language switch; keeps `?lang=` in the URL so links can be shared. Rendered by app.py.
+
+    The chosen language lives in session state under "lang", apart from the widget's own key, so it can
+    be set from the URL or the callback without touching an instantiated widget."""
     current = lang()
-    st.sidebar.segmented_control("Language / 言語", LANGS, format_func=LANG_NAMES.get, key="lang",
-                                 selection_mode="single")
-    if st.session_state.get("lang") not in LANGS:   # a click on the selected option deselects it
-        st.session_state["lang"] = current
-    st.query_params["lang"] = st.session_state["lang"]
-    return st.session_state["lang"]
+    if st.session_state.get(LANG_WIDGET) != current:
+        st.session_state[LANG_WIDGET] = current       # before the widget exists in this run: allowed
+    st.sidebar.segmented_control("Language / 言語", LANGS, format_func=LANG_NAMES.get, key=LANG_WIDGET,
+                                 selection_mode="single", on_change=_on_lang_change)
+    st.query_params["lang"] = current
+    return current
 
 
 def formula(key: str) -> None:
