@@ -5,11 +5,15 @@ Labels come in as arguments (already translated by the page), so these stay free
 from __future__ import annotations
 
 import numpy as np
+import plotly.colors as pc
 import plotly.graph_objects as go
 
 from engine.audio import DFTTiming, Features, hz_to_mel
 
 HEIGHT = 300
+# Magma as explicit rgb stops: Streamlit's plotly.js drew the named scale's first stop (#000004) as pink.
+MAGMA = [[i / (len(pc.sequential.Magma) - 1), "rgb({}, {}, {})".format(*pc.hex_to_rgb(c))]
+         for i, c in enumerate(pc.sequential.Magma)]
 MAX_POINTS = 4000   # waveform points sent to the browser; longer clips are drawn as a min/max envelope
 
 
@@ -90,7 +94,7 @@ def plot_dft_timing(timing: DFTTiming, *, labels: dict[str, str]) -> go.Figure:
 
 
 def _heatmap(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorbar: str, hover_y: str, ylabel: str,
-             xlabel: str, colorscale: str = "Magma", zmid: float | None = None,
+             xlabel: str, colorscale: str | list = MAGMA, zmid: float | None = None,
              frame_time: float | None = None, title: str | None = None, **trace) -> go.Figure:
     heat = go.Heatmap(z=z.astype(np.float32), x=x, y=y, colorscale=colorscale, zmid=zmid,
                       colorbar=dict(title=dict(text=colorbar)),
@@ -117,12 +121,17 @@ def plot_mel_scale(sr: int, *, htk: bool, labels: dict[str, str]) -> go.Figure:
     ], x=labels["freq"], y="mel")
 
 
+def filterbank_step(n_mels: int) -> int:
+    """Draw every step-th filter: at most ~40 triangles, so the figure stays light and readable."""
+    return max(1, n_mels // 40)
+
+
 def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Figure:
     """The mel triangles over the selected frame's power spectrum (dB on a second axis).
 
     All triangles are one trace, separated by gaps: one trace per filter would make the figure slow to build."""
     fb = f.filterbank
-    step = max(1, fb.shape[0] // 40)    # at most ~40 triangles drawn, so the figure stays light
+    step = filterbank_step(fb.shape[0])
     xs, ys, bands = [], [], []
     for i in range(0, fb.shape[0], step):
         nz = np.nonzero(fb[i])[0]
