@@ -5,15 +5,13 @@ Labels come in as arguments (already translated by the page), so these stay free
 from __future__ import annotations
 
 import numpy as np
-import plotly.colors as pc
 import plotly.graph_objects as go
 
 from engine.audio import DFTTiming, Features, hz_to_mel
+from engine.figures.colors import MAGMA
 
 HEIGHT = 300
-# Magma as explicit rgb stops: Streamlit's plotly.js drew the named scale's first stop (#000004) as pink.
-MAGMA = [[i / (len(pc.sequential.Magma) - 1), "rgb({}, {}, {})".format(*pc.hex_to_rgb(c))]
-         for i, c in enumerate(pc.sequential.Magma)]
+
 MAX_POINTS = 4000   # waveform points sent to the browser; longer clips are drawn as a min/max envelope
 
 

@@ -7,18 +7,16 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import hex_to_rgb, sequential
 from plotly.subplots import make_subplots
 
 from engine.ctc import CTCLattice, skip_allowed
+from engine.figures.colors import MAGMA
 
 MAX_CELLS = 40_000          # heatmap cells per figure before the time axis is strided
 MAX_EDGE_CELLS = 700        # draw the allowed transitions only on small trellises
 MAX_CLICK_CELLS = 20_000    # clickable cells up to this many
 PATH_COLORS = ("#ffffff", "#ff4b4b", "#00c0f2", "#ffd16a")
 # Magma as rgb() stops: Streamlit's plotly.js draws the named scale's first stop "#000004" as a light colour
-MAGMA = [[i / (len(sequential.Magma) - 1), "rgb({}, {}, {})".format(*hex_to_rgb(c))]
-         for i, c in enumerate(sequential.Magma)]
 
 
 def _stride(T: int, rows: int, max_cells: int = MAX_CELLS) -> int:

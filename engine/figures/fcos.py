@@ -8,6 +8,7 @@ from plotly.subplots import make_subplots
 
 from engine import fcos as F
 from engine.figures.boxes import TRUTH, image_source, add_box, image_figure
+from engine.figures.colors import INFERNO
 
 LEVEL_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")   # P3 … P7
 
@@ -80,7 +81,7 @@ def plot_centerness(img: np.ndarray, cmap: F.CenternessMap, box, labels: dict[st
     """The centre-ness of every location inside the box as a heatmap over the image (transparent outside)."""
     fig = image_figure(img, height=420)
     step = float(cmap.xs[1] - cmap.xs[0]) if len(cmap.xs) > 1 else 1.0
-    fig.add_trace(go.Heatmap(z=cmap.value, x=cmap.xs, y=cmap.ys, zmin=0, zmax=1, colorscale="Inferno", opacity=0.65,
+    fig.add_trace(go.Heatmap(z=cmap.value, x=cmap.xs, y=cmap.ys, zmin=0, zmax=1, colorscale=INFERNO, opacity=0.65,
                              colorbar=dict(title="centerness*", len=0.8, thickness=12), dx=step,
                              hovertemplate="(%{x:.0f}, %{y:.0f}): %{z:.3f}<extra></extra>"))
     add_box(fig, box, TRUTH, labels["truth"], width=3)
