@@ -25,7 +25,7 @@ def plot_densities(opt: Optimum, labels: dict | None = None) -> go.Figure:
                              line=dict(color=DISC, width=3)), secondary_y=True)
     fig.add_hline(y=0.5, line_dash="dot", line_color=DISC, secondary_y=True)
     fig.update_yaxes(title_text=_lab(labels, "density", "density"), secondary_y=False)
-    fig.update_yaxes(title_text="D*(x)", range=[-0.02, 1.02], secondary_y=True)
+    fig.update_yaxes(title_text="D*(x)", range=[-0.02, 1.02], tickvals=[0, 0.25, 0.5, 0.75, 1], secondary_y=True)
     fig.update_xaxes(title_text="x")
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
     return fig
