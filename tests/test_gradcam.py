@@ -265,3 +265,19 @@ def test_figure_builders_return_small_figures(tiny, x16):
     assert steps[0] == 0.5 and steps[-1] == 1.0 and len(steps) == 13
     assert sum(steps[1:-1]) == pytest.approx(phi.sum())
     assert abs(steps[1]) == pytest.approx(np.abs(phi).max())
+
+
+def test_deletion_in_patches_removes_whole_blocks(tiny, x16):
+    imp = np.random.default_rng(3).random((16, 16))
+    pooled = G.patch_importance(imp, 4)
+    np.testing.assert_allclose(pooled[:4, :4], imp[:4, :4].mean())
+    np.testing.assert_allclose(pooled[12:, 8:12], imp[12:, 8:12].mean())
+    by_patch = G.deletion_curve(tiny, x16, imp, 1, steps=16, patch=4)
+    same = G.deletion_curve(tiny, x16, pooled, 1, steps=16)
+    np.testing.assert_allclose(by_patch.probs, same.probs)
+    # after one step (1/16 of the pixels = one 4×4 block) exactly the best block is at the baseline
+    best = np.unravel_index(np.argmax(imp.reshape(4, 4, 4, 4).mean(axis=(1, 3))), (4, 4))
+    xd = x16.clone()
+    xd[..., best[0] * 4:best[0] * 4 + 4, best[1] * 4:best[1] * 4 + 4] = 0
+    with torch.no_grad():
+        assert by_patch.probs[1] == pytest.approx(float(torch.softmax(tiny(xd), 1)[0, 1]), rel=1e-5)

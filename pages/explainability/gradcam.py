@@ -10,6 +10,7 @@ from ui import fmt, formula, image_input_ui, show_source, t
 from ui.models import MODELS, imagenet_categories, mobilenet_or_error
 
 MAPS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
+PATCH = 16   # px: the deletion curve removes 16×16 blocks (see gradcam.deletion_curve)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -36,9 +37,9 @@ def deletion(_model, arch: str, rgb: np.ndarray, layer: str, target: int, steps:
     curves = {}
     for m in MAPS:
         imp = gradcam.saliency(_model, classifier.conv_layers(_model)[-1] if m == "cam" else layer, x, target, m)
-        curves[m] = gradcam.deletion_curve(_model, x, imp, target, steps=steps)
+        curves[m] = gradcam.deletion_curve(_model, x, imp, target, steps=steps, patch=PATCH)
     rnd = gradcam.random_importance(x.shape[-2:], np.random.default_rng(0))
-    curves["random"] = gradcam.deletion_curve(_model, x, rnd, target, steps=steps)
+    curves["random"] = gradcam.deletion_curve(_model, x, rnd, target, steps=steps, patch=PATCH)
     return curves
 
 
@@ -151,7 +152,7 @@ labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=
 st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
 st.caption(t("gradcam.sanity_caption"))
 
-st.markdown(t("gradcam.deletion_text"))
+st.markdown(t("gradcam.deletion_text", patch=PATCH))
 del_steps = st.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
 with st.spinner(t("gradcam.computing")):
     curves = deletion(model, arch, photo.rgb, layer, target, del_steps)
