@@ -261,7 +261,7 @@ def test_figure_builders_return_small_figures(tiny, x16):
     # the waterfall goes from φ0 through the 10 largest steps and "the rest" to f(x)
     phi = np.random.default_rng(0).normal(size=30)
     wf = sfigs.plot_waterfall(0.5, phi, [f"f{i}" for i in range(30)], 1.0, top=10).data[0]
-    steps = list(wf.x)[::-1]
+    steps = list(wf.x)
     assert steps[0] == 0.5 and steps[-1] == 1.0 and len(steps) == 13
     assert sum(steps[1:-1]) == pytest.approx(phi.sum())
     assert abs(steps[1]) == pytest.approx(np.abs(phi).max())

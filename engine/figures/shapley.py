@@ -30,11 +30,13 @@ def plot_waterfall(base: float, phi: np.ndarray, names: list[str], fx: float, to
     labels.append(fx_label)
     values.append(fx)
     measure.append("total")
-    fig = go.Figure(go.Waterfall(orientation="h", y=labels[::-1], x=values[::-1], measure=measure[::-1],
+    # the waterfall accumulates in data order: keep φ0 first and f(x) last, and flip the axis to read top-down
+    fig = go.Figure(go.Waterfall(orientation="h", y=labels, x=values, measure=measure,
                                  text=[f"{v:+.3f}" if m == "relative" else f"{v:.3f}"
-                                       for v, m in zip(values[::-1], measure[::-1])],
+                                       for v, m in zip(values, measure)],
                                  increasing=dict(marker_color="#d62728"), decreasing=dict(marker_color="#1f77b4"),
                                  totals=dict(marker_color="#7f7f7f")))
+    fig.update_yaxes(type="category", autorange="reversed")
     fig.update_layout(title=title, height=80 + 26 * len(labels), margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
