@@ -1,5 +1,6 @@
 """LIME target (issue 5): 1000 samples on the default image ≤ 8 s on this machine (batched forward passes under
-torch.inference_mode, model at engine.classifier.SMALL_INPUT px). The reference printed beside it is 1000 plain
+torch.inference_mode, model at engine.classifier.SMALL_INPUT px; run it with OMP_NUM_THREADS=1 to mirror app.py,
+which sets one intra-op thread per call). The reference printed beside it is 1000 plain
 batched forward passes of the same model, measured in this run (LIME's floor)."""
 from __future__ import annotations
 
