@@ -1,9 +1,15 @@
 """Small timing helpers shared by the benchmark modules (not a benchmark itself: main() lists nothing)."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def best_of(fn, *, repeat: int = 5, number: int = 1) -> float:
@@ -23,6 +29,38 @@ def report(name: str, value: float, reference: float, *, unit: str = "s", target
     verdict = "OK" if ratio <= target else "OVER"
     print(f"{name:<58} {value:10.4f} {unit} / {reference:10.4f} {unit} = ratio {ratio:6.3f} "
           f"(target ≤ {target:g}) {verdict}", flush=True)
+
+
+PAGE_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from streamlit.testing.v1 import AppTest
+t0 = time.perf_counter()
+at = AppTest.from_file({page!r}, default_timeout=300).run()
+out = {{"cold": time.perf_counter() - t0}}
+assert not at.exception, [e.value for e in at.exception]
+for prefix, values in json.loads({sweeps!r}).items():
+    times = []
+    for v in values:
+        # keys may carry a suffix that changes with other settings (e.g. "audio.frame.<T>")
+        next(s for s in at.slider if s.key == prefix or s.key.startswith(prefix + ".")).set_value(v)
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        assert not at.exception, [e.value for e in at.exception]
+    out[prefix] = times
+print(json.dumps(out))
+"""
+
+
+def page_timings(page: str, sweeps: dict[str, list]) -> dict[str, object]:
+    """Run `page` headlessly (AppTest) in a fresh process: the cold first render, then one rerun per value
+    of each slider in `sweeps` ({key or key prefix: [values]}). Returns {"cold": s, key: [s, ...]}."""
+    code = PAGE_PROBE.format(root=str(ROOT), page=str(ROOT / page), sweeps=json.dumps(sweeps))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -7,16 +7,12 @@
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from bench.common import best_of, report
-
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, best_of, page_timings, report
 
 
 def _cold(fn, cfg):
@@ -44,36 +40,10 @@ def bench_counting() -> None:
             report(f"count {name} cold (s) vs 0.5 s slider target", ours, 0.5, target=1.0)
 
 
-PAGE_PROBE = r"""
-import json, sys, time
-sys.path.insert(0, {root!r})
-from streamlit.testing.v1 import AppTest
-t0 = time.perf_counter()
-at = AppTest.from_file({page!r}, default_timeout=300).run()
-cold = time.perf_counter() - t0
-assert not at.exception, at.exception
-out = {{"cold": cold}}
-for key, values in (("efficientnet.alpha", [1.15, 1.25, 1.3, 1.1, 1.22, 1.18, 1.27, 1.12]),
-                    ("efficientnet.phi", [1.5, 2.0, 2.5, 3.0, 3.5, 0.5, 4.0, 0.0])):
-    times = []
-    for v in values:
-        at.slider(key=key).set_value(v)
-        t0 = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t0)
-        assert not at.exception, at.exception
-    at.slider(key=key).set_value(1.2 if key.endswith("alpha") else 1.0).run()
-    out[key] = times
-print(json.dumps(out))
-"""
-
-
 def bench_page() -> None:
-    code = PAGE_PROBE.format(root=str(ROOT), page=str(ROOT / "pages/vision/efficientnet.py"))
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-2000:])
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res = page_timings("pages/vision/efficientnet.py", {
+        "efficientnet.alpha": [1.15, 1.25, 1.3, 1.1, 1.22, 1.18, 1.27, 1.12],
+        "efficientnet.phi": [1.5, 2.0, 2.5, 3.0, 3.5, 0.5, 4.0, 0.0]})
     print(f"  (cold first render {res['cold']:.2f} s, B0–B7 presets counted once per process)")
     for key in ("efficientnet.alpha", "efficientnet.phi"):
         report(f"page rerun after {key.split('.')[1]} change, p95 (s) vs 0.5 s", float(np.percentile(res[key], 95)),

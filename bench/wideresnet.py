@@ -6,16 +6,10 @@
 """
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 
-from bench.common import best_of, report
+from bench.common import best_of, page_timings, report
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cold(fn, *args):
@@ -40,35 +34,9 @@ def bench_counting() -> None:
         report(f"count {name} cold (s) vs 0.5 s slider target", ours, 0.5, target=1.0)
 
 
-PAGE_PROBE = r"""
-import json, sys, time
-sys.path.insert(0, {root!r})
-from streamlit.testing.v1 import AppTest
-t0 = time.perf_counter()
-at = AppTest.from_file({page!r}, default_timeout=300).run()
-cold = time.perf_counter() - t0
-assert not at.exception, at.exception
-out = {{"cold": cold}}
-for key, values in (("wideresnet.depth", [16, 22, 34, 40, 52, 10, 64, 28]),
-                    ("wideresnet.k", [1, 2, 4, 6, 8, 12, 3, 10])):
-    times = []
-    for v in values:
-        at.slider(key=key).set_value(v)
-        t0 = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t0)
-        assert not at.exception, at.exception
-    out[key] = times
-print(json.dumps(out))
-"""
-
-
 def bench_page() -> None:
-    code = PAGE_PROBE.format(root=str(ROOT), page=str(ROOT / "pages/vision/wideresnet.py"))
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    if out.returncode:
-        raise RuntimeError(out.stderr[-2000:])
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res = page_timings("pages/vision/wideresnet.py", {
+        "wideresnet.depth": [16, 22, 34, 40, 52, 10, 64, 28], "wideresnet.k": [1, 2, 4, 6, 8, 12, 3, 10]})
     print(f"  (cold first render {res['cold']:.2f} s)")
     for key in ("wideresnet.depth", "wideresnet.k"):
         report(f"page rerun after {key.split('.')[1]} change, p95 (s) vs 0.5 s", float(np.percentile(res[key], 95)),

@@ -39,10 +39,13 @@ def _free_port() -> int:
 def server():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    # The server's log goes to a file: an unread pipe fills up and blocks the server mid-test.
+    log = open(ARTIFACTS / "server.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -53,13 +56,15 @@ def server():
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not become healthy: " + proc.stdout.read().decode(errors="replace")[-2000:])
+        log.close()
+        pytest.fail("streamlit did not become healthy: " + (ARTIFACTS / "server.log").read_text(errors="replace")[-2000:])
     yield url
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +106,6 @@ def _no_exception(page):
 
 @pytest.mark.parametrize("lang,heading", [("en", "Speech"), ("ja", "音声")])
 def test_home_lists_chapters(server, page, lang, heading):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     _open(page, f"{server}/?lang={lang}")
     _no_exception(page)
     page.get_by_role("heading", name=heading).first.wait_for()
