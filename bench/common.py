@@ -23,6 +23,21 @@ def best_of(fn, *, repeat: int = 5, number: int = 1) -> float:
     return float(np.median(times))
 
 
+def interleaved_min(fn_a, fn_b, *, rounds: int = 15) -> tuple[float, float]:
+    """Fastest seconds of each of two functions, timed alternately so that both see the same machine load."""
+    best_a = best_b = float("inf")
+    for _ in range(rounds):
+        for fn, which in ((fn_a, 0), (fn_b, 1)):
+            start = time.perf_counter()
+            fn()
+            elapsed = time.perf_counter() - start
+            if which == 0:
+                best_a = min(best_a, elapsed)
+            else:
+                best_b = min(best_b, elapsed)
+    return best_a, best_b
+
+
 def report(name: str, value: float, reference: float, *, unit: str = "s", target: float = 1.0) -> None:
     """One line: value, reference, ratio value/reference and whether it meets `ratio ≤ target`."""
     ratio = value / reference

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -218,9 +219,14 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
 
     Returns
     -------
-    np.ndarray [shape=(n_mels, 1 + n_fft // 2)], float32
+    np.ndarray [shape=(n_mels, 1 + n_fft // 2)], float32, read-only (cached per arguments)
     """
-    fmax = sr / 2.0 if fmax is None else float(fmax)
+    return _mel_filterbank(float(sr), int(n_fft), int(n_mels), float(fmin),
+                           sr / 2.0 if fmax is None else float(fmax), bool(htk))
+
+
+@lru_cache(maxsize=32)
+def _mel_filterbank(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float, htk: bool) -> np.ndarray:
     fftfreqs = fft_frequencies(sr=sr, n_fft=n_fft)                                # (K,)
     edges = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)             # (n_mels + 2,)
     fdiff = np.diff(edges)                                                         # (n_mels + 1,)
@@ -231,7 +237,9 @@ def mel_filterbank(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.
     weights = np.maximum(0.0, np.minimum(lower, upper))
     # Slaney: each triangle has unit area, 2/(f_{i+2} − f_i)
     weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return weights.astype(np.float32)
+    weights = weights.astype(np.float32)
+    weights.flags.writeable = False     # shared by every caller through the cache
+    return weights
 
 
 def apply_filterbank(fb: np.ndarray, S: np.ndarray) -> np.ndarray:
@@ -249,14 +257,16 @@ def apply_filterbank(fb: np.ndarray, S: np.ndarray) -> np.ndarray:
     -------
     np.ndarray [shape=(n_mels, T)]
     """
-    S = np.ascontiguousarray(S)        # row slices below must be contiguous for a fast product
+    # Slice along the contiguous axis: an STFT is usually F-ordered (frames contiguous), so use S.T then.
+    by_frame = S.flags.f_contiguous and not S.flags.c_contiguous
+    St = S.T if by_frame else np.ascontiguousarray(S)                   # (T, K) view, or (K, T)
     out = np.zeros((fb.shape[0], S.shape[1]), dtype=np.result_type(fb, S))
     for i, row in enumerate(fb):
         nz = np.flatnonzero(row)
         if nz.size:
             lo, hi = nz[0], nz[-1] + 1
             # M[i, t] = Σ_k H[i, k]·S[k, t] over the filter's support only
-            out[i] = row[lo:hi] @ S[lo:hi]
+            out[i] = St[:, lo:hi] @ row[lo:hi] if by_frame else row[lo:hi] @ St[lo:hi]
     return out
 
 
@@ -283,8 +293,7 @@ def melspectrogram(y: np.ndarray, *, sr: float, n_fft: int = 2048, hop_length: i
                    power: float = 2.0) -> np.ndarray:
     """Mel power spectrogram ``M = H · |X|^power``, as ``librosa.feature.melspectrogram``. [shape=(n_mels, T)]"""
     X = stft(y, n_fft=n_fft, hop_length=hop_length, window=window)
-    # |X|² as re² + im²: no square root to undo
-    S = X.real ** 2 + X.imag ** 2 if power == 2.0 else np.abs(X) ** power
+    S = np.abs(X) ** power                      # |X|^p, as librosa
     return apply_filterbank(mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk), S)
 
 
@@ -354,7 +363,7 @@ def features(y: np.ndarray, *, sr: int, n_fft: int = 2048, hop_length: int = 512
     if len(y) < n_fft // 2 + 1:     # centred framing needs at least half a frame of signal
         y = np.pad(y, (0, n_fft // 2 + 1 - len(y)))
     X = stft(y, n_fft=n_fft, hop_length=hop_length, window=window)            # (K, T)
-    power = (X.real ** 2 + X.imag ** 2).astype(np.float32)                      # |X|², (K, T)
+    power = (np.abs(X) ** 2).astype(np.float32, copy=False)                     # |X|², (K, T)
     fb = mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk)
     log_mel = power_to_db(apply_filterbank(fb, power)).astype(np.float32)      # (n_mels, T)
     coeffs = (dct_matrix(n_mfcc, n_mels).astype(np.float32) @ log_mel)          # (n_mfcc, T)
