@@ -2,14 +2,13 @@
 
 Both models train in lockstep inside a fragment that reruns every 0.5 s while training is on; the loops are
 generators in session state (engine/dcgan.py), so pausing or leaving the page stops them (no threads)."""
-import time
-
 import numpy as np
 import streamlit as st
 
 from engine import dcgan
 from engine.figures import dcgan as figs
 from ui import formula, labels, show_source, t
+from ui.training import advance_round_robin, training_buttons_ui
 
 STATE = "dcgan.state"
 BUDGET_S = 0.35
@@ -44,32 +43,6 @@ def fresh_state(p: dict, sig: str) -> dict:
     return dict(sig=sig, cfgs=cfgs, its=its, snaps={k: next(it) for k, it in its.items()}, running=False)
 
 
-def advance(state: dict, budget_s: float) -> None:
-    t0 = time.perf_counter()
-    while True:
-        for k, it in state["its"].items():
-            try:
-                state["snaps"][k] = next(it)
-            except StopIteration:
-                state["running"] = False
-                return
-        if time.perf_counter() - t0 >= budget_s:
-            return
-
-
-def set_running(flag: bool) -> None:
-    st.session_state[STATE]["running"] = flag
-
-
-def step_once() -> None:
-    st.session_state[STATE]["running"] = False
-    advance(st.session_state[STATE], 0.0)
-
-
-def reset() -> None:
-    st.session_state.pop(STATE, None)
-
-
 p = controls_ui()
 sig = repr(sorted(p.items()))
 if st.session_state.get(STATE, {}).get("sig") != sig:
@@ -91,13 +64,7 @@ st.plotly_chart(figs.plot_grid(x_real[:80, 0].reshape(8, 10, 8, 8), title=t("dcg
 # ---- 2. live training -----------------------------------------------------------------------------------------
 st.header(t("dcgan.train_header"))
 st.markdown(t("dcgan.train_text"))
-b1, b2, b3, b4 = st.columns(4)
-b1.button(t("dcgan.train"), key="dcgan.train", on_click=set_running, args=(True,), disabled=state["running"],
-          type="primary", use_container_width=True)
-b2.button(t("dcgan.pause"), key="dcgan.pause", on_click=set_running, args=(False,), disabled=not state["running"],
-          use_container_width=True)
-b3.button(t("dcgan.step"), key="dcgan.step", on_click=step_once, use_container_width=True)
-b4.button(t("dcgan.reset"), key="dcgan.reset", on_click=reset, use_container_width=True)
+training_buttons_ui("dcgan", STATE)
 
 
 def live() -> None:
@@ -105,7 +72,7 @@ def live() -> None:
     if state is None:
         return
     if state["running"]:
-        advance(state, BUDGET_S)
+        advance_round_robin(state, BUDGET_S)
     snaps = state["snaps"]
     c1, c2 = st.columns(2)
     s = snaps["dcgan"]

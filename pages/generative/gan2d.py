@@ -11,6 +11,7 @@ import streamlit as st
 from engine import gan2d
 from engine.figures import gan2d as figs
 from ui import fmt, formula, labels, show_source, t
+from ui.training import training_buttons_ui
 
 STATE = "gan2d.state"
 BUDGET_S = 0.35          # compute per refresh; the rest of the 0.5 s period is left for drawing and widgets
@@ -90,19 +91,9 @@ def advance(state: dict, budget_s: float) -> None:
             return
 
 
-def set_running(flag: bool) -> None:
-    st.session_state[STATE]["running"] = flag
-
-
-def step_once() -> None:
-    state = st.session_state[STATE]
-    state["running"] = False
+def step_once(state: dict) -> None:
     for _ in state["its"]:   # one snapshot for each model
         advance(state, 0.0)
-
-
-def reset() -> None:
-    st.session_state.pop(STATE, None)
 
 
 p = controls_ui()
@@ -115,13 +106,7 @@ if st.session_state.get(STATE, {}).get("sig") != sig:
     st.session_state[STATE] = fresh_state(configs, p["seed"], sig)
 state = st.session_state[STATE]
 
-b1, b2, b3, b4 = st.columns(4)
-b1.button(t("gan2d.train"), key="gan2d.train", on_click=set_running, args=(True,), disabled=state["running"],
-          type="primary", use_container_width=True)
-b2.button(t("gan2d.pause"), key="gan2d.pause", on_click=set_running, args=(False,), disabled=not state["running"],
-          use_container_width=True)
-b3.button(t("gan2d.step"), key="gan2d.step", on_click=step_once, use_container_width=True)
-b4.button(t("gan2d.reset"), key="gan2d.reset", on_click=reset, use_container_width=True)
+training_buttons_ui("gan2d", STATE, step=step_once)
 
 
 def live() -> None:

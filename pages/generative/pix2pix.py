@@ -2,13 +2,12 @@
 
 Three training loops (U-Net with skips, without skips, CycleGAN) are generators in session state, advanced by
 a fragment that reruns every 0.5 s while training is on; pausing or leaving the page stops them."""
-import time
-
 import streamlit as st
 
 from engine import pix2pix as pp
 from engine.figures import pix2pix as figs
 from ui import fmt, formula, labels, show_source, t
+from ui.training import advance_round_robin, training_buttons_ui
 
 STATE = "pix2pix.state"
 BUDGET_S = 0.35
@@ -51,32 +50,6 @@ def fresh_state(p: dict, sig: str) -> dict:
     return dict(sig=sig, its=its, snaps={k: next(it) for k, it in its.items()}, running=False)
 
 
-def advance(state: dict, budget_s: float) -> None:
-    t0 = time.perf_counter()
-    while True:
-        for k, it in state["its"].items():
-            try:
-                state["snaps"][k] = next(it)
-            except StopIteration:
-                state["running"] = False
-                return
-        if time.perf_counter() - t0 >= budget_s:
-            return
-
-
-def set_running(flag: bool) -> None:
-    st.session_state[STATE]["running"] = flag
-
-
-def step_once() -> None:
-    st.session_state[STATE]["running"] = False
-    advance(st.session_state[STATE], 0.0)
-
-
-def reset() -> None:
-    st.session_state.pop(STATE, None)
-
-
 p = controls_ui()
 sig = repr(sorted(p.items()))
 if st.session_state.get(STATE, {}).get("sig") != sig:
@@ -84,13 +57,7 @@ if st.session_state.get(STATE, {}).get("sig") != sig:
 state = st.session_state[STATE]
 
 st.markdown(t("pix2pix.buttons_text"))
-b1, b2, b3, b4 = st.columns(4)
-b1.button(t("pix2pix.train"), key="pix2pix.train", on_click=set_running, args=(True,), disabled=state["running"],
-          type="primary", use_container_width=True)
-b2.button(t("pix2pix.pause"), key="pix2pix.pause", on_click=set_running, args=(False,),
-          disabled=not state["running"], use_container_width=True)
-b3.button(t("pix2pix.step"), key="pix2pix.step", on_click=step_once, use_container_width=True)
-b4.button(t("pix2pix.reset"), key="pix2pix.reset", on_click=reset, use_container_width=True)
+training_buttons_ui("pix2pix", STATE)
 
 
 def live() -> None:
@@ -98,7 +65,7 @@ def live() -> None:
     if state is None:
         return
     if state["running"]:
-        advance(state, BUDGET_S)
+        advance_round_robin(state, BUDGET_S)
     s_on, s_off, s_cyc = state["snaps"]["skip"], state["snaps"]["noskip"], state["snaps"]["cycle"]
 
     st.header(t("pix2pix.p2p_header"))
