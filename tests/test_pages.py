@@ -35,31 +35,6 @@ def test_page_runs_at_extreme_sliders(page, end):
         assert_ok(at)
 
 
-def test_app_entrypoint_builds_navigation():
-    at = run_page("app.py")
-    assert_ok(at)
-    # Home is the default page: every section of the syllabus is listed.
-    from ui.chapters import SYLLABUS
-    assert len(at.subheader) == len(SYLLABUS)
-
-
-def test_home_lists_every_chapter_and_marks_unbuilt_ones():
-    from ui.chapters import SYLLABUS, is_built
-    from ui.i18n import lookup
-
-    at = run_page("pages/home.py", lang="ja")
-    assert_ok(at)
-    text = " ".join(m.value for m in at.markdown)
-    links = [link.proto.label for link in at.get("page_link")]
-    for section, stems in SYLLABUS.items():
-        for stem in stems:
-            title = lookup(f"chapters.{stem}.title", "ja")
-            if is_built(section, stem):
-                assert any(title in label for label in links), stem
-            else:
-                assert title in text and lookup("common.coming_soon", "ja") in text, stem
-
-
 @pytest.mark.parametrize("page", PAGES, ids=str)
 def test_page_runs_at_extreme_select_sliders(page):
     at = run_page(page)
