@@ -47,6 +47,20 @@ def mobilenet_or_error(name: str = "mobilenet_v2"):
         return None
 
 
+def classified_image_ui(stem: str, k: int = 5):
+    """The shared model, the image picker and the model's top-k on the small input (LIME / SHAP pages):
+    (model, photo, top), or None with the reason already shown on the page."""
+    from engine import classifier
+    from ui import image_input_ui
+
+    model = mobilenet_or_error()
+    image = image_input_ui(stem)
+    if model is None or image is None:
+        return None
+    photo = classifier.preprocess(image, size=classifier.SMALL_INPUT)
+    return model, photo, classifier.top_k(model, photo.x, k=k)
+
+
 @st.cache_resource(show_spinner=False)
 def breast_cancer_task():
     """The tabular task shared by the LIME and SHAP pages (fitted once per process)."""

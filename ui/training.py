@@ -23,6 +23,16 @@ def advance_round_robin(state: dict, budget_s: float) -> None:
             return
 
 
+def live_state(state_key: str, budget_s: float,
+               advance: Callable[[dict, float], None] = advance_round_robin) -> dict | None:
+    """Start of a fragment refresh: the session's training state, advanced by `budget_s` of work while
+    training runs; None when there is no state (e.g. after Reset)."""
+    state = st.session_state.get(state_key)
+    if state is not None and state["running"]:
+        advance(state, budget_s)
+    return state
+
+
 def _set_running(state_key: str, flag: bool) -> None:
     st.session_state[state_key]["running"] = flag
 

@@ -6,9 +6,9 @@ import streamlit as st
 from engine import classifier, lime_explain
 from engine.figures import lime_explain as figs
 from engine.figures.gradcam import plot_image
-from ui import fmt, formula, image_input_ui, show_source, t
-from ui.models import (array_key, breast_cancer_task, cached_with_progress, imagenet_categories,
-                       mobilenet_or_error)
+from ui import fmt, formula, show_source, t
+from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
+                       imagenet_categories)
 
 
 def segmentation_ui() -> dict:
@@ -52,12 +52,10 @@ tab_image, tab_table = st.tabs([t("lime_explain.tab_image"), t("lime_explain.tab
 
 # -------------------------------------------------------------------------------------------------------- image
 with tab_image:
-    model = mobilenet_or_error()
-    image = image_input_ui("lime_explain")
-    if model is not None and image is not None:
+    picked = classified_image_ui("lime_explain")
+    if picked is not None:
+        model, photo, top = picked
         names = imagenet_categories()
-        photo = classifier.preprocess(image, size=classifier.SMALL_INPUT)
-        top = classifier.top_k(model, photo.x, k=5)
         probs = dict(zip((int(i) for i in top.indices), top.probs))
         target = st.selectbox(t("lime_explain.target"), list(probs), key="lime_explain.target",
                               format_func=lambda i: f"{names[i]} ({probs[i]:.1%})")

@@ -9,9 +9,9 @@ import streamlit as st
 from engine import classifier, lime_explain, shapley
 from engine.figures import lime_explain as lfigs
 from engine.figures import shapley as figs
-from ui import formula, image_input_ui, show_source, t
-from ui.models import (array_key, breast_cancer_task, cached_with_progress, imagenet_categories,
-                       mobilenet_or_error)
+from ui import formula, show_source, t
+from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
+                       imagenet_categories)
 
 PLAYERS = "ABCD"
 
@@ -95,12 +95,10 @@ with tab_game:
 # ------------------------------------------------------------------------------------------------ (b) the image
 with tab_image:
     st.markdown(t("shapley.image_text", size=classifier.SMALL_INPUT))
-    model = mobilenet_or_error()
-    image = image_input_ui("shapley")
-    if model is not None and image is not None:
+    picked = classified_image_ui("shapley")
+    if picked is not None:
+        model, photo, top = picked
         names = imagenet_categories()
-        photo = classifier.preprocess(image, size=classifier.SMALL_INPUT)
-        top = classifier.top_k(model, photo.x, k=5)
         c1, c2, c3 = st.columns(3)
         target = c1.selectbox(t("shapley.target"), [int(i) for i in top.indices], key="shapley.target",
                               format_func=lambda i: f"{names[i]} ({top.probs[list(top.indices).index(i)]:.1%})")

@@ -8,7 +8,7 @@ import streamlit as st
 from engine import dcgan
 from engine.figures import dcgan as figs
 from ui import formula, labels, show_source, t
-from ui.training import advance_round_robin, training_buttons_ui
+from ui.training import live_state, training_buttons_ui
 
 STATE = "dcgan.state"
 BUDGET_S = 0.35
@@ -68,11 +68,9 @@ training_buttons_ui("dcgan", STATE)
 
 
 def live() -> None:
-    state = st.session_state.get(STATE)
+    state = live_state(STATE, BUDGET_S)
     if state is None:
         return
-    if state["running"]:
-        advance_round_robin(state, BUDGET_S)
     snaps = state["snaps"]
     c1, c2 = st.columns(2)
     s = snaps["dcgan"]

@@ -11,7 +11,7 @@ import streamlit as st
 from engine import gan2d
 from engine.figures import gan2d as figs
 from ui import fmt, formula, labels, show_source, t
-from ui.training import training_buttons_ui
+from ui.training import live_state, training_buttons_ui
 
 STATE = "gan2d.state"
 BUDGET_S = 0.35          # compute per refresh; the rest of the 0.5 s period is left for drawing and widgets
@@ -111,11 +111,9 @@ training_buttons_ui("gan2d", STATE, step=step_once)
 
 def live() -> None:
     """The streamed part: advance for a bounded time, then draw every model and the curves."""
-    state = st.session_state.get(STATE)
+    state = live_state(STATE, BUDGET_S, advance)
     if state is None:
         return
-    if state["running"]:
-        advance(state, BUDGET_S)
     snaps = state["snaps"]
     cols = st.columns(3)
     for col, (name, s) in zip(cols, snaps.items()):

@@ -7,7 +7,7 @@ import streamlit as st
 from engine import pix2pix as pp
 from engine.figures import pix2pix as figs
 from ui import fmt, formula, labels, show_source, t
-from ui.training import advance_round_robin, training_buttons_ui
+from ui.training import live_state, training_buttons_ui
 
 STATE = "pix2pix.state"
 BUDGET_S = 0.35
@@ -61,11 +61,9 @@ training_buttons_ui("pix2pix", STATE)
 
 
 def live() -> None:
-    state = st.session_state.get(STATE)
+    state = live_state(STATE, BUDGET_S)
     if state is None:
         return
-    if state["running"]:
-        advance_round_robin(state, BUDGET_S)
     s_on, s_off, s_cyc = state["snaps"]["skip"], state["snaps"]["noskip"], state["snaps"]["cycle"]
 
     st.header(t("pix2pix.p2p_header"))
