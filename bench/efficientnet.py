@@ -21,6 +21,7 @@ def _cold(fn, cfg):
     def run():
         eff.profile.cache_clear()
         eff._block_cost.cache_clear()
+        eff._block_structure.cache_clear()
         eff._conv_bn_act_cost.cache_clear()
         eff._classifier_cost.cache_clear()
         fn(*cfg)

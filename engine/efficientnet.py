@@ -8,9 +8,11 @@ $$d = \alpha^{\phi},\quad w = \beta^{\phi},\quad r = \gamma^{\phi}
 
 Every parameter and multiply–add count here comes from instantiating torchvision's own EfficientNet building
 blocks (``MBConv``, ``Conv2dNormActivation``, ``SqueezeExcitation``) on the ``meta`` device (shapes only, no
-memory) and running them under ``torch.utils.flop_counter.FlopCounterMode``, which counts FLOPs = 2·MACs for
-convolutions and matrix products.  Identical blocks are counted once and cached, so a slider change stays fast;
-``count_model_full`` runs the whole network in one pass and is the oracle the tests compare with.
+memory).  ``profile`` reads each block's convolutions from the built module and counts
+H_out·W_out·C_out·(C_in/g)·k² multiply-adds per convolution; a block is built once per channel configuration and
+reused at every resolution, so a slider change stays fast.  ``count_model_full`` runs the whole network on the meta
+device under ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs = 2·MACs for convolutions and matrix products) and
+is the oracle the tests compare with.
 """
 from __future__ import annotations
 
@@ -153,25 +155,63 @@ def _count(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[i
     return params, counter.get_total_flops() // 2, tuple(y.shape)
 
 
-def _no_norm(num_features: int) -> nn.Module:
-    """Stand-in for BatchNorm2d when counting MACs: FlopCounterMode counts no FLOPs for batch norm (it is not a
-    matmul or convolution) but decomposing it costs half the counting time; the convolutions are unchanged
-    (torchvision drops the conv bias whenever a norm layer is given).  Parameters are always counted on the
-    real block with BatchNorm2d; ``count_model_full`` is the oracle that shows both paths agree."""
-    return nn.Identity()
+# One convolution as torchvision built it: (C_out, C_in/g, k_h, k_w, stride, padding, dilation, pooled), where
+# `pooled` marks the SE convolutions, which run on the 1×1 squeezed map whatever the block's resolution.
+ConvSpec = tuple[int, int, int, int, tuple[int, int], tuple[int, int], tuple[int, int], bool]
+
+
+def _spec(conv: nn.Conv2d, pooled: bool = False) -> ConvSpec:
+    return (conv.out_channels, conv.in_channels // conv.groups, *conv.kernel_size, tuple(conv.stride),
+            tuple(conv.padding), tuple(conv.dilation), pooled)
+
+
+def _conv_macs(specs: tuple[ConvSpec, ...], h: int, w: int) -> tuple[int, int, int]:
+    r"""(MACs, H_out, W_out) of a chain of convolutions read from torchvision's modules.
+
+    Per convolution, as FlopCounterMode counts it (bias adds not counted):
+    $$\mathrm{MACs} = H_{out} W_{out}\cdot C_{out}\cdot \tfrac{C_{in}}{g}\cdot k_h k_w,\quad
+      H_{out} = \left\lfloor \frac{H + 2p - d(k-1) - 1}{s} \right\rfloor + 1$$
+    """
+    macs = 0
+    for c_out, c_in_g, kh, kw, (sh, sw), (ph, pw), (dh, dw), pooled in specs:
+        ih, iw = (1, 1) if pooled else (h, w)
+        oh = (ih + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        ow = (iw + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+        # H_out·W_out·C_out·(C_in/g)·k_h·k_w
+        macs += oh * ow * c_out * c_in_g * kh * kw
+        if not pooled:
+            h, w = oh, ow
+    return macs, h, w
+
+
+@lru_cache(maxsize=4096)
+def _block_structure(expand_ratio: float, kernel: int, stride: int, input_channels: int,
+                     out_channels: int) -> tuple[int, tuple[ConvSpec, ...]]:
+    """(params, convolutions in execution order) of one torchvision MBConv, built once on the meta device.
+
+    The structure does not depend on the input resolution, so a resolution change reuses it.
+    """
+    from torchvision.models.efficientnet import MBConv, _MBConvConfig
+    from torchvision.ops import SqueezeExcitation
+    cnf = _MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, 1, MBConv)
+    with torch.device("meta"):
+        block = MBConv(cnf, 0.0, nn.BatchNorm2d)
+    specs = []
+    for layer in block.block:              # expand 1×1 → depthwise k×k → SE → project 1×1
+        if isinstance(layer, SqueezeExcitation):
+            specs += [_spec(layer.fc1, pooled=True), _spec(layer.fc2, pooled=True)]
+        else:
+            specs.append(_spec(layer[0]))
+    return sum(p.numel() for p in block.parameters()), tuple(specs)
 
 
 @lru_cache(maxsize=8192)
 def _block_cost(expand_ratio: float, kernel: int, stride: int, input_channels: int, out_channels: int,
                 h: int, w: int) -> tuple[int, int, tuple[int, ...]]:
     """Cost of one torchvision MBConv block at input (1, input_channels, h, w), cached per configuration."""
-    from torchvision.models.efficientnet import MBConv, _MBConvConfig
-    cnf = _MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, 1, MBConv)
-    with torch.device("meta"):
-        block = MBConv(cnf, 0.0, nn.BatchNorm2d)
-        twin = MBConv(cnf, 0.0, _no_norm)
-    _, macs, shape = _count(twin, (1, input_channels, h, w))
-    return sum(p.numel() for p in block.parameters()), macs, shape
+    params, specs = _block_structure(expand_ratio, kernel, stride, input_channels, out_channels)
+    macs, oh, ow = _conv_macs(specs, h, w)
+    return params, macs, (1, out_channels, oh, ow)
 
 
 @lru_cache(maxsize=1024)
@@ -181,18 +221,14 @@ def _conv_bn_act_cost(in_channels: int, out_channels: int, kernel: int, stride: 
     with torch.device("meta"):
         layer = Conv2dNormActivation(in_channels, out_channels, kernel_size=kernel, stride=stride,
                                      norm_layer=nn.BatchNorm2d, activation_layer=nn.SiLU)
-        twin = Conv2dNormActivation(in_channels, out_channels, kernel_size=kernel, stride=stride,
-                                    norm_layer=_no_norm, activation_layer=nn.SiLU)
-    _, macs, shape = _count(twin, (1, in_channels, h, w))
-    return sum(p.numel() for p in layer.parameters()), macs, shape
+    macs, oh, ow = _conv_macs((_spec(layer[0]),), h, w)
+    return sum(p.numel() for p in layer.parameters()), macs, (1, out_channels, oh, ow)
 
 
 @lru_cache(maxsize=512)
 def _classifier_cost(in_features: int, num_classes: int) -> tuple[int, int]:
-    with torch.device("meta"):
-        fc = nn.Linear(in_features, num_classes)
-    params, macs, _ = _count(fc, (1, in_features))
-    return params, macs
+    # Linear: in·out MACs, in·out + out parameters
+    return in_features * num_classes + num_classes, in_features * num_classes
 
 
 @lru_cache(maxsize=512)
@@ -200,7 +236,8 @@ def profile(width_mult: float, depth_mult: float, resolution: int, num_classes: 
     """Stage table (Tan & Le 2019, Table 1) with parameters and MACs of the scaled network.
 
     Walks torchvision's own stage settings; each distinct block (first block of a stage, and the repeated
-    ones) is built on the meta device and counted once, then multiplied by its repeat count.
+    ones) is built on the meta device once per channel configuration, its convolutions counted at this
+    resolution, then multiplied by its repeat count.
     """
     setting, last_channel = stage_settings(width_mult, depth_mult)
     h = w = resolution
