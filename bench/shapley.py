@@ -44,7 +44,7 @@ def main() -> None:
 
     model = classifier.load_mobilenet_v2()
     photo = classifier.preprocess(Image.fromarray(skimage.data.chelsea()), size=classifier.SMALL_INPUT)
-    predict = lambda b: classifier.predict_proba(model, b, batch_size=50)   # noqa: E731
+    predict = lambda b: classifier.predict_proba(model, b)   # noqa: E731
     segments = lime_explain.segment(photo.rgb, "slic", n_segments=24)
     hidden = lime_explain.mean_colour_image(photo.rgb, segments)
     import shap  # noqa: F401  (import time is not part of the budget)

@@ -57,9 +57,10 @@ def mean_colour_image(rgb: np.ndarray, segments: np.ndarray) -> np.ndarray:
 
 def perturb(rgb: np.ndarray, fudged: np.ndarray, segments: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Images for binary masks z (N, M): superpixel j kept where z_j = 1, else taken from `fudged`.
-    → (N, H, W, 3) float."""
+    → (N, H, W, 3) in the common dtype of `rgb` and `fudged` (uint8 when both are: a quarter of the bytes to
+    build and hand to the model, same values)."""
     keep = z[:, segments].astype(bool)[..., None]                                      # (N, H, W, 1)
-    return np.where(keep, np.asarray(rgb, dtype=np.float64)[None], fudged[None])
+    return np.where(keep, np.asarray(rgb)[None], np.asarray(fudged)[None])
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class LimeResult:
 
 
 def explain_image(predict_fn: PredictFn, rgb: np.ndarray, target: int, segments: np.ndarray,
-                  num_samples: int = 1000, kernel_width: float = 0.25, seed: int = 0, batch_size: int = 50,
+                  num_samples: int = 1000, kernel_width: float = 0.25, seed: int = 0, batch_size: int = 100,
                   progress: Callable[[float], None] | None = None) -> LimeResult:
     """LIME for one image and one class, the way ``LimeImageExplainer.explain_instance(..., hide_color=None,
     labels=(target,), top_labels=None, num_features=M, random_seed=…)`` computes it, with feature_selection
@@ -93,7 +94,7 @@ def explain_image(predict_fn: PredictFn, rgb: np.ndarray, target: int, segments:
     data[0, :] = 1
     fudged = mean_colour_image(rgb, segments)
     if np.asarray(rgb).dtype == np.uint8:   # lime writes the means into a copy of the image: truncated to uint8
-        fudged = fudged.astype(np.uint8).astype(np.float64)
+        fudged = fudged.astype(np.uint8)
     probs = []
     for start in range(0, num_samples, batch_size):
         probs.append(predict_fn(perturb(rgb, fudged, segments, data[start:start + batch_size])))
@@ -139,7 +140,7 @@ class Stability:
 
 
 def stability(predict_fn: PredictFn, rgb: np.ndarray, target: int, segments: np.ndarray, seeds: tuple[int, ...],
-              num_samples: int = 200, kernel_width: float = 0.25, k: int = 5, batch_size: int = 50,
+              num_samples: int = 200, kernel_width: float = 0.25, k: int = 5, batch_size: int = 100,
               progress: Callable[[float], None] | None = None) -> Stability:
     """Run LIME once per seed (same image, superpixels, settings) and measure how much the top-k agree."""
     coefs, tops = [], []

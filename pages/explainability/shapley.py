@@ -106,7 +106,7 @@ with tab_image:
         nsamples = c3.slider(t("shapley.nsamples"), 50, 800, 200, 50, key="shapley.nsamples")
         segments = lime_explain.segment(photo.rgb, "slic", n_segments=n_segments)
         hidden = lime_explain.mean_colour_image(photo.rgb, segments)
-        predict = lambda b: classifier.predict_proba(model, b, batch_size=50)  # noqa: E731
+        predict = lambda b: classifier.predict_proba(model, b)  # noqa: E731
         key = ("kernel_shap", array_key(photo.rgb), target, n_segments, nsamples)
         res = cached_with_progress(key, lambda p: shapley.image_kernel_shap(
             predict, photo.rgb, target, segments, hidden, nsamples=nsamples, progress=p), t("shapley.computing"))
