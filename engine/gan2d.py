@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 import numpy as np
-import torch
 
 LOSSES = ("gan", "wgan", "wgan-gp")
 TARGETS = ("ring", "moons", "spiral", "custom")
@@ -50,7 +49,8 @@ class Config:
     n_critic: int = 1                    # D steps per G step
     clip_c: float = 0.05                 # WGAN weight clipping c
     gp_lambda: float = 0.5               # WGAN-GP λ
-    snapshot_every: int = 20             # generator steps between snapshots (a snapshot costs ~10 G steps)
+    snapshot_every: int = 50             # generator steps between snapshots (a snapshot, mostly its exact W1,
+                                         # costs ~20 ms: ~30 GAN or ~6 WGAN-GP steps)
     n_show: int = 512                    # generated points kept for display (fixed z)
     grid: int = 40                       # landscape resolution (grid × grid)
     max_steps: int = 100_000             # the generator ends after this many G steps
@@ -177,77 +177,212 @@ def sample_w1(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------------------------------------ networks
+# Hand-written backpropagation in numpy: at this size (2-D points, 64 units, batches of 128) a training step is
+# a few dozen small array operations, and numpy's per-operation cost is a fraction of autograd's graph
+# bookkeeping, which made the torch version 3-7× slower than the 200 steps/s the live page needs. The tests
+# check every gradient and optimiser step against torch autograd and torch.optim.
+
+F32 = np.float32
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # σ(a) = (1 + tanh(a/2)) / 2, overflow-free for any a
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def _softplus(a: np.ndarray) -> np.ndarray:
+    # softplus(a) = log(1 + e^a), overflow-free
+    return np.logaddexp(0.0, a)
+
 
 class MLP:
-    """ReLU MLP held as plain tensors (no nn.Module: initialised from a seeded torch.Generator, with no
-    global RNG touched). PyTorch's nn.Linear default init: U(−1/√fan_in, 1/√fan_in) for W and b."""
+    r"""ReLU MLP :math:`A_l = H_{l-1}W_l + b_l,\ H_l = \mathrm{ReLU}(A_l)`, linear output, in float32.
 
-    def __init__(self, sizes: list[int], gen: torch.Generator):
-        self.params: list[torch.Tensor] = []
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    All parameters live in one flat vector ``flat`` (the optimisers update it in a few whole-vector operations);
+    ``params`` are views into it, ``W`` (in, out) and ``b`` (out,) per layer, and ``grads`` the matching views
+    into ``grad``. Initialised like ``nn.Linear``: U(−1/√fan_in, 1/√fan_in) for W and b, from ``rng``.
+    """
+
+    def __init__(self, sizes: list[int], rng: np.random.Generator):
+        self.sizes = list(sizes)
+        shapes = [s for fan_in, fan_out in zip(sizes[:-1], sizes[1:]) for s in ((fan_in, fan_out), (fan_out,))]
+        n = sum(int(np.prod(s)) for s in shapes)
+        self.flat = np.empty(n, F32)       # (P,) every parameter
+        self.grad = np.zeros(n, F32)       # (P,) ∂L/∂θ, accumulated by backward()
+        self.params: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
+        at = 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            self.params.append(self.flat[at:at + size].reshape(shape))
+            self.grads.append(self.grad[at:at + size].reshape(shape))
+            at += size
+        for i, (fan_in, _) in enumerate(zip(sizes[:-1], sizes[1:])):
             bound = 1 / np.sqrt(fan_in)
-            W = (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound  # (in, out)
-            b = (torch.rand(fan_out, generator=gen) * 2 - 1) * bound  # (out,)
-            self.params += [W.requires_grad_(), b.requires_grad_()]
+            self.params[2 * i][...] = rng.uniform(-bound, bound, self.params[2 * i].shape)
+            self.params[2 * i + 1][...] = rng.uniform(-bound, bound, self.params[2 * i + 1].shape)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        n = len(self.params) // 2
+    @property
+    def n_layers(self) -> int:
+        return len(self.params) // 2
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple[list[np.ndarray], list[np.ndarray]]]:
+        """Output (B, out) and the cache for backward: each layer's input H_{l−1} and each ReLU mask M_l."""
+        inputs, masks = [], []
+        n = self.n_layers
         for i in range(n):
-            x = torch.addmm(self.params[2 * i + 1], x, self.params[2 * i])  # (B, out)
+            inputs.append(x)
+            # A_l = H_{l−1} W_l + b_l
+            a = x @ self.params[2 * i]                                            # (B, out_l)
+            a += self.params[2 * i + 1]
             if i < n - 1:
-                x = torch.relu(x)
-        return x
+                mask = a > 0                                                      # (B, out_l) M_l
+                a *= mask                                                         # H_l = ReLU(A_l)
+                masks.append(mask)
+            x = a
+        return x, (inputs, masks)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)[0]
+
+    def backward(self, cache, d_out: np.ndarray, param_grads: bool = True) -> np.ndarray:
+        r"""Backpropagate ∂L/∂out (B, out): adds ∂L/∂θ to ``grads`` (unless ``param_grads`` is False) and returns
+        ∂L/∂x (B, in). :math:`\partial W_l = H_{l-1}^\top \delta_l,\ \partial b_l = \mathbf 1^\top\delta_l,\
+        \delta_{l-1} = (\delta_l W_l^\top)\odot M_{l-1}`."""
+        inputs, masks = cache
+        d = d_out
+        for i in range(self.n_layers - 1, -1, -1):
+            if param_grads:
+                self.grads[2 * i] += inputs[i].T @ d                               # (in_l, out_l)
+                self.grads[2 * i + 1] += d.sum(0)                                  # (out_l,)
+            d = d @ self.params[2 * i].T                                           # (B, in_l)
+            if i > 0:
+                d *= masks[i - 1]
+        return d
 
 
-def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, fake: torch.Tensor,
-                     eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""WGAN-GP's penalty, differentiable w.r.t. the critic's parameters (Gulrajani et al. 2017, Eq. 3):
+def gradient_penalty(D: MLP, real: np.ndarray, fake: np.ndarray, eps: np.ndarray,
+                     weight: float = 0.0) -> tuple[float, np.ndarray]:
+    r"""WGAN-GP's penalty (Gulrajani et al. 2017, Eq. 3) for a ReLU-MLP critic, with its gradient by hand:
 
-    .. math:: \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],\qquad \hat x = \epsilon x + (1-\epsilon)\tilde x
+    .. math:: \mathrm{GP} = \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],\qquad
+              \hat x = \epsilon x + (1-\epsilon)\tilde x
 
-    For a linear critic :math:`f(x) = w^\top x` it equals :math:`(\|w\|-1)^2` at every point.
+    With the ReLU masks :math:`M_l` fixed at :math:`\hat x` the input gradient is a product of matrices,
+    :math:`\nabla_x f = W_1 (M_1 \odot (W_2 (M_2 \odot \cdots (M_L \odot w_{L+1}))))`, so the penalty's
+    gradient with respect to every W is a second backward pass through that product (the double
+    backpropagation autograd does with ``create_graph=True``; biases get none). With ``weight`` > 0,
+    ``weight · ∂GP/∂θ`` is added to ``D.grads``. For a linear critic f(x) = wᵀx the penalty is (‖w‖ − 1)².
 
     Parameters
     ----------
-    critic : callable (B, d) -> (B, 1)
-    real, fake : torch.Tensor [shape=(B, d)]
-    eps : torch.Tensor [shape=(B, 1)] in [0, 1]
+    real, fake : np.ndarray [shape=(B, d)]
+    eps : np.ndarray [shape=(B, 1)] in [0, 1]
 
     Returns
     -------
-    (penalty scalar, gradient norms (B,))
+    (penalty, gradient norms ‖∇f(x̂)‖ (B,))
     """
-    x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)  # (B, d)
-    grad, = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)  # (B, d)
-    norm = grad.norm(2, dim=1)  # (B,)
+    x_hat = eps * real + (1 - eps) * fake                                          # (B, d)
+    _, (_, masks) = D.forward(x_hat)
+    L = D.n_layers - 1                                                             # hidden layers
+    W = D.params[0::2]
+    # U_L = M_L ⊙ w_{L+1}ᵀ, then U_{l−1} = M_{l−1} ⊙ (U_l W_lᵀ): the backward pass of f(x̂) in (B, h_l) rows
+    us = [masks[L - 1] * W[L][:, 0]] if L > 0 else []
+    for l in range(L - 1, 0, -1):
+        us.insert(0, masks[l - 1] * (us[0] @ W[l].T))
+    grad = us[0] @ W[0].T if L > 0 else np.broadcast_to(W[0][:, 0], x_hat.shape)  # (B, d) ∇f(x̂)
+    norm = np.sqrt((grad * grad).sum(1))                                           # (B,)
     # GP = E[(‖∇f(x̂)‖ − 1)²]
-    return ((norm - 1) ** 2).mean(), norm
+    gp = float(np.mean((norm - 1) ** 2))
+    if weight:
+        B = len(x_hat)
+        # ∂GP/∂∇f = 2(‖g‖ − 1) g / (B‖g‖)
+        d_grad = (weight * 2 / B) * ((norm - 1) / np.maximum(norm, 1e-12))[:, None] * grad   # (B, d)
+        if L == 0:
+            D.grads[0][:, 0] += d_grad.sum(0)
+            return gp, norm
+        D.grads[0] += d_grad.T @ us[0]                                             # ∂W_1
+        d_u = d_grad @ W[0]                                                        # (B, h_1)
+        for l in range(1, L):
+            d_v = masks[l - 1] * d_u                                               # through M_l
+            D.grads[2 * l] += d_v.T @ us[l]                                        # ∂W_{l+1}
+            d_u = d_v @ W[l]                                                       # (B, h_{l+1})
+        D.grads[2 * L][:, 0] += (masks[L - 1] * d_u).sum(0)                       # ∂w_{L+1}
+    return gp, norm
 
 
-def d_loss(loss: str, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-    r"""Discriminator / critic loss (without the gradient penalty).
+def d_loss(loss: str, d_real: np.ndarray, d_fake: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    r"""Discriminator / critic loss (without the gradient penalty) and its gradients w.r.t. the two outputs.
 
     GAN, the negated value (Goodfellow et al. 2014, Eq. 1) with D = σ(logit):
     :math:`L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))]`;
     WGAN / WGAN-GP (Arjovsky et al. 2017, Algorithm 1): :math:`L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))]`.
 
-    d_real, d_fake : torch.Tensor [shape=(B, 1)] logits / critic scores.
+    d_real, d_fake : np.ndarray [shape=(B, 1)] logits / critic scores. Returns (L_D, ∂L/∂d_real, ∂L/∂d_fake).
     """
+    m_r, m_f = len(d_real), len(d_fake)
     if loss == "gan":
         # L_D = −E[log σ(D(x))] − E[log(1 − σ(D(G(z))))];  −log σ(a) = softplus(−a), −log(1 − σ(a)) = softplus(a)
-        return torch.nn.functional.softplus(-d_real).mean() + torch.nn.functional.softplus(d_fake).mean()
+        value = float(_softplus(-d_real).mean() + _softplus(d_fake).mean())
+        # d softplus(−a)/da = −σ(−a),  d softplus(a)/da = σ(a)
+        return value, (-_sigmoid(-d_real) / m_r).astype(F32), (_sigmoid(d_fake) / m_f).astype(F32)
     # L_D = −E[f(x)] + E[f(G(z))]
-    return d_fake.mean() - d_real.mean()
+    value = float(d_fake.mean() - d_real.mean())
+    return value, np.full_like(d_real, -1 / m_r), np.full_like(d_fake, 1 / m_f)
 
 
-def g_loss(loss: str, d_fake: torch.Tensor) -> torch.Tensor:
-    r"""Generator loss: the non-saturating :math:`-\mathbb{E}_z[\log\sigma(D(G(z)))]` for the GAN
-    (Goodfellow et al. 2014, Sec. 3) and :math:`-\mathbb{E}_z[f(G(z))]` for the WGANs."""
+def g_loss(loss: str, d_fake: np.ndarray) -> tuple[float, np.ndarray]:
+    r"""Generator loss and its gradient w.r.t. D's output: the non-saturating
+    :math:`-\mathbb{E}_z[\log\sigma(D(G(z)))]` for the GAN (Goodfellow et al. 2014, Sec. 3) and
+    :math:`-\mathbb{E}_z[f(G(z))]` for the WGANs."""
+    m = len(d_fake)
     if loss == "gan":
-        # L_G = −E[log σ(D(G(z)))]
-        return torch.nn.functional.softplus(-d_fake).mean()
+        # L_G = −E[log σ(D(G(z)))] = E[softplus(−D(G(z)))]
+        return float(_softplus(-d_fake).mean()), (-_sigmoid(-d_fake) / m).astype(F32)
     # L_G = −E[f(G(z))]
-    return -d_fake.mean()
+    return float(-d_fake.mean()), np.full_like(d_fake, -1 / m)
+
+
+class Adam:
+    r"""Adam (Kingma & Ba 2015, Algorithm 1) on a flat parameter vector, as ``torch.optim.Adam`` computes it:
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
+    \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}`."""
+
+    def __init__(self, flat: np.ndarray, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.flat, self.lr, self.betas, self.eps, self.t = flat, lr, betas, eps, 0
+        self.m = np.zeros_like(flat)
+        self.v = np.zeros_like(flat)
+
+    def step(self, g: np.ndarray) -> None:
+        b1, b2 = self.betas
+        self.t += 1
+        # m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²
+        self.m *= b1
+        self.m += (1 - b1) * g
+        self.v *= b2
+        self.v += (1 - b2) * g * g
+        # θ ← θ − η/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε)
+        denom = np.sqrt(self.v)
+        denom /= np.sqrt(1 - b2 ** self.t)
+        denom += self.eps
+        self.flat -= (self.lr / (1 - b1 ** self.t)) * self.m / denom
+
+
+class RMSprop:
+    r"""RMSprop as ``torch.optim.RMSprop`` (α = 0.99, no momentum, not centred):
+    :math:`v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)`."""
+
+    def __init__(self, flat: np.ndarray, lr: float, alpha: float = 0.99, eps: float = 1e-8):
+        self.flat, self.lr, self.alpha, self.eps = flat, lr, alpha, eps
+        self.v = np.zeros_like(flat)
+
+    def step(self, g: np.ndarray) -> None:
+        # v ← α v + (1 − α) g²
+        self.v *= self.alpha
+        self.v += (1 - self.alpha) * g * g
+        # θ ← θ − η g / (√v + ε)
+        self.flat -= self.lr * g / (np.sqrt(self.v) + self.eps)
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -280,9 +415,9 @@ class Snapshot:
 def train(config: Config, seed: int = 0) -> Iterator[Snapshot]:
     """Train one model, yielding a `Snapshot` at step 0 and every `config.snapshot_every` generator steps.
 
-    Deterministic for a given (config, seed): networks, target pool, noise and ε all come from generators
-    seeded with `seed`; the same seed gives G and D the same initial weights across losses, so the three
-    models start from one point and differ only by their loss.
+    Deterministic for a given (config, seed): the target pool, the networks, noise and ε all come from a numpy
+    generator seeded with `seed` (no global RNG); the same seed gives G and D the same initial weights across
+    losses, so the three models start from one point and differ only by their loss.
     """
     import time
 
@@ -290,34 +425,27 @@ def train(config: Config, seed: int = 0) -> Iterator[Snapshot]:
     if cfg.loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}")
     rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
-    pool_np = sample_target(cfg.target, POOL, rng, cfg.points)  # (POOL, 2)
-    pool = torch.as_tensor(pool_np, dtype=torch.float32)
-    real_show = pool_np[:cfg.n_show]
-    centres, radius = modes(cfg.target, pool_np[:2000], np.random.default_rng(seed))
-    share = np.bincount(np.argmin(((pool_np[:2000, None] - centres[None]) ** 2).sum(-1), 1),
+    pool = sample_target(cfg.target, POOL, rng, cfg.points)                        # (POOL, 2) float64
+    pool32 = pool.astype(F32)
+    real_show = pool[:cfg.n_show]
+    centres, radius = modes(cfg.target, pool[:2000], np.random.default_rng(seed))
+    share = np.bincount(np.argmin(((pool[:2000, None] - centres[None]) ** 2).sum(-1), 1),
                         minlength=len(centres)) / 2000.0
 
-    G = MLP([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2], gen)
-    D = MLP([2] + [cfg.hidden] * cfg.layers + [1], gen)
+    G = MLP([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2], rng)
+    D = MLP([2] + [cfg.hidden] * cfg.layers + [1], rng)
     if cfg.loss == "wgan":
-        # foreach=False: on tensors this small the per-tensor loop beats the multi-tensor path
-        opt_g = torch.optim.RMSprop(G.params, lr=cfg.lr_g, foreach=False)
-        opt_d = torch.optim.RMSprop(D.params, lr=cfg.lr_d, foreach=False)
-        with torch.no_grad():
-            for p in D.params:
-                p.clamp_(-cfg.clip_c, cfg.clip_c)
+        opt_g, opt_d = RMSprop(G.flat, cfg.lr_g), RMSprop(D.flat, cfg.lr_d)
+        np.clip(D.flat, -cfg.clip_c, cfg.clip_c, out=D.flat)
     else:
         betas = (0.5, 0.999) if cfg.loss == "gan" else (0.5, 0.9)
-        # fused: one kernel per step instead of ~10 small ops per tensor (≈4× faster here)
-        opt_g = torch.optim.Adam(G.params, lr=cfg.lr_g, betas=betas, fused=True)
-        opt_d = torch.optim.Adam(D.params, lr=cfg.lr_d, betas=betas, fused=True)
+        opt_g, opt_d = Adam(G.flat, cfg.lr_g, betas), Adam(D.flat, cfg.lr_d, betas)
 
-    z_show = torch.randn(cfg.n_show, cfg.z_dim, generator=gen)  # (n_show, z_dim) fixed latent points
-    extent = float(np.abs(pool_np).max() * 1.25)
+    z_show = rng.standard_normal((cfg.n_show, cfg.z_dim), dtype=F32)               # (n_show, z_dim) fixed
+    extent = float(np.abs(pool).max() * 1.25)
     grid_x = np.linspace(-extent, extent, cfg.grid)
     gx, gy = np.meshgrid(grid_x, grid_x)
-    grid_pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)  # (grid², 2)
+    grid_pts = np.stack([gx.ravel(), gy.ravel()], 1).astype(F32)                   # (grid², 2)
     m = cfg.batch_size
     hist_step: list[int] = []
     hist_d: list[float] = []
@@ -328,63 +456,54 @@ def train(config: Config, seed: int = 0) -> Iterator[Snapshot]:
     seconds = 0.0
 
     def d_step() -> float:
-        x = pool[torch.randint(0, POOL, (m,), generator=gen)]  # (m, 2) real batch
-        with torch.no_grad():
-            fake = G(torch.randn(m, cfg.z_dim, generator=gen))  # (m, 2)
-        out = D(torch.cat([x, fake]))  # (2m, 1) one pass for both halves
-        loss = total = d_loss(cfg.loss, out[:m], out[m:])
+        x = pool32[rng.integers(0, POOL, m)]                                      # (m, 2) real batch
+        fake = G(rng.standard_normal((m, cfg.z_dim), dtype=F32))                  # (m, 2), G held fixed
+        out, cache = D.forward(np.concatenate([x, fake]))                          # (2m, 1) both halves at once
+        loss, d_real, d_fake = d_loss(cfg.loss, out[:m], out[m:])
+        D.grad[:] = 0
+        D.backward(cache, np.concatenate([d_real, d_fake]))
         if cfg.loss == "wgan-gp":
-            gp, _ = gradient_penalty(D, x, fake, torch.rand(m, 1, generator=gen))
-            # L_D + λ E[(‖∇f(x̂)‖ − 1)²]
-            total = loss + cfg.gp_lambda * gp
-        opt_d.zero_grad(set_to_none=True)
-        total.backward()
-        opt_d.step()
+            # ∂/∂θ of L_D + λ E[(‖∇f(x̂)‖ − 1)²]
+            gradient_penalty(D, x, fake, rng.random((m, 1), dtype=F32), weight=cfg.gp_lambda)
+        opt_d.step(D.grad)
         if cfg.loss == "wgan":
-            with torch.no_grad():
-                for p in D.params:
-                    # w ← clip(w, −c, c)
-                    p.clamp_(-cfg.clip_c, cfg.clip_c)
-        return float(loss.detach())
+            # w ← clip(w, −c, c)
+            np.clip(D.flat, -cfg.clip_c, cfg.clip_c, out=D.flat)
+        return loss
 
     def g_step() -> float:
-        loss = g_loss(cfg.loss, D(G(torch.randn(m, cfg.z_dim, generator=gen))))  # D(G(z)): (m, 1)
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
-        return float(loss.detach())
+        fake, g_cache = G.forward(rng.standard_normal((m, cfg.z_dim), dtype=F32))  # (m, 2)
+        out, d_cache = D.forward(fake)                                              # (m, 1)
+        loss, d_out = g_loss(cfg.loss, out)
+        G.grad[:] = 0
+        G.backward(g_cache, D.backward(d_cache, d_out, param_grads=False))         # through D into G only
+        opt_g.step(G.grad)
+        return loss
 
     def snapshot(step: int) -> Snapshot:
-        with torch.no_grad():
-            samples = G(z_show).numpy().astype(np.float64)  # (n_show, 2)
-            land = D(grid_pts).reshape(cfg.grid, cfg.grid)  # (grid, grid)
-            if cfg.loss == "gan":
-                land = torch.sigmoid(land)
-        eps = torch.rand(cfg.n_show, 1, generator=torch.Generator().manual_seed(seed + step))
-        _, norms = gradient_penalty(D, torch.as_tensor(real_show, dtype=torch.float32),
-                                    torch.as_tensor(samples, dtype=torch.float32), eps)
+        samples = G(z_show).astype(np.float64)                                    # (n_show, 2)
+        land = D(grid_pts).reshape(cfg.grid, cfg.grid)                             # (grid, grid)
+        if cfg.loss == "gan":
+            land = _sigmoid(land)
+        eps = np.random.default_rng([seed, step]).random((cfg.n_show, 1), dtype=F32)
+        _, norms = gradient_penalty(D, real_show.astype(F32), samples.astype(F32), eps)
         covered, quality, counts, mask = mode_coverage(samples, centres, radius, share)
         w1 = sample_w1(samples[:256], real_show[:256])
         hist_w1.append(w1)
         hist_modes.append(covered)
-        clipped = 0.0
-        if cfg.loss == "wgan":
-            flat = torch.cat([p.detach().abs().ravel() for p in D.params])
-            clipped = float((flat >= cfg.clip_c * 0.999).float().mean())
+        clipped = float((np.abs(D.flat) >= cfg.clip_c * 0.999).mean()) if cfg.loss == "wgan" else 0.0
         return Snapshot(loss=cfg.loss, step=step, samples=samples, real=real_show, grid_x=grid_x,
-                        landscape=land.numpy().astype(np.float64), centres=centres, counts=counts, covered=mask,
-                        modes_covered=covered, quality=quality, w1=w1, grad_norm=float(norms.detach().mean()),
+                        landscape=land.astype(np.float64), centres=centres, counts=counts, covered=mask,
+                        modes_covered=covered, quality=quality, w1=w1, grad_norm=float(norms.mean()),
                         clipped=clipped, hist_step=np.array(hist_step, dtype=np.int64),
                         hist_d=np.array(hist_d), hist_g=np.array(hist_g), hist_w1=np.array(hist_w1),
                         hist_modes=np.array(hist_modes, dtype=np.int64), seconds=seconds)
 
     # step 0: losses of the untrained pair, measured without updating
-    with torch.no_grad():
-        x0 = pool[:m]
-        f0 = D(G(torch.randn(m, cfg.z_dim, generator=gen)))
-        r0 = D(x0)
-        hist_d.append(float(d_loss(cfg.loss, r0, f0)))
-        hist_g.append(float(g_loss(cfg.loss, f0)))
+    f0 = D(G(rng.standard_normal((m, cfg.z_dim), dtype=F32)))
+    r0 = D(pool32[:m])
+    hist_d.append(d_loss(cfg.loss, r0, f0)[0])
+    hist_g.append(g_loss(cfg.loss, f0)[0])
     hist_step.append(0)
     yield snapshot(0)
     for step in range(1, cfg.max_steps + 1):

@@ -15,42 +15,176 @@ from engine import gan2d
 TINY = dict(hidden=8, batch_size=16, n_show=32, grid=6, snapshot_every=2)
 
 
+def _torch_params(net: gan2d.MLP, dtype=torch.float32) -> list[torch.Tensor]:
+    return [torch.tensor(p, dtype=dtype, requires_grad=True) for p in net.params]
+
+
+def _torch_mlp(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """The reference network: the same layers with torch ops, differentiated by autograd."""
+    n = len(params) // 2
+    for i in range(n):
+        x = x @ params[2 * i] + params[2 * i + 1]
+        if i < n - 1:
+            x = torch.relu(x)
+    return x
+
+
+def _torch_gp(params, real, fake, eps):
+    """WGAN-GP's penalty the way the paper's code computes it: autograd with create_graph=True."""
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(_torch_mlp(params, x_hat).sum(), x_hat, create_graph=True)
+    norm = grad.norm(2, dim=1)
+    return ((norm - 1) ** 2).mean(), norm
+
+
+@pytest.mark.parametrize("sizes", [[2, 8, 8, 1], [3, 16, 2], [2, 6, 5, 7, 4]])
+def test_mlp_backward_equals_torch_autograd(sizes):
+    rng = np.random.default_rng(0)
+    net = gan2d.MLP(sizes, rng)
+    x = rng.standard_normal((11, sizes[0]), dtype=np.float32)
+    d_out = rng.standard_normal((11, sizes[-1]), dtype=np.float32)
+    out, cache = net.forward(x)
+    dx = net.backward(cache, d_out)
+    params = _torch_params(net)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = _torch_mlp(params, xt)
+    np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    grads = torch.autograd.grad((ref * torch.tensor(d_out)).sum(), params + [xt])
+    for mine, theirs in zip(net.grads + [dx], grads):
+        np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-4, atol=1e-6)
+    before = net.grad.copy()
+    assert np.array_equal(net.backward(cache, d_out, param_grads=False), dx) and np.array_equal(net.grad, before)
+
+
+@pytest.mark.parametrize("sizes", [[2, 8, 8, 1], [2, 16, 1], [2, 6, 5, 7, 1], [2, 1]])
+def test_gradient_penalty_and_its_gradient_equal_double_backprop(sizes):
+    """The hand-written second backward pass against autograd's create_graph=True, every parameter."""
+    rng = np.random.default_rng(1)
+    D = gan2d.MLP(sizes, rng)
+    real, fake = rng.standard_normal((13, 2), dtype=np.float32), rng.standard_normal((13, 2), dtype=np.float32)
+    eps = rng.random((13, 1), dtype=np.float32)
+    gp, norms = gan2d.gradient_penalty(D, real, fake, eps, weight=0.5)
+    params = _torch_params(D)
+    gp_ref, norm_ref = _torch_gp(params, *(torch.tensor(a) for a in (real, fake, eps)))
+    assert gp == pytest.approx(float(gp_ref.detach()), rel=1e-5)
+    np.testing.assert_allclose(norms, norm_ref.detach().numpy(), rtol=1e-5)
+    grads = torch.autograd.grad(0.5 * gp_ref, params, allow_unused=True)
+    for mine, theirs in zip(D.grads, grads):
+        np.testing.assert_allclose(mine, 0 if theirs is None else theirs.numpy(), rtol=1e-4, atol=1e-6)
+    assert np.abs(D.grad).sum() > 0
+
+
 def test_gradient_penalty_of_a_linear_critic_is_norm_minus_one_squared():
-    gen = torch.Generator().manual_seed(0)
+    rng = np.random.default_rng(0)
+    D = gan2d.MLP([2, 1], rng)
     for _ in range(5):
-        w = torch.randn(2, 1, generator=gen) * 2  # (2, 1)
-        real, fake = torch.randn(7, 2, generator=gen), torch.randn(7, 2, generator=gen)
-        gp, norms = gan2d.gradient_penalty(lambda x: x @ w, real, fake, torch.rand(7, 1, generator=gen))
-        assert float(gp) == pytest.approx((float(w.norm()) - 1) ** 2, rel=1e-6)
-        np.testing.assert_allclose(norms.detach().numpy(), float(w.norm()), rtol=1e-6)
+        D.params[0][...] = rng.standard_normal((2, 1)) * 2
+        real, fake = rng.standard_normal((7, 2), dtype=np.float32), rng.standard_normal((7, 2), dtype=np.float32)
+        gp, norms = gan2d.gradient_penalty(D, real, fake, rng.random((7, 1), dtype=np.float32))
+        w = float(np.linalg.norm(D.params[0]))
+        assert gp == pytest.approx((w - 1) ** 2, rel=1e-5)
+        np.testing.assert_allclose(norms, w, rtol=1e-6)
 
 
-def test_gradient_penalty_norms_match_finite_differences_and_are_differentiable():
-    gen = torch.Generator().manual_seed(1)
-    D = gan2d.MLP([2, 8, 8, 1], gen)
-    D.params = [p.detach().double().requires_grad_() for p in D.params]
-    real, fake = torch.randn(5, 2, generator=gen).double(), torch.randn(5, 2, generator=gen).double()
-    eps = torch.rand(5, 1, generator=gen).double()
+def test_gradient_penalty_norms_match_finite_differences():
+    rng = np.random.default_rng(1)
+    D = gan2d.MLP([2, 8, 8, 1], rng)
+    real, fake = rng.standard_normal((5, 2), dtype=np.float32), rng.standard_normal((5, 2), dtype=np.float32)
+    eps = rng.random((5, 1), dtype=np.float32)
     gp, norms = gan2d.gradient_penalty(D, real, fake, eps)
-    x_hat = eps * real + (1 - eps) * fake
+    x_hat = (eps * real + (1 - eps) * fake).astype(np.float64)
+    f = lambda x: _torch_mlp([torch.tensor(p, dtype=torch.float64) for p in D.params], torch.tensor(x)).numpy()
     h = 1e-6
-    with torch.no_grad():
-        fd = torch.stack([(D(x_hat + h * e) - D(x_hat - h * e))[:, 0] / (2 * h) for e in torch.eye(2).double()], 1)
-    np.testing.assert_allclose(norms.detach().numpy(), fd.norm(dim=1).numpy(), rtol=1e-5)
-    assert float(gp.detach()) == pytest.approx(float(((fd.norm(dim=1) - 1) ** 2).mean()), rel=1e-5)
-    grads = torch.autograd.grad(gp, D.params[:-1])   # create_graph=True: the penalty trains the critic (not b_out)
-    assert any(float(g.abs().sum()) > 0 for g in grads)
+    fd = np.stack([(f(x_hat + h * e) - f(x_hat - h * e))[:, 0] / (2 * h) for e in np.eye(2)], 1)
+    np.testing.assert_allclose(norms, np.linalg.norm(fd, axis=1), rtol=1e-4)
+    assert gp == pytest.approx(float(((np.linalg.norm(fd, axis=1) - 1) ** 2).mean()), rel=1e-4)
 
 
-def test_gan_losses_equal_torch_bce():
-    gen = torch.Generator().manual_seed(2)
-    d_real, d_fake = torch.randn(9, 1, generator=gen), torch.randn(9, 1, generator=gen)
+@pytest.mark.parametrize("loss", gan2d.LOSSES)
+def test_losses_and_their_gradients_equal_torch(loss):
+    rng = np.random.default_rng(2)
+    d_real, d_fake = rng.standard_normal((9, 1), dtype=np.float32) * 3, rng.standard_normal((9, 1), dtype=np.float32)
+    r, f = torch.tensor(d_real, requires_grad=True), torch.tensor(d_fake, requires_grad=True)
+    if loss == "gan":
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        ld, lg = bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)), bce(f, torch.ones_like(f))
+    else:
+        ld, lg = f.mean() - r.mean(), -f.mean()
+    value, g_r, g_f = gan2d.d_loss(loss, d_real, d_fake)
+    assert value == pytest.approx(float(ld), rel=1e-5)
+    ref_r, ref_f = torch.autograd.grad(ld, (r, f))
+    np.testing.assert_allclose(g_r, ref_r.numpy(), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g_f, ref_f.numpy(), rtol=1e-5, atol=1e-7)
+    value, g = gan2d.g_loss(loss, d_fake)
+    assert value == pytest.approx(float(lg), rel=1e-5)
+    np.testing.assert_allclose(g, torch.autograd.grad(lg, f)[0].numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop"])
+def test_optimisers_equal_torch_optim(name):
+    rng = np.random.default_rng(3)
+    theta = rng.standard_normal(40).astype(np.float32)
+    mine = theta.copy()
+    ref = torch.tensor(theta, requires_grad=True)
+    if name == "adam":
+        opt, torch_opt = gan2d.Adam(mine, 1e-2, (0.5, 0.9)), torch.optim.Adam([ref], lr=1e-2, betas=(0.5, 0.9))
+    else:
+        opt, torch_opt = gan2d.RMSprop(mine, 1e-2), torch.optim.RMSprop([ref], lr=1e-2)
+    for _ in range(25):
+        g = rng.standard_normal(40).astype(np.float32)
+        opt.step(g)
+        ref.grad = torch.tensor(g)
+        torch_opt.step()
+    np.testing.assert_allclose(mine, ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", gan2d.LOSSES)
+def test_training_steps_equal_a_torch_autograd_replica(loss):
+    """End to end: the same draws from the same seeded generator, fed to torch autograd and torch.optim,
+    give the same generator after four G steps (and their critic steps)."""
+    cfg = gan2d.default_config(loss, hidden=16, batch_size=32, n_show=64, grid=4, snapshot_every=4, n_critic=2)
+    mine = next(itertools.islice(gan2d.train(cfg, seed=7), 1, None))
+    assert mine.step == 4
+
+    rng = np.random.default_rng(7)                      # replay train()'s draws in its order
+    pool = gan2d.sample_target(cfg.target, gan2d.POOL, rng).astype(np.float32)
+    G = _torch_params(gan2d.MLP([2, 16, 16, 2], rng))
+    D = _torch_params(gan2d.MLP([2, 16, 16, 1], rng))
+    z_show = torch.tensor(rng.standard_normal((64, 2), dtype=np.float32))
+    rng.standard_normal((32, 2), dtype=np.float32)      # the step-0 loss measurement's noise
+    if loss == "wgan":
+        opt_g, opt_d = torch.optim.RMSprop(G, lr=cfg.lr_g), torch.optim.RMSprop(D, lr=cfg.lr_d)
+        with torch.no_grad():
+            for p in D:
+                p.clamp_(-cfg.clip_c, cfg.clip_c)
+    else:
+        betas = (0.5, 0.999) if loss == "gan" else (0.5, 0.9)
+        opt_g, opt_d = torch.optim.Adam(G, lr=cfg.lr_g, betas=betas), torch.optim.Adam(D, lr=cfg.lr_d, betas=betas)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
-    expected = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
-    assert float(gan2d.d_loss("gan", d_real, d_fake)) == pytest.approx(float(expected), rel=1e-6)
-    assert float(gan2d.g_loss("gan", d_fake)) == pytest.approx(float(bce(d_fake, torch.ones_like(d_fake))), rel=1e-6)
-    assert float(gan2d.d_loss("wgan", d_real, d_fake)) == pytest.approx(float(d_fake.mean() - d_real.mean()))
-    assert float(gan2d.g_loss("wgan-gp", d_fake)) == pytest.approx(float(-d_fake.mean()))
+    for _ in range(4):
+        for _ in range(cfg.n_critic):
+            x = torch.tensor(pool[rng.integers(0, gan2d.POOL, 32)])
+            fake = _torch_mlp(G, torch.tensor(rng.standard_normal((32, 2), dtype=np.float32))).detach()
+            r, f = _torch_mlp(D, x), _torch_mlp(D, fake)
+            ld = bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)) if loss == "gan" else f.mean() - r.mean()
+            if loss == "wgan-gp":
+                ld = ld + cfg.gp_lambda * _torch_gp(D, x, fake, torch.tensor(rng.random((32, 1), dtype=np.float32)))[0]
+            opt_d.zero_grad()
+            ld.backward()
+            opt_d.step()
+            if loss == "wgan":
+                with torch.no_grad():
+                    for p in D:
+                        p.clamp_(-cfg.clip_c, cfg.clip_c)
+        f = _torch_mlp(D, _torch_mlp(G, torch.tensor(rng.standard_normal((32, 2), dtype=np.float32))))
+        lg = bce(f, torch.ones_like(f)) if loss == "gan" else -f.mean()
+        opt_g.zero_grad()
+        lg.backward()
+        opt_g.step()
+    with torch.no_grad():
+        ref = _torch_mlp(G, z_show).numpy()
+    np.testing.assert_allclose(mine.samples, ref, rtol=1e-3, atol=1e-4)
+    assert not np.allclose(next(gan2d.train(cfg, seed=7)).samples, ref, atol=1e-3)   # training moved G
 
 
 def test_sample_w1_is_the_optimal_assignment():
@@ -148,11 +282,11 @@ def test_page_step_and_train_advance_all_three_models():
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
     at.button(key="gan2d.step").click().run()
     assert_ok(at)
-    assert [m.value for m in at.metric if m.label == "G steps"] == ["20", "20", "20"]
+    assert [m.value for m in at.metric if m.label == "G steps"] == ["50", "50", "50"]
     at.button(key="gan2d.train").click().run()
     assert_ok(at)
     steps = [int(m.value.replace(",", "")) for m in at.metric if m.label == "G steps"]
-    assert min(steps) >= 20 and max(steps) >= 40     # the laggard is always advanced first
+    assert min(steps) >= 50 and max(steps) >= 100     # the laggard is always advanced first
     at.button(key="gan2d.reset").click().run()
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
 
