@@ -2,75 +2,32 @@
 
 Targets from issue #8: ≥ 200 steps/s per model alone, ≥ 60 steps/s each with three side by side (default
 network sizes, snapshots included, one intra-op thread as app.py runs it). The reference measured in the same run
-is the same training step written with torch autograd and torch.optim (what engine/gan2d.py did before its
-hand-written numpy backpropagation): the ratio shows what the rewrite buys.
+is the same training (same draws) with torch autograd and torch.optim, the tests' oracle, which is how
+engine/gan2d.py trained before its hand-written numpy backpropagation: the ratio shows what the rewrite buys.
 """
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
 import torch
 
+from bench.common import ROOT
 from engine import gan2d
 
 STEPS = 400
 
 
 def _torch_steps_per_s(loss: str, n: int = 100) -> float:
-    """G steps/s of the same networks, losses and optimisers with torch autograd (no snapshots)."""
-    cfg = gan2d.default_config(loss)
-    gen = torch.Generator().manual_seed(0)
+    """G steps/s of the same networks, losses, optimisers and draws with torch autograd (tests/gan2d_torch.py,
+    the tests' oracle), no snapshots."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import gan2d_torch
 
-    def mlp(sizes):
-        ps = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            ps += [((torch.rand(a, b, generator=gen) * 2 - 1) / a ** 0.5).requires_grad_(),
-                   ((torch.rand(b, generator=gen) * 2 - 1) / a ** 0.5).requires_grad_()]
-        return ps
-
-    def run(ps, x):
-        for i in range(len(ps) // 2):
-            x = torch.addmm(ps[2 * i + 1], x, ps[2 * i])
-            if i < len(ps) // 2 - 1:
-                x = torch.relu(x)
-        return x
-
-    G = mlp([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2])
-    D = mlp([2] + [cfg.hidden] * cfg.layers + [1])
-    if loss == "wgan":
-        opt_g, opt_d = torch.optim.RMSprop(G, lr=cfg.lr_g, foreach=False), torch.optim.RMSprop(D, lr=cfg.lr_d, foreach=False)
-    else:
-        opt_g, opt_d = (torch.optim.Adam(G, lr=cfg.lr_g, betas=(0.5, 0.9), fused=True),
-                        torch.optim.Adam(D, lr=cfg.lr_d, betas=(0.5, 0.9), fused=True))
-    pool = torch.randn(gan2d.POOL, 2, generator=gen)
-    m = cfg.batch_size
-    sp = torch.nn.functional.softplus
+    gan2d_torch.replica(gan2d.default_config(loss), 0, 2)        # warm-up: torch's first calls
     t0 = time.perf_counter()
-    for _ in range(n):
-        for _ in range(cfg.n_critic):
-            x = pool[torch.randint(0, gan2d.POOL, (m,), generator=gen)]
-            with torch.no_grad():
-                fake = run(G, torch.randn(m, cfg.z_dim, generator=gen))
-            out = run(D, torch.cat([x, fake]))
-            ld = sp(-out[:m]).mean() + sp(out[m:]).mean() if loss == "gan" else out[m:].mean() - out[:m].mean()
-            if loss == "wgan-gp":
-                eps = torch.rand(m, 1, generator=gen)
-                x_hat = (eps * x + (1 - eps) * fake).requires_grad_(True)
-                g, = torch.autograd.grad(run(D, x_hat).sum(), x_hat, create_graph=True)
-                ld = ld + cfg.gp_lambda * ((g.norm(2, dim=1) - 1) ** 2).mean()
-            opt_d.zero_grad(set_to_none=True)
-            ld.backward()
-            opt_d.step()
-            if loss == "wgan":
-                with torch.no_grad():
-                    for p in D:
-                        p.clamp_(-cfg.clip_c, cfg.clip_c)
-        f = run(D, run(G, torch.randn(m, cfg.z_dim, generator=gen)))
-        lg = sp(-f).mean() if loss == "gan" else -f.mean()
-        opt_g.zero_grad(set_to_none=True)
-        lg.backward()
-        opt_g.step()
+    gan2d_torch.replica(gan2d.default_config(loss), 0, n)
     return n / (time.perf_counter() - t0)
 
 

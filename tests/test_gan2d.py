@@ -9,32 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+import gan2d_torch as ref
 from conftest import assert_ok, run_page
 from engine import gan2d
 
 TINY = dict(hidden=8, batch_size=16, n_show=32, grid=6, snapshot_every=2)
-
-
-def _torch_params(net: gan2d.MLP, dtype=torch.float32) -> list[torch.Tensor]:
-    return [torch.tensor(p, dtype=dtype, requires_grad=True) for p in net.params]
-
-
-def _torch_mlp(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """The reference network: the same layers with torch ops, differentiated by autograd."""
-    n = len(params) // 2
-    for i in range(n):
-        x = x @ params[2 * i] + params[2 * i + 1]
-        if i < n - 1:
-            x = torch.relu(x)
-    return x
-
-
-def _torch_gp(params, real, fake, eps):
-    """WGAN-GP's penalty the way the paper's code computes it: autograd with create_graph=True."""
-    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    grad, = torch.autograd.grad(_torch_mlp(params, x_hat).sum(), x_hat, create_graph=True)
-    norm = grad.norm(2, dim=1)
-    return ((norm - 1) ** 2).mean(), norm
 
 
 @pytest.mark.parametrize("sizes", [[2, 8, 8, 1], [3, 16, 2], [2, 6, 5, 7, 4]])
@@ -45,11 +24,11 @@ def test_mlp_backward_equals_torch_autograd(sizes):
     d_out = rng.standard_normal((11, sizes[-1]), dtype=np.float32)
     out, cache = net.forward(x)
     dx = net.backward(cache, d_out)
-    params = _torch_params(net)
+    params = ref.params_of(net)
     xt = torch.tensor(x, requires_grad=True)
-    ref = _torch_mlp(params, xt)
-    np.testing.assert_allclose(out, ref.detach().numpy(), rtol=1e-5, atol=1e-6)
-    grads = torch.autograd.grad((ref * torch.tensor(d_out)).sum(), params + [xt])
+    theirs = ref.mlp(params, xt)
+    np.testing.assert_allclose(out, theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    grads = torch.autograd.grad((theirs * torch.tensor(d_out)).sum(), params + [xt])
     for mine, theirs in zip(net.grads + [dx], grads):
         np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-4, atol=1e-6)
     before = net.grad.copy()
@@ -64,8 +43,8 @@ def test_gradient_penalty_and_its_gradient_equal_double_backprop(sizes):
     real, fake = rng.standard_normal((13, 2), dtype=np.float32), rng.standard_normal((13, 2), dtype=np.float32)
     eps = rng.random((13, 1), dtype=np.float32)
     gp, norms = gan2d.gradient_penalty(D, real, fake, eps, weight=0.5)
-    params = _torch_params(D)
-    gp_ref, norm_ref = _torch_gp(params, *(torch.tensor(a) for a in (real, fake, eps)))
+    params = ref.params_of(D)
+    gp_ref, norm_ref = ref.gradient_penalty(params, *(torch.tensor(a) for a in (real, fake, eps)))
     assert gp == pytest.approx(float(gp_ref.detach()), rel=1e-5)
     np.testing.assert_allclose(norms, norm_ref.detach().numpy(), rtol=1e-5)
     grads = torch.autograd.grad(0.5 * gp_ref, params, allow_unused=True)
@@ -93,7 +72,7 @@ def test_gradient_penalty_norms_match_finite_differences():
     eps = rng.random((5, 1), dtype=np.float32)
     gp, norms = gan2d.gradient_penalty(D, real, fake, eps)
     x_hat = (eps * real + (1 - eps) * fake).astype(np.float64)
-    f = lambda x: _torch_mlp([torch.tensor(p, dtype=torch.float64) for p in D.params], torch.tensor(x)).numpy()
+    f = lambda x: ref.mlp([torch.tensor(p, dtype=torch.float64) for p in D.params], torch.tensor(x)).numpy()
     h = 1e-6
     fd = np.stack([(f(x_hat + h * e) - f(x_hat - h * e))[:, 0] / (2 * h) for e in np.eye(2)], 1)
     np.testing.assert_allclose(norms, np.linalg.norm(fd, axis=1), rtol=1e-4)
@@ -125,17 +104,17 @@ def test_optimisers_equal_torch_optim(name):
     rng = np.random.default_rng(3)
     theta = rng.standard_normal(40).astype(np.float32)
     mine = theta.copy()
-    ref = torch.tensor(theta, requires_grad=True)
+    theirs = torch.tensor(theta, requires_grad=True)
     if name == "adam":
-        opt, torch_opt = gan2d.Adam(mine, 1e-2, (0.5, 0.9)), torch.optim.Adam([ref], lr=1e-2, betas=(0.5, 0.9))
+        opt, torch_opt = gan2d.Adam(mine, 1e-2, (0.5, 0.9)), torch.optim.Adam([theirs], lr=1e-2, betas=(0.5, 0.9))
     else:
-        opt, torch_opt = gan2d.RMSprop(mine, 1e-2), torch.optim.RMSprop([ref], lr=1e-2)
+        opt, torch_opt = gan2d.RMSprop(mine, 1e-2), torch.optim.RMSprop([theirs], lr=1e-2)
     for _ in range(25):
         g = rng.standard_normal(40).astype(np.float32)
         opt.step(g)
-        ref.grad = torch.tensor(g)
+        theirs.grad = torch.tensor(g)
         torch_opt.step()
-    np.testing.assert_allclose(mine, ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("loss", gan2d.LOSSES)
@@ -146,45 +125,11 @@ def test_training_steps_equal_a_torch_autograd_replica(loss):
     mine = next(itertools.islice(gan2d.train(cfg, seed=7), 1, None))
     assert mine.step == 4
 
-    rng = np.random.default_rng(7)                      # replay train()'s draws in its order
-    pool = gan2d.sample_target(cfg.target, gan2d.POOL, rng).astype(np.float32)
-    G = _torch_params(gan2d.MLP([2, 16, 16, 2], rng))
-    D = _torch_params(gan2d.MLP([2, 16, 16, 1], rng))
-    z_show = torch.tensor(rng.standard_normal((64, 2), dtype=np.float32))
-    rng.standard_normal((32, 2), dtype=np.float32)      # the step-0 loss measurement's noise
-    if loss == "wgan":
-        opt_g, opt_d = torch.optim.RMSprop(G, lr=cfg.lr_g), torch.optim.RMSprop(D, lr=cfg.lr_d)
-        with torch.no_grad():
-            for p in D:
-                p.clamp_(-cfg.clip_c, cfg.clip_c)
-    else:
-        betas = (0.5, 0.999) if loss == "gan" else (0.5, 0.9)
-        opt_g, opt_d = torch.optim.Adam(G, lr=cfg.lr_g, betas=betas), torch.optim.Adam(D, lr=cfg.lr_d, betas=betas)
-    bce = torch.nn.functional.binary_cross_entropy_with_logits
-    for _ in range(4):
-        for _ in range(cfg.n_critic):
-            x = torch.tensor(pool[rng.integers(0, gan2d.POOL, 32)])
-            fake = _torch_mlp(G, torch.tensor(rng.standard_normal((32, 2), dtype=np.float32))).detach()
-            r, f = _torch_mlp(D, x), _torch_mlp(D, fake)
-            ld = bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)) if loss == "gan" else f.mean() - r.mean()
-            if loss == "wgan-gp":
-                ld = ld + cfg.gp_lambda * _torch_gp(D, x, fake, torch.tensor(rng.random((32, 1), dtype=np.float32)))[0]
-            opt_d.zero_grad()
-            ld.backward()
-            opt_d.step()
-            if loss == "wgan":
-                with torch.no_grad():
-                    for p in D:
-                        p.clamp_(-cfg.clip_c, cfg.clip_c)
-        f = _torch_mlp(D, _torch_mlp(G, torch.tensor(rng.standard_normal((32, 2), dtype=np.float32))))
-        lg = bce(f, torch.ones_like(f)) if loss == "gan" else -f.mean()
-        opt_g.zero_grad()
-        lg.backward()
-        opt_g.step()
+    G, z_show = ref.replica(cfg, seed=7, g_steps=4)
     with torch.no_grad():
-        ref = _torch_mlp(G, z_show).numpy()
-    np.testing.assert_allclose(mine.samples, ref, rtol=1e-3, atol=1e-4)
-    assert not np.allclose(next(gan2d.train(cfg, seed=7)).samples, ref, atol=1e-3)   # training moved G
+        theirs = ref.mlp(G, z_show).numpy()
+    np.testing.assert_allclose(mine.samples, theirs, rtol=1e-3, atol=1e-4)
+    assert not np.allclose(next(gan2d.train(cfg, seed=7)).samples, theirs, atol=1e-3)   # training moved G
 
 
 def test_sample_w1_is_the_optimal_assignment():
