@@ -110,6 +110,11 @@ def test_page_step_label_and_interpolation():
     at.button(key="dcgan.step").click().run()
     assert_ok(at)
     assert any("25 ステップ" in c.value for c in at.caption)
+    at.button(key="dcgan.train").click().run()        # the live fragment draws, then trains for its budget
+    at.run()
+    assert_ok(at)
+    assert not any("25 ステップ" in c.value for c in at.caption)      # it moved on while training
+    at.button(key="dcgan.pause").click().run()
     at.toggle(key="dcgan.arch_cond").set_value(True).run()
     at.toggle(key="dcgan.slerp").set_value(False).run()
     assert_ok(at)

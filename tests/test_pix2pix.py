@@ -108,6 +108,11 @@ def test_page_steps_and_switches_task():
     at.button(key="pix2pix.step").click().run()
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "ステップ"] == ["20", "20"]
+    at.button(key="pix2pix.train").click().run()      # the live fragment draws, then trains for its budget
+    at.run()
+    assert_ok(at)
+    assert min(int(m.value.replace(",", "")) for m in at.metric if m.label == "ステップ") > 20
+    at.button(key="pix2pix.pause").click().run()
     at.radio(key="pix2pix.task").set_value("denoise").run()
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "ステップ"] == ["0", "0"]

@@ -3,7 +3,8 @@ and a bounded advance, so each refresh of the page's fragment does a fixed slice
 from __future__ import annotations
 
 import time
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import streamlit as st
 
@@ -23,14 +24,19 @@ def advance_round_robin(state: dict, budget_s: float) -> None:
             return
 
 
+@contextmanager
 def live_state(state_key: str, budget_s: float,
-               advance: Callable[[dict, float], None] = advance_round_robin) -> dict | None:
-    """Start of a fragment refresh: the session's training state, advanced by `budget_s` of work while
-    training runs; None when there is no state (e.g. after Reset)."""
+               advance: Callable[[dict, float], None] = advance_round_robin) -> Iterator[dict | None]:
+    """One fragment refresh: ``with live_state(...) as state:`` draws the session's training state (None after
+    Reset), and when the block ends, advances it by `budget_s` of work while training runs.
+
+    Drawing first and computing after means the fragment re-sends its charts within milliseconds of starting;
+    computing first would leave them greyed out as stale for the whole budget of every refresh. What is drawn
+    lags the computation by one refresh (0.5 s)."""
     state = st.session_state.get(state_key)
+    yield state
     if state is not None and state["running"]:
         advance(state, budget_s)
-    return state
 
 
 def _set_running(state_key: str, flag: bool) -> None:

@@ -68,19 +68,19 @@ training_buttons_ui("dcgan", STATE)
 
 
 def live() -> None:
-    state = live_state(STATE, BUDGET_S)
-    if state is None:
-        return
-    snaps = state["snaps"]
-    c1, c2 = st.columns(2)
-    s = snaps["dcgan"]
-    c1.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan")
-    s = snaps["cgan"]
-    c2.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
-                                   row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
-    speed = s.step / s.seconds if s.seconds > 0 else 0.0
-    st.caption(t("dcgan.speed", step=s.step, speed=speed))
-    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
+    with live_state(STATE, BUDGET_S) as state:
+        if state is None:
+            return
+        snaps = state["snaps"]
+        c1, c2 = st.columns(2)
+        s = snaps["dcgan"]
+        c1.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan")
+        s = snaps["cgan"]
+        c2.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
+                                       row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
+        speed = s.step / s.seconds if s.seconds > 0 else 0.0
+        st.caption(t("dcgan.speed", step=s.step, speed=speed))
+        st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
 
 
 st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()

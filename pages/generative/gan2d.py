@@ -110,32 +110,32 @@ training_buttons_ui("gan2d", STATE, step=step_once)
 
 
 def live() -> None:
-    """The streamed part: advance for a bounded time, then draw every model and the curves."""
-    state = live_state(STATE, BUDGET_S, advance)
-    if state is None:
-        return
-    snaps = state["snaps"]
-    cols = st.columns(3)
-    for col, (name, s) in zip(cols, snaps.items()):
-        with col:
-            st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
-            m1, m2 = st.columns(2)
-            m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
-            m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}")
-            m1.metric(t("gan2d.metric.w1"), f"{s.w1:.3f}")
-            m2.metric(t("gan2d.metric.grad"), f"{s.grad_norm:.2f}")
-            speed = s.step / s.seconds if s.seconds > 0 else 0.0
-            extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
-            st.caption(t("gan2d.speed", speed=speed) + extra)
-    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
-    corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
-    st.markdown(t("gan2d.tracking", gan=corr["gan"], wgan=corr["wgan"], gp=corr["wgan-gp"]))
-    if state["done"]:
-        st.info(t("gan2d.finished"))
-    if state["done"] and state.pop("was_running", False):
-        st.rerun()   # training ended inside the fragment: rerun the page so the buttons and timer update
-    if state["running"]:
-        state["was_running"] = True
+    """The streamed part: draw every model and the curves, then advance for a bounded time."""
+    with live_state(STATE, BUDGET_S, advance) as state:
+        if state is None:
+            return
+        snaps = state["snaps"]
+        cols = st.columns(3)
+        for col, (name, s) in zip(cols, snaps.items()):
+            with col:
+                st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
+                m1, m2 = st.columns(2)
+                m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
+                m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}")
+                m1.metric(t("gan2d.metric.w1"), f"{s.w1:.3f}")
+                m2.metric(t("gan2d.metric.grad"), f"{s.grad_norm:.2f}")
+                speed = s.step / s.seconds if s.seconds > 0 else 0.0
+                extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
+                st.caption(t("gan2d.speed", speed=speed) + extra)
+        st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
+        corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
+        st.markdown(t("gan2d.tracking", gan=corr["gan"], wgan=corr["wgan"], gp=corr["wgan-gp"]))
+        if state["done"]:
+            st.info(t("gan2d.finished"))
+        if state["done"] and state.pop("was_running", False):
+            st.rerun()   # training ended inside the fragment: rerun the page so the buttons and timer update
+        if state["running"]:
+            state["was_running"] = True
 
 
 st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
