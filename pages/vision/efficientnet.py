@@ -20,6 +20,11 @@ def profile(width_mult: float, depth_mult: float, resolution: int) -> eff.NetPro
     return eff.profile(width_mult, depth_mult, resolution)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def count_full(width_mult: float, depth_mult: float, resolution: int) -> tuple[int, int]:
+    return eff.count_model_full(width_mult, depth_mult, resolution)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def anatomy(*cfg) -> tuple[eff.LayerInfo, ...]:
     return eff.mbconv_anatomy(*cfg)
@@ -93,6 +98,11 @@ st.dataframe([{t(f"{K}.col_stage"): i + 1, t(f"{K}.col_operator"): s.operator,
                t(f"{K}.col_params"): f"{s.params:,}", t(f"{K}.col_macs"): f"{s.macs / 1e6:,.1f} M"}
               for i, s in enumerate(net.stages)], hide_index=True, key=f"{K}.table")
 st.caption(t(f"{K}.table_caption"))
+if st.toggle(t(f"{K}.verify"), key=f"{K}.verify", help=t(f"{K}.verify_help")):
+    with st.spinner(t(f"{K}.computing")):
+        params, macs = count_full(round(w, 4), round(d, 4), resolution)
+    same = (params, macs) == (net.params, net.macs)
+    st.caption(t(f"{K}.verify_same" if same else f"{K}.verify_differs", params=f"{params:,}", macs=f"{macs:,}"))
 
 st.subheader(t(f"{K}.presets_header"))
 st.markdown(t(f"{K}.presets_help"))
