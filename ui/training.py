@@ -24,6 +24,29 @@ def advance_round_robin(state: dict, budget_s: float) -> None:
             return
 
 
+def advance_laggard(state: dict, budget_s: float) -> None:
+    """Pull a snapshot from the model that is furthest behind (by `.step`), again and again while the next pull is
+    expected to fit in `budget_s` (at least one pull). Each model's last pull time predicts its next, so a slow
+    model does not overshoot the refresh period. A finished generator ends the run (`running` False, `done` True)."""
+    t0 = time.perf_counter()
+    cost = state.setdefault("cost", {})
+
+    def behind() -> str:
+        return min(state["snaps"], key=lambda name: state["snaps"][name].step)
+
+    while True:
+        k = behind()
+        t1 = time.perf_counter()
+        try:
+            state["snaps"][k] = next(state["its"][k])
+        except StopIteration:
+            state["running"], state["done"] = False, True
+            return
+        cost[k] = time.perf_counter() - t1
+        if time.perf_counter() - t0 + cost.get(behind(), 0.0) > budget_s:
+            return
+
+
 @contextmanager
 def live_state(state_key: str, budget_s: float,
                advance: Callable[[dict, float], None] = advance_round_robin) -> Iterator[dict | None]:

@@ -3,7 +3,6 @@
 The training loops are generators (engine/gan2d.py) kept in session state; a fragment that reruns every
 0.5 s pulls snapshots for a bounded time and redraws. No thread is started: pausing or leaving the page
 simply stops pulling."""
-import time
 
 import numpy as np
 import streamlit as st
@@ -11,7 +10,7 @@ import streamlit as st
 from engine import gan2d
 from engine.figures import gan2d as figs
 from ui import fmt, formula, labels, show_source, t
-from ui.training import live_state, training_buttons_ui
+from ui.training import advance_laggard, live_state, training_buttons_ui
 
 STATE = "gan2d.state"
 BUDGET_S = 0.35          # compute per refresh; the rest of the 0.5 s period is left for drawing and widgets
@@ -76,24 +75,9 @@ def fresh_state(configs: dict[str, gan2d.Config], seed: int, sig: str) -> dict:
     return dict(sig=sig, its=its, snaps={k: next(it) for k, it in its.items()}, running=False, done=False)
 
 
-def advance(state: dict, budget_s: float) -> None:
-    """Pull snapshots round-robin, always from the model that is furthest behind, until the time budget is
-    spent (at least one snapshot): a slow model never makes the page wait for a whole round."""
-    t0 = time.perf_counter()
-    while True:
-        k = min(state["snaps"], key=lambda name: state["snaps"][name].step)
-        try:
-            state["snaps"][k] = next(state["its"][k])
-        except StopIteration:
-            state["running"], state["done"] = False, True
-            return
-        if time.perf_counter() - t0 >= budget_s:
-            return
-
-
 def step_once(state: dict) -> None:
     for _ in state["its"]:   # one snapshot for each model
-        advance(state, 0.0)
+        advance_laggard(state, 0.0)
 
 
 p = controls_ui()
@@ -111,7 +95,7 @@ training_buttons_ui("gan2d", STATE, step=step_once)
 
 def live() -> None:
     """The streamed part: draw every model and the curves, then advance for a bounded time."""
-    with live_state(STATE, BUDGET_S, advance) as state:
+    with live_state(STATE, BUDGET_S, advance_laggard) as state:
         if state is None:
             return
         snaps = state["snaps"]
