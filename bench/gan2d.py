@@ -4,16 +4,20 @@ Targets from issue #8: ≥ 200 steps/s per model alone, ≥ 60 steps/s each with
 network sizes, snapshots included, one intra-op thread as app.py runs it). The reference measured in the same run
 is the same training (same draws) with torch autograd and torch.optim, the tests' oracle, which is how
 engine/gan2d.py trained before its hand-written numpy backpropagation: the ratio shows what the rewrite buys.
+Last, the live page itself (AppTest, training): the time of a whole-page rerun against the 0.5 s refresh, and the
+G steps each model makes per refresh.
 """
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import time
 
 import numpy as np
 import torch
 
-from bench.common import ROOT
+from bench.common import ROOT, report
 from engine import gan2d
 
 STEPS = 400
@@ -47,6 +51,38 @@ def _together() -> dict[str, float]:
     return {k: s.step / wall for k, s in last.items()}
 
 
+PAGE_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({page!r}, default_timeout=300).run()
+at.button(key="gan2d.train").click().run()
+times, steps = [], []
+for _ in range(12):
+    t0 = time.perf_counter()
+    at.run()
+    times.append(time.perf_counter() - t0)
+    steps.append([int(m.value.replace(",", "")) for m in at.metric if m.label == "G steps"])
+print(json.dumps({{"times": times, "steps": steps}}))
+"""
+
+
+def _page() -> None:
+    """The live page in a fresh process, training: one AppTest rerun runs the whole page, fragment included
+    (draw, then advance for the page's budget), so its time bounds the fragment's from above."""
+    out = subprocess.run([sys.executable, "-c", PAGE_PROBE.format(root=str(ROOT),
+                                                                  page=str(ROOT / "pages/generative/gan2d.py"))],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    times, steps = np.array(res["times"][2:]), np.array(res["steps"])
+    per_refresh = (steps[-1] - steps[2]) / (len(steps) - 3)
+    report("live page rerun while training, p95 (s) vs 0.5 s refresh", float(np.percentile(times, 95)), 0.5)
+    print(f"  (G steps per model per refresh: {', '.join(f'{x:.0f}' for x in per_refresh)}; at one refresh "
+          f"every 0.5 s that is {', '.join(f'{2 * x:.0f}' for x in per_refresh)} steps/s)")
+
+
 def main() -> None:
     print(f"torch intra-op threads: {torch.get_num_threads()}; default snapshot every "
           f"{gan2d.default_config('gan').snapshot_every} G steps")
@@ -58,6 +94,7 @@ def main() -> None:
               f"{wall:6.0f} with snapshots (target 200 → ratio {wall / 200:.2f}, ≥ 1 OK)")
     for loss, rate in _together().items():
         print(f"{loss:8s} three in lockstep: {rate:6.0f} steps/s wall (target 60 → ratio {rate / 60:.2f}, ≥ 1 OK)")
+    _page()
 
 
 if __name__ == "__main__":
