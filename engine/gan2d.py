@@ -52,8 +52,8 @@ class Config:
     snapshot_every: int = 25             # generator steps between snapshots (a snapshot, mostly its exact W1,
                                          # costs ~20 ms: ~30 GAN or ~6 WGAN-GP steps); small enough that one
                                          # round of the three models fits in a 0.5 s refresh with room to draw
-    n_show: int = 512                    # generated points kept for display (fixed z)
-    grid: int = 40                       # landscape resolution (grid × grid)
+    n_show: int = 256                    # generated points kept for display (fixed z); W1 uses all of them
+    grid: int = 32                       # landscape resolution (grid × grid); the browser redraws 3 every refresh
     max_steps: int = 100_000             # the generator ends after this many G steps
 
 
