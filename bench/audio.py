@@ -7,19 +7,12 @@
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
-from bench.common import ROOT, interleaved_min, page_timings, report
-
+from bench.common import ROOT, interleaved_min, page_timings, report, streamlit_server
 
 
 def bench_mfcc() -> None:
@@ -73,36 +66,20 @@ def bench_server_rss() -> None:
         return
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ})
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with streamlit_server() as (url, proc):
         idle = _rss_mb(proc.pid)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page()
             for path in ("/", "/audio"):
-                page.goto(f"http://127.0.0.1:{port}{path}")
+                page.goto(f"{url}{path}")
                 page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                                        timeout=120_000)
                 page.wait_for_timeout(1500)
             browser.close()
         visited = _rss_mb(proc.pid)
-        print(f"  (server RSS right after start: {idle:.0f} MB)")
-        report("server RSS after Home + Speech (MB) vs 400 MB", visited, 400.0, unit="MB", target=1.0)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
+    print(f"  (server RSS right after start: {idle:.0f} MB)")
+    report("server RSS after Home + Speech (MB) vs 400 MB", visited, 400.0, unit="MB", target=1.0)
 
 def main() -> None:
     bench_mfcc()

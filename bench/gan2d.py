@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from bench.common import ROOT, report
+from bench.common import ROOT, report, streamlit_server
 from engine import gan2d
 
 STEPS = 400
@@ -88,8 +88,6 @@ def _browser() -> None:
     refresh the reader sees) and G steps/s per model, polled for 12 s after 5 s of training. Skipped without
     Chromium or Playwright. On a 2-core machine the browser and the server share the CPU."""
     import shutil
-    import socket
-    import urllib.request
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     try:
@@ -99,20 +97,7 @@ def _browser() -> None:
     if chromium is None:
         print("  (browser measurement skipped: no chromium / playwright)")
         return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
+    with streamlit_server() as (url, _):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium)
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
@@ -135,11 +120,10 @@ def _browser() -> None:
                     changes.append(time.perf_counter())
                 last = now
                 time.sleep(0.05)
+            elapsed = time.perf_counter() - t0
             browser.close()
-    finally:
-        server.kill()
     gaps = np.diff(changes)
-    rates = [(b - a) / (time.perf_counter() - t0) for a, b in zip(first, last)]
+    rates = [(b - a) / elapsed for a, b in zip(first, last)]
     report("Chromium: time between redraws, median (s) vs 0.5 s", float(np.median(gaps)), 0.5)
     print(f"  (redraws p95 {np.percentile(gaps, 95):.2f} s; G steps/s per model as drawn: "
           f"{', '.join(f'{r:.0f}' for r in rates)}; target ≥ 60)")
