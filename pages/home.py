@@ -13,7 +13,7 @@ for section, stems in SYLLABUS.items():
     st.subheader(t(f"chapters.section.{section}"))
     cols = st.columns(COLUMNS)
     for i, stem in enumerate(stems):
-        title, blurb = t(f"chapters.{stem}.title"), t(f"chapters.{stem}.blurb")
+        title, blurb = t(f"{stem}.title"), t(f"{stem}.blurb")
         with cols[i % COLUMNS].container(border=True, height="stretch"):
             if is_built(section, stem):
                 st.page_link(chapter_page(section, stem), label=f"**{title}**", icon="▶️")

@@ -9,8 +9,13 @@ import pytest
 
 from conftest import ROOT
 
-ENGINE = sorted(p for p in (ROOT / "engine").glob("*.py") if p.name != "__init__.py")
-FIGURES = sorted(p for p in (ROOT / "engine" / "figures").glob("*.py") if p.name != "__init__.py")
+ENGINE = sorted(p for p in (ROOT / "engine").rglob("*.py")
+                if p.name != "__init__.py" and "figures" not in p.relative_to(ROOT / "engine").parts)
+FIGURES = sorted(p for p in (ROOT / "engine" / "figures").rglob("*.py") if p.name != "__init__.py")
+
+
+def _module(path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
 def _imported_after(module: str, forbidden: tuple[str, ...]) -> list[str]:
@@ -23,9 +28,9 @@ def _imported_after(module: str, forbidden: tuple[str, ...]) -> list[str]:
 
 @pytest.mark.parametrize("path", ENGINE, ids=lambda p: p.stem)
 def test_engine_module_imports_neither_streamlit_nor_plotly(path):
-    assert _imported_after(f"engine.{path.stem}", ("streamlit", "plotly")) == []
+    assert _imported_after(_module(path), ("streamlit", "plotly")) == []
 
 
 @pytest.mark.parametrize("path", FIGURES, ids=lambda p: p.stem)
 def test_figure_module_does_not_import_streamlit(path):
-    assert _imported_after(f"engine.figures.{path.stem}", ("streamlit",)) == []
+    assert _imported_after(_module(path), ("streamlit",)) == []

@@ -12,7 +12,8 @@ from ui import i18n
 @pytest.mark.parametrize("file", i18n.locale_files())
 def test_same_keys_in_every_language(file):
     table = i18n.load(file)
-    assert set(table) == set(i18n.LANGS), f"{file}.toml must have exactly the tables {i18n.LANGS}"
+    assert set(i18n.LANGS) <= set(table) <= {*i18n.LANGS, i18n.NEUTRAL}, \
+        f"{file}.toml must have the tables {i18n.LANGS} (and optionally [{i18n.NEUTRAL}])"
     en = i18n.flat_keys(table["en"])
     for lang in i18n.LANGS:
         keys = i18n.flat_keys(table[lang])
@@ -47,8 +48,8 @@ def test_every_chapter_has_title_and_blurb():
     for stems in SYLLABUS.values():
         for stem in stems:
             for lang in i18n.LANGS:
-                assert i18n.lookup(f"chapters.{stem}.title", lang)
-                assert i18n.lookup(f"chapters.{stem}.blurb", lang)
+                assert i18n.lookup(f"{stem}.title", lang)
+                assert i18n.lookup(f"{stem}.blurb", lang)
 
 
 def test_missing_key_raises_with_its_name():
@@ -61,6 +62,19 @@ def test_latex_is_not_double_escaped(file):
     """In a TOML literal string ('...') a backslash is literal: '\\\\frac' would reach st.latex as a line break."""
     table = i18n.load(file)
     for lang in i18n.LANGS:
-        for key in i18n.flat_keys(table[lang]):
+        for key in i18n.flat_keys(table[lang]) | i18n.flat_keys(table.get(i18n.NEUTRAL, {})):
             value = i18n.lookup(f"{file}.{key}", lang)
             assert not re.search(r"\\\\[A-Za-z,;!]", value), f"{file}.{key} ({lang}): {value[:80]}"
+
+
+@pytest.mark.parametrize("file", i18n.locale_files())
+def test_formulas_live_once(file):
+    """LaTeX that is the same in both languages belongs in [tex], not copied into [en] and [ja]; a [tex] key is not
+    also a language key (it would never be read)."""
+    table = i18n.load(file)
+    en, ja = (i18n.flat_keys(table[lang]) for lang in i18n.LANGS)
+    copied = [k for k in en & ja if "\\" in i18n.lookup(f"{file}.{k}", "en")
+              and i18n.lookup(f"{file}.{k}", "en") == i18n.lookup(f"{file}.{k}", "ja")]
+    assert not copied, f"{file}.toml: LaTeX copied verbatim into [en] and [ja]: {copied}"
+    shadowed = i18n.flat_keys(table.get(i18n.NEUTRAL, {})) & (en | ja)
+    assert not shadowed, f"{file}.toml: [tex] keys also in a language table: {sorted(shadowed)}"

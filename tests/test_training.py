@@ -1,48 +1,125 @@
-"""The shared live-training helpers (ui/training.py), on fake models whose pulls take known times."""
+"""The one live-training run (ui/training.py): on fake generators whose pulls take known times, and end to end on
+the three pages that train (each driven to the end of its generators, then reset)."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from types import SimpleNamespace
 
-from ui.training import advance_laggard, advance_round_robin
+import numpy as np
+import pytest
+
+from conftest import assert_ok, run_page
+from ui import training
+from ui.training import Run, config_digest
 
 
 def _model(pull_s: float, every: int = 10, last: int = 10_000):
     step = 0
-    yield SimpleNamespace(step=0)
+    yield SimpleNamespace(step=0, metrics={"loss": 1.0})
     while step < last:
         time.sleep(pull_s)
         step += every
-        yield SimpleNamespace(step=step)
+        yield SimpleNamespace(step=step, metrics={"loss": 1.0 / (1 + step)})
 
 
-def _state(**pulls: float) -> dict:
-    its = {k: _model(v) for k, v in pulls.items()}
-    return {"its": its, "snaps": {k: next(it) for k, it in its.items()}, "running": True}
+def _run(mode="round_robin", **pulls) -> Run:
+    r = Run(stem="fake", name="", config=pulls, digest="", advance_mode=mode,
+            make=lambda cfg: {k: _model(v) for k, v in cfg.items()})
+    r.restart()
+    return r
+
+
+def test_restart_pulls_step_zero_and_is_paused():
+    r = _run(a=0.0, b=0.0)
+    assert r.status == "paused" and r.step == 0 and r.pulls == 0 and set(r.snaps) == {"a", "b"}
 
 
 def test_laggard_keeps_models_level_and_stops_before_overshooting():
-    state = _state(fast=0.005, slow=0.05)
-    advance_laggard(state, 0.0)                          # learns the costs: one pull each at most
+    r = _run("laggard", fast=0.005, slow=0.05)
+    r.advance(0.0)                                   # learns the costs: one pull each at most
     for _ in range(5):
         t0 = time.perf_counter()
-        advance_laggard(state, 0.12)
-        took = time.perf_counter() - t0
-        assert took <= 0.12 + 0.03                       # the slow pull is not started when it would not fit
-        steps = [s.step for s in state["snaps"].values()]
-        assert max(steps) - min(steps) <= 10             # never more than one pull apart
+        r.advance(0.12)
+        assert time.perf_counter() - t0 <= 0.12 + 0.03   # the slow pull is not started when it would not fit
+        steps = [s.step for s in r.snaps.values()]
+        assert max(steps) - min(steps) <= 10         # never more than one pull apart
 
 
-def test_laggard_pulls_at_least_once_and_ends_the_run():
-    state = _state(a=0.0)
-    advance_laggard(state, 0.0)
-    assert state["snaps"]["a"].step == 10
-    state["its"]["a"] = iter(())
-    advance_laggard(state, 1.0)
-    assert state["running"] is False and state["done"] is True
+def test_round_robin_and_step_advance_every_model_once():
+    r = _run(a=0.0, b=0.0, c=0.0)
+    r.advance(0.0)
+    assert [s.step for s in r.snaps.values()] == [10, 10, 10]
+    r.step_once()
+    assert [s.step for s in r.snaps.values()] == [20, 20, 20] and r.pulls == 6
 
 
-def test_round_robin_advances_every_model_once_per_round():
-    state = _state(a=0.0, b=0.0, c=0.0)
-    advance_round_robin(state, 0.0)
-    assert [s.step for s in state["snaps"].values()] == [10, 10, 10]
+def test_a_finished_generator_finishes_the_run():
+    r = _run(a=0.0)
+    r.its["a"] = iter(())
+    r.status = "running"
+    r.advance(1.0)
+    assert r.status == "finished"
+
+
+def test_history_is_bounded_and_keeps_the_whole_run(monkeypatch):
+    monkeypatch.setattr(training, "HISTORY_POINTS", 50)
+    r = _run(a=0.0)
+    for _ in range(400):
+        r.step_once()
+    steps, loss = r.curve("a", "loss")
+    assert len(steps) <= 50 and steps[0] == 0 and steps[-1] == 4000    # thinned, first and last kept
+    assert np.all(np.diff(steps) > 0) and np.allclose(loss, 1.0 / (1 + steps))
+
+
+@dataclass(frozen=True)
+class _Cfg:
+    lr: float
+    data: np.ndarray
+
+
+def test_digest_sees_every_byte_of_the_config():
+    a = np.zeros(10_000, np.uint8)
+    b = a.copy()
+    b[-1] = 1                                        # differs only at the very end
+    assert config_digest(_Cfg(1e-3, a)) != config_digest(_Cfg(1e-3, b))
+    assert config_digest(_Cfg(1e-3, a)) == config_digest(_Cfg(1e-3, a.copy()))
+    assert config_digest({"x": 1, "y": (2, 3)}) == config_digest({"y": (2, 3), "x": 1})
+    assert config_digest({"x": 1}) != config_digest({"x": 1.0000001})
+
+
+PAGES = {"gan2d": "pages/generative/gan2d.py", "dcgan": "pages/generative/dcgan.py",
+         "pix2pix": "pages/generative/pix2pix.py"}
+
+
+@pytest.mark.parametrize("stem", list(PAGES))
+def test_page_train_to_the_end_then_reset(stem, monkeypatch):
+    """Train until the generators end (cut to 3 snapshots), then Reset: the same behaviour on every page."""
+    monkeypatch.setattr(training, "PULL_LIMIT", 3)
+    at = run_page(PAGES[stem])
+    assert_ok(at)
+    run = at.session_state[f"{stem}.run"]
+    assert run.status == "paused" and not at.button(key=f"{stem}.run.train").disabled
+    at.button(key=f"{stem}.run.train").click().run()
+    for _ in range(5):                               # AppTest has no timer: rerun as the fragment's refresh would
+        at.run()
+        assert_ok(at)
+    run = at.session_state[f"{stem}.run"]
+    assert run.status == "finished"
+    assert at.button(key=f"{stem}.run.train").disabled and at.button(key=f"{stem}.run.pause").disabled
+    assert at.button(key=f"{stem}.run.step").disabled
+    assert any("Reset" in i.value for i in at.info), "the page says training ended and how to start again"
+    at.button(key=f"{stem}.run.reset").click().run()
+    assert_ok(at)
+    run = at.session_state[f"{stem}.run"]
+    assert run.status == "paused" and run.step == 0 and not at.button(key=f"{stem}.run.train").disabled
+
+
+def test_settings_change_restarts_with_a_notice():
+    at = run_page(PAGES["gan2d"])
+    at.button(key="gan2d.run.step").click().run()
+    assert at.session_state["gan2d.run"].step > 0
+    at.number_input(key="gan2d.seed").set_value(7).run()
+    assert_ok(at)
+    assert at.session_state["gan2d.run"].step == 0
+    assert any("restarted" in i.value for i in at.info)

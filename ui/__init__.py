@@ -40,7 +40,7 @@ def fmt(prefix: str):
 def chapter_page(section: str, stem: str) -> st.Page:
     """The `st.Page` of a chapter, titled in the reader's language (app.py's navigation and Home's links)."""
     from ui.chapters import page_path
-    return st.Page(page_path(section, stem), title=t(f"chapters.{stem}.title"), url_path=stem)
+    return st.Page(page_path(section, stem), title=t(f"{stem}.title"), url_path=stem)
 
 
 LANG_WIDGET = "_lang_widget"

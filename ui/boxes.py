@@ -45,12 +45,12 @@ def _at_least(lo: float, hi: float, size: int) -> tuple[float, float]:
 @st.cache_resource(show_spinner=False)
 def mobilenet_trunk():
     """MobileNetV2's first blocks with ImageNet weights (shared, read-only: eval mode, no hooks)."""
-    from engine import roi
+    from engine.detection import roi
     return roi.mobilenet_v2_trunk()
 
 
 @st.cache_resource(show_spinner=False)
 def maskrcnn_untrained():
     """torchvision's Mask R-CNN, weights=None (random): only its shapes are shown."""
-    from engine import roi
+    from engine.detection import roi
     return roi.maskrcnn_untrained()

@@ -2,7 +2,7 @@
 
 Pure Python (no streamlit) so tests can check the key sets without a server.
 A key is "<file>.<path>": `lookup("audio.intro", "ja")` reads `locales/audio.toml` → `[ja]` → `intro`;
-further dots walk nested tables (`chapters.ctc.title` → `[ja.ctc] title`).
+further dots walk nested tables (`ctc.title` → `[ja.ctc] title`).
 """
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from pathlib import Path
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 LANGS = ("en", "ja")
 DEFAULT_LANG = "en"
+NEUTRAL = "tex"      # the language-neutral table (formulas)
+# When a set, every key looked up is added to it: the contract tests record what a page run asked for.
+RECORDED: set[str] | None = None
 
 
 @lru_cache(maxsize=None)
@@ -27,14 +30,25 @@ def load(file: str) -> dict[str, dict]:
 
 def lookup(key: str, lang: str) -> str:
     """The text of `key` in `lang`; KeyError names the missing key."""
+    if RECORDED is not None:
+        RECORDED.add(key)
     file, _, path = key.partition(".")
-    node = load(file).get(lang, {})
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise KeyError(f"missing string {key!r} for language {lang!r}")
-        node = node[part]
+    data = load(file)
+    node = _walk(data.get(lang, {}), path)
+    if node is None:
+        node = _walk(data.get(NEUTRAL, {}), path)
+    if node is None:
+        raise KeyError(f"missing string {key!r} for language {lang!r}")
     if not isinstance(node, str):
         raise KeyError(f"{key!r} is a table, not a string")
+    return node
+
+
+def _walk(node, path: str):
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
     return node
 
 

@@ -1,4 +1,4 @@
-"""Input pickers shared by pages: default sample / upload / microphone, all through engine.uploads."""
+"""Input pickers shared by pages: default sample / upload / microphone, all through engine.common.uploads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from engine import uploads
+from engine.common import uploads
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Default clips (assets/README.md says where they come from); key → file.

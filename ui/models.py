@@ -11,7 +11,7 @@ import streamlit as st
 @st.cache_resource(show_spinner=False)
 def mobilenet_v2():
     """torchvision MobileNetV2, IMAGENET1K_V1 weights, eval mode, frozen parameters."""
-    from engine import classifier
+    from engine.common import classifier
 
     return classifier.load_mobilenet_v2()
 
@@ -19,7 +19,7 @@ def mobilenet_v2():
 @st.cache_resource(show_spinner=False)
 def efficientnet_lite0():
     """EfficientNet-Lite0 (optional second architecture), same input tensor and class order as MobileNetV2."""
-    from engine import classifier
+    from engine.common import classifier
 
     return classifier.load_efficientnet_lite0()
 
@@ -29,14 +29,14 @@ MODELS = {"mobilenet_v2": mobilenet_v2, "efficientnet_lite0": efficientnet_lite0
 
 @st.cache_resource(show_spinner=False)
 def imagenet_categories() -> tuple[str, ...]:
-    from engine import classifier
+    from engine.common import classifier
 
     return tuple(classifier.categories())
 
 
 def mobilenet_or_error(name: str = "mobilenet_v2"):
     """The shared model `name` (see MODELS), or None with the reason shown on the page (no weights, no network)."""
-    from engine.classifier import WeightsUnavailable
+    from engine.common.classifier import WeightsUnavailable
     from ui import t
 
     try:
@@ -50,7 +50,7 @@ def mobilenet_or_error(name: str = "mobilenet_v2"):
 def classified_image_ui(stem: str, k: int = 5):
     """The shared model, the image picker and the model's top-k on the small input (LIME / SHAP pages):
     (model, photo, top), or None with the reason already shown on the page."""
-    from engine import classifier
+    from engine.common import classifier
     from ui import image_input_ui
 
     model = mobilenet_or_error()
@@ -64,7 +64,7 @@ def classified_image_ui(stem: str, k: int = 5):
 @st.cache_resource(show_spinner=False)
 def breast_cancer_task():
     """The tabular task shared by the LIME and SHAP pages (fitted once per process)."""
-    from engine import classifier
+    from engine.common import classifier
 
     return classifier.breast_cancer_task()
 

@@ -1,92 +1,262 @@
-"""Live-training controls shared by the generative pages: Train / Pause / Step / Reset on a session's state,
-and a bounded advance, so each refresh of the page's fragment does a fixed slice of work."""
+"""The one live-training run: every chapter that trains a model in front of the reader uses it.
+
+A page builds a config (a frozen dataclass or dict of plain values, uploaded data included) and hands
+`start()` a factory `make(config) -> {name: Iterator[snapshot]}` whose generators come from the engine. The run
+owns the rest: Train / Pause / Step / Reset, the refresh fragment, a bounded history of each model's metrics, the
+end of training, and the restart when the configuration changes.
+
+    run = training.start("gan2d", cfg, make)          # restarted (with a notice) when cfg's digest changes
+    training.live(run, draw)                          # controls + draw(run) in a fragment, advanced while running
+
+Snapshots need a `.step` (int). Optional: `.metrics` ({name: float}, recorded into `run.history`) and `.seconds`
+(wall-clock time, the one field allowed to differ between two runs of the same seed). Generators must be
+deterministic given the config (randomness comes in through it, e.g. a seed field): the contract tests check it.
+
+Nothing runs in the background: the generators only advance inside the page's fragment, so pausing, or leaving the
+page, stops the work at once. Memory per run is bounded (latest snapshot per model + `history` points per model).
+"""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import itertools
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Literal
 
+import numpy as np
 import streamlit as st
 
-
-def advance_round_robin(state: dict, budget_s: float) -> None:
-    """Pull one snapshot from every model's generator in turn until `budget_s` is spent (at least one round);
-    a finished generator stops the run."""
-    t0 = time.perf_counter()
-    while True:
-        for k, it in state["its"].items():
-            try:
-                state["snaps"][k] = next(it)
-            except StopIteration:
-                state["running"] = False
-                return
-        if time.perf_counter() - t0 >= budget_s:
-            return
+Status = Literal["paused", "running", "finished"]
+WALL_CLOCK_FIELDS = frozenset({"seconds"})   # snapshot fields measured in wall-clock time (excluded from equality)
+HISTORY_POINTS = 2000                        # per model; beyond it every other point is dropped (whole run kept)
+BUDGET_S = 0.35                              # compute per refresh; the rest of REFRESH_S draws
+REFRESH_S = 0.5
+PULL_LIMIT: int | None = None                # tests only: cut every generator to this many snapshots
+NOTICE_S = 10.0                              # how long the "settings changed, restarted" notice stays
 
 
-def advance_laggard(state: dict, budget_s: float) -> None:
-    """Pull a snapshot from the model that is furthest behind (by `.step`), again and again while the next pull is
-    expected to fit in `budget_s` (at least one pull). Each model's last pull time predicts its next, so a slow
-    model does not overshoot the refresh period. A finished generator ends the run (`running` False, `done` True)."""
-    t0 = time.perf_counter()
-    cost = state.setdefault("cost", {})
+def config_digest(obj: Any) -> str:
+    """A content hash of a config: dataclasses, dicts, sequences, numpy arrays, bytes and scalars, all of it (an
+    uploaded file's every byte, not a prefix)."""
+    h = hashlib.blake2b(digest_size=16)
 
-    def behind() -> str:
-        return min(state["snaps"], key=lambda name: state["snaps"][name].step)
+    def feed(o: Any) -> None:
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            h.update(type(o).__qualname__.encode())
+            for f in dataclasses.fields(o):
+                h.update(f.name.encode())
+                feed(getattr(o, f.name))
+        elif isinstance(o, dict):
+            h.update(b"{")
+            for k in sorted(o, key=repr):
+                feed(k)
+                feed(o[k])
+            h.update(b"}")
+        elif isinstance(o, (list, tuple)):
+            h.update(b"[" if isinstance(o, list) else b"(")
+            for v in o:
+                feed(v)
+            h.update(b"]")
+        elif isinstance(o, np.ndarray):
+            a = np.ascontiguousarray(o)
+            h.update(repr((a.shape, a.dtype.str)).encode())
+            h.update(a.tobytes())
+        elif isinstance(o, (bytes, bytearray, memoryview)):
+            h.update(b"b%d:" % len(o))
+            h.update(bytes(o))
+        else:
+            h.update(repr(o).encode())
+        h.update(b";")
 
-    while True:
-        k = behind()
-        t1 = time.perf_counter()
+    feed(obj)
+    return h.hexdigest()
+
+
+@dataclass
+class Run:
+    """One live-training run of a chapter in one reader's session."""
+
+    stem: str
+    name: str                                     # "" for a page's only run; else which of its runs
+    config: Any
+    digest: str
+    make: Callable[[Any], dict[str, Iterator]]
+    advance_mode: Literal["round_robin", "laggard"] = "round_robin"
+    its: dict[str, Iterator] = field(default_factory=dict)
+    snaps: dict[str, Any] = field(default_factory=dict)          # latest snapshot per model
+    history: dict[str, list[tuple[int, dict[str, float]]]] = field(default_factory=dict)  # (step, metrics), bounded
+    status: Status = "paused"
+    pulls: int = 0                                # snapshots pulled since the (re)start
+    seconds: float = 0.0                          # compute time spent pulling them
+    notice: tuple[int, float] | None = None       # (step the replaced run had reached, when): shown ~10 s
+    cost: dict[str, float] = field(default_factory=dict)         # last pull time per model (laggard mode)
+    timer_on: bool = False                        # the fragment was created with run_every
+
+    # ---------------------------------------------------------------------------------------------- state
+    @property
+    def key(self) -> str:
+        return f"{self.stem}.run" + (f".{self.name}" if self.name else "")
+
+    @property
+    def step(self) -> int:
+        """The least advanced model's step (what every model has reached)."""
+        return min((int(s.step) for s in self.snaps.values()), default=0)
+
+    def restart(self) -> None:
+        """Fresh generators from the config; the first snapshot of each is pulled (step 0)."""
+        self.its = dict(self.make(self.config))
+        if PULL_LIMIT is not None:
+            self.its = {k: itertools.islice(it, PULL_LIMIT) for k, it in self.its.items()}
+        self.snaps, self.history, self.cost = {}, {k: [] for k in self.its}, {}
+        self.status, self.pulls, self.seconds = "paused", 0, 0.0
+        for k, it in self.its.items():
+            self._pull(k, it, count=False)
+
+    def _pull(self, name: str, it: Iterator, count: bool = True) -> bool:
+        t0 = time.perf_counter()
         try:
-            state["snaps"][k] = next(state["its"][k])
+            snap = next(it)
         except StopIteration:
-            state["running"], state["done"] = False, True
-            return
-        cost[k] = time.perf_counter() - t1
-        if time.perf_counter() - t0 + cost.get(behind(), 0.0) > budget_s:
-            return
+            self.status = "finished"
+            return False
+        dt = time.perf_counter() - t0
+        self.snaps[name] = snap
+        self.cost[name] = dt
+        if count:
+            self.pulls += 1
+            self.seconds += dt
+        metrics = getattr(snap, "metrics", None)
+        if metrics:
+            hist = self.history.setdefault(name, [])
+            hist.append((int(snap.step), {k: float(v) for k, v in metrics.items()}))
+            if len(hist) > HISTORY_POINTS:
+                del hist[1::2]                    # keep the whole run at half the density
+        return True
+
+    # -------------------------------------------------------------------------------------------- advance
+    def step_once(self) -> None:
+        """One snapshot from every model (the Step button)."""
+        for k, it in self.its.items():
+            if not self._pull(k, it):
+                return
+
+    def advance(self, budget_s: float) -> None:
+        """Pull snapshots for about `budget_s` seconds (at least one pull). Round robin pulls every model in turn;
+        laggard pulls the model furthest behind and stops before a pull that its last one says would overshoot."""
+        t0 = time.perf_counter()
+        if self.advance_mode == "round_robin":
+            while True:
+                for k, it in self.its.items():
+                    if not self._pull(k, it):
+                        return
+                if time.perf_counter() - t0 >= budget_s:
+                    return
+        while True:
+            k = self._behind()
+            if not self._pull(k, self.its[k]):
+                return
+            if time.perf_counter() - t0 + self.cost.get(self._behind(), 0.0) > budget_s:
+                return
+
+    def _behind(self) -> str:
+        return min(self.snaps, key=lambda name: self.snaps[name].step)
+
+    def curve(self, name: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, values) of one metric of one model from the bounded history."""
+        pts = [(s, m[metric]) for s, m in self.history.get(name, []) if metric in m]
+        if not pts:
+            return np.zeros(0, int), np.zeros(0)
+        steps, values = zip(*pts)
+        return np.asarray(steps), np.asarray(values, float)
 
 
-@contextmanager
-def live_state(state_key: str, budget_s: float,
-               advance: Callable[[dict, float], None] = advance_round_robin) -> Iterator[dict | None]:
-    """One fragment refresh: ``with live_state(...) as state:`` draws the session's training state (None after
-    Reset), and when the block ends, advances it by `budget_s` of work while training runs.
-
-    Drawing first and computing after means the fragment re-sends its charts within milliseconds of starting;
-    computing first would leave them greyed out as stale for the whole budget of every refresh. What is drawn
-    lags the computation by one refresh (0.5 s)."""
-    state = st.session_state.get(state_key)
-    yield state
-    if state is not None and state["running"]:
-        advance(state, budget_s)
-
-
-def _set_running(state_key: str, flag: bool) -> None:
-    st.session_state[state_key]["running"] = flag
-
-
-def _step(state_key: str, step: Callable[[dict], None]) -> None:
-    state = st.session_state[state_key]
-    state["running"] = False
-    step(state)
+# ------------------------------------------------------------------------------------------------ page API
+def start(stem: str, config: Any, make: Callable[[Any], dict[str, Iterator]], *, name: str = "",
+          advance: Literal["round_robin", "laggard"] = "round_robin") -> Run:
+    """The session's run of `stem` (and `name`), built from `config`. A config whose digest differs from the run's
+    restarts it from step 0, keeping Train/Pause as it was, and the page shows a notice saying so."""
+    key = f"{stem}.run" + (f".{name}" if name else "")
+    digest = config_digest(config)
+    run: Run | None = st.session_state.get(key)
+    if run is not None and run.digest == digest:
+        run.make = make                        # a page rerun brings a new closure; the config is the same
+        return run
+    new = Run(stem=stem, name=name, config=config, digest=digest, make=make, advance_mode=advance)
+    new.restart()
+    if run is not None and run.pulls:
+        new.notice = (run.step, time.time())
+        new.status = "running" if run.status == "running" else "paused"
+    st.session_state[key] = new
+    return new
 
 
-def _reset(state_key: str) -> None:
-    st.session_state.pop(state_key, None)
+def _on_train(key: str) -> None:
+    run: Run = st.session_state[key]
+    if run.status != "finished":
+        run.status = "running"
 
 
-def training_buttons_ui(stem: str, state_key: str, *, step: Callable[[dict], None] | None = None) -> None:
-    """The four buttons, labelled `t("<stem>.train" | "pause" | "step" | "reset")`; `step(state)` advances one
-    snapshot (default: one round of every model)."""
+def _on_pause(key: str) -> None:
+    run: Run = st.session_state[key]
+    if run.status == "running":
+        run.status = "paused"
+
+
+def _on_step(key: str) -> None:
+    run: Run = st.session_state[key]
+    if run.status != "finished":
+        run.status = "paused"
+        run.step_once()
+
+
+def _on_reset(key: str) -> None:
+    run: Run = st.session_state[key]
+    run.restart()
+    run.notice = None
+
+
+def controls(run: Run) -> None:
+    """Train / Pause / Step / Reset, then one status line (and the restart notice, once)."""
     from ui import t
 
-    state = st.session_state[state_key]
-    step = step or (lambda s: advance_round_robin(s, 0.0))
+    k = run.key
     b1, b2, b3, b4 = st.columns(4)
-    b1.button(t(f"{stem}.train"), key=f"{stem}.train", on_click=_set_running, args=(state_key, True),
-              disabled=state["running"], type="primary", use_container_width=True)
-    b2.button(t(f"{stem}.pause"), key=f"{stem}.pause", on_click=_set_running, args=(state_key, False),
-              disabled=not state["running"], use_container_width=True)
-    b3.button(t(f"{stem}.step"), key=f"{stem}.step", on_click=_step, args=(state_key, step), use_container_width=True)
-    b4.button(t(f"{stem}.reset"), key=f"{stem}.reset", on_click=_reset, args=(state_key,), use_container_width=True)
+    b1.button(t("common.run.train"), key=f"{k}.train", on_click=_on_train, args=(k,), type="primary",
+              disabled=run.status != "paused", use_container_width=True)
+    b2.button(t("common.run.pause"), key=f"{k}.pause", on_click=_on_pause, args=(k,),
+              disabled=run.status != "running", use_container_width=True)
+    b3.button(t("common.run.step"), key=f"{k}.step", on_click=_on_step, args=(k,),
+              disabled=run.status == "finished", use_container_width=True)
+    b4.button(t("common.run.reset"), key=f"{k}.reset", on_click=_on_reset, args=(k,), use_container_width=True)
+    speed = run.pulls / run.seconds if run.seconds > 0 else 0.0
+    st.caption(t(f"common.run.status.{run.status}", step=f"{run.step:,}", speed=speed))
+    if run.status == "finished":
+        st.info(t("common.run.finished", step=f"{run.step:,}"))
+    if run.notice is not None and time.time() - run.notice[1] < NOTICE_S:
+        st.info(t("common.run.restarted", step=f"{run.notice[0]:,}"), icon="🔄")
+
+
+def live(run: Run, draw: Callable[[Run], None], *, budget_s: float = BUDGET_S, refresh_s: float = REFRESH_S,
+         show_controls: bool = True) -> None:
+    """The run's fragment: controls, then `draw(run)` (the latest snapshots), then, while running, `budget_s` of
+    training. Drawing comes first so each refresh re-sends its charts at once (same elements, same keys, updated in
+    place); what is drawn lags the computation by one refresh. The fragment reruns every `refresh_s` only while
+    training; a button press that starts or stops training, or the end of training, reruns the page once so the
+    timer follows."""
+    key = run.key
+
+    def body() -> None:
+        current: Run | None = st.session_state.get(key)
+        if current is None:
+            return
+        if current.timer_on != (current.status == "running"):
+            st.rerun(scope="app")              # Train pressed, Pause pressed or training ended: set the timer
+        if show_controls:
+            controls(current)
+        draw(current)
+        if current.status == "running":
+            current.advance(budget_s)
+
+    run.timer_on = run.status == "running"
+    st.fragment(run_every=refresh_s if run.timer_on else None)(body)()

@@ -1,7 +1,7 @@
 """IoU, NMS & anchors (issue 7): the numpy lesson code against torchvision, measured in the same run.
 
-1. box_iou, 1000 × 1000 boxes: engine.boxes / torchvision.ops.box_iou, target ≤ 3.
-2. NMS on the page's scene (40 boxes): engine.boxes.nms_steps / torchvision.ops.nms, target ≤ 20 (a Python loop
+1. box_iou, 1000 × 1000 boxes: engine.detection.boxes / torchvision.ops.box_iou, target ≤ 3.
+2. NMS on the page's scene (40 boxes): engine.detection.boxes.nms_steps / torchvision.ops.nms, target ≤ 20 (a Python loop
    over kept boxes; the page never has more than 40 candidates). Also printed at 2000 boxes, for scale.
 3. Anchors + labels for a 320 × 213 image (stride 16, 9 anchors): engine / AnchorGenerator + Matcher, target ≤ 2.
 4. The page: p95 rerun after moving a box ≤ 1.5 s (ratio against the target; AppTest, headless).
@@ -24,7 +24,7 @@ def page_rerun_p95(page: str, slider_key: str, values: list, runs: int = 8) -> f
 
     from streamlit.testing.v1 import AppTest
 
-    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
     at = AppTest.from_file(str(root / page), default_timeout=300).run()
     times = []
     for k in range(runs):
@@ -43,7 +43,7 @@ def main() -> None:
     from torchvision.models.detection.anchor_utils import AnchorGenerator
     from torchvision.models.detection.image_list import ImageList
 
-    from engine import boxes as B
+    from engine.detection import boxes as B
 
     rng = np.random.default_rng(0)
     a, b = _boxes(rng, 1000), _boxes(rng, 1000)

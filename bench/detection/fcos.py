@@ -1,8 +1,8 @@
 """FPN, focal loss & FCOS (issue 7): the numpy lesson code against torchvision, measured in the same run.
 
-1. focal_loss on 10⁶ logits: engine.fcos / torchvision.ops.sigmoid_focal_loss (float64 both), target ≤ 3.
-2. centre-ness of 10⁶ (l, t, r, b): engine.fcos.centerness / torchvision's formula in torch, target ≤ 3.
-3. fpn_level of 10⁵ boxes: engine.fcos / torchvision.ops.poolers.LevelMapper, target ≤ 3.
+1. focal_loss on 10⁶ logits: engine.detection.fcos / torchvision.ops.sigmoid_focal_loss (float64 both), target ≤ 3.
+2. centre-ness of 10⁶ (l, t, r, b): engine.detection.fcos.centerness / torchvision's formula in torch, target ≤ 3.
+3. fpn_level of 10⁵ boxes: engine.detection.fcos / torchvision.ops.poolers.LevelMapper, target ≤ 3.
 4. The page: p95 rerun after changing γ ≤ 1.5 s (AppTest, headless).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ def main() -> None:
     from torchvision.ops import sigmoid_focal_loss
     from torchvision.ops.poolers import LevelMapper
 
-    from engine import fcos as F
+    from engine.detection import fcos as F
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(0, 3, 1_000_000), (rng.uniform(size=1_000_000) < 0.01).astype(float)

@@ -1,8 +1,8 @@
 """RoIPool vs RoIAlign (issue 7): the numpy lesson code against torchvision.ops, measured in the same run.
 
-1. roi_align, 256 channels, 7 × 7, sampling ratio 2, one RoI: engine.roi / torchvision.ops.roi_align, target ≤ 10
+1. roi_align, 256 channels, 7 × 7, sampling ratio 2, one RoI: engine.detection.roi / torchvision.ops.roi_align, target ≤ 10
    (numpy gathers vs a C++ kernel; the page uses 1 channel).
-2. roi_pool, same input: engine.roi / torchvision.ops.roi_pool, target ≤ 20 (a Python loop over the bins).
+2. roi_pool, same input: engine.detection.roi / torchvision.ops.roi_pool, target ≤ 20 (a Python loop over the bins).
 3. The page's shift sweep (81 shifts, both operators, 1 channel): seconds / 0.3 s target.
 4. Mask R-CNN heads for one RoI on cached trunk features / the trunk itself: ≤ 0.5 (why the page caches the trunk
    per image and reruns only the heads when the RoI moves).
@@ -20,7 +20,7 @@ def main() -> None:
     import torch
     from torchvision import ops
 
-    from engine import roi as R
+    from engine.detection import roi as R
 
     rng = np.random.default_rng(0)
     f = rng.standard_normal((256, 50, 68))

@@ -15,7 +15,8 @@ from bench.common import best_of, report
 
 
 def main() -> None:
-    from engine import classifier, gradcam
+    from engine.common import classifier
+    from engine.explainability import gradcam
 
     model = classifier.load_mobilenet_v2()
     x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(0))

@@ -1,5 +1,5 @@
 """LIME target (issue 5): 1000 samples on the default image ≤ 8 s on this machine (batched forward passes under
-torch.inference_mode, model at engine.classifier.SMALL_INPUT px; run it with OMP_NUM_THREADS=1 to mirror app.py,
+torch.inference_mode, model at engine.common.classifier.SMALL_INPUT px; run it with OMP_NUM_THREADS=1 to mirror app.py,
 which sets one intra-op thread per process). The references printed beside it, measured in this run: 1000 plain
 batched forward passes the way LIME makes them (its floor), and the same forwards run one batch after another on
 one thread (what predict_proba did before it spread its batches over two worker threads)."""
@@ -16,7 +16,8 @@ def main() -> None:
     import skimage.data
     from PIL import Image
 
-    from engine import classifier, lime_explain
+    from engine.common import classifier
+    from engine.explainability import lime_explain
 
     model = classifier.load_mobilenet_v2()
     photo = classifier.preprocess(Image.fromarray(skimage.data.chelsea()), size=classifier.SMALL_INPUT)

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.common import report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 _RSS = r"""
 import sys, resource
@@ -40,7 +40,9 @@ def main() -> None:
     import skimage.data
     from PIL import Image
 
-    from engine import classifier, lime_explain, shapley
+    from engine.common import classifier
+    from engine.explainability import lime_explain
+    from engine.explainability import shapley
 
     model = classifier.load_mobilenet_v2()
     photo = classifier.preprocess(Image.fromarray(skimage.data.chelsea()), size=classifier.SMALL_INPUT)

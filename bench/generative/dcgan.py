@@ -8,7 +8,7 @@ import time
 
 import torch
 
-from engine import dcgan
+from engine.generative import dcgan
 
 STEPS = 100
 

@@ -3,7 +3,7 @@
 Targets from issue #8: ≥ 200 steps/s per model alone, ≥ 60 steps/s each with three side by side (default
 network sizes, snapshots included, one intra-op thread as app.py runs it). The reference measured in the same run
 is the same training (same draws) with torch autograd and torch.optim, the tests' oracle, which is how
-engine/gan2d.py trained before its hand-written numpy backpropagation: the ratio shows what the rewrite buys.
+engine/generative/gan2d.py trained before its hand-written numpy backpropagation: the ratio shows what the rewrite buys.
 Last, the live page itself (AppTest, training): the time of a whole-page rerun against the 0.5 s refresh, and the
 G steps each model makes per refresh.
 """
@@ -18,20 +18,20 @@ import numpy as np
 import torch
 
 from bench.common import ROOT, report, streamlit_server
-from engine import gan2d
+from engine.generative import gan2d
 
 STEPS = 400
 
 
 def _torch_steps_per_s(loss: str, n: int = 100) -> float:
-    """G steps/s of the same networks, losses, optimisers and draws with torch autograd (tests/gan2d_torch.py,
+    """G steps/s of the same networks, losses, optimisers and draws with torch autograd (tests/oracles/gan2d_torch.py,
     the tests' oracle), no snapshots."""
     sys.path.insert(0, str(ROOT / "tests"))
-    import gan2d_torch
+    import oracles.gan2d_torch
 
-    gan2d_torch.replica(gan2d.default_config(loss), 0, 2)        # warm-up: torch's first calls
+    oracles.gan2d_torch.replica(gan2d.default_config(loss), 0, 2)        # warm-up: torch's first calls
     t0 = time.perf_counter()
-    gan2d_torch.replica(gan2d.default_config(loss), 0, n)
+    oracles.gan2d_torch.replica(gan2d.default_config(loss), 0, n)
     return n / (time.perf_counter() - t0)
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
-from engine import gan_theory as gt
+from engine.generative import gan_theory as gt
 
 
 def _time(fn, n: int = 50) -> float:

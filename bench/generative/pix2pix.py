@@ -7,7 +7,8 @@ import time
 
 import torch
 
-from engine import dcgan, pix2pix as pp
+from engine.generative import dcgan
+from engine.generative import pix2pix as pp
 
 STEPS = 100
 

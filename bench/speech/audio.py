@@ -1,6 +1,6 @@
 """Spectrogram & MFCC targets (issue 3), each printed as a ratio against a reference measured in this run:
 
-1. engine.audio.mfcc vs librosa.feature.mfcc on a 30 s clip (librosa warmed up first): ratio ≤ 1.0.
+1. engine.speech.audio.mfcc vs librosa.feature.mfcc on a 30 s clip (librosa warmed up first): ratio ≤ 1.0.
 2. Speech page: cold first render ≤ 3 s and p95 rerun after a slider change ≤ 300 ms, measured headlessly
    with AppTest in a fresh process (ratio against the target; an empty page's run is printed as the floor).
 3. Server RSS with Home and Speech visited ≤ 400 MB (real `streamlit run` + Chromium when present).
@@ -18,7 +18,7 @@ from bench.common import ROOT, interleaved_min, page_timings, report, streamlit_
 def bench_mfcc() -> None:
     import librosa
 
-    from engine import audio
+    from engine.speech import audio
 
     parts = [librosa.load(ROOT / f"assets/audio/{n}.wav", sr=22050)[0]
              for n in ("quick_brown_fox", "counting", "hello_world")]
@@ -26,7 +26,7 @@ def bench_mfcc() -> None:
     librosa.feature.mfcc(y=y, sr=22050)                                           # warm-up (numba, caches)
     audio.mfcc(y, sr=22050)
     ours, ref = interleaved_min(lambda: audio.mfcc(y, sr=22050), lambda: librosa.feature.mfcc(y=y, sr=22050))
-    report("mfcc, 30 s clip: engine.audio / librosa (fastest of 15, interleaved)", ours, ref, target=1.0)
+    report("mfcc, 30 s clip: engine.speech.audio / librosa (fastest of 15, interleaved)", ours, ref, target=1.0)
 
 
 def bench_page() -> None:

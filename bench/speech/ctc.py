@@ -1,6 +1,6 @@
 """CTC targets (issue 4), each printed as a ratio against a reference measured in this run:
 
-1. α and β at T=400, C=32, U=50 (engine.ctc.lattice: both in one batched loop) vs torch's CPU
+1. α and β at T=400, C=32, U=50 (engine.speech.ctc.lattice: both in one batched loop) vs torch's CPU
    `ctc_loss` forward + backward (float32, as a model would call it): ratio ≤ 2, fastest of 30 interleaved
    rounds on both sides. The separate public `forward` + `backward` calls and the full gradient are printed
    against the same reference.
@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.common import report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fastest(*fns, repeat: int = 30, number: int = 3) -> list[float]:
@@ -38,7 +38,7 @@ def fastest(*fns, repeat: int = 30, number: int = 3) -> list[float]:
 def bench_alpha_beta() -> None:
     import torch
 
-    from engine import ctc
+    from engine.speech import ctc
 
     T, C, U = 400, 32, 50
     rng = np.random.default_rng(0)
@@ -61,7 +61,7 @@ def bench_alpha_beta() -> None:
     report("  (info) engine forward() + backward() / torch", separate, ref, target=4.0)
     report("  (info) engine gradient() / torch", gradient, ref, target=4.0)
 
-    from engine.figures import ctc as figs
+    from engine.figures.speech import ctc as figs
 
     lat = ctc.lattice(log_probs, targets)
     best = ctc.best_alignment(log_probs, targets)

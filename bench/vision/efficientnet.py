@@ -16,7 +16,7 @@ from bench.common import ROOT, best_of, page_timings, report
 
 
 def _cold(fn, cfg):
-    from engine import efficientnet as eff
+    from engine.vision import efficientnet as eff
 
     def run():
         eff.profile.cache_clear()
@@ -29,7 +29,7 @@ def _cold(fn, cfg):
 
 
 def bench_counting() -> None:
-    from engine import efficientnet as eff
+    from engine.vision import efficientnet as eff
 
     eff.count_model_full(1.0, 1.0, 224)                       # warm-up: imports, dispatcher
     for name in ("B0", "B2", "B4", "B7"):
@@ -54,7 +54,7 @@ def bench_page() -> None:
 MEM_PROBE = r"""
 import resource, sys
 sys.path.insert(0, {root!r})
-from engine import efficientnet as eff
+from engine.vision import efficientnet as eff
 eff.count_model_full(1.0, 1.0, 32)            # imports torchvision and the flop counter first
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 eff.count_model(2.0, 3.1, 600)

@@ -13,7 +13,7 @@ from bench.common import best_of, page_timings, report
 
 
 def _cold(fn, *args):
-    from engine import wideresnet as wrn
+    from engine.vision import wideresnet as wrn
 
     def run():
         wrn.profile.cache_clear()
@@ -23,7 +23,7 @@ def _cold(fn, *args):
 
 
 def bench_counting() -> None:
-    from engine import wideresnet as wrn
+    from engine.vision import wideresnet as wrn
 
     wrn.count_full("wrn", 16, 2)                               # warm-up: imports, dispatcher
     for arch, depth, k in (("wrn", 28, 10), ("wrn", 100, 12), ("preact", 1001, 1)):

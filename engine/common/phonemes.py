@@ -3,7 +3,7 @@ r"""Real CTC frame posteriors: the offline phoneme recogniser of the `hama` pack
 `hama` (Apache-2.0) ships a waveform → phoneme CTC acoustic model (191 IPA labels, blank last, one output
 frame per 320 samples = 20 ms at 16 kHz), a phoneme → text model (P2G) and a text → phoneme model (G2P),
 all run by a bundled native runtime on the CPU. This module only adapts them to the names used by
-:mod:`engine.ctc`: ``log_probs (T, C)``, ``blank``.
+:mod:`engine.speech.ctc`: ``log_probs (T, C)``, ``blank``.
 """
 from __future__ import annotations
 

@@ -181,7 +181,7 @@ def simulate_predictions(box, stride: int, rng: np.random.Generator, noise: floa
     """What FCOS observed, simulated: every location inside the box regresses the box, and locations far from the
     centre regress worse (relative noise ∝ 1 − centre-ness) while their classification score is as high as the
     others'. A teaching simulation, not a trained model's output."""
-    from engine.boxes import box_iou
+    from engine.detection.boxes import box_iou
 
     x0, y0, x1, y1 = (float(v) for v in box)
     xs = np.arange(x0 + stride / 2, x1, stride)

@@ -2,7 +2,7 @@ r"""The Grad-CAM family: CAM, Grad-CAM, Grad-CAM++, Guided Backprop, Guided Grad
 (cascading weight randomisation and a deletion curve).
 
 Every function takes ``(model, layer, x, target)``: a model laid out as ``features → GAP → classifier``
-(see :mod:`engine.classifier`), a layer name ``"features.<i>"``, a normalised input ``x`` (1, 3, H, W) and a
+(see :mod:`engine.common.classifier`), a layer name ``"features.<i>"``, a normalised input ``x`` (1, 3, H, W) and a
 class id. The shared model is never modified and no hook is registered: the trunk up to ``layer`` runs under
 ``torch.no_grad`` (nothing below the layer is needed), the activation becomes the leaf, and
 ``torch.autograd.grad`` differentiates the rest — so the backward pass stops at the target layer, and calls
@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.classifier import conv_layers, head, layer_index, split
+from engine.common.classifier import conv_layers, head, layer_index, split
 
 METHODS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
 EPS = 1e-7   # pytorch-grad-cam's epsilon in min-max scaling

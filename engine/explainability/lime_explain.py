@@ -160,7 +160,7 @@ def stability(predict_fn: PredictFn, rgb: np.ndarray, target: int, segments: np.
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Tabular LIME (LimeTabularExplainer) on the shared tabular task of engine.classifier.
+# Tabular LIME (LimeTabularExplainer) on the shared tabular task of engine.common.classifier.
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TabularLime:

@@ -1,7 +1,7 @@
 r"""Speech features from scratch: framing, windows, DFT, STFT, mel filterbank, log-mel, DCT and MFCC.
 
 Written in numpy only — re-deriving them is the lesson — and equal to librosa with the same arguments
-(``librosa.stft``, ``librosa.filters.mel``, ``librosa.feature.mfcc``; tests/test_audio.py checks it).
+(``librosa.stft``, ``librosa.filters.mel``, ``librosa.feature.mfcc``; tests/speech/test_audio.py checks it).
 Argument names follow librosa (``sr``, ``n_fft``, ``hop_length``, ``n_mels``, ``n_mfcc``, ``htk``).
 
 References

@@ -4,8 +4,8 @@ import math
 import numpy as np
 import streamlit as st
 
-from engine import boxes as B
-from engine.figures import boxes as figs
+from engine.detection import boxes as B
+from engine.figures.detection import boxes as figs
 from ui import fmt, formula, image_input_ui, labels, show_source, t
 from ui.boxes import box_ui, working_image
 
@@ -14,7 +14,7 @@ SSD_FEATURES = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]   # SSD300
 SSD_RATIOS = [[2], [2, 3], [2, 3], [2, 3], [2], [2]]
 SSD_SCALES = [0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05]
 
-st.title(t("chapters.boxes.title"))
+st.title(t("boxes.title"))
 st.markdown(t("boxes.intro"))
 lab = labels("boxes.labels")
 image = image_input_ui("boxes")

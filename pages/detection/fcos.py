@@ -4,13 +4,13 @@ import math
 import numpy as np
 import streamlit as st
 
-from engine import boxes as B
-from engine import fcos as F
-from engine.figures import fcos as figs
+from engine.detection import boxes as B
+from engine.detection import fcos as F
+from engine.figures.detection import fcos as figs
 from ui import formula, image_input_ui, labels, show_source, t
 from ui.boxes import box_ui, working_image
 
-st.title(t("chapters.fcos.title"))
+st.title(t("fcos.title"))
 st.markdown(t("fcos.intro"))
 lab = labels("fcos.labels")
 image = image_input_ui("fcos")

@@ -4,15 +4,15 @@ import math
 import numpy as np
 import streamlit as st
 
-from engine import fcos as F
-from engine import roi as R
-from engine.figures import roi as figs
+from engine.detection import fcos as F
+from engine.detection import roi as R
+from engine.figures.detection import roi as figs
 from ui import fmt, formula, image_input_ui, labels, show_source, t
 from ui.boxes import box_ui, maskrcnn_untrained, mobilenet_trunk, working_image
 
 STRIDE = 8   # feature cells are 8 × 8 pixels (MobileNetV2's first 32-channel block)
 
-st.title(t("chapters.roi.title"))
+st.title(t("roi.title"))
 st.markdown(t("roi.intro"))
 lab = labels("roi.labels")
 image = image_input_ui("roi")

@@ -4,8 +4,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from engine import classifier, gradcam
-from engine.figures import gradcam as figs
+from engine.common import classifier
+from engine.explainability import gradcam
+from engine.figures.explainability import gradcam as figs
 from ui import fmt, formula, image_input_ui, show_source, t
 from ui.models import MODELS, imagenet_categories, mobilenet_or_error
 
@@ -74,7 +75,7 @@ def shapes_of(_model, arch: str, size: int):
     return gradcam.layer_shapes(_model, torch.zeros(1, 3, size, size))
 
 
-st.title(t("chapters.gradcam.title"))
+st.title(t("gradcam.title"))
 st.markdown(t("gradcam.intro"))
 
 arch = st.selectbox(t("gradcam.model"), tuple(MODELS), key="gradcam.model", format_func=fmt("gradcam.models"),

@@ -3,9 +3,10 @@ and on a table (LimeTabularExplainer)."""
 import numpy as np
 import streamlit as st
 
-from engine import classifier, lime_explain
-from engine.figures import lime_explain as figs
-from engine.figures.gradcam import plot_image
+from engine.common import classifier
+from engine.explainability import lime_explain
+from engine.figures.explainability import lime_explain as figs
+from engine.figures.explainability.gradcam import plot_image
 from ui import fmt, formula, show_source, t
 from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
                        imagenet_categories)
@@ -44,7 +45,7 @@ def tabular(_task, row: int, n_feat: int, seed: int):
                                         num_features=n_feat, num_samples=2000, seed=seed)
 
 
-st.title(t("chapters.lime_explain.title"))
+st.title(t("lime_explain.title"))
 st.markdown(t("lime_explain.intro"))
 formula("lime_explain.formula_loss")
 formula("lime_explain.formula_kernel")

@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import classifier, lime_explain, shapley
-from engine.figures import lime_explain as lfigs
-from engine.figures import shapley as figs
+from engine.common import classifier
+from engine.explainability import lime_explain
+from engine.explainability import shapley
+from engine.figures.explainability import lime_explain as lfigs
+from engine.figures.explainability import shapley as figs
 from ui import formula, show_source, t
 from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
                        imagenet_categories)
@@ -52,7 +54,7 @@ def frac(w: float) -> str:
     return rf"\tfrac{{{f.numerator}}}{{{f.denominator}}}"
 
 
-st.title(t("chapters.shapley.title"))
+st.title(t("shapley.title"))
 st.markdown(t("shapley.intro"))
 tab_game, tab_image, tab_table = st.tabs([t("shapley.tab_game"), t("shapley.tab_image"), t("shapley.tab_table")])
 

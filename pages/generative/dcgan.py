@@ -1,20 +1,16 @@
 """Generative › DCGAN & Conditional GAN on scikit-learn's 8×8 digits, trained live in this session.
 
-Both models train in lockstep inside a fragment that reruns every 0.5 s while training is on; the loops are
-generators in session state (engine/dcgan.py), so pausing or leaving the page stops them (no threads)."""
+Both models train in lockstep in the shared run object's fragment (ui/training.py), which reruns every 0.5 s while
+training is on; the loops are generators (engine/generative/dcgan.py), so pausing or leaving the page stops them."""
 import numpy as np
 import streamlit as st
 
-from engine import dcgan
-from engine.figures import dcgan as figs
+from engine.generative import dcgan
+from engine.figures.generative import dcgan as figs
 from ui import formula, labels, show_source, t
-from ui.training import live_state, training_buttons_ui
+from ui import training
 
-STATE = "dcgan.state"
-BUDGET_S = 0.35
-REFRESH_S = 0.5
-
-st.title(t("chapters.dcgan.title"))
+st.title(t("dcgan.title"))
 st.markdown(t("dcgan.intro"))
 formula("dcgan.gan_formula")
 formula("dcgan.cgan_formula")
@@ -35,20 +31,15 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     return dcgan.load_digits_images()
 
 
-def fresh_state(p: dict, sig: str) -> dict:
+def make(cfg: dict) -> dict:
     data = digits()
-    cfgs = {"dcgan": dcgan.Config(conditional=False, lr=p["lr"], z_dim=p["z_dim"]),
-            "cgan": dcgan.Config(conditional=True, lr=p["lr"], z_dim=p["z_dim"])}
-    its = {k: dcgan.train(c, p["seed"], data) for k, c in cfgs.items()}
-    return dict(sig=sig, cfgs=cfgs, its=its, snaps={k: next(it) for k, it in its.items()}, running=False)
+    return {k: dcgan.train(c, cfg["seed"], data) for k, c in cfg["models"].items()}
 
 
 p = controls_ui()
-sig = repr(sorted(p.items()))
-if st.session_state.get(STATE, {}).get("sig") != sig:
-    st.session_state[STATE] = fresh_state(p, sig)
-state = st.session_state[STATE]
-cfgs = state["cfgs"]
+cfgs = {"dcgan": dcgan.Config(conditional=False, lr=p["lr"], z_dim=p["z_dim"]),
+        "cgan": dcgan.Config(conditional=True, lr=p["lr"], z_dim=p["z_dim"])}
+run = training.start("dcgan", {"models": cfgs, "seed": p["seed"]}, make)
 
 # ---- 1. architecture ----------------------------------------------------------------------------------------
 st.header(t("dcgan.arch_header"))
@@ -64,26 +55,22 @@ st.plotly_chart(figs.plot_grid(x_real[:80, 0].reshape(8, 10, 8, 8), title=t("dcg
 # ---- 2. live training -----------------------------------------------------------------------------------------
 st.header(t("dcgan.train_header"))
 st.markdown(t("dcgan.train_text"))
-training_buttons_ui("dcgan", STATE)
 
 
-def live() -> None:
-    with live_state(STATE, BUDGET_S) as state:
-        if state is None:
-            return
-        snaps = state["snaps"]
-        c1, c2 = st.columns(2)
-        s = snaps["dcgan"]
-        c1.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan")
-        s = snaps["cgan"]
-        c2.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
-                                       row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
-        speed = s.step / s.seconds if s.seconds > 0 else 0.0
-        st.caption(t("dcgan.speed", step=s.step, speed=speed))
-        st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
+def draw(run: training.Run) -> None:
+    snaps = run.snaps
+    c1, c2 = st.columns(2)
+    s = snaps["dcgan"]
+    c1.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan")
+    s = snaps["cgan"]
+    c2.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
+                                   row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
+    speed = s.step / s.seconds if s.seconds > 0 else 0.0
+    st.caption(t("dcgan.speed", step=s.step, speed=speed))
+    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
 
 
-st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
+training.live(run, draw)
 show_source(dcgan.Generator)
 show_source(dcgan.train)
 
@@ -94,7 +81,7 @@ digit = st.segmented_control(t("dcgan.controls.digit"), list(range(10)), default
 nonce = st.session_state.get("dcgan.nonce", 0)
 if st.button(t("dcgan.resample"), key="dcgan.resample"):
     st.session_state["dcgan.nonce"] = nonce = nonce + 1
-snap_c = state["snaps"]["cgan"]
+snap_c = run.snaps["cgan"]
 z = np.random.default_rng(nonce).standard_normal((10, cfgs["cgan"].z_dim))
 imgs = dcgan.generate(cfgs["cgan"], snap_c.state, z, np.full(10, digit))
 st.plotly_chart(figs.plot_grid(imgs[None], title=t("dcgan.label_title", digit=digit, step=snap_c.step),
@@ -110,7 +97,7 @@ pair = st.number_input(t("dcgan.controls.pair"), 0, 999, 0, key="dcgan.pair")
 rng = np.random.default_rng(1000 + int(pair))
 z0, z1 = rng.standard_normal((2, cfgs["dcgan"].z_dim))
 zs = dcgan.interpolate(z0, z1, n_steps, spherical=spherical)
-strip_g = dcgan.generate(cfgs["dcgan"], state["snaps"]["dcgan"].state, zs)
+strip_g = dcgan.generate(cfgs["dcgan"], run.snaps["dcgan"].state, zs)
 strip_c = dcgan.generate(cfgs["cgan"], snap_c.state, zs, np.full(n_steps, digit))
 st.plotly_chart(figs.plot_grid(np.stack([strip_g, strip_c]), title=t("dcgan.interp_title", digit=digit),
                                row_labels=[lab["dcgan"], lab["cgan"]], height=150), key="dcgan.fig_interp")

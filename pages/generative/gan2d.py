@@ -1,23 +1,20 @@
 """Generative › WGAN vs GAN, live: three models on one 2-D target, trained side by side and streamed.
 
-The training loops are generators (engine/gan2d.py) kept in session state; a fragment that reruns every
-0.5 s pulls snapshots for a bounded time and redraws. No thread is started: pausing or leaving the page
-simply stops pulling."""
+The training loops are generators (engine/generative/gan2d.py) driven by the shared run object (ui/training.py):
+its fragment reruns every 0.5 s while training, pulls snapshots for a bounded time and redraws. No thread is
+started: pausing or leaving the page simply stops pulling."""
 
 import numpy as np
 import streamlit as st
 
-from engine import gan2d
-from engine.figures import gan2d as figs
+from engine.generative import gan2d
+from engine.figures.generative import gan2d as figs
 from ui import fmt, formula, labels, show_source, t
-from ui.training import advance_laggard, live_state, training_buttons_ui
+from ui import training
 
-STATE = "gan2d.state"
-BUDGET_S = 0.35          # compute per refresh; the rest of the 0.5 s period is left for drawing and widgets
-REFRESH_S = 0.5
 MAX_UPLOAD = 1_000_000   # bytes of CSV
 
-st.title(t("chapters.gan2d.title"))
+st.title(t("gan2d.title"))
 st.markdown(t("gan2d.intro"))
 for name in ("gan", "wgan", "gp"):
     st.markdown(t(f"gan2d.{name}_loss_title"))
@@ -70,59 +67,36 @@ def configs_for(p: dict, points: np.ndarray | None) -> dict[str, gan2d.Config]:
             "wgan-gp": gan2d.default_config("wgan-gp", n_critic=p["n_critic"], gp_lambda=p["gp_lambda"], **common)}
 
 
-def fresh_state(configs: dict[str, gan2d.Config], seed: int, sig: str) -> dict:
-    its = {k: gan2d.train(c, seed) for k, c in configs.items()}
-    return dict(sig=sig, its=its, snaps={k: next(it) for k, it in its.items()}, running=False, done=False)
+def make(cfg: dict) -> dict:
+    return {k: gan2d.train(c, cfg["seed"]) for k, c in cfg["models"].items()}
 
 
-def step_once(state: dict) -> None:
-    for _ in state["its"]:   # one snapshot for each model
-        advance_laggard(state, 0.0)
+def draw(run: training.Run) -> None:
+    """The streamed part: every model and the curves, from the latest snapshots."""
+    snaps = run.snaps
+    cols = st.columns(3)
+    for col, (name, s) in zip(cols, snaps.items()):
+        with col:
+            st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
+            m1, m2 = st.columns(2)
+            m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
+            m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}")
+            m1.metric(t("gan2d.metric.w1"), f"{s.w1:.3f}")
+            m2.metric(t("gan2d.metric.grad"), f"{s.grad_norm:.2f}")
+            speed = s.step / s.seconds if s.seconds > 0 else 0.0
+            extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
+            st.caption(t("gan2d.speed", speed=speed) + extra)
+    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
+    corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
+    st.markdown(t("gan2d.tracking", gan=corr["gan"], wgan=corr["wgan"], gp=corr["wgan-gp"]))
 
 
 p = controls_ui()
 points = points_ui() if p["target"] == "custom" else None
 if p["target"] == "custom" and points is None:
     st.stop()
-configs = configs_for(p, points)
-sig = repr((sorted(p.items()), None if points is None else points.tobytes().hex()[:64], 0 if points is None else len(points)))
-if st.session_state.get(STATE, {}).get("sig") != sig:
-    st.session_state[STATE] = fresh_state(configs, p["seed"], sig)
-state = st.session_state[STATE]
-
-training_buttons_ui("gan2d", STATE, step=step_once)
-
-
-def live() -> None:
-    """The streamed part: draw every model and the curves, then advance for a bounded time."""
-    with live_state(STATE, BUDGET_S, advance_laggard) as state:
-        if state is None:
-            return
-        snaps = state["snaps"]
-        cols = st.columns(3)
-        for col, (name, s) in zip(cols, snaps.items()):
-            with col:
-                st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
-                m1, m2 = st.columns(2)
-                m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
-                m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}")
-                m1.metric(t("gan2d.metric.w1"), f"{s.w1:.3f}")
-                m2.metric(t("gan2d.metric.grad"), f"{s.grad_norm:.2f}")
-                speed = s.step / s.seconds if s.seconds > 0 else 0.0
-                extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
-                st.caption(t("gan2d.speed", speed=speed) + extra)
-        st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
-        corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
-        st.markdown(t("gan2d.tracking", gan=corr["gan"], wgan=corr["wgan"], gp=corr["wgan-gp"]))
-        if state["done"]:
-            st.info(t("gan2d.finished"))
-        if state["done"] and state.pop("was_running", False):
-            st.rerun()   # training ended inside the fragment: rerun the page so the buttons and timer update
-        if state["running"]:
-            state["was_running"] = True
-
-
-st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
+run = training.start("gan2d", {"models": configs_for(p, points), "seed": p["seed"]}, make, advance="laggard")
+training.live(run, draw)
 
 st.header(t("gan2d.explain_header"))
 st.markdown(t("gan2d.explain_text"))

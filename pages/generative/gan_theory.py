@@ -2,13 +2,13 @@
 import numpy as np
 import streamlit as st
 
-from engine import gan_theory as gt
-from engine.figures import gan_theory as figs
+from engine.generative import gan_theory as gt
+from engine.figures.generative import gan_theory as figs
 from ui import formula, labels, show_source, t
 
 GRID = np.linspace(-6.0, 6.0, 1201)   # 0.01 steps: every integral is an exact sum over this grid
 
-st.title(t("chapters.gan_theory.title"))
+st.title(t("gan_theory.title"))
 st.markdown(t("gan_theory.intro"))
 formula("gan_theory.minimax_formula")
 st.markdown(t("gan_theory.bce_text"))

@@ -1,19 +1,15 @@
 """Generative › Pix2Pix & CycleGAN: the losses as live terms on toy tasks.
 
-Three training loops (U-Net with skips, without skips, CycleGAN) are generators in session state, advanced by
-a fragment that reruns every 0.5 s while training is on; pausing or leaving the page stops them."""
+Three training loops (U-Net with skips, without skips, CycleGAN) are generators driven by the shared run object
+(ui/training.py), whose fragment reruns every 0.5 s while training is on; pausing or leaving the page stops them."""
 import streamlit as st
 
-from engine import pix2pix as pp
-from engine.figures import pix2pix as figs
+from engine.generative import pix2pix as pp
+from engine.figures.generative import pix2pix as figs
 from ui import fmt, formula, labels, show_source, t
-from ui.training import live_state, training_buttons_ui
+from ui import training
 
-STATE = "pix2pix.state"
-BUDGET_S = 0.35
-REFRESH_S = 0.5
-
-st.title(t("chapters.pix2pix.title"))
+st.title(t("pix2pix.title"))
 st.markdown(t("pix2pix.intro"))
 lab = labels("pix2pix.labels")
 
@@ -35,63 +31,51 @@ def controls_ui() -> dict:
 
 @st.cache_data(show_spinner=False)
 def digits():
-    from engine.dcgan import load_digits_images
+    from engine.generative.dcgan import load_digits_images
     return load_digits_images()[0]
 
 
-def fresh_state(p: dict, sig: str) -> dict:
+def make(p: dict) -> dict:
     x = digits()
-    its = {"skip": pp.train_pix2pix(pp.Pix2PixConfig(task=p["task"], skip=True, lambda_l1=p["lambda_l1"]),
-                                    p["seed"], x),
-           "noskip": pp.train_pix2pix(pp.Pix2PixConfig(task=p["task"], skip=False, lambda_l1=p["lambda_l1"]),
-                                      p["seed"], x),
-           "cycle": pp.train_cyclegan(pp.CycleConfig(lambda_cyc=p["lambda_cyc"], lambda_id=p["lambda_id"]),
-                                      p["seed"])}
-    return dict(sig=sig, its=its, snaps={k: next(it) for k, it in its.items()}, running=False)
+    return {"skip": pp.train_pix2pix(pp.Pix2PixConfig(task=p["task"], skip=True, lambda_l1=p["lambda_l1"]),
+                                     p["seed"], x),
+            "noskip": pp.train_pix2pix(pp.Pix2PixConfig(task=p["task"], skip=False, lambda_l1=p["lambda_l1"]),
+                                       p["seed"], x),
+            "cycle": pp.train_cyclegan(pp.CycleConfig(lambda_cyc=p["lambda_cyc"], lambda_id=p["lambda_id"]), p["seed"])}
+
+
+def draw(run: training.Run) -> None:
+    s_on, s_off, s_cyc = run.snaps["skip"], run.snaps["noskip"], run.snaps["cycle"]
+    st.header(t("pix2pix.p2p_header"))
+    st.markdown(t("pix2pix.p2p_text"))
+    formula("pix2pix.p2p_formula")
+    st.plotly_chart(figs.plot_pix2pix(s_on, s_off, labels=lab), key="pix2pix.fig_p2p")
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("pix2pix.metric.step"), f"{s_on.step:,}")
+    c2.metric(t("pix2pix.metric.l1_on"), f"{s_on.hist_test_l1[-1]:.3f}")
+    c3.metric(t("pix2pix.metric.l1_off"), f"{s_off.hist_test_l1[-1]:.3f}",
+              delta=f"{s_off.hist_test_l1[-1] - s_on.hist_test_l1[-1]:+.3f}", delta_color="inverse")
+    st.plotly_chart(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
+
+    st.header(t("pix2pix.cycle_header"))
+    st.markdown(t("pix2pix.cycle_text"))
+    formula("pix2pix.adv_formula")
+    formula("pix2pix.cyc_formula")
+    formula("pix2pix.id_formula")
+    st.plotly_chart(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
+    d1, d2, d3 = st.columns(3)
+    d1.metric(t("pix2pix.metric.step"), f"{s_cyc.step:,}")
+    d2.metric(t("pix2pix.metric.cycle_error"), f"{s_cyc.cycle_error:.3f}")
+    d3.metric(t("pix2pix.metric.clusters"), f"{s_cyc.clusters_hit}/3")
+    if len(s_cyc.hist_step):
+        st.plotly_chart(figs.plot_cycle_curves(s_cyc, labels=lab), key="pix2pix.fig_cycle_curves")
 
 
 p = controls_ui()
-sig = repr(sorted(p.items()))
-if st.session_state.get(STATE, {}).get("sig") != sig:
-    st.session_state[STATE] = fresh_state(p, sig)
-state = st.session_state[STATE]
-
 st.markdown(t("pix2pix.buttons_text"))
-training_buttons_ui("pix2pix", STATE)
+run = training.start("pix2pix", p, make)
+training.live(run, draw)
 
-
-def live() -> None:
-    with live_state(STATE, BUDGET_S) as state:
-        if state is None:
-            return
-        s_on, s_off, s_cyc = state["snaps"]["skip"], state["snaps"]["noskip"], state["snaps"]["cycle"]
-
-        st.header(t("pix2pix.p2p_header"))
-        st.markdown(t("pix2pix.p2p_text"))
-        formula("pix2pix.p2p_formula")
-        st.plotly_chart(figs.plot_pix2pix(s_on, s_off, labels=lab), key="pix2pix.fig_p2p")
-        c1, c2, c3 = st.columns(3)
-        c1.metric(t("pix2pix.metric.step"), f"{s_on.step:,}")
-        c2.metric(t("pix2pix.metric.l1_on"), f"{s_on.hist_test_l1[-1]:.3f}")
-        c3.metric(t("pix2pix.metric.l1_off"), f"{s_off.hist_test_l1[-1]:.3f}",
-                  delta=f"{s_off.hist_test_l1[-1] - s_on.hist_test_l1[-1]:+.3f}", delta_color="inverse")
-        st.plotly_chart(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
-
-        st.header(t("pix2pix.cycle_header"))
-        st.markdown(t("pix2pix.cycle_text"))
-        formula("pix2pix.adv_formula")
-        formula("pix2pix.cyc_formula")
-        formula("pix2pix.id_formula")
-        st.plotly_chart(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
-        d1, d2, d3 = st.columns(3)
-        d1.metric(t("pix2pix.metric.step"), f"{s_cyc.step:,}")
-        d2.metric(t("pix2pix.metric.cycle_error"), f"{s_cyc.cycle_error:.3f}")
-        d3.metric(t("pix2pix.metric.clusters"), f"{s_cyc.clusters_hit}/3")
-        if len(s_cyc.hist_step):
-            st.plotly_chart(figs.plot_cycle_curves(s_cyc, labels=lab), key="pix2pix.fig_cycle_curves")
-
-
-st.fragment(run_every=REFRESH_S if state["running"] else None)(live)()
 st.markdown(t("pix2pix.try_text"))
 show_source(pp.UNet)
 show_source(pp.pix2pix_losses)

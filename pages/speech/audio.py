@@ -4,13 +4,13 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from engine import audio
-from engine.figures import audio as figs
+from engine.speech import audio
+from engine.figures.speech import audio as figs
 from ui import audio_input_ui, fmt, formula, labels, show_source, t
 
 MAX_FRAMES = 3000   # a bound on STFT columns: short hops on long clips are widened to keep the page light
 
-st.title(t("chapters.audio.title"))
+st.title(t("audio.title"))
 st.markdown(t("audio.intro"))
 
 

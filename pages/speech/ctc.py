@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from engine import ctc
-from engine.figures import ctc as figs
+from engine.speech import ctc
+from engine.figures.speech import ctc as figs
 from ui import audio_input_ui, fmt, formula, show_source, t
 
 BLANK_MARKS = {"-", "−", "_", "ε"}
@@ -38,7 +38,7 @@ def gradient_figure(log_probs: np.ndarray, targets: tuple[int, ...], blank: int,
     return figs.plot_gradient(ctc.gradient(log_probs, targets, blank), tokens, rows, title)
 
 
-st.title(t("chapters.ctc.title"))
+st.title(t("ctc.title"))
 st.markdown(t("ctc.intro"))
 formula("ctc.f_posterior")
 
@@ -70,7 +70,7 @@ st.markdown(t("ctc.collapse.why", no_blank=" ".join("−ab"[i] for i in ctc.coll
 @st.cache_resource(show_spinner=False)
 def recognizer():
     """The hama phoneme recogniser, once per process; None plus the reason when its runtime cannot load."""
-    from engine import phonemes
+    from engine.common import phonemes
     try:
         return phonemes.load(), ""
     except Exception as err:  # noqa: BLE001 — any platform failure leaves modes (a) and (b) working
@@ -79,7 +79,7 @@ def recognizer():
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def speech_posteriors(y: np.ndarray, sr: int):
-    from engine import phonemes
+    from engine.common import phonemes
     rec, _ = recognizer()
     pg = rec.posteriors(y, sr)
     return pg, phonemes.log_spectrogram(y, sr=sr)

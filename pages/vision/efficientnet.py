@@ -1,8 +1,8 @@
 import numpy as np
 import streamlit as st
 
-from engine import efficientnet as eff
-from engine.figures import efficientnet as figs
+from engine.vision import efficientnet as eff
+from engine.figures.vision import efficientnet as figs
 from ui import fmt, formula, image_input_ui, show_source, t
 
 K = "efficientnet"
@@ -49,7 +49,7 @@ def scaling_ui() -> tuple[float, float, float, float]:
     return alpha, beta, gamma, phi
 
 
-st.title(t("chapters.efficientnet.title"))
+st.title(t("efficientnet.title"))
 st.markdown(t(f"{K}.intro"))
 formula(f"{K}.formula_scaling")
 

@@ -1,7 +1,7 @@
 import streamlit as st
 
-from engine import wideresnet as wrn
-from engine.figures import wideresnet as figs
+from engine.vision import wideresnet as wrn
+from engine.figures.vision import wideresnet as figs
 from ui import formula, fmt, show_source, t
 
 K = "wideresnet"
@@ -24,7 +24,7 @@ def wrn_ui() -> tuple[int, int]:
     return depth, k
 
 
-st.title(t("chapters.wideresnet.title"))
+st.title(t("wideresnet.title"))
 st.markdown(t(f"{K}.intro"))
 st.subheader(t(f"{K}.arch_header"))
 st.markdown(t(f"{K}.arch_help"))

@@ -1,4 +1,4 @@
-"""engine.classifier: offline weights, the explicit trunk/rest split, preprocessing, batched probabilities."""
+"""engine.common.classifier: offline weights, the explicit trunk/rest split, preprocessing, batched probabilities."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine import classifier as C
+from engine.common import classifier as C
 
 
 @pytest.fixture(scope="module")

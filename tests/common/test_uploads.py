@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from conftest import assert_ok, wav_bytes
-from engine.uploads import MAX_BYTES, UploadError, load_audio, load_image
+from engine.common.uploads import MAX_BYTES, UploadError, load_audio, load_image
 from ui import i18n
 
 
@@ -207,8 +207,9 @@ def test_lying_wav_header_decodes_only_what_is_there():
 
 def test_every_error_code_has_a_message_in_every_language():
     import re
-    codes = set(re.findall(r'code="(\w+)"', (__import__("engine.uploads").uploads.__file__ and
-                                             open(__import__("engine.uploads").uploads.__file__).read())))
+
+    from engine.common import uploads
+    codes = set(re.findall(r'code="(\w+)"', open(uploads.__file__).read()))
     for lang in i18n.LANGS:
         for code in codes:
             assert i18n.exists(f"common.upload.{code}", lang), (code, lang)

@@ -10,7 +10,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator, DefaultBo
 from torchvision.models.detection.image_list import ImageList
 
 from conftest import assert_ok, run_page
-from engine import boxes as B
+from engine.detection import boxes as B
 
 
 def random_boxes(rng, n, size=100.0):
@@ -185,7 +185,7 @@ def test_page_on_an_upload_and_with_empty_choices():
 def test_figures_stay_small_at_the_extremes():
     import plotly.graph_objects as go
 
-    from engine.figures import boxes as figs
+    from engine.figures.detection import boxes as figs
     from ui.i18n import table
     lab = table("boxes.labels", "en")
     img = np.zeros((213, 320, 3), np.uint8)

@@ -8,7 +8,7 @@ from torchvision.ops import sigmoid_focal_loss
 from torchvision.ops.poolers import LevelMapper
 
 from conftest import assert_ok, run_page
-from engine import fcos as F
+from engine.detection import fcos as F
 
 
 def test_centerness_equals_torchvision_formula_and_hand_cases():
@@ -127,7 +127,7 @@ def test_page_small_box_goes_to_fine_levels_and_tiny_box_has_no_locations():
 def test_figures_stay_small_at_the_extremes():
     import plotly.graph_objects as go
 
-    from engine.figures import fcos as figs
+    from engine.figures.detection import fcos as figs
     from ui.i18n import table
     lab = table("fcos.labels", "en")
     img = np.zeros((213, 320, 3), np.uint8)

@@ -7,7 +7,7 @@ import torch
 from torchvision import ops
 
 from conftest import assert_ok, run_page
-from engine import roi as R
+from engine.detection import roi as R
 
 
 def _tv_pool(f, box, size, scale):
@@ -153,7 +153,7 @@ def test_page_with_cnn_features_on_an_upload():
 def test_figures_stay_small_and_the_graph_names_every_stage():
     import plotly.graph_objects as go
 
-    from engine.figures import roi as figs
+    from engine.figures.detection import roi as figs
     from ui.i18n import table
     lab = table("roi.labels", "en")
     f = R.synthetic_features(40, 60)

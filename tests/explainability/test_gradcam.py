@@ -1,4 +1,4 @@
-"""engine.gradcam against pytorch-grad-cam (the reference library) and brute-force autograd on a tiny CNN."""
+"""engine.explainability.gradcam against pytorch-grad-cam (the reference library) and brute-force autograd on a tiny CNN."""
 from __future__ import annotations
 
 import copy
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine import classifier as C
-from engine import gradcam as G
+from engine.common import classifier as C
+from engine.explainability import gradcam as G
 
 
 def corr(a, b):
@@ -227,9 +227,9 @@ def test_page_refuses_a_broken_upload():
 def test_figure_builders_return_small_figures(tiny, x16):
     import plotly.graph_objects as go
 
-    from engine.figures import gradcam as figs
-    from engine.figures import lime_explain as lfigs
-    from engine.figures import shapley as sfigs
+    from engine.figures.explainability import gradcam as figs
+    from engine.figures.explainability import lime_explain as lfigs
+    from engine.figures.explainability import shapley as sfigs
 
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (224, 224, 3), dtype=np.uint8)

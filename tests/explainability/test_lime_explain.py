@@ -1,11 +1,11 @@
-"""engine.lime_explain against the lime library itself (same seed → same explanation) and brute force."""
+"""engine.explainability.lime_explain against the lime library itself (same seed → same explanation) and brute force."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine import classifier as C
-from engine import lime_explain as L
+from engine.common import classifier as C
+from engine.explainability import lime_explain as L
 
 
 @pytest.fixture(scope="module")

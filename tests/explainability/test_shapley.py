@@ -1,11 +1,11 @@
-"""engine.shapley: exact Shapley values (properties + orderings brute force), and shap's explainers against
+"""engine.explainability.shapley: exact Shapley values (properties + orderings brute force), and shap's explainers against
 the exact enumeration on small problems."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine import shapley as S
+from engine.explainability import shapley as S
 
 
 def random_game(n, seed):
@@ -78,7 +78,7 @@ def test_tree_shap_equals_exact_interventional_shapley_on_four_features():
 
 
 def test_tree_shap_additivity_on_the_page_model():
-    from engine.classifier import breast_cancer_task
+    from engine.common.classifier import breast_cancer_task
 
     task = breast_cancer_task(n_estimators=20)
     res = S.tree_shap(task.model, task.X_test[:10])
@@ -87,8 +87,8 @@ def test_tree_shap_additivity_on_the_page_model():
 
 
 def test_image_kernel_shap_is_exact_with_full_budget_and_additive_otherwise():
-    from engine.classifier import TinyCNN, predict_proba
-    from engine.lime_explain import mean_colour_image, segment
+    from engine.common.classifier import TinyCNN, predict_proba
+    from engine.explainability.lime_explain import mean_colour_image, segment
 
     model = TinyCNN(seed=1)
     yy, xx = np.mgrid[:32, :32]

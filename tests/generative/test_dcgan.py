@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import assert_ok, run_page
-from engine import dcgan
+from engine.generative import dcgan
 
 TINY = dict(channels=8, batch_size=8, snapshot_every=2, z_dim=4)
 
@@ -107,14 +107,14 @@ def test_train_is_deterministic_and_generate_reproduces_the_snapshot_state(condi
 def test_page_step_label_and_interpolation():
     at = run_page("pages/generative/dcgan.py", lang="ja")
     assert_ok(at)
-    at.button(key="dcgan.step").click().run()
+    at.button(key="dcgan.run.step").click().run()
     assert_ok(at)
     assert any("25 ステップ" in c.value for c in at.caption)
-    at.button(key="dcgan.train").click().run()        # the live fragment draws, then trains for its budget
+    at.button(key="dcgan.run.train").click().run()        # the live fragment draws, then trains for its budget
     at.run()
     assert_ok(at)
     assert not any("25 ステップ" in c.value for c in at.caption)      # it moved on while training
-    at.button(key="dcgan.pause").click().run()
+    at.button(key="dcgan.run.pause").click().run()
     at.toggle(key="dcgan.arch_cond").set_value(True).run()
     at.toggle(key="dcgan.slerp").set_value(False).run()
     assert_ok(at)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-import gan2d_torch as ref
+import oracles.gan2d_torch as ref
 from conftest import assert_ok, run_page
-from engine import gan2d
+from engine.generative import gan2d
 
 TINY = dict(hidden=8, batch_size=16, n_show=32, grid=6, snapshot_every=2)
 
@@ -225,17 +225,17 @@ def test_page_step_and_train_advance_all_three_models():
     at = run_page("pages/generative/gan2d.py")
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
-    at.button(key="gan2d.step").click().run()
+    at.button(key="gan2d.run.step").click().run()
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "G steps"] == ["25", "25", "25"]
-    at.button(key="gan2d.train").click().run()
+    at.button(key="gan2d.run.train").click().run()
     assert_ok(at)
     # the live fragment draws first and trains after: this run showed step 25 and then advanced
     assert [m.value for m in at.metric if m.label == "G steps"] == ["25", "25", "25"]
     at.run()
     steps = [int(m.value.replace(",", "")) for m in at.metric if m.label == "G steps"]
     assert min(steps) >= 25 and max(steps) >= 50     # the laggard is always advanced first
-    at.button(key="gan2d.reset").click().run()
+    at.button(key="gan2d.run.reset").click().run()
     assert [m.value for m in at.metric if m.label == "G steps"] == ["0", "0", "0"]
 
 

@@ -7,7 +7,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
 
 from conftest import assert_ok, run_page
-from engine import gan_theory as gt
+from engine.generative import gan_theory as gt
 
 LOG2 = np.log(2.0)
 X = np.linspace(-6, 6, 1201)

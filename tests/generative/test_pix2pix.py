@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from conftest import assert_ok, run_page
-from engine import pix2pix as pp
+from engine.generative import pix2pix as pp
 
 
 def test_pix2pix_losses_equal_torch_bce_and_l1():
@@ -105,14 +105,14 @@ def test_cyclegan_training_is_deterministic_and_reports_its_error():
 def test_page_steps_and_switches_task():
     at = run_page("pages/generative/pix2pix.py", lang="ja")
     assert_ok(at)
-    at.button(key="pix2pix.step").click().run()
+    at.button(key="pix2pix.run.step").click().run()
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "ステップ"] == ["20", "20"]
-    at.button(key="pix2pix.train").click().run()      # the live fragment draws, then trains for its budget
+    at.button(key="pix2pix.run.train").click().run()      # the live fragment draws, then trains for its budget
     at.run()
     assert_ok(at)
     assert min(int(m.value.replace(",", "")) for m in at.metric if m.label == "ステップ") > 20
-    at.button(key="pix2pix.pause").click().run()
+    at.button(key="pix2pix.run.pause").click().run()
     at.radio(key="pix2pix.task").set_value("denoise").run()
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "ステップ"] == ["0", "0"]

@@ -1,12 +1,12 @@
-"""The oracle for engine/gan2d.py's hand-written backpropagation: the same networks, losses and optimisers with
+"""The oracle for engine/generative/gan2d.py's hand-written backpropagation: the same networks, losses and optimisers with
 torch autograd and torch.optim, replaying train()'s draws from the same seeded numpy generator in its order.
-Used by tests/test_gan2d.py (equality after a few steps) and bench/gan2d.py (the speed reference)."""
+Used by tests/generative/test_gan2d.py (equality after a few steps) and bench/generative/gan2d.py (the speed reference)."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from engine import gan2d
+from engine.generative import gan2d
 
 
 def params_of(net: gan2d.MLP, dtype=torch.float32) -> list[torch.Tensor]:

@@ -1,11 +1,11 @@
-"""engine.audio against its oracles: librosa (same arguments), scipy's windows and DCT, and a naive DFT loop."""
+"""engine.speech.audio against its oracles: librosa (same arguments), scipy's windows and DCT, and a naive DFT loop."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from conftest import ROOT, assert_ok, run_page, wav_bytes
-from engine import audio
+from engine.speech import audio
 
 librosa = pytest.importorskip("librosa")
 
@@ -183,7 +183,7 @@ def test_page_shows_message_for_bad_upload_and_nothing_else():
 
 def test_every_figure_builder_returns_a_light_figure(speech):
     import plotly.graph_objects as go
-    from engine.figures import audio as figs
+    from engine.figures.speech import audio as figs
     from ui.i18n import table
 
     y, sr = speech
@@ -207,7 +207,7 @@ def test_every_figure_builder_returns_a_light_figure(speech):
 
 
 def test_long_clip_waveform_is_an_envelope_of_the_samples():
-    from engine.figures import audio as figs
+    from engine.figures.speech import audio as figs
     y = np.sin(np.linspace(0, 3000, 60 * 16000)).astype(np.float32)
     fig = figs.plot_waveform(y, 16000, labels={"time": "t", "amplitude": "a"})
     v = np.asarray(fig.data[0].y)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import assert_ok, run_page, wav_bytes
-from engine import ctc
+from engine.speech import ctc
 
 PAGE = "pages/speech/ctc.py"
 
@@ -236,7 +236,7 @@ def test_beam_scores_are_sorted_and_bounded_by_width():
 
 @pytest.fixture(scope="module")
 def recognizer():
-    from engine import phonemes
+    from engine.common import phonemes
     try:
         return phonemes.load()
     except Exception as err:  # noqa: BLE001
@@ -349,7 +349,7 @@ def test_page_speech_upload_and_microphone(tone):
 # ----------------------------------------------------------------------------------------------- figures
 
 def test_trellis_edges_are_the_allowed_transitions():
-    from engine.figures import ctc as figs
+    from engine.figures.speech import ctc as figs
 
     targets, T = [1, 2, 2], 4
     ext = ctc.extend(targets)
@@ -365,7 +365,7 @@ def test_trellis_edges_are_the_allowed_transitions():
 
 
 def test_figures_stay_small_at_T_400():
-    from engine.figures import ctc as figs
+    from engine.figures.speech import ctc as figs
 
     lp = _random_log_probs(400, 32, seed=4)
     targets = np.random.default_rng(0).integers(1, 32, 120).tolist()
@@ -403,7 +403,7 @@ def test_page_click_on_a_trellis_cell_draws_the_best_path_through_it():
 
 def test_page_without_the_recogniser_keeps_the_other_modes(monkeypatch):
     import streamlit as st
-    from engine import phonemes
+    from engine.common import phonemes
 
     def broken():
         raise OSError("libhama.so: cannot open shared object file")

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from conftest import assert_ok, run_page
-from engine import efficientnet as eff
+from engine.vision import efficientnet as eff
 
 PAGE = "pages/vision/efficientnet.py"
 
@@ -170,7 +170,7 @@ def test_seeded_trunk_is_reproducible_and_leaves_global_rng_alone():
 
 def test_figures_are_small_plotly_figures():
     import plotly.graph_objects as go
-    from engine.figures import efficientnet as figs
+    from engine.figures.vision import efficientnet as figs
     lab = {k: k for k in ("you", "paper", "value", "beta", "gamma", "predicted", "two", "presets", "phi", "ratio",
                           "width", "depth", "params", "macs", "budget", "skip", "input", "channel", "z", "s",
                           "before", "after", "counted", "effnet", "others", "acc")}

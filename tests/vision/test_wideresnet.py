@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from conftest import assert_ok, run_page
-from engine import wideresnet as wrn
+from engine.vision import wideresnet as wrn
 
 PAGE = "pages/vision/wideresnet.py"
 
@@ -114,7 +114,7 @@ def test_invalid_depths_are_refused_and_matching_depth_is_close():
 
 def test_figures_are_small_plotly_figures():
     import plotly.graph_objects as go
-    from engine.figures import wideresnet as figs
+    from engine.figures.vision import wideresnet as figs
     lab = {k: k for k in ("params", "macs", "depth", "rf", "image")}
     a, b = wrn.profile("wrn", 28, 10), wrn.profile("preact", 1001, 1)
     for fig in (figs.plot_groups(a, lab), figs.plot_compare({"a": a, "b": b}, lab),

@@ -8,7 +8,7 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 
-from engine import boxes as B
+from engine.detection import boxes as B
 
 TRUTH, PRED, INTER = "#2ca02c", "#ff7f0e", "rgba(148, 103, 189, 0.45)"
 POS, NEG, IGN = "#2ca02c", "rgba(120, 120, 120, 0.35)", "#ffbf00"

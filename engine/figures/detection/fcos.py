@@ -6,9 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine import fcos as F
-from engine.figures.boxes import TRUTH, image_source, add_box, image_figure
-from engine.figures.colors import INFERNO
+from engine.detection import fcos as F
+from engine.figures.detection.boxes import TRUTH, image_source, add_box, image_figure
+from engine.figures.common import INFERNO
 
 LEVEL_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")   # P3 … P7
 

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine import roi as R
+from engine.detection import roi as R
 
 EXACT, ROUNDED, BIN, POINT = "#ff00ff", "#ff7f0e", "rgba(255,255,255,0.9)", "#00e5ff"
 

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.figures.gradcam import _shrink, _square_axes, png_uri
+from engine.figures.explainability.gradcam import _shrink, _square_axes, png_uri
 
 
 def boundaries(segments: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.gan2d import Snapshot, loss_signal
+from engine.generative.gan2d import Snapshot, loss_signal
 
 COLORS = {"gan": "#d62728", "wgan": "#1f77b4", "wgan-gp": "#2ca02c"}
 

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.gan_theory import LOG2, Optimum, ShiftSweep
+from engine.generative.gan_theory import LOG2, Optimum, ShiftSweep
 
 DATA, GEN, DISC, W1C = "#1f77b4", "#d62728", "#2ca02c", "#9467bd"
 

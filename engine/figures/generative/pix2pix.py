@@ -5,8 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.figures.dcgan import plot_grid
-from engine.pix2pix import CLUSTERS_Y, CycleSnapshot, Pix2PixSnapshot
+from engine.figures.generative.dcgan import plot_grid
+from engine.generative.pix2pix import CLUSTERS_Y, CycleSnapshot, Pix2PixSnapshot
 
 CLUSTER_COLORS = np.array(["#d62728", "#2ca02c", "#1f77b4"])
 

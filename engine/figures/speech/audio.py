@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from engine.audio import DFTTiming, Features, hz_to_mel
-from engine.figures.colors import MAGMA
+from engine.speech.audio import DFTTiming, Features, hz_to_mel
+from engine.figures.common import MAGMA
 
 HEIGHT = 300
 

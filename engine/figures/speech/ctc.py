@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.ctc import CTCLattice, skip_allowed
-from engine.figures.colors import MAGMA
+from engine.speech.ctc import CTCLattice, skip_allowed
+from engine.figures.common import MAGMA
 
 MAX_CELLS = 40_000          # heatmap cells per figure before the time axis is strided
 MAX_EDGE_CELLS = 700        # draw the allowed transitions only on small trellises
