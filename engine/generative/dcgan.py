@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.common.digits import sklearn_digits
+
 N_CLASSES = 10
 
 
@@ -39,11 +41,8 @@ class Config:
 
 
 def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
-    """sklearn's digits as images (N, 1, 8, 8) scaled from 0..16 to [−1, 1] (the range of tanh), labels (N,)."""
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    x = (d.images.astype(np.float32) / 8.0 - 1.0)[:, None]  # (1797, 1, 8, 8)
-    return x, d.target.astype(np.int64)
+    """scikit-learn's 8×8 digits in [−1, 1] (engine.common.digits; kept under this name for the DCGAN page)."""
+    return sklearn_digits()
 
 
 class Generator(nn.Module):

@@ -139,8 +139,8 @@ class Pix2PixSnapshot:
 def train_pix2pix(cfg: Pix2PixConfig, seed: int = 0, data: np.ndarray | None = None) -> Iterator[Pix2PixSnapshot]:
     """Alternate D and G steps; the first `n_show` (up to 200) digits are held out for display and test L1."""
     if data is None:
-        from engine.generative.dcgan import load_digits_images
-        data = load_digits_images()[0]
+        from engine.common.digits import sklearn_digits
+        data = sklearn_digits()[0]
     rng = np.random.default_rng(seed)
     xs, ys = make_pairs(cfg.task, data, rng)
     n_test = min(200, len(xs) // 4)

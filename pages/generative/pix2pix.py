@@ -31,8 +31,8 @@ def controls_ui() -> dict:
 
 @st.cache_data(show_spinner=False)
 def digits():
-    from engine.generative.dcgan import load_digits_images
-    return load_digits_images()[0]
+    from engine.common.digits import sklearn_digits
+    return sklearn_digits()[0]
 
 
 def make(p: dict) -> dict:
