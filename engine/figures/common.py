@@ -1,11 +1,23 @@
-"""Colour scales shared by the figure builders.
+"""Helpers shared by every chapter's figure builders: labels, image encoding, image axes, boxes, colour scales.
 
 Named scales whose first stop is near-black hex (Magma, Inferno: "#000004") were drawn pink by the plotly.js
 that Streamlit ships; the same scales given as explicit rgb() stops render correctly.
 """
 from __future__ import annotations
 
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb, sequential
+
+TRUTH, PRED = "#2ca02c", "#ff7f0e"      # ground-truth and predicted boxes, in every detection figure
+
+
+def lab(labels: dict | None, key: str, default: str) -> str:
+    """`labels[key]` (the reader's language, from `ui.labels`), or `default` when a builder is called without."""
+    return (labels or {}).get(key, default)
 
 
 def rgb_scale(name: str) -> list[list]:
@@ -16,3 +28,61 @@ def rgb_scale(name: str) -> list[list]:
 
 MAGMA = rgb_scale("Magma")
 INFERNO = rgb_scale("Inferno")
+
+
+def png_uri(rgb: np.ndarray) -> str:
+    """(H, W, 3) or (H, W) uint8 → a PNG data URI (far smaller in the figure JSON than the raw pixel array)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def jpeg_uri(img: np.ndarray, quality: int = 80) -> str:
+    """(H, W, 3) uint8 → a JPEG data URI (photos: smaller than PNG)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(img, dtype=np.uint8)).save(buf, format="JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def shrink(m: np.ndarray, size: int = 112) -> np.ndarray:
+    """Block-average a (H, W) map to at most size×size for display."""
+    h, w = m.shape
+    f = max(1, int(np.ceil(max(h, w) / size)))
+    h2, w2 = h // f * f, w // f * f
+    return m[:h2, :w2].reshape(h2 // f, f, w2 // f, f).mean(axis=(1, 3)).astype(np.float32)
+
+
+def square_axes(fig: go.Figure, h: int, w: int, row=None, col=None) -> None:
+    """Hide the axes of an (h, w) image and keep its pixels square, y down."""
+    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], row=row, col=col)
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x" if row is None else None,
+                     row=row, col=col)
+
+
+def image_figure(img: np.ndarray, height: int = 360, opacity: float = 1.0) -> go.Figure:
+    """A figure showing `img` (H, W, 3) uint8 in pixel coordinates: x right, y down, pixel (i, j) on [j, j+1)."""
+    h, w = img.shape[:2]
+    fig = go.Figure(go.Image(source=jpeg_uri(img), x0=0.5, y0=0.5, dx=1, dy=1, opacity=opacity, hoverinfo="skip"))
+    fig.update_xaxes(range=[0, w], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[h, 0], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.02),
+                      plot_bgcolor="white")
+    return fig
+
+
+def add_box(fig: go.Figure, box, colour: str, name: str | None = None, width: float = 2, dash: str = "solid",
+            fill: str | None = None, row=None, col=None) -> None:
+    """Draw a rectangle (x1, y1, x2, y2): a layout shape, or with `name` a line trace (legend entry and hover)."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    kw = dict(row=row, col=col) if row is not None else {}
+    if name:
+        fig.add_trace(go.Scatter(x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], mode="lines", name=name,
+                                 line=dict(color=colour, width=width, dash=dash), hoverinfo="name",
+                                 fill="toself" if fill else None, fillcolor=fill), **kw)
+        return
+    fig.add_shape(type="rect", x0=x1, y0=y1, x1=x2, y1=y2, line=dict(color=colour, width=width, dash=dash),
+                  fillcolor=fill or "rgba(0,0,0,0)", layer="above", **kw)

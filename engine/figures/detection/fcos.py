@@ -7,8 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.detection import fcos as F
-from engine.figures.detection.boxes import TRUTH, image_source, add_box, image_figure
-from engine.figures.common import INFERNO
+from engine.figures.common import INFERNO, TRUTH, add_box, image_figure, jpeg_uri
 
 LEVEL_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")   # P3 … P7
 
@@ -99,7 +98,7 @@ def plot_rerank(img: np.ndarray, preds: F.Predictions, box, top_k: int, labels: 
     (red poor, green good); the locations that predicted them are marked."""
     h, w = img.shape[:2]
     fig = make_subplots(1, 2, subplot_titles=(labels["by_cls"], labels["by_ctr"]), horizontal_spacing=0.03)
-    src = image_source(img)
+    src = jpeg_uri(img)
     for col, score in ((1, preds.cls), (2, preds.cls * preds.ctr)):
         fig.add_trace(go.Image(source=src, x0=0.5, y0=0.5, dx=1, dy=1, hoverinfo="skip"), 1, col)
         order = np.argsort(-score, kind="stable")[:top_k]
