@@ -19,7 +19,7 @@ st.markdown(t("gan2d.intro"))
 for name in ("gan", "wgan", "gp"):
     st.markdown(t(f"gan2d.{name}_loss_title"))
     formula(f"gan2d.{name}_formula")
-st.caption(t("gan2d.seed_note"))
+st.caption(t("gan2d.loss_note"))
 lab = labels("gan2d.labels")
 
 
