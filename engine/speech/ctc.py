@@ -429,3 +429,134 @@ def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 def random_logits(T: int, C: int, rng: np.random.Generator) -> np.ndarray:
     """Standard normal logits (T, C); divide by a temperature for peakier or flatter posteriors."""
     return rng.standard_normal((T, C))
+
+
+# ------------------------------------------------------------------------------------- the page's lessons
+BLANK_MARKS = frozenset({"-", "−", "_", "ε"})     # what a reader may type for the blank
+
+# Frame-label sequence the logits favour, target, tie-breaking nudges (t, k, Δ): small matrices whose alignments
+# tell a story (the course notes' example; a disagreement between greedy and beam search; a repeated label).
+PRESETS: dict[str, tuple[str, str, tuple[tuple[int, int, float], ...]]] = {
+    "abc": ("a - - b b - c c", "abc", ((1, 0, -1.5), (4, 0, 1.8), (6, 3, 2.0))),
+    "disagree": ("- - -", "a", ((0, 1, 1.55), (1, 1, 1.55), (2, 1, 1.55))),
+    "repeat": ("a a - a a", "aa", ((2, 1, 1.8),)),
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    logits: np.ndarray          # (T, C) editable logits u_t^k
+    tokens: tuple[str, ...]     # (C,) "−" (blank, id 0) then the target's letters
+    target: str                 # the target typed with spaces, e.g. "a b c"
+
+
+def preset(name: str) -> Preset:
+    """A preset's logits: 2.0 on the frame label each frame favours, plus the nudges that break ties."""
+    frames, target, nudges = PRESETS[name]
+    tokens = ("−", *sorted(set(target)))
+    seq = ["−" if f in BLANK_MARKS else f for f in frames.split()]
+    logits = np.zeros((len(seq), len(tokens)))  # (T, C)
+    for i, f in enumerate(seq):
+        logits[i, tokens.index(f)] = 2.0
+    for i, k, d in nudges:
+        logits[i, k] += d
+    return Preset(logits=logits, tokens=tokens, target=" ".join(target))
+
+
+def parse_frames(text: str) -> list[str]:
+    """Frame labels typed with spaces; any blank mark becomes "−"."""
+    return ["−" if tok in BLANK_MARKS else tok for tok in text.split()]
+
+
+@dataclass(frozen=True)
+class CollapseSteps:
+    merged: list[str]           # repeats merged
+    final: list[str]            # then blanks removed: B(π)
+
+
+def collapse_steps(frames: Sequence[str]) -> CollapseSteps:
+    """$\mathcal{B}$ in its two steps on typed frame labels ("−" is the blank)."""
+    vocab = ["−"] + sorted({f for f in frames if f != "−"})
+    ids = [vocab.index(f) for f in frames]
+    return CollapseSteps(merged=[vocab[i] for i in merge_repeats(ids)], final=[vocab[i] for i in collapse(ids, 0)])
+
+
+def count_repeats(targets: Sequence[int]) -> int:
+    """r: neighbours with the same label, each needing a blank between them (so T ≥ U + r)."""
+    return sum(a == b for a, b in zip(targets, targets[1:]))
+
+
+@dataclass(frozen=True)
+class AlignmentTable:
+    paths: np.ndarray           # (N, T) every alignment π ∈ B⁻¹(l), most probable first
+    log_p: np.ndarray           # (N,) log P(π|x) = Σ_t log y_t^{π_t}, descending
+    total: float                # Σ_π P(π|x), summed path by path
+    likelihood: float           # P(l|x) from the forward algorithm (the same number)
+
+
+def alignment_table(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> AlignmentTable:
+    r"""Every alignment with its probability, and their sum next to the forward algorithm's:
+
+    $$P(l\mid x) = \sum_{\pi \in \mathcal{B}^{-1}(l)} \prod_{t=1}^{T} y_t^{\pi_t} = \alpha_T(S) + \alpha_T(S-1)$$
+    """
+    T = len(log_probs)
+    al = alignments(targets, T, blank)                               # (N, T)
+    # log P(π|x) = Σ_t log y_t^{π_t}
+    logp = log_probs[np.arange(T), al].sum(axis=1) if len(al) else np.zeros(0)   # (N,)
+    order = np.argsort(-logp, kind="stable")
+    return AlignmentTable(paths=al[order], log_p=logp[order], total=float(np.exp(logp).sum()),
+                          likelihood=float(np.exp(_log_likelihood(forward(log_probs, targets, blank)))))
+
+
+def speaking_probability(lat: CTCLattice) -> np.ndarray:
+    """(T,) the probability, at each frame, of being on one of the target's labels rather than a blank:
+    the occupancy summed over the odd states of $l'$."""
+    return lat.occupancy[:, 1::2].sum(axis=1)
+
+
+@dataclass(frozen=True)
+class TorchCheck:
+    loss_torch: float           # torch.nn.functional.ctc_loss(reduction="sum")
+    loss_ours: float            # −log P(l|x) from our α
+    max_grad_diff: float        # max |∂loss/∂u (torch autograd) − gradient()|
+
+
+def check_with_torch(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> TorchCheck:
+    """Our loss and gradient w.r.t. the logits against torch's CTC loss and autograd, on the same matrix."""
+    import torch
+
+    logits = torch.tensor(log_probs, dtype=torch.float64, requires_grad=True)       # (T, C)
+    U = len(targets)
+    loss = torch.nn.functional.ctc_loss(torch.log_softmax(logits, -1)[:, None],      # (T, 1, C)
+                                        torch.tensor([list(targets)], dtype=torch.long).reshape(1, U),
+                                        [len(log_probs)], [U], blank=blank, reduction="sum")
+    (g,) = torch.autograd.grad(loss, logits)
+    return TorchCheck(loss_torch=float(loss.detach()), loss_ours=ctc_loss(log_probs, targets, blank),
+                      max_grad_diff=float(np.abs(g.numpy() - gradient(log_probs, targets, blank)).max()))
+
+
+def prob_text(logp: float) -> str:
+    """A probability from its log, as a power of ten where exp underflows."""
+    return f"{np.exp(logp):.3g}" if logp > -600 else f"10^{logp / np.log(10):.1f}"
+
+
+def count_text(n: int) -> str:
+    """An exact count, or its order of magnitude when it has more than 12 digits."""
+    if n < 10**12:
+        return f"{n:,}"
+    e = len(str(n)) - 1
+    return f"≈ {int(str(n)[:3]) / 100:.2f} × 10^{e}"
+
+
+@dataclass(frozen=True)
+class Decoding:
+    greedy: list[int]           # best path: argmax per frame, then B
+    steps: list[BeamStep]       # prefix beam search, frame by frame
+    beam: list[int]             # its best prefix after the last frame
+
+
+def decode(log_probs: np.ndarray, beam_width: int, blank: int = 0) -> Decoding:
+    """Greedy (best path) and prefix beam search on the same posteriors."""
+    steps = beam_search_steps(log_probs, beam_width, blank)
+    return Decoding(greedy=greedy_decode(log_probs, blank), steps=steps,
+                    beam=list(steps[-1].prefixes[0]) if steps else [])
