@@ -93,15 +93,14 @@ def _iou_colour(v: float) -> str:
     return f"rgb({int(230 * (1 - q))},{int(190 * q)},40)"
 
 
-def plot_rerank(img: np.ndarray, preds: F.Predictions, box, top_k: int, labels: dict[str, str]) -> go.Figure:
+def plot_rerank(img: np.ndarray, preds: F.Predictions, box, rk: F.Rerank, labels: dict[str, str]) -> go.Figure:
     """Left: the top-k boxes by classification score; right: by score × centre-ness. Colour = IoU with the truth
     (red poor, green good); the locations that predicted them are marked."""
     h, w = img.shape[:2]
     fig = make_subplots(1, 2, subplot_titles=(labels["by_cls"], labels["by_ctr"]), horizontal_spacing=0.03)
     src = jpeg_uri(img)
-    for col, score in ((1, preds.cls), (2, preds.cls * preds.ctr)):
+    for col, score, order in ((1, preds.cls, rk.top_cls), (2, preds.cls * preds.ctr, rk.top_ctr)):
         fig.add_trace(go.Image(source=src, x0=0.5, y0=0.5, dx=1, dy=1, hoverinfo="skip"), 1, col)
-        order = np.argsort(-score, kind="stable")[:top_k]
         for i in order[::-1]:
             add_box(fig, preds.boxes[i], _iou_colour(float(preds.iou[i])), width=2, row=1, col=col)
         fig.add_trace(go.Scatter(
