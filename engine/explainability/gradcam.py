@@ -220,8 +220,16 @@ def guided_backprop(model: nn.Module, layer: str, x: torch.Tensor, target: int) 
 
 def guided_grad_cam(model: nn.Module, layer: str, x: torch.Tensor, target: int) -> np.ndarray:
     r"""Guided Grad-CAM (H, W, 3): Guided Backprop ⊙ Grad-CAM, elementwise at input resolution."""
-    # Guided Grad-CAM = GB ⊙ L^c_Grad-CAM (upsampled)
-    return guided_backprop(model, layer, x, target) * grad_cam(model, layer, x, target)[..., None]
+    return combine_guided(guided_backprop(model, layer, x, target), grad_cam(model, layer, x, target))
+
+
+def combine_guided(gb: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    r"""Guided Grad-CAM from its two parts (the one implementation; the page reuses the parts it already has):
+
+    $$	ext{Guided Grad-CAM} = 	ext{GB} \odot L^c_{	ext{Grad-CAM}}\ 	ext{(upsampled to the input)}$$
+    """
+    # GB (H, W, 3) ⊙ L^c (H, W) broadcast over the colour channels
+    return gb * heatmap[..., None]
 
 
 def deprocess(grad: np.ndarray) -> np.ndarray:
@@ -349,6 +357,34 @@ def deletion_curve(model: nn.Module, x: torch.Tensor, importance: np.ndarray, ta
 def random_importance(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     """A random map: the deletion curve's floor (a method should beat it)."""
     return rng.random(shape)
+
+
+METHODS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
+
+
+def explain_family(model: nn.Module, layer: str, x: torch.Tensor, target: int) -> dict:
+    """Every map of the family for one (image, layer, class): CAM (always at the last conv layer, where the
+    classifier's weights apply), Grad-CAM, Grad-CAM++ (CamResult each), Guided Backprop and Guided Grad-CAM
+    ((H, W, 3) gradient images)."""
+    last = conv_layers(model)[-1]
+    out = {"cam": layer_cam(model, last, x, target, "cam"),
+           "gradcam": layer_cam(model, layer, x, target, "gradcam"),
+           "gradcampp": layer_cam(model, layer, x, target, "gradcampp"),
+           "guided_backprop": guided_backprop(model, layer, x, target)}
+    out["guided_gradcam"] = combine_guided(out["guided_backprop"], out["gradcam"].heatmap)
+    return out
+
+
+def deletion_comparison(model: nn.Module, layer: str, x: torch.Tensor, target: int, steps: int, patch: int,
+                        rng: np.random.Generator) -> dict[str, DeletionCurve]:
+    """The deletion curve of every method's map (CAM at the last conv layer) and of a random map, all removing
+    patch×patch blocks: which map finds the evidence fastest (lowest AUC)."""
+    last = conv_layers(model)[-1]
+    curves = {m: deletion_curve(model, x, saliency(model, last if m == "cam" else layer, x, target, m), target,
+                                steps=steps, patch=patch) for m in METHODS}
+    curves["random"] = deletion_curve(model, x, random_importance(tuple(x.shape[-2:]), rng), target, steps=steps,
+                                      patch=patch)
+    return curves
 
 
 def layer_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:

@@ -20,6 +20,17 @@ def lab(labels: dict | None, key: str, default: str) -> str:
     return (labels or {}).get(key, default)
 
 
+def sci_tex(v: float, digits: int = 3) -> str:
+    r"""A number for LaTeX in scientific notation: 0.00282 → "2.82\times10^{-3}" (never "2.82e-03", which reads
+    as a subtraction inside a formula)."""
+    if v == 0 or not np.isfinite(v):
+        return f"{v:g}"
+    e = int(np.floor(np.log10(abs(v))))
+    if -2 <= e <= 3:
+        return f"{v:.{digits}g}"
+    return rf"{v / 10**e:.{digits - 1}f}\times10^{{{e}}}"
+
+
 def rgb_scale(name: str) -> list[list]:
     """plotly's sequential scale `name` as [[position, "rgb(r, g, b)"], ...]."""
     stops = getattr(sequential, name)

@@ -6,25 +6,19 @@ import torch
 
 from engine.common import classifier
 from engine.explainability import gradcam
+from engine.figures.common import sci_tex
 from engine.figures.explainability import gradcam as figs
 from ui import fmt, formula, image_input_ui, show_source, t
 from ui.models import MODELS, imagenet_categories, mobilenet_or_error
 
-MAPS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
+MAPS = gradcam.METHODS
 PATCH = 16   # px: the deletion curve removes 16×16 blocks (see gradcam.deletion_curve)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def explain(_model, arch: str, rgb: np.ndarray, layer: str, target: int):
     """Every map of the family for one (image, layer, class): cached, so opacity/colour never recompute."""
-    x = classifier.to_tensor(rgb)
-    last = classifier.conv_layers(_model)[-1]
-    return {
-        "cam": gradcam.layer_cam(_model, last, x, target, "cam"),
-        "gradcam": gradcam.layer_cam(_model, layer, x, target, "gradcam"),
-        "gradcampp": gradcam.layer_cam(_model, layer, x, target, "gradcampp"),
-        "guided_backprop": gradcam.guided_backprop(_model, layer, x, target),
-    }
+    return gradcam.explain_family(_model, layer, classifier.to_tensor(rgb), target)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -34,14 +28,8 @@ def sanity(_model, arch: str, rgb: np.ndarray, layer: str, target: int, method: 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def deletion(_model, arch: str, rgb: np.ndarray, layer: str, target: int, steps: int):
-    x = classifier.to_tensor(rgb)
-    curves = {}
-    for m in MAPS:
-        imp = gradcam.saliency(_model, classifier.conv_layers(_model)[-1] if m == "cam" else layer, x, target, m)
-        curves[m] = gradcam.deletion_curve(_model, x, imp, target, steps=steps, patch=PATCH)
-    rnd = gradcam.random_importance(x.shape[-2:], np.random.default_rng(0))
-    curves["random"] = gradcam.deletion_curve(_model, x, rnd, target, steps=steps, patch=PATCH)
-    return curves
+    return gradcam.deletion_comparison(_model, layer, classifier.to_tensor(rgb), target, steps, PATCH,
+                                       np.random.default_rng(0))
 
 
 def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
@@ -101,8 +89,6 @@ with right:
 
 with st.spinner(t("gradcam.computing")):
     res = explain(model, arch, photo.rgb, layer, target)
-gb = res["guided_backprop"]
-ggc = gb * res["gradcam"].heatmap[..., None]
 
 st.subheader(t("gradcam.family"))
 cols = st.columns(5)
@@ -110,8 +96,8 @@ panels = [
     ("cam", figs.plot_overlay(photo.rgb, res["cam"].heatmap, opacity, cmap)),
     ("gradcam", figs.plot_overlay(photo.rgb, res["gradcam"].heatmap, opacity, cmap)),
     ("gradcampp", figs.plot_overlay(photo.rgb, res["gradcampp"].heatmap, opacity, cmap)),
-    ("guided_backprop", figs.plot_image(gradcam.deprocess(gb))),
-    ("guided_gradcam", figs.plot_image(gradcam.deprocess(ggc))),
+    ("guided_backprop", figs.plot_image(gradcam.deprocess(res["guided_backprop"]))),
+    ("guided_gradcam", figs.plot_image(gradcam.deprocess(res["guided_gradcam"]))),
 ]
 for col, (m, fig) in zip(cols, panels):
     with col:
@@ -125,7 +111,7 @@ g = res["gradcam"]
 formula("gradcam.formula_alpha")
 formula("gradcam.formula_map")
 k = np.argsort(-np.abs(g.weights))[:3]
-terms = " ".join(f"{'+' if g.weights[i] >= 0 else '-'} {abs(g.weights[i]):.2e}\\,A^{{{i}}}" for i in k)
+terms = " ".join(f"{'+' if g.weights[i] >= 0 else '-'} {sci_tex(abs(g.weights[i]))}\\,A^{{{i}}}" for i in k)
 st.latex(rf"L^{{c}} = \mathrm{{ReLU}}\big({terms.lstrip('+ ')} + \dots\big)\quad (K={len(g.weights)},\ "
          rf"y^c={g.score:.2f})")
 c1, c2 = st.columns([2, 1])

@@ -246,6 +246,7 @@ def test_page_custom_target_in_japanese():
     assert any("ハート" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_wgan_losses_track_sample_quality_and_the_gan_loss_does_not():
     """The seed's claim, on the default ring: over 1500 G steps the WGAN and WGAN-GP critics' W1 estimate (−L_D)
     correlates with the true sample W1, while the GAN's L_D does not (it rises as samples improve)."""
