@@ -100,17 +100,19 @@ def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
     return np.divide(a, s, out=np.full(np.broadcast(a, b).shape, 0.5), where=s > 0)
 
 
-def value(p_data: np.ndarray, p_g: np.ndarray, D: np.ndarray) -> float:
+def value(p_data: np.ndarray, p_g: np.ndarray, D: np.ndarray, one_minus_D: np.ndarray | None = None) -> float:
     r"""The GAN value function for densities on a grid, as masses:
 
     .. math:: V(D, G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{x\sim p_g}[\log(1 - D(x))]
 
-    Goodfellow et al. 2014, Eq. 1 (with the change of variables x = G(z)).
+    Goodfellow et al. 2014, Eq. 1 (with the change of variables x = G(z)). `one_minus_D`, when given, is 1 − D
+    computed without cancellation (at D*: p_g / (p_data + p_g), which stays > 0 where D* rounds to 1).
     """
     P, Q = _masses(p_data), _masses(p_g)  # (N,), (N,)
     D = np.asarray(D, dtype=np.float64)
+    E = 1.0 - D if one_minus_D is None else np.asarray(one_minus_D, dtype=np.float64)
     # V = Σ P log D + Σ Q log(1 - D)
-    return float(_xlogy(P, D).sum() + _xlogy(Q, 1.0 - D).sum())
+    return float(_xlogy(P, D).sum() + _xlogy(Q, E).sum())
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
@@ -183,8 +185,9 @@ def optimum(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray) -> Optimum:
     identity (Goodfellow et al. 2014, Theorem 1) can be read off.
     """
     D = optimal_discriminator(p_data, p_g)  # (N,)
+    one_minus = optimal_discriminator(p_g, p_data)  # (N,) 1 − D* = p_g / (p_data + p_g), no cancellation
     return Optimum(x=np.asarray(x, dtype=np.float64), p_data=np.asarray(p_data, dtype=np.float64),
-                   p_g=np.asarray(p_g, dtype=np.float64), D_star=D, value=value(p_data, p_g, D),
+                   p_g=np.asarray(p_g, dtype=np.float64), D_star=D, value=value(p_data, p_g, D, one_minus),
                    js=js_divergence(p_data, p_g), w1=wasserstein1(x, x, p_data, p_g))
 
 
@@ -229,3 +232,36 @@ def shift_sweep(x: np.ndarray, p_data: np.ndarray, theta: np.ndarray) -> ShiftSw
         w1[i] = wasserstein1(x, x, p, q)
     return ShiftSweep(theta=theta, js=js, w1=w1, value=2 * js - 2 * LOG2,
                       djs=np.gradient(js, theta), dw1=np.gradient(w1, theta))
+
+
+# ------------------------------------------------------------------------------------- the page's lessons
+def grid_for(means: Sequence[float], stds: Sequence[float], step: float = 0.01, span: float = 6.0) -> np.ndarray:
+    """A grid of `step` that holds every Gaussian component to ±6σ and at least [−6, 6], so that no density's
+    mass falls off it (the identity V(D*, G) = 2·JS − 2·log 2 is then exact on the grid)."""
+    mu, sd = np.asarray(means, float), np.asarray(stds, float)
+    lo = min(-span, float(np.floor((mu - 6 * sd).min())))
+    hi = max(span, float(np.ceil((mu + 6 * sd).max())))
+    return np.round(np.arange(lo, hi + step / 2, step), 10)
+
+
+def value_path(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, n: int = 41) -> tuple[np.ndarray, np.ndarray]:
+    r"""$V(D^*, G)$ along the straight path $p_g \leftarrow (1-\alpha)\,p_g + \alpha\,p_{data}$, α from 0 to 1:
+    it falls to $-2\log 2$ where the two densities meet. Returns (alpha (n,), values (n,))."""
+    alpha = np.linspace(0.0, 1.0, n)
+    vals = np.array([optimum(x, p_data, (1 - a) * p_g + a * p_data).value for a in alpha])
+    return alpha, vals
+
+
+@dataclass(frozen=True)
+class Plateau:
+    js_gap: float          # max |JS − log 2| over the shifts where the supports are apart
+    js_slope: float        # max |dJS/dθ| there: the gradient a GAN generator would get
+
+
+def plateau(sweep: ShiftSweep, width: float) -> Plateau:
+    """How flat JS is once the supports of width `width` no longer overlap (|θ| > width, plus one grid step so the
+    central differences do not straddle the edge)."""
+    far = np.abs(sweep.theta) > width + 0.1
+    if not far.any():
+        return Plateau(float("nan"), 0.0)
+    return Plateau(float(np.nanmax(np.abs(sweep.js[far] - LOG2))), float(np.nanmax(np.abs(sweep.djs[far]))))
