@@ -7,7 +7,7 @@ import streamlit as st
 from engine.detection import boxes as B
 from engine.figures.detection import boxes as figs
 from ui import fmt, formula, image_input_ui, labels, show_source, t
-from ui.boxes import box_ui, working_image
+from ui.detection import box_ui, working_image
 
 CLASSES = ("cat", "dog", "person")
 SSD_FEATURES = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]   # SSD300's six maps

@@ -5,7 +5,7 @@ import streamlit as st
 from engine.detection import fcos as F
 from engine.figures.detection import fcos as figs
 from ui import formula, image_input_ui, labels, show_source, t
-from ui.boxes import box_ui, working_image
+from ui.detection import box_ui, working_image
 
 st.title(t("fcos.title"))
 st.markdown(t("fcos.intro"))

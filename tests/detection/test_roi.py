@@ -172,3 +172,9 @@ def test_figures_stay_small_and_the_graph_names_every_stage():
     dot = figs.maskrcnn_dot(stages, 3, lab)
     assert all(s.name in dot for s in stages) and "RoIAlign (P3)" in dot
     assert dot.count("->") == 1 + 5 + 2 + 2 + 5
+
+
+def test_check_with_torchvision_reports_tiny_errors():
+    f = R.synthetic_features(20, 24)
+    chk = R.check_with_torchvision(f, (13.0, 9.5, 97.2, 71.0), 7, 1 / 8, 2, True)
+    assert chk.pool < 1e-5 and chk.align < 1e-5
