@@ -2,16 +2,14 @@ r"""GAN, WGAN (weight clipping) and WGAN-GP on 2-D targets, as deterministic gen
 
 Losses (D outputs a logit for the GAN and a real-valued score, the *critic* f, for the WGANs):
 
-.. math::
+$$\text{GAN:}\quad L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))],\quad
+L_G = -\mathbb{E}_z[\log\sigma(D(G(z)))] \ \text{(non-saturating)}$$
 
-    \text{GAN:}\quad L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))],\quad
-    L_G = -\mathbb{E}_z[\log\sigma(D(G(z)))] \ \text{(non-saturating)}
+$$\text{WGAN:}\quad L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))],\quad L_G = -\mathbb{E}_z[f(G(z))],
+\quad w \leftarrow \mathrm{clip}(w, -c, c)$$
 
-    \text{WGAN:}\quad L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))],\quad L_G = -\mathbb{E}_z[f(G(z))],
-    \quad w \leftarrow \mathrm{clip}(w, -c, c)
-
-    \text{WGAN-GP:}\quad L_D + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],
-    \quad \hat x = \epsilon x + (1-\epsilon) G(z),\ \epsilon\sim U[0,1]
+$$\text{WGAN-GP:}\quad L_D + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],
+\quad \hat x = \epsilon x + (1-\epsilon) G(z),\ \epsilon\sim U[0,1]$$
 
 References
 ----------
@@ -169,7 +167,7 @@ def mode_coverage(samples: np.ndarray, centres: np.ndarray, radius: float, share
 
 def sample_w1(a: np.ndarray, b: np.ndarray) -> float:
     r"""Exact W1 between two equal-size point clouds: the optimal assignment
-    :math:`\min_\pi \frac1n\sum_i \|a_i - b_{\pi(i)}\|` (the optimal plan between uniform empirical measures of
+    $\min_\pi \frac1n\sum_i \|a_i - b_{\pi(i)}\|$ (the optimal plan between uniform empirical measures of
     equal size is a permutation, Birkhoff–von Neumann)."""
     from scipy.optimize import linear_sum_assignment
     cost = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1))  # (n, n)
@@ -197,7 +195,7 @@ def _softplus(a: np.ndarray) -> np.ndarray:
 
 
 class MLP:
-    r"""ReLU MLP :math:`A_l = H_{l-1}W_l + b_l,\ H_l = \mathrm{ReLU}(A_l)`, linear output, in float32.
+    r"""ReLU MLP $A_l = H_{l-1}W_l + b_l,\ H_l = \mathrm{ReLU}(A_l)$, linear output, in float32.
 
     All parameters live in one flat vector ``flat`` (the optimisers update it in a few whole-vector operations);
     ``params`` are views into it, ``W`` (in, out) and ``b`` (out,) per layer, and ``grads`` the matching views
@@ -248,8 +246,8 @@ class MLP:
 
     def backward(self, cache, d_out: np.ndarray, param_grads: bool = True) -> np.ndarray:
         r"""Backpropagate ∂L/∂out (B, out): adds ∂L/∂θ to ``grads`` (unless ``param_grads`` is False) and returns
-        ∂L/∂x (B, in). :math:`\partial W_l = H_{l-1}^\top \delta_l,\ \partial b_l = \mathbf 1^\top\delta_l,\
-        \delta_{l-1} = (\delta_l W_l^\top)\odot M_{l-1}`."""
+        ∂L/∂x (B, in). $\partial W_l = H_{l-1}^\top \delta_l,\ \partial b_l = \mathbf 1^\top\delta_l,\
+        \delta_{l-1} = (\delta_l W_l^\top)\odot M_{l-1}$."""
         inputs, masks = cache
         d = d_out
         for i in range(self.n_layers - 1, -1, -1):
@@ -266,11 +264,11 @@ def gradient_penalty(D: MLP, real: np.ndarray, fake: np.ndarray, eps: np.ndarray
                      weight: float = 0.0) -> tuple[float, np.ndarray]:
     r"""WGAN-GP's penalty (Gulrajani et al. 2017, Eq. 3) for a ReLU-MLP critic, with its gradient by hand:
 
-    .. math:: \mathrm{GP} = \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],\qquad
+    $$\mathrm{GP} = \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],\qquad$$
               \hat x = \epsilon x + (1-\epsilon)\tilde x
 
-    With the ReLU masks :math:`M_l` fixed at :math:`\hat x` the input gradient is a product of matrices,
-    :math:`\nabla_x f = W_1 (M_1 \odot (W_2 (M_2 \odot \cdots (M_L \odot w_{L+1}))))`, so the penalty's
+    With the ReLU masks $M_l$ fixed at $\hat x$ the input gradient is a product of matrices,
+    $\nabla_x f = W_1 (M_1 \odot (W_2 (M_2 \odot \cdots (M_L \odot w_{L+1}))))$, so the penalty's
     gradient with respect to every W is a second backward pass through that product (the double
     backpropagation autograd does with ``create_graph=True``; biases get none). With ``weight`` > 0,
     ``weight · ∂GP/∂θ`` is added to ``D.grads``. For a linear critic f(x) = wᵀx the penalty is (‖w‖ − 1)².
@@ -317,8 +315,8 @@ def d_loss(loss: str, d_real: np.ndarray, d_fake: np.ndarray) -> tuple[float, np
     r"""Discriminator / critic loss (without the gradient penalty) and its gradients w.r.t. the two outputs.
 
     GAN, the negated value (Goodfellow et al. 2014, Eq. 1) with D = σ(logit):
-    :math:`L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))]`;
-    WGAN / WGAN-GP (Arjovsky et al. 2017, Algorithm 1): :math:`L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))]`.
+    $L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))]$;
+    WGAN / WGAN-GP (Arjovsky et al. 2017, Algorithm 1): $L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))]$.
 
     d_real, d_fake : np.ndarray [shape=(B, 1)] logits / critic scores. Returns (L_D, ∂L/∂d_real, ∂L/∂d_fake).
     """
@@ -335,8 +333,8 @@ def d_loss(loss: str, d_real: np.ndarray, d_fake: np.ndarray) -> tuple[float, np
 
 def g_loss(loss: str, d_fake: np.ndarray) -> tuple[float, np.ndarray]:
     r"""Generator loss and its gradient w.r.t. D's output: the non-saturating
-    :math:`-\mathbb{E}_z[\log\sigma(D(G(z)))]` for the GAN (Goodfellow et al. 2014, Sec. 3) and
-    :math:`-\mathbb{E}_z[f(G(z))]` for the WGANs."""
+    $-\mathbb{E}_z[\log\sigma(D(G(z)))]$ for the GAN (Goodfellow et al. 2014, Sec. 3) and
+    $-\mathbb{E}_z[f(G(z))]$ for the WGANs."""
     m = len(d_fake)
     if loss == "gan":
         # L_G = −E[log σ(D(G(z)))] = E[softplus(−D(G(z)))]
@@ -347,8 +345,8 @@ def g_loss(loss: str, d_fake: np.ndarray) -> tuple[float, np.ndarray]:
 
 class Adam:
     r"""Adam (Kingma & Ba 2015, Algorithm 1) on a flat parameter vector, as ``torch.optim.Adam`` computes it:
-    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
-    \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}`."""
+    $m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
+    \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}$."""
 
     def __init__(self, flat: np.ndarray, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         self.flat, self.lr, self.betas, self.eps, self.t = flat, lr, betas, eps, 0
@@ -372,7 +370,7 @@ class Adam:
 
 class RMSprop:
     r"""RMSprop as ``torch.optim.RMSprop`` (α = 0.99, no momentum, not centred):
-    :math:`v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)`."""
+    $v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)$."""
 
     def __init__(self, flat: np.ndarray, lr: float, alpha: float = 0.99, eps: float = 1e-8):
         self.flat, self.lr, self.alpha, self.eps = flat, lr, alpha, eps

@@ -3,7 +3,7 @@ Jensen–Shannon divergence gives no gradient when supports are disjoint while t
 
 Densities live on a uniform grid ``x`` (shape (N,)); a density is turned into probability masses by
 normalising over the grid (the same normalisation ``scipy.spatial.distance.jensenshannon`` applies), so every
-integral below is an exact finite sum and the identity :math:`V(D^*, G) = 2\,JS - 2\log 2` holds to rounding.
+integral below is an exact finite sum and the identity $V(D^*, G) = 2\,JS - 2\log 2$ holds to rounding.
 
 References
 ----------
@@ -43,7 +43,7 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def mixture_pdf(x: np.ndarray, means: Sequence[float], stds: Sequence[float],
                 weights: Sequence[float] | None = None) -> np.ndarray:
-    r"""Gaussian mixture density :math:`p(x) = \sum_k \pi_k\,\mathcal{N}(x; \mu_k, \sigma_k^2)`.
+    r"""Gaussian mixture density $p(x) = \sum_k \pi_k\,\mathcal{N}(x; \mu_k, \sigma_k^2)$.
 
     Parameters
     ----------
@@ -78,11 +78,11 @@ def uniform_pdf(x: np.ndarray, low: float, width: float) -> np.ndarray:
 # ------------------------------------------------------------------------------ optimal D and the value V
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
-    r"""The discriminator that maximises :math:`V(D, G)` for a fixed generator (Goodfellow et al. 2014, Prop. 1):
+    r"""The discriminator that maximises $V(D, G)$ for a fixed generator (Goodfellow et al. 2014, Prop. 1):
 
-    .. math:: D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}
+    $$D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}$$
 
-    Pointwise maximiser of :math:`a\log y + b\log(1-y)` with :math:`a = p_{data}(x)`, :math:`b = p_g(x)`.
+    Pointwise maximiser of $a\log y + b\log(1-y)$ with $a = p_{data}(x)$, $b = p_g(x)$.
     Where both densities vanish D* is undefined; 1/2 is returned there.
 
     Parameters
@@ -103,7 +103,7 @@ def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
 def value(p_data: np.ndarray, p_g: np.ndarray, D: np.ndarray, one_minus_D: np.ndarray | None = None) -> float:
     r"""The GAN value function for densities on a grid, as masses:
 
-    .. math:: V(D, G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{x\sim p_g}[\log(1 - D(x))]
+    $$V(D, G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{x\sim p_g}[\log(1 - D(x))]$$
 
     Goodfellow et al. 2014, Eq. 1 (with the change of variables x = G(z)). `one_minus_D`, when given, is 1 − D
     computed without cancellation (at D*: p_g / (p_data + p_g), which stays > 0 where D* rounds to 1).
@@ -116,7 +116,7 @@ def value(p_data: np.ndarray, p_g: np.ndarray, D: np.ndarray, one_minus_D: np.nd
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    r""":math:`KL(p\,\|\,q) = \sum_i p_i \log(p_i / q_i)`, natural log; inf where q = 0 < p."""
+    r"""$KL(p\,\|\,q) = \sum_i p_i \log(p_i / q_i)$, natural log; inf where q = 0 < p."""
     P, Q = _masses(p), _masses(q)
     if np.any((P > 0) & (Q == 0)):
         return float("inf")
@@ -126,10 +126,10 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     r"""Jensen–Shannon divergence in nats, the square of ``scipy.spatial.distance.jensenshannon``:
 
-    .. math:: JS(p\,\|\,q) = \tfrac12 KL\!\left(p \,\middle\|\, m\right) + \tfrac12 KL\!\left(q \,\middle\|\, m\right),
+    $$JS(p\,\|\,q) = \tfrac12 KL\!\left(p \,\middle\|\, m\right) + \tfrac12 KL\!\left(q \,\middle\|\, m\right),$$
               \quad m = \tfrac{p + q}{2}
 
-    Bounded by :math:`\log 2`, reached exactly when the supports are disjoint.
+    Bounded by $\log 2$, reached exactly when the supports are disjoint.
     """
     P, Q = _masses(p), _masses(q)  # (N,), (N,)
     M = 0.5 * (P + Q)  # (N,)
@@ -142,7 +142,7 @@ def wasserstein1(x_samples: np.ndarray, y_samples: np.ndarray, x_weights: np.nda
     r"""Earth mover's (Wasserstein-1) distance between two 1-D empirical distributions, equal to
     ``scipy.stats.wasserstein_distance(x_samples, y_samples, x_weights, y_weights)``.
 
-    .. math:: W_1(P, Q) = \inf_{\gamma\in\Pi(P,Q)} \mathbb{E}_{(x,y)\sim\gamma}\,|x-y| = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\,dt
+    $$W_1(P, Q) = \inf_{\gamma\in\Pi(P,Q)} \mathbb{E}_{(x,y)\sim\gamma}\,|x-y| = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\,dt$$
 
     In one dimension the optimal plan is monotone, so W1 is the area between the two CDFs
     (Arjovsky et al. 2017, Eq. 1; the CDF form is Vallender 1974).
@@ -177,9 +177,9 @@ class Optimum:
 
 
 def optimum(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray) -> Optimum:
-    r"""Optimal discriminator and value for :math:`p_{data}`, :math:`p_g` on the grid ``x``.
+    r"""Optimal discriminator and value for $p_{data}$, $p_g$ on the grid ``x``.
 
-    .. math:: V(D^*, G) = 2\,JS(p_{data}\,\|\,p_g) - 2\log 2 \ \ge\ -2\log 2 \approx -1.386
+    $$V(D^*, G) = 2\,JS(p_{data}\,\|\,p_g) - 2\log 2 \ \ge\ -2\log 2 \approx -1.386$$
 
     ``value`` is computed from the definition of V, ``js`` independently: the page shows both so the
     identity (Goodfellow et al. 2014, Theorem 1) can be read off.
@@ -207,7 +207,7 @@ def shift_sweep(x: np.ndarray, p_data: np.ndarray, theta: np.ndarray) -> ShiftSw
 
     With the supports disjoint (a delta or a narrow uniform moved past its width),
 
-    .. math:: JS(P_0\,\|\,P_\theta) = \log 2, \qquad W_1(P_0, P_\theta) = |\theta|
+    $$JS(P_0\,\|\,P_\theta) = \log 2, \qquad W_1(P_0, P_\theta) = |\theta|$$
 
     so the GAN's value is flat in θ (no gradient for the generator) while W1 points back towards θ = 0
     (Arjovsky et al. 2017, Example 1). The shift is done by resampling the density on the grid
