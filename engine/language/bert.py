@@ -343,7 +343,10 @@ def count_transformer_base(vocab_size: int = 37000) -> int:
     """The original Transformer base (encoder 6 + decoder 6 layers, d_model 512, 8 heads, d_ff 2048) with one
     embedding matrix shared by source, target and output (Vaswani et al., Sec. 3.4; ~37 000 BPE tokens, Sec. 5.1),
     built with ``torch.nn.Transformer`` on the meta device. The paper's Table 3 says 65 M."""
-    with torch.device("meta"):
+    import warnings
+
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")                     # "enable_nested_tensor is True, but ..."
         model = nn.Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                                dim_feedforward=2048)
         emb = nn.Embedding(vocab_size, 512)
@@ -618,6 +621,9 @@ def build_data(tok: WordPiece, cfg: PretrainConfig) -> TinyData:
     unk = index["[UNK]"]
     ids = tuple(tuple(np.array([index.get(t, unk) for t in s], np.int64) for s in d if s) for d in tokenized)
     ids = tuple(d for d in ids if d)
+    if len(ids) < 2 or not any(len(d) >= 2 for d in ids):
+        raise ValueError("the text needs at least two paragraphs (separated by a blank line), one of them with "
+                         "at least two sentences of four words or more")
     return TinyData(vocab, ids, sum(len(s) for d in ids for s in d))
 
 
@@ -782,8 +788,9 @@ def train_pretraining(cfg: PretrainConfig, tok: WordPiece, data: TinyData | None
         loss.backward()
         opt.step()
         seconds += time.perf_counter() - t0
-        sums += (float(mlm_loss), float((mlm.argmax(-1) == target).float().mean()),
-                 float((nsp_logits.argmax(-1) == nsp_t).float().mean()), 1)
+        with torch.no_grad():
+            sums += (mlm_loss.item(), (mlm.argmax(-1) == target).float().mean().item(),
+                     (nsp_logits.argmax(-1) == nsp_t).float().mean().item(), 1)
         if step % cfg.snapshot_every == 0 or step == cfg.max_steps:
             yield snapshot(step, sums, seconds)
             sums = np.zeros(4)
@@ -803,7 +810,7 @@ def masking_demo(tok: WordPiece, sentence: str, seed: int, mlm_probability: floa
 
 
 # ================================================================================================ fine-tuning
-FINETUNE_TOPICS = ("exceptions", "for", "import", "assignment")     # pydoc help topics, one class each
+FINETUNE_TOPICS = ("debugger", "string-methods", "import", "try")     # pydoc help topics, one class each
 
 
 @dataclass(frozen=True)
@@ -813,7 +820,7 @@ class SentenceSet:
     classes: tuple[str, ...]
 
 
-def topic_sentences(topics: tuple[str, ...] = FINETUNE_TOPICS, per_class: int = 60) -> SentenceSet:
+def topic_sentences(topics: tuple[str, ...] = FINETUNE_TOPICS, per_class: int = 48) -> SentenceSet:
     """Sentences of a few pydoc help topics, labelled by topic (a task that ships offline)."""
     from pydoc_data.topics import topics as all_topics
     sents, labels = [], []
@@ -879,7 +886,7 @@ class FinetuneCurve:
 
 
 def finetune_curve(cls_x: np.ndarray, mean_x: np.ndarray, labels: np.ndarray, sizes=(1, 2, 4, 8, 16, 32),
-                   repeats: int = 5, n_test_per_class: int = 20, seed: int = 0) -> FinetuneCurve:
+                   repeats: int = 5, n_test_per_class: int = 16, seed: int = 0) -> FinetuneCurve:
     """Accuracy on held-out sentences of a logistic-regression head on frozen features, against the number of
     labelled examples per class. The test set is fixed (the last `n_test_per_class` of each class); the
     training examples are drawn `repeats` times from the rest. Features are standardised on the training set."""
@@ -898,3 +905,29 @@ def finetune_curve(cls_x: np.ndarray, mean_x: np.ndarray, labels: np.ndarray, si
                 pred = ((X[test] - mu) / sd @ W.T + b).argmax(1)
                 acc[fi, si, r] = (pred == labels[test]).mean()
     return FinetuneCurve(sizes, acc[0], acc[1], len(test), 1.0 / K)
+
+
+def has_japanese(text: str) -> bool:
+    """Whether the text holds hiragana, katakana or CJK ideographs (the model is English-only)."""
+    return any(0x3040 <= ord(c) <= 0x30FF or _is_cjk(ord(c)) for c in text)
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """Heads worth a look on this input, found by their scores."""
+    sink: tuple[int, int, float]                 # (layer, head, mean weight on [CLS]/[SEP]) — the strongest sink
+    previous: tuple[int, int, float]             # the strongest previous-token head
+    link: tuple[int, int, float] | None          # (layer, head, weight) where `src` attends most to `dst`
+    src: int | None                              # token index of e.g. "it"
+    dst: int | None                              # token index of e.g. "animal"
+
+
+def highlights(att: Attention, src_word: str = "it", dst_word: str = "animal") -> Highlights:
+    """The strongest sink head, previous-token head, and the head linking `src_word` → `dst_word` if both occur."""
+    def best(score: np.ndarray) -> tuple[int, int, float]:
+        l, a = np.unravel_index(int(np.argmax(score)), score.shape)
+        return int(l), int(a), float(score[l, a])
+
+    src, dst = find_token(att.encoding.tokens, src_word), find_token(att.encoding.tokens, dst_word)
+    link = strongest_link(att, src, dst) if src is not None and dst is not None else None
+    return Highlights(best(att.sink), best(att.previous), link, src, dst)
