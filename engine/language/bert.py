@@ -173,7 +173,7 @@ class Encoding:
     token_type_ids: np.ndarray       # (T,) 0 for [CLS] A [SEP], 1 for B [SEP]
     truncated: bool                  # the text was longer than max_tokens / max_chars and was cut
     n_unk: int                       # how many [UNK] the text produced
-    n_words: int                     # tokens that are not special
+    n_words: int                     # tokens that are not special ([UNK] counts: it stands for a word)
 
 
 def encode_input(tok: WordPiece, text_a: str, text_b: str | None = None, max_tokens: int = MAX_TOKENS,
@@ -184,7 +184,7 @@ def encode_input(tok: WordPiece, text_a: str, text_b: str | None = None, max_tok
     texts = [text_a or ""] + ([text_b] if text_b else [])
     truncated = any(len(s) > max_chars for s in texts)
     segs = [[t for t in tok.tokenize(s[:max_chars])] for s in texts]
-    words = sum(1 for seg in segs for t in seg if t not in SPECIALS)
+    words = sum(1 for seg in segs for t in seg if t not in SPECIALS or t == "[UNK]")
     if words == 0:
         raise ValueError("no words: the text is empty or holds only special tokens")
     budget = max_tokens - 1 - len(segs)                       # room left after [CLS] and one [SEP] per segment
