@@ -314,6 +314,7 @@ def test_logistic_head_equals_scikit_learn():
     np.testing.assert_allclose(mine, sk.predict_proba(X), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_finetune_curve_beats_chance(pre):
     data = bert.topic_sentences(per_class=20)
     cls_x, mean_x = bert.sentence_vectors(pre, data.sentences, max_tokens=32)
