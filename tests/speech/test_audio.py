@@ -209,9 +209,9 @@ def test_every_figure_builder_returns_a_light_figure(speech):
     from PIL import Image
 
     for fig, z in ((figures[8], f.mfcc), (figures[10], f.log_mel - f.reconstruction)):
-        picture = Image.open(io.BytesIO(base64.b64decode(fig.data[0].source.split(",", 1)[1])))
+        picture = Image.open(io.BytesIO(base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])))
         assert picture.size == (z.shape[1], z.shape[0])        # ≤ 200 × 640 cells: one pixel each
-        hover = np.asarray(fig.data[1].z)
+        hover = np.asarray(fig.data[0].z)
         fy, fx = -(-z.shape[0] // 24), -(-z.shape[1] // 64)
         h2, w2 = z.shape[0] // fy * fy, z.shape[1] // fx * fx
         means = z[:h2, :w2].reshape(h2 // fy, fy, w2 // fx, fx).mean(axis=(1, 3))

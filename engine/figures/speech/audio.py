@@ -102,13 +102,13 @@ def _heatmap(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorbar: str, hove
     """A time × bins heatmap as a JPEG of its colours plus a coarse hover grid (engine/figures/common.py)."""
     zmin = float(np.nanmin(z)) if zmin is None else zmin
     zmax = float(np.nanmax(z)) if zmax is None else zmax
-    traces = heat_traces(z, x, y, colorscale=colorscale, quality=75, zmin=zmin, zmax=zmax, customdata=customdata,
+    traces, images = heat_traces(z, x, y, colorscale=colorscale, quality=75, zmin=zmin, zmax=zmax, customdata=customdata,
                          colorbar=dict(title=dict(text=colorbar)),
                          hovertemplate=f"%{{x:.3f}} s<br>{hover_y}<br>%{{z:.1f}}<extra></extra>")
     extra = {} if title is None else dict(title=dict(text=title, font=dict(size=13)), margin=dict(t=40))
     ranges = heat_ranges(x, y)
     return _figure(traces, x=xlabel, y=ylabel, shapes=[] if frame_time is None else [_vline(frame_time)],
-                   xaxis=ranges["xaxis"], yaxis=ranges["yaxis"], **extra)
+                   xaxis=ranges["xaxis"], yaxis=ranges["yaxis"], images=images, **extra)
 
 
 def plot_spectrogram(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
