@@ -13,6 +13,7 @@ from engine.figures.common import MAGMA, heat_ranges, heat_traces
 HEIGHT = 300
 
 MAX_POINTS = 1600   # waveform points sent to the browser (≈ the plot's pixel width × 2: min and max per pixel)
+MAX_LINE = 1024     # points of a frame or a spectrum line (n_fft up to 4096 is thinned by a whole factor)
 
 
 def _figure(traces: list, *, x: str, y: str, height: int = HEIGHT, shapes: list | None = None,
@@ -52,8 +53,10 @@ def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = 
 
 def plot_frame(samples: np.ndarray, window: np.ndarray, sr: int, *, labels: dict[str, str]) -> go.Figure:
     """One frame before and after windowing, with the window itself (scaled to the frame's peak)."""
-    t = dict(x0=0.0, dx=1000 / sr)                  # evenly spaced samples: no x array to send
+    k = max(1, len(samples) // MAX_LINE)            # at most MAX_LINE points: what the plot's width can show
+    t = dict(x0=0.0, dx=1000 * k / sr)              # evenly spaced samples: no x array to send
     peak = float(np.max(np.abs(samples))) or 1.0
+    samples, window = samples[::k], window[::k]
     r = lambda a: np.round(a, 4)   # noqa: E731 — numbers rounded to what the plot can show
     return _figure([
         go.Scatter(**t, y=r(samples), name=labels["raw"], line=dict(width=1, color="#9aa5b1"),
@@ -68,7 +71,8 @@ def plot_dft(freqs: np.ndarray, naive: np.ndarray, fast: np.ndarray, *, labels: 
     """|X[k]| of one frame in dB: the naive DFT (markers) lies exactly on the FFT (line)."""
     def db(z):
         return np.round(20 * np.log10(np.maximum(np.abs(z), 1e-10)), 2)
-    freqs = np.round(freqs, 1)
+    k = max(1, len(freqs) // MAX_LINE)
+    freqs, naive, fast = np.round(freqs[::k], 1), naive[::k], fast[::k]
     step = max(1, len(freqs) // 256)   # markers would hide the line if every bin had one
     return _figure([
         go.Scatter(x0=float(freqs[0]), dx=float(freqs[1] - freqs[0]) if len(freqs) > 1 else 1.0, y=db(fast),
@@ -146,14 +150,19 @@ def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Fi
         if nz.size == 0:
             continue
         lo, hi = max(nz[0] - 1, 0), min(nz[-1] + 2, fb.shape[1])
-        xs += [f.freqs[lo:hi], [np.nan]]
-        ys += [fb[i, lo:hi], [np.nan]]
-        bands += [np.full(hi - lo + 1, i)]
+        # a triangle is piecewise linear: its ends, its peak and ≤ 12 bins in between draw it exactly enough
+        keep = np.unique(np.r_[np.linspace(lo, hi - 1, min(12, hi - lo)).round().astype(int),
+                               lo + np.argmax(fb[i, lo:hi])])
+        xs += [np.round(f.freqs[keep], 1), [np.nan]]
+        ys += [fb[i, keep].round(6), [np.nan]]
+        bands += [np.full(len(keep) + 1, i)]
     return _figure([
         go.Scatter(x=np.concatenate(xs), y=np.concatenate(ys), customdata=np.concatenate(bands), mode="lines",
                    name=labels["weight"], line=dict(width=1, color="#E4572E"),
                    hovertemplate="mel band %{customdata}<br>%{x:.0f} Hz<br>weight %{y:.2e}<extra></extra>"),
-        go.Scatter(x=f.freqs, y=f.power_db[:, frame], name=labels["spectrum"], yaxis="y2",
+        go.Scatter(x0=0.0, dx=float(f.freqs[1] - f.freqs[0]) * max(1, len(f.freqs) // MAX_LINE),
+                   y=np.round(f.power_db[::max(1, len(f.freqs) // MAX_LINE), frame], 2), name=labels["spectrum"],
+                   yaxis="y2",
                    line=dict(color="#9aa5b1", width=1), hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"),
     ], x=labels["freq"], y=labels["weight"],
         yaxis2=dict(title=dict(text="dB"), overlaying="y", side="right", showgrid=False))
