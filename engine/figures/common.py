@@ -31,6 +31,16 @@ def sci_tex(v: float, digits: int = 3) -> str:
     return rf"{v / 10**e:.{digits - 1}f}\times10^{{{e}}}"
 
 
+def decades(fig: go.Figure) -> go.Figure:
+    """Label every log axis of `fig` at its powers of ten only (1, 10, 100, …), with unlabelled grid lines between:
+    plotly's default labels the 2…9 in between too ("3 4 5 … 100 2 3"), which reads as a mess."""
+    for name in list(fig.layout.to_plotly_json()):
+        axis = getattr(fig.layout, name, None)
+        if (name.startswith("xaxis") or name.startswith("yaxis")) and getattr(axis, "type", None) == "log":
+            axis.update(dtick=1, minor=dict(showgrid=True, gridcolor="rgba(0,0,0,0.05)"))
+    return fig
+
+
 def rgb_scale(name: str) -> list[list]:
     """plotly's sequential scale `name` as [[position, "rgb(r, g, b)"], ...]."""
     stops = getattr(sequential, name)

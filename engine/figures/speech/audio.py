@@ -96,7 +96,7 @@ def plot_dft_timing(timing: DFTTiming, *, labels: dict[str, str]) -> go.Figure:
                    line=dict(dash="dot", color="gray")),
         go.Scatter(x=n, y=timing.fft_s[0] * 1e3 * (n * np.log2(n)) / (n[0] * np.log2(n[0])), name="∝ N log N",
                    mode="lines", line=dict(dash="dash", color="gray")),
-    ], x="N", y=labels["ms"], xaxis=dict(type="log"), yaxis=dict(type="log"))
+    ], x="N", y=labels["ms"], xaxis=dict(type="log", dtick=1), yaxis=dict(type="log", dtick=1))
 
 
 def _heatmap(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorbar: str, hover_y: str, ylabel: str,
