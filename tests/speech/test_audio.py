@@ -225,3 +225,12 @@ def test_long_clip_waveform_is_an_envelope_of_the_samples():
     v = np.asarray(fig.data[0].y)
     assert len(v) <= figs.MAX_POINTS + 2
     assert abs(v.max() - y.max()) <= 5e-5 and abs(v.min() - y.min()) <= 5e-5      # rounded to what a pixel shows
+
+
+def test_padding_share_against_the_padded_signal():
+    n, hop, n_fft = 1000, 128, 512
+    for frame in (0, 3, 7, 8):
+        padded = np.pad(np.ones(n), n_fft // 2)                   # ones where the signal is, zeros padded
+        window = padded[frame * hop: frame * hop + n_fft]
+        window = np.pad(window, (0, n_fft - len(window)))
+        assert audio.padding_share(n, frame, hop, n_fft) == pytest.approx(1 - window.mean())
