@@ -34,6 +34,8 @@ MB = 1024 * 1024
 BASE_IMAGE_MB = {"python:3.11-slim": 45.0}
 LAYER_INSTRUCTIONS = ("RUN", "COPY", "ADD")          # the steps that add a filesystem layer
 SCENARIOS = ("app", "requirements", "reorder", "text")
+KNOWN = ("FROM", "ARG", "ENV", "LABEL", "WORKDIR", "COPY", "ADD", "RUN", "USER", "EXPOSE", "VOLUME", "HEALTHCHECK",
+         "CMD", "ENTRYPOINT", "SHELL", "STOPSIGNAL", "ONBUILD", "MAINTAINER")   # instructions the page describes
 
 
 # ---- Dockerfile parsing -------------------------------------------------------------------------------------
