@@ -35,4 +35,4 @@ home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon="🏠", url_pat
 sections: dict[str, list[st.Page]] = {"": [home]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()   # the whole syllabus, grouped by section (no "View more")

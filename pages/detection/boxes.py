@@ -111,7 +111,6 @@ show_source(B.nms_steps)
 
 # ---- 4. Faster R-CNN anchors ---------------------------------------------------------------------------------
 st.header(t("boxes.anchor_header"))
-st.markdown(t("boxes.anchor_text"))
 
 
 def anchors_ui() -> dict:
@@ -130,7 +129,8 @@ fsize = (math.ceil(H / acfg["stride"]), math.ceil(W / acfg["stride"]))
 anchors = B.make_anchors(fsize, acfg["stride"], acfg["scales"], acfg["ratios"], offset=0.5)
 per_loc = len(acfg["scales"]) * len(acfg["ratios"])
 alab = B.label_anchors(anchors, np.array([a]), acfg["fg"], acfg["bg"])
-formula("boxes.anchor_formula")
+st.markdown(t("boxes.anchor_text", n_scales=len(acfg["scales"]), n_ratios=len(acfg["ratios"]), per_loc=per_loc))
+formula("boxes.anchor_formula", fg=f"{acfg['fg']:g}", bg=f"{acfg['bg']:g}")
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("boxes.metric.anchors"), len(anchors), help=t("boxes.metric.anchors_help", h=fsize[0], w=fsize[1],
                                                             a=per_loc))

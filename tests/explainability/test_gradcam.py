@@ -285,7 +285,7 @@ def test_deletion_in_patches_removes_whole_blocks(tiny, x16):
 
 
 @pytest.mark.slow
-def test_eight_concurrent_page_sessions_draw_what_each_draws_alone():
+def test_eight_concurrent_page_sessions_draw_what_each_draws_alone(monkeypatch):
     """Eight sessions at once, as eight browser tabs share one server process: eight AppTests on eight threads share
     the cached model (st.cache_resource), each with its own image, predicted class and layer. With the result
     caches cleared in between, every session's maps must equal the ones it draws alone. The sanity check and the
@@ -312,6 +312,18 @@ def test_eight_concurrent_page_sessions_draw_what_each_draws_alone():
 
     alone = [session(c) for c in combos]
     st.cache_data.clear()
+    # Each AppTest parses the page itself (a server parses it once): CPython 3.11's ast.parse is not safe to run in
+    # several threads at once ("AST constructor recursion depth mismatch"), so only the parsing takes turns.
+    import ast
+    import threading
+
+    parse, lock = ast.parse, threading.Lock()
+
+    def parse_in_turn(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse_in_turn)
     with ThreadPoolExecutor(8) as pool:
         together = list(pool.map(session, combos))
     assert len({a["gradcam.fig_gradcam"] for a in alone}) == len(combos)     # eight different maps: a mix-up shows
