@@ -85,7 +85,8 @@ class Cluster:
         for i in range(self.n):
             wait_healthy(self.replica_url(i))
         ports = self.replica_ports * (3 - self.n)
-        env = dict(os.environ, FRONT_PORT=str(self.port), REPLICA1_PORT=str(ports[0]), REPLICA2_PORT=str(ports[1]))
+        env = dict(os.environ, FRONT_ADDR="127.0.0.1", FRONT_PORT=str(self.port), REPLICA1_ADDR="127.0.0.1",
+                   REPLICA1_PORT=str(ports[0]), REPLICA2_ADDR="127.0.0.1", REPLICA2_PORT=str(ports[1]))
         self.proxy = subprocess.Popen([shutil.which("haproxy") or "haproxy", "-db", "-f", str(CONFIG)], env=env,
                                       stdout=out, stderr=out, start_new_session=True)
         wait_healthy(self.url, timeout=20)
