@@ -30,6 +30,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def haproxy_binary() -> str | None:
+    """Debian's haproxy: on PATH, or in /usr/sbin (not on an ordinary user's PATH)."""
+    found = shutil.which("haproxy")
+    if found:
+        return found
+    return "/usr/sbin/haproxy" if os.access("/usr/sbin/haproxy", os.X_OK) else None
+
+
 def wait_healthy(url: str, timeout: float = 120.0) -> None:
     """Poll `url/_stcore/health` until it answers "ok"."""
     deadline = time.monotonic() + timeout
@@ -87,7 +95,7 @@ class Cluster:
         ports = self.replica_ports * (3 - self.n)
         env = dict(os.environ, FRONT_ADDR="127.0.0.1", FRONT_PORT=str(self.port), REPLICA1_ADDR="127.0.0.1",
                    REPLICA1_PORT=str(ports[0]), REPLICA2_ADDR="127.0.0.1", REPLICA2_PORT=str(ports[1]))
-        self.proxy = subprocess.Popen([shutil.which("haproxy") or "haproxy", "-db", "-f", str(CONFIG)], env=env,
+        self.proxy = subprocess.Popen([haproxy_binary() or "haproxy", "-db", "-f", str(CONFIG)], env=env,
                                       stdout=out, stderr=out, start_new_session=True)
         wait_healthy(self.url, timeout=20)
         time.sleep(2.5)      # haproxy marks servers up after `rise 2` checks, 1 s apart
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--replica-ports", type=int, nargs="*", default=None)
     args = ap.parse_args(argv)
-    if shutil.which("haproxy") is None:
+    if haproxy_binary() is None:
         print("haproxy is not installed (Debian: apt-get install haproxy)", file=sys.stderr)
         return 1
     ports = args.replica_ports or [8501 + i for i in range(args.replicas)]

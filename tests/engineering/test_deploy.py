@@ -3,7 +3,6 @@ every reader on its own replica (websocket and uploads), also when one replica i
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,11 +86,12 @@ def test_compose_file():
 
 
 def test_haproxy_config_is_valid():
-    if shutil.which("haproxy") is None:
+    binary = load_serve().haproxy_binary()
+    if binary is None:
         pytest.skip("haproxy is not installed (Debian: apt-get install haproxy; .ci/run installs it)")
     env = dict(FRONT_ADDR="127.0.0.1", FRONT_PORT="8080", REPLICA1_ADDR="127.0.0.1", REPLICA1_PORT="8501",
                REPLICA2_ADDR="127.0.0.1", REPLICA2_PORT="8502", PATH="/usr/sbin:/usr/bin:/bin")
-    out = subprocess.run(["haproxy", "-c", "-f", str(DEPLOY / "haproxy" / "haproxy.cfg")], env=env,
+    out = subprocess.run([binary, "-c", "-f", str(DEPLOY / "haproxy" / "haproxy.cfg")], env=env,
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stdout + out.stderr
     cfg = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
@@ -112,11 +112,11 @@ def _session(url: str, seed: int):
 
 @pytest.mark.slow
 def test_two_replicas_keep_each_session_on_its_replica():
-    if shutil.which("haproxy") is None:
+    serve = load_serve()
+    if serve.haproxy_binary() is None:
         pytest.skip("haproxy is not installed (Debian: apt-get install haproxy; .ci/run installs it)")
     from oracles.docker import SessionError, StreamlitSession, answer_of, png
 
-    serve = load_serve()
     probe = ROOT / "tests" / "engineering" / "replica_probe_app.py"
     wrong = 0
     with serve.Cluster(probe, replicas=2) as cluster:
