@@ -34,7 +34,7 @@ def scenario_ui(project_text: str) -> tuple[str, str]:
     text = project_text
     if name == "text":
         text = st.text_area(t("docker.cache.edit"), project_text, height=360, max_chars=MAX_CHARS,
-                            key="docker.text")
+                            key="docker.text")[:MAX_CHARS]
     return name, text
 
 
