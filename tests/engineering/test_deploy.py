@@ -174,3 +174,28 @@ def test_two_replicas_keep_each_session_on_its_replica():
             wrong += got[0] != expected
             s.close()
     assert wrong == 0
+
+
+@pytest.mark.slow
+def test_readiness_probe_runs_the_app_script():
+    """The Deployment's readiness path answers 200 "ok" on the real app.py with the env the manifest sets."""
+    import os
+    import sys
+    import urllib.request
+
+    serve = load_serve()
+    pod = resources()["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    env = dict(os.environ, **{e["name"]: e["value"] for e in pod["env"]})
+    port = serve.free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--server.port", str(port), "--server.address",
+                             "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        serve.wait_healthy(url)
+        path = pod["readinessProbe"]["httpGet"]["path"]
+        with urllib.request.urlopen(url + path, timeout=60) as r:
+            assert r.status == 200 and r.read() == b"ok"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
