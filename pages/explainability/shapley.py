@@ -43,7 +43,7 @@ def game_ui() -> tuple[int, dict[frozenset, float]]:
     return n, values
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def table_shap(_task):
     """TreeSHAP of every test row (one fitted task per process, so the resource cache is keyed well)."""
     return shapley.tree_shap(_task.model, _task.X_test)

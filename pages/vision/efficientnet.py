@@ -30,7 +30,7 @@ def anatomy(*cfg) -> tuple[eff.LayerInfo, ...]:
     return eff.mbconv_anatomy(*cfg)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def trunk(seed: int):
     return eff.seeded_trunk(seed)
 
