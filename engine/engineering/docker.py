@@ -24,7 +24,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -353,12 +353,8 @@ def simulate(cached_text: str, new_text: str, ctx: Mapping[str, str], changed: M
     instrs = parse_dockerfile(new_text)
     sizes = sizes or {}
     steps, rebuilt = [], []
-    parent_hit = True
     for i, (ins, k) in enumerate(zip(instrs, keys(instrs, now))):
-        cached = parent_hit and k in old or (ins.cmd == "FROM" and k in old)
-        if ins.cmd == "FROM":
-            parent_hit = cached
-        parent_hit = parent_hit and cached
+        cached = k in old           # k_i chains k_{i-1}: a hit implies every step before it hit too
         src = _sources(ins, now) if ins.cmd in ("COPY", "ADD") else {}
         size = sum(sizes.get(p, 0) for p in src) / MB
         download = 0.0
