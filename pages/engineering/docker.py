@@ -14,7 +14,7 @@ st.title(t("docker.title"))
 st.markdown(t("docker.intro"))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
 def project_files() -> tuple[str, docker.BuildContext, docker.PipEstimate]:
     """The project's Dockerfile, its build context (with the real .dockerignore) and the pip-layer estimate."""
     path = docker.ROOT / "Dockerfile"
