@@ -41,6 +41,11 @@ def decades(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def signed(v: float, spec: str = ".4f") -> str:
+    """A term added to a sum, written as a reader would: "+ 1.2345" or "− 5.2188" (never "+ -5.2188")."""
+    return f"{'−' if v < 0 else '+'} {abs(v):{spec}}"
+
+
 def rgb_scale(name: str) -> list[list]:
     """plotly's sequential scale `name` as [[position, "rgb(r, g, b)"], ...]."""
     stops = getattr(sequential, name)
