@@ -71,7 +71,8 @@ def shapes_of(_model, arch: str, size: int):
 
 
 st.title(t("gradcam.title"))
-st.markdown(t("gradcam.intro"))
+chosen = st.session_state.get("gradcam.model", "mobilenet_v2")      # the intro names the model the reader picked
+st.markdown(t("gradcam.intro", model=t(f"gradcam.models.{chosen}")))
 
 arch = st.selectbox(t("gradcam.model"), tuple(MODELS), key="gradcam.model", format_func=fmt("gradcam.models"),
                     help=t("gradcam.model_help"))
