@@ -41,6 +41,15 @@ def decades(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def si(value: float, digits: int = 3) -> str:
+    """A count with an SI prefix and `digits` significant digits: 535012153000 → "535 G", 5.35e14 → "535 T"
+    (metric boxes are narrow: never "535012.153 G")."""
+    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.{digits}g} {prefix}"
+    return f"{value:.{digits}g}"
+
+
 def signed(v: float, spec: str = ".4f") -> str:
     """A term added to a sum, written as a reader would: "+ 1.2345" or "− 5.2188" (never "+ -5.2188")."""
     return f"{'−' if v < 0 else '+'} {abs(v):{spec}}"
