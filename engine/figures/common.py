@@ -159,7 +159,8 @@ def image_figure(img: np.ndarray, height: int = 360, opacity: float = 1.0) -> go
     fig = go.Figure(go.Image(source=jpeg_uri(img), x0=0.5, y0=0.5, dx=1, dy=1, opacity=opacity, hoverinfo="skip"))
     fig.update_xaxes(range=[0, w], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[h, 0], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.02),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.12, yanchor="top"),   # below the x ticks, not over them
                       plot_bgcolor="white")
     return fig
 
