@@ -44,6 +44,16 @@ MAX_CHARS = 2000          # characters read from the text box before tokenising 
 HUB_REPO = "sentence-transformers/all-MiniLM-L6-v2"
 HUB_FILES = ("config.json", "vocab.txt", "model.safetensors")
 HUB_URL = "https://huggingface.co/{repo}/resolve/main/{name}"
+# Example inputs (the model is English, so they are the same in every language of the page)
+EXAMPLE_A = "The animal didn't cross the street because it was too tired."
+EXAMPLE_B = "It was late and the road was wet."
+CONTEXT_1 = "He sat on the river bank and watched the water."
+CONTEXT_2 = "She deposited her money at the bank on Monday."
+DEMO_SENTENCE = ("The quick brown fox jumps over the lazy dog while the cat sleeps in the warm afternoon sun near "
+                 "the river.")
+PROBE = "the function returns a [MASK] object."
+OWN_CORPUS = ("The cat sat on the mat. It was warm and the cat was happy. Later the cat went outside.\n\n"
+              "The stock market fell on Monday. Investors sold their shares. Prices recovered by Friday.")
 IGNORE = -100             # label of positions that carry no MLM loss (torch's CrossEntropyLoss ignore_index)
 
 
@@ -594,7 +604,7 @@ class PretrainConfig:
     max_steps: int = 3000            # the generator ends here
     max_sentences: int = 4000        # sentences read from the corpus
     seed: int = 0
-    probe: str = "the function returns a [MASK] object ."   # the reader's masked sentence
+    probe: str = PROBE               # the reader's masked sentence
     text: str | None = field(default=None, repr=False)        # the reader's corpus; None = pydoc topics
 
 

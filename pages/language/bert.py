@@ -21,10 +21,10 @@ pre = cached.minilm_or_error()
 
 def input_ui() -> tuple[str, str | None]:
     """The reader's sentence, or a pair (A, B)."""
-    text_a = st.text_area(t("bert.input.text_a"), t("bert.input.default_a"), max_chars=bert.MAX_CHARS,
+    text_a = st.text_area(t("bert.input.text_a"), bert.EXAMPLE_A, max_chars=bert.MAX_CHARS,
                           key="bert.text_a", height=80)
     pair = st.toggle(t("bert.input.pair"), value=False, key="bert.pair")
-    text_b = st.text_input(t("bert.input.text_b"), t("bert.input.default_b"), max_chars=bert.MAX_CHARS,
+    text_b = st.text_input(t("bert.input.text_b"), bert.EXAMPLE_B, max_chars=bert.MAX_CHARS,
                            key="bert.text_b") if pair else None
     return text_a, text_b
 
@@ -105,8 +105,8 @@ if pre is not None:
     st.markdown(t("bert.ctx.text"))
     formula("bert.cosine")
     c1, c2, c3 = st.columns([2, 2, 1])
-    s1 = c1.text_input(t("bert.ctx.s1"), t("bert.ctx.default_1"), max_chars=300, key="bert.ctx1")
-    s2 = c2.text_input(t("bert.ctx.s2"), t("bert.ctx.default_2"), max_chars=300, key="bert.ctx2")
+    s1 = c1.text_input(t("bert.ctx.s1"), bert.CONTEXT_1, max_chars=300, key="bert.ctx1")
+    s2 = c2.text_input(t("bert.ctx.s2"), bert.CONTEXT_2, max_chars=300, key="bert.ctx2")
     word = c3.text_input(t("bert.ctx.word"), "bank", max_chars=30, key="bert.ctx_word")
     ctx = cached.contextual(s1, s2, word)
     if not all(ctx.found):
@@ -122,7 +122,7 @@ formula("bert.loss")
 if pre is None:
     st.stop()
 demo_seed = st.number_input(t("bert.mlm.redraw"), 0, 9999, 0, key="bert.mask_seed")
-orig, seen, kind = bert.masking_demo(pre.tokenizer, t("bert.mlm.demo_sentence"), int(demo_seed))
+orig, seen, kind = bert.masking_demo(pre.tokenizer, bert.DEMO_SENTENCE, int(demo_seed))
 marks = {0: "{}", 1: "**{}**", 2: "*{}*", 3: "<u>{}</u>"}
 st.markdown(t("bert.mlm.demo", original=" ".join(orig),
               seen=" ".join(marks[int(k)].format(s) for s, k in zip(seen, kind))), unsafe_allow_html=True)
@@ -136,8 +136,8 @@ with st.sidebar:
     seed = st.number_input(t("bert.mlm.seed"), 0, 9999, 0, key="bert.seed")
 own = None
 if corpus == "own":
-    own = st.text_area(t("bert.mlm.own_text"), t("bert.mlm.own_default"), max_chars=MAX_CORPUS, key="bert.own")
-probe = st.text_input(t("bert.mlm.probe"), "the function returns a [MASK] object.", max_chars=300, key="bert.probe")
+    own = st.text_area(t("bert.mlm.own_text"), bert.OWN_CORPUS, max_chars=MAX_CORPUS, key="bert.own")
+probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.probe")
 cfg = bert.PretrainConfig(lr=lr, seed=int(seed), probe=probe, text=own)
 try:
     data = cached.tiny_data(cfg.vocab_cap, cfg.max_sentences, own)
