@@ -327,6 +327,7 @@ def test_finetune_curve_beats_chance(pre):
 
 
 # ------------------------------------------------------------------------------------------------ the page
+@pytest.mark.slow
 def test_page_pair_step_and_bad_inputs():
     at = run_page("pages/language/bert.py")
     assert_ok(at)
