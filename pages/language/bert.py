@@ -96,7 +96,7 @@ if pre is not None:
         formula("bert.embeddings")
         T, H = emb.token.shape
         st.caption(t("bert.emb.shapes", T=T, H=H, V=len(pre.tokenizer)))
-        with st.expander(t("bert.emb.show"), expanded=False):
+        if st.toggle(t("bert.emb.show"), value=False, key="bert.show_emb"):     # heavy figure: on request
             st.plotly_chart(figs.plot_embeddings(emb, labels=lab), key="bert.fig.emb")
         show_source(bert.BertEncoder.forward)
 

@@ -335,6 +335,9 @@ def test_page_pair_step_and_bad_inputs():
     at.toggle(key="bert.pair").set_value(True).run()
     assert_ok(at)
     assert any("·1" in c.value for c in at.caption)                             # segment B shown
+    at.toggle(key="bert.show_emb").set_value(True).run()
+    assert_ok(at)
+    assert len(at.get("plotly_chart")) >= 8
     at.button(key="bert.run.step").click().run()
     assert_ok(at)
     assert at.session_state["bert.run"].step == 10

@@ -23,14 +23,14 @@ def _lab(labels: dict | None, key: str, default: str) -> str:
 def _colour(x: np.ndarray, stops: np.ndarray = _VIRIDIS) -> np.ndarray:
     """Values in [0, 1] (any shape) → uint8 RGB through a colour scale's stops."""
     pos = np.linspace(0, 1, len(stops))
-    x = np.clip(x, 0, 1)
+    x = np.round(np.clip(x, 0, 1) * 24) / 24                                  # 25 levels: small PNGs
     return np.stack([np.interp(x, pos, stops[:, c]) for c in range(3)], -1).astype(np.uint8)
 
 
 def _diverging(x: np.ndarray) -> np.ndarray:
     """Signed values → blue-white-red uint8 RGB, symmetric around 0, scaled by the 99th percentile of |x|."""
     s = float(np.percentile(np.abs(x), 99)) or 1.0
-    v = np.clip(x / s, -1, 1)[..., None]                                       # (…, 1)
+    v = np.round(np.clip(x / s, -1, 1) * 6)[..., None] / 6                    # (…, 1), 13 levels: small PNGs
     blue, white, red = np.array([33, 102, 172.]), np.array([247, 247, 247.]), np.array([178, 24, 43.])
     rgb = np.where(v < 0, white + (-v) * (blue - white), white + v * (red - white))
     return rgb.astype(np.uint8)
@@ -142,8 +142,8 @@ def plot_embeddings(emb: Embeddings, labels: dict | None = None) -> go.Figure:
     fig = make_subplots(rows=len(parts), cols=1, subplot_titles=titles, vertical_spacing=0.05)
     for r, (_, x) in enumerate(parts, 1):
         img = _diverging(x)
-        img = np.repeat(img, 4, axis=0)                                    # 4 px per token row
-        fig.add_trace(go.Image(source=png_uri(img), x0=0, y0=0, dx=1, dy=0.25, hoverinfo="skip"), r, 1)
+        img = np.repeat(img, 2, axis=0)                                    # 2 px per token row
+        fig.add_trace(go.Image(source=png_uri(img), x0=0, y0=0, dx=1, dy=0.5, hoverinfo="skip"), r, 1)
         fig.update_yaxes(tickvals=list(range(T)), ticktext=list(emb.tokens), tickfont=dict(size=8), row=r, col=1,
                          showgrid=False)
         fig.update_xaxes(showticklabels=r == len(parts), showgrid=False, row=r, col=1)
