@@ -22,10 +22,24 @@ def rss():
 from streamlit.testing.v1 import AppTest
 import numpy, pandas, plotly, torch            # what every page of the app already has
 before = rss()
+import torch._dynamo                           # what torch.optim's first step imports (any training page pays it)
+dynamo = rss() - before
 at = AppTest.from_file({page!r}, default_timeout=600).run()
 assert not at.exception, [e.value for e in at.exception]
 at.button(key="bert.run.step").click().run()
-print(json.dumps({{"before": before, "after": rss()}}))
+print(json.dumps({{"before": before, "after": rss(), "dynamo": dynamo}}))
+"""
+
+
+ONE_THREAD = r"""
+import sys, torch
+sys.path.insert(0, {root!r})
+torch.set_num_threads(1)                      # separate process: a measurement condition
+from engine.language import bert
+pre = bert.load_minilm()
+cfg = bert.PretrainConfig(max_steps=100)
+last = list(bert.train_pretraining(cfg, pre.tokenizer))[-1]
+print(last.step / last.seconds)
 """
 
 
@@ -59,6 +73,11 @@ def main() -> None:
     print(f"  ({1 / per_step:.1f} steps/s; {last.n_parameters:,} parameters, batch {cfg.batch_size} × "
           f"{cfg.max_len} tokens, V = {last.vocab_size})")
 
+    one = subprocess.run([sys.executable, "-c", ONE_THREAD.format(root=str(ROOT))], cwd=ROOT, capture_output=True,
+                         text=True, timeout=900)
+    if one.returncode == 0:
+        print(f"  (one intra-op thread, separate process: {float(one.stdout.split()[-1]):.1f} steps/s)")
+
     out = subprocess.run([sys.executable, "-c", RSS_PROBE.format(root=str(ROOT),
                                                                  page=str(ROOT / "pages/language/bert.py"))],
                          cwd=ROOT, capture_output=True, text=True, timeout=900)
@@ -66,6 +85,8 @@ def main() -> None:
         raise RuntimeError(out.stderr[-2000:])
     rss = json.loads(out.stdout.strip().splitlines()[-1])
     report("RSS added by the BERT page (MiB) vs 400 MiB", rss["after"] - rss["before"], 400, unit="MiB")
+    print(f"  (of which {rss['dynamo']:.0f} MiB is torch._dynamo, imported by torch.optim's first step: Adam for the "
+          f"tiny BERT, L-BFGS for the classifier; shared by every page that trains with torch.optim)")
 
 
 if __name__ == "__main__":
