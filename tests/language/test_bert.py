@@ -340,7 +340,7 @@ def test_page_pair_step_and_bad_inputs():
     assert len(at.get("plotly_chart")) >= 8
     at.button(key="bert.run.step").click().run()
     assert_ok(at)
-    assert at.session_state["bert.run"].step == 10
+    assert at.session_state["bert.run"].step == 5
     at.toggle(key="bert.pair").set_value(False).run()
     for text, kind in (("", "error"), ("[SEP] [SEP]", "error"), ("東京タワー 😀", "info"), ("word " * 2000, "warning")):
         at.text_area(key="bert.text_a").set_value(text).run()
