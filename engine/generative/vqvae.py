@@ -16,6 +16,7 @@ $m_k \leftarrow \gamma m_k + (1-\gamma)\sum_{i:k_i=k} z_e^{(i)}$, $e_k = m_k / N
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -403,6 +404,21 @@ def digits_split(seed: int = 0, n_test: int = 500) -> tuple[np.ndarray, np.ndarr
     return x[perm[n_test:]], x[perm[:n_test]], y[perm[:n_test]]
 
 
+@lru_cache(maxsize=1)
+def _split_tensors() -> tuple[torch.Tensor, torch.Tensor]:
+    """The digit split as torch tensors, built once per process and shared by every run (only ever indexed, which
+    copies): (train (4500, 1, 28, 28), test (500, 1, 28, 28))."""
+    train, test, _ = digits_split(0)
+    return torch.from_numpy(train), torch.from_numpy(test)
+
+
+@lru_cache(maxsize=1)
+def _binary_tensors() -> tuple[torch.Tensor, torch.Tensor]:
+    """The same split binarised at 0.5 (Bernoulli pixels for the collapse comparison)."""
+    train, test = _split_tensors()
+    return (train > 0.5).float(), (test > 0.5).float()
+
+
 def train_digits(cfg: ConfigDigits) -> Iterator[SnapshotDigits]:
     """Train the digit VQ-VAE with the objective of the module docstring (−log p = squared error); snapshots every
     `snapshot_every` steps with the held-out reconstruction MSE, code grids and code usage."""
@@ -418,8 +434,8 @@ def train_digits(cfg: ConfigDigits) -> Iterator[SnapshotDigits]:
     embed_sum = codebook.detach().clone()
     bs = max(2, int(cfg.batch_size))
     usage = torch.full((K,), bs * 49 / K)
-    train, test, _ = digits_split(0)
-    train, test = torch.from_numpy(train), torch.from_numpy(test[:256])   # (N, 1, 28, 28), (256, 1, 28, 28)
+    train, test = _split_tensors()
+    test = test[:256]                                                     # (N, 1, 28, 28), (256, 1, 28, 28)
     last = dict(rec=float("nan"), codebook=0.0, commitment=0.0)
     elapsed, step = 0.0, 0
     while True:
@@ -496,9 +512,10 @@ def train_codes(snap: SnapshotDigits) -> np.ndarray:
     K, D = snap.codebook.shape
     enc = _Encoder(snap.encoder["net.0.weight"].shape[0], D)
     enc.load_state_dict({k: torch.from_numpy(v) for k, v in snap.encoder.items()})
-    train, _, _ = digits_split(0)
+    train, _ = _split_tensors()
     with torch.no_grad():
-        return encode_codes(enc, torch.from_numpy(snap.codebook), torch.from_numpy(train)).numpy()
+        return torch.cat([encode_codes(enc, torch.from_numpy(snap.codebook), train[i:i + 500])
+                          for i in range(0, len(train), 500)]).numpy()
 
 
 # ------------------------------------------------------------------------------------------------ priors
@@ -661,9 +678,8 @@ def train_collapse(cfg: ConfigCollapse, model: str) -> Iterator[SnapshotCollapse
     codebook = nn.Parameter(torch.randn(K, L, generator=gen))             # (K, L)
     params = [*enc.parameters(), *dec.parameters()] + ([codebook] if model == "vqvae" else [])
     opt = torch.optim.Adam(params, lr=cfg.lr)
-    train, test, _ = digits_split(0)
-    train = torch.from_numpy((train > 0.5).astype(np.float32))              # (N, 1, 28, 28) binarised
-    test = torch.from_numpy((test[:64] > 0.5).astype(np.float32))          # (64, 1, 28, 28)
+    train, test = _binary_tensors()                                        # (N, 1, 28, 28) binarised
+    test = test[:64]                                                       # (64, 1, 28, 28)
     usage = torch.full((K,), cfg.batch_size / K)
     elapsed, step = 0.0, 0
 
