@@ -14,6 +14,7 @@ from ui import training
 st.title(t("vqvae.title"))
 st.markdown(t("vqvae.intro"))
 formula("vqvae.loss")
+formula("vqvae.nearest")
 st.markdown(t("vqvae.sign_note"))
 formula("vqvae.st")
 st.markdown(t("vqvae.sg_note"))

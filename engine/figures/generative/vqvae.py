@@ -117,7 +117,7 @@ def _strip(images: np.ndarray, scale: int = 2) -> np.ndarray:
     """(n, 28, 28) in [0, 1] → one uint8 row image, 2-pixel white gaps, each pixel `scale`×."""
     imgs = np.clip(np.nan_to_num(np.asarray(images, float)), 0, 1)
     n, h, w = imgs.shape
-    row = np.ones((h, n * (w + 2) - 2))
+    row = np.zeros((h, n * (w + 2) - 2))             # 0 ink: white gaps
     for i, im in enumerate(imgs):
         row[:, i * (w + 2):i * (w + 2) + w] = im
     row = np.kron(row, np.ones((scale, scale)))
