@@ -118,9 +118,10 @@ edited[row, col] = code
 pics = vqvae.decode_codes(snap, np.stack([grid, edited]))
 g1, g2 = st.columns([2, 3])
 g1.plotly_chart(figs.plot_code_grid(edited, len(snap.counts), (row, col), labels=lab), key="vqvae.fig.grid")
-g2.plotly_chart(figs.plot_images([pics[:1], pics[1:], np.abs(pics[1:] - pics[:1])], labels=lab,
-                                 title_key="edit_title"), key="vqvae.fig.edit")
-st.caption(t("vqvae.edit.caption", before=before, after=code, change=float(np.abs(pics[1] - pics[0]).mean())))
+diff = np.abs(pics[1] - pics[0])
+row_imgs = np.stack([pics[0], pics[1], diff / max(float(diff.max()), 1e-6)])    # |difference| scaled to its max
+g2.plotly_chart(figs.plot_images([row_imgs], labels=lab, title_key="edit_title", scale=4), key="vqvae.fig.edit")
+st.caption(t("vqvae.edit.caption", before=before, after=code, change=float(diff.mean())))
 
 st.subheader(t("vqvae.prior.header"))
 st.markdown(t("vqvae.prior.text"))

@@ -125,9 +125,9 @@ def _strip(images: np.ndarray, scale: int = 2) -> np.ndarray:
 
 
 def plot_images(rows: list[np.ndarray], labels: dict | None = None, title_key: str = "recon_title",
-                height: int | None = None) -> go.Figure:
-    """Rows of digits (each (n, 28, 28) in [0, 1]) stacked as one PNG image."""
-    strips = [_strip(r) for r in rows]
+                height: int | None = None, scale: int = 2) -> go.Figure:
+    """Rows of digits (each (n, 28, 28) in [0, 1]) stacked as one PNG image, each pixel `scale`×."""
+    strips = [_strip(r, scale) for r in rows]
     width = max(s.shape[1] for s in strips)
     strips = [np.pad(s, ((0, 4), (0, width - s.shape[1])), constant_values=255) for s in strips]
     img = np.concatenate(strips, 0)
