@@ -290,9 +290,14 @@ class _Stats:
                         seconds)
 
 
+def initial_params(cfg: Config) -> list[np.ndarray]:
+    """θ at step 0 of both A2C and A3C for this config (seed stream 0)."""
+    return init_params(cfg.hidden, np.random.default_rng([cfg.seed, 0]))
+
+
 def _streams(cfg: Config):
     """Same initial θ for A2C and A3C: θ from seed stream 0, environments from stream 1, actions from stream 2."""
-    return (init_params(cfg.hidden, np.random.default_rng([cfg.seed, 0])),
+    return (initial_params(cfg),
             np.random.default_rng([cfg.seed, 1]), np.random.default_rng([cfg.seed, 2]))
 
 
@@ -462,3 +467,12 @@ def play_episode(params, seed: int, max_steps: int = cartpole.MAX_EPISODE_STEPS)
         if term[0]:
             break
     return Episode(np.array(states), np.array(acts), np.array(pl), np.array(vs), len(acts))
+
+
+def rollout_table(ro: Rollout) -> dict[str, np.ndarray]:
+    """The rollout's columns, rounded for display: one row per step t."""
+    return {"t": np.arange(len(ro.rewards)), "x": np.round(ro.obs[:, 0], 4), "θ": np.round(ro.obs[:, 2], 4),
+            "a_t": ro.actions, "r_t": ro.rewards, "R_t": np.round(ro.returns, 4), "V(s_t)": np.round(ro.values, 4),
+            "A_t": np.round(ro.advantages, 4), "log π(a_t|s_t)": np.round(ro.log_prob, 4),
+            "H(π(·|s_t))": np.round(ro.entropy, 4), "−A_t log π": np.round(ro.policy_term, 5),
+            "α(R_t−V)²": np.round(ro.value_term, 5), "−βH": np.round(ro.entropy_term, 5)}
