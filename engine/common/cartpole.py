@@ -130,4 +130,4 @@ def render(state: np.ndarray, size: int = 64, width: int | None = None) -> np.nd
     dist = np.hypot(cols - (px + u * dx), rows - (py + u * dy))
     thick = max(1.0, 0.06 * scale)
     img = np.maximum(img, np.clip(thick - dist + 0.5, 0, 1))
-    return img
+    return img.astype(np.float32)
