@@ -123,11 +123,11 @@ def render(state: np.ndarray, size: int = 64, width: int | None = None) -> np.nd
     img = np.maximum(img, cart * 0.6)
     # the pole: points within half a thickness of the segment from the cart's top to its tip
     px, py = cart_x, track_y - cart_h                                      # pivot
-    pole_len = 2 * LENGTH * scale * 1.6
+    pole_len = 2 * LENGTH * scale * 2.0
     tx, ty = px + pole_len * np.sin(theta), py - pole_len * np.cos(theta)  # tip
     dx, dy = tx - px, ty - py
     u = np.clip(((cols - px) * dx + (rows - py) * dy) / (dx * dx + dy * dy), 0, 1)
     dist = np.hypot(cols - (px + u * dx), rows - (py + u * dy))
-    thick = max(1.0, 0.06 * scale)
+    thick = max(1.5, 0.12 * scale)
     img = np.maximum(img, np.clip(thick - dist + 0.5, 0, 1))
     return img.astype(np.float32)

@@ -307,11 +307,13 @@ def mdn_batch(zs: list[torch.Tensor], actions: list, terminated: np.ndarray, idx
     return z, a, zn, done, mask
 
 
-def mdn_loss(mdn: MDNRNN, z, a, zn, done, mask) -> tuple[torch.Tensor, torch.Tensor]:
-    """Negative log-likelihood of z_{t+1} per latent dimension and the done BCE, averaged over valid steps."""
+def mdn_loss(mdn: MDNRNN, z, a, zn, done, mask, pos_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Negative log-likelihood of z_{t+1} per latent dimension and the done BCE (episode ends weighted by
+    `pos_weight`), averaged over valid steps."""
     logit_pi, mu, log_sigma, done_logit, _, _ = mdn(z, a)
     nll = -(mdn_log_prob(logit_pi, mu, log_sigma, zn) * mask).sum() / mask.sum() / z.shape[-1]
-    bce = (F.binary_cross_entropy_with_logits(done_logit, done, reduction="none") * mask).sum() / mask.sum()
+    bce = (F.binary_cross_entropy_with_logits(done_logit, done, reduction="none", pos_weight=torch.tensor(pos_weight))
+           * mask).sum() / mask.sum()
     return nll, bce
 
 
@@ -336,6 +338,7 @@ def real_rollouts(wm: WorldModel, params: np.ndarray, rng: np.random.Generator, 
     V, C acts from [z; h], M's LSTM updates h. A generator: yields the number of steps done every `chunk` steps
     (so a live page can redraw); its return value (StopIteration.value) is the returns (B,)."""
     B = len(params)
+    done_steps = 0
     s = cartpole.reset_states(rng, B)
     alive = np.ones(B, bool)
     ret = np.zeros(B)
@@ -350,34 +353,46 @@ def real_rollouts(wm: WorldModel, params: np.ndarray, rng: np.random.Generator, 
                 h = hs[:, 0]
             s, fell = cartpole.step_states(s, a)
             ret += alive
+            done_steps += int(alive.sum())
             alive &= ~fell
             if not alive.any():
                 break
             if (t + 1) % chunk == 0:
-                yield chunk
+                yield done_steps                                            # environment steps since last yield
+                done_steps = 0
+    if done_steps:
+        yield done_steps
     return ret
 
 
-@torch.no_grad()
 def dream_rollouts(wm: WorldModel, params: np.ndarray, z0: torch.Tensor, tau: float, generator: torch.Generator,
-                   use_h: bool = True, max_steps: int = MAX_STEPS) -> np.ndarray:
+                   use_h: bool = True, max_steps: int = MAX_STEPS, chunk: int = 50) -> Iterator[int]:
     """Episodes inside M: from z_0 (B, z), C acts, M samples z_{t+1} at temperature τ and whether the episode
-    ends (Bernoulli of M's done probability); reward 1 per step, as in CartPole. Returns the returns (B,)."""
+    ends (Bernoulli of M's done probability); reward 1 per step, as in CartPole. A generator like
+    `real_rollouts` (yields dream steps every `chunk` steps); its return value is the returns (B,)."""
     B = len(params)
     z, state = z0.clone(), None
     h = torch.zeros(B, wm.mdn.hidden)
     alive = torch.ones(B, dtype=torch.bool)
     ret = np.zeros(B)
-    for _ in range(max_steps):
-        a = controller_act(params, z, h if use_h else None)
-        logit_pi, mu, log_sigma, done_logit, hs, state = wm.mdn(z[:, None], torch.as_tensor(a)[:, None], state)
-        h = hs[:, 0]
-        ret += alive.numpy()
-        done = torch.rand(B, generator=generator) < torch.sigmoid(done_logit[:, 0])
-        alive &= ~done
-        if not alive.any():
-            break
-        z = sample_mdn(logit_pi[:, 0], mu[:, 0], log_sigma[:, 0], tau, generator)
+    done_steps = 0
+    with torch.no_grad():
+        for t in range(max_steps):
+            a = controller_act(params, z, h if use_h else None)
+            logit_pi, mu, log_sigma, done_logit, hs, state = wm.mdn(z[:, None], torch.as_tensor(a)[:, None], state)
+            h = hs[:, 0]
+            ret += alive.numpy()
+            done_steps += int(alive.sum())
+            done = torch.rand(B, generator=generator) < torch.sigmoid(done_logit[:, 0])
+            alive &= ~done
+            if not alive.any():
+                break
+            z = sample_mdn(logit_pi[:, 0], mu[:, 0], log_sigma[:, 0], tau, generator)
+            if (t + 1) % chunk == 0:
+                yield done_steps
+                done_steps = 0
+    if done_steps:
+        yield done_steps
     return ret
 
 
@@ -492,7 +507,7 @@ class CConfig:
 
 @dataclass(frozen=True)
 class CSnapshot:
-    step: int                     # environment (or dream) steps simulated so far
+    step: int                     # environment (or dream) steps of the candidates' rollouts so far
     generation: int
     metrics: dict                 # best / mean fitness of the last generation, real return of the CMA mean
     params: np.ndarray            # (D,) the CMA mean: W and b
@@ -531,8 +546,8 @@ def train_controller(cfg: CConfig, wm: WorldModel) -> Iterator[CSnapshot]:
         P = np.repeat(X, cfg.episodes, 0)                                    # (pop·episodes, D)
         if cfg.mode == "dream":
             z0 = encode_states(wm.vae, cartpole.reset_states(rng, len(P)))
-            R = dream_rollouts(wm, P, z0, cfg.tau, gen, use_h)
-            counter[0] += int(R.sum())
+            R = yield from _progress(dream_rollouts(wm, P, z0, cfg.tau, gen, use_h), counter, True, g - 1, es.mean,
+                                     t0)
         else:
             R = yield from _progress(real_rollouts(wm, P, rng, use_h), counter, True, g - 1, es.mean, t0)
         fit = R.reshape(len(X), cfg.episodes).mean(1)

@@ -146,7 +146,7 @@ def test_real_rollouts_and_dream_rollouts(model):
         alive &= ~fell
     np.testing.assert_array_equal(R, ref)
     z0 = wm.encode_states(model.vae, cartpole.reset_states(np.random.default_rng(0), 3))
-    Rd = wm.dream_rollouts(model, p, z0, 1.0, torch.Generator().manual_seed(0), max_steps=50)
+    Rd = _drain(wm.dream_rollouts(model, p, z0, 1.0, torch.Generator().manual_seed(0), max_steps=50))
     assert Rd.shape == (3,) and (Rd >= 1).all() and (Rd <= 50).all()
 
 
