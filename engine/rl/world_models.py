@@ -42,7 +42,7 @@ class Episodes:
 
 
 def collect_episodes(n_episodes: int, seed: int, max_steps: int = MAX_STEPS) -> Episodes:
-    """Episodes of a noisy balancing policy: each episode mixes a hand-made controller
+    r"""Episodes of a noisy balancing policy: each episode mixes a hand-made controller
     ($a = \mathbb 1[\theta + 0.5\dot\theta + 0.05x + \epsilon > 0]$) with random actions at a rate drawn per
     episode, so the data shows both long balanced runs that drift along the track and quick falls."""
     rng = np.random.default_rng(seed)
@@ -230,7 +230,7 @@ class VAEConfig:
     lr: float = 1e-3
     n_episodes: int = 60          # data for the live retraining
     steps: int = 300              # optimiser steps
-    snapshot_every: int = 10
+    snapshot_every: int = 5
     n_show: int = 6
     seed: int = 0
 

@@ -61,7 +61,7 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(mdn.parameters(), 1.0)
         opt.step()
         if step % 100 == 0:
-            print(f"M step {step:5d}  nll/dim {float(nll):7.3f}  done bce {float(bce):6.4f}"
+            print(f"M step {step:5d}  nll/dim {nll.item():7.3f}  done bce {bce.item():6.4f}"
                   f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
     with torch.no_grad():
         # trained with ends weighted ×w, the done logit is log(w·q/(1−q)): subtract log w for calibrated q
