@@ -333,7 +333,7 @@ def controller_act(params: np.ndarray, z: torch.Tensor, h: torch.Tensor | None) 
 
 
 def real_rollouts(wm: WorldModel, params: np.ndarray, rng: np.random.Generator, use_h: bool = True,
-                  max_steps: int = MAX_STEPS, chunk: int = 20) -> Iterator[int]:
+                  max_steps: int = MAX_STEPS, chunk: int = 10) -> Iterator[int]:
     """Episodes in the real CartPole, one per row of `params` (B, D): each step the frame is drawn and encoded by
     V, C acts from [z; h], M's LSTM updates h. A generator: yields the number of steps done every `chunk` steps
     (so a live page can redraw); its return value (StopIteration.value) is the returns (B,)."""
@@ -366,7 +366,7 @@ def real_rollouts(wm: WorldModel, params: np.ndarray, rng: np.random.Generator, 
 
 
 def dream_rollouts(wm: WorldModel, params: np.ndarray, z0: torch.Tensor, tau: float, generator: torch.Generator,
-                   use_h: bool = True, max_steps: int = MAX_STEPS, chunk: int = 50) -> Iterator[int]:
+                   use_h: bool = True, max_steps: int = MAX_STEPS, chunk: int = 25) -> Iterator[int]:
     """Episodes inside M: from z_0 (B, z), C acts, M samples z_{t+1} at temperature τ and whether the episode
     ends (Bernoulli of M's done probability); reward 1 per step, as in CartPole. A generator like
     `real_rollouts` (yields dream steps every `chunk` steps); its return value is the returns (B,)."""
@@ -532,7 +532,7 @@ def train_controller(cfg: CConfig, wm: WorldModel) -> Iterator[CSnapshot]:
     """CMA-ES on C: each generation asks `popsize` controllers, scores each by its mean return (in M's dream, or
     in the real environment through V and M), tells CMA-ES the negated returns. After every generation the CMA
     mean is played in the real environment: for `mode="dream"` that is the return of a controller that never saw
-    the real environment. Real-environment rollouts yield every 20 steps so a live page stays responsive."""
+    the real environment. Rollouts yield every 10 (real) or 25 (dream) steps so a live page stays responsive."""
     t0 = time.perf_counter()
     use_h = cfg.mode != "z_only"
     D = n_controller_params(wm.mdn.z_dim, wm.mdn.hidden, use_h)
