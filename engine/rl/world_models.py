@@ -407,10 +407,11 @@ class Dream:
 
 @torch.no_grad()
 def dream_vs_real(wm: WorldModel, tau: float, seed: int, steps: int = 40) -> Dream:
-    """A real episode of the data's noisy balancing policy and M's dream from the same first frame with the same
+    """A real episode of the data's noisy balancing policy (the longest of 8) and M's dream from the same first frame with the same
     actions: M samples every z_{t+1} from its own previous sample (never sees the real frames after t = 0)."""
-    eps = collect_episodes(1, seed, max_steps=steps)
-    s, a = eps.states[0], eps.actions[0]
+    eps = collect_episodes(8, seed, max_steps=steps)
+    e = int(np.argmax([len(a) for a in eps.actions]))                      # the longest of 8 episodes
+    s, a = eps.states[e], eps.actions[e]
     T = len(a)
     z_real = encode_states(wm.vae, s[:T])                                   # (T, z)
     gen = torch.Generator().manual_seed(seed)
