@@ -247,7 +247,7 @@ def init_local(module: nn.Module, generator: torch.Generator) -> nn.Module:
         for m in module.modules():
             if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
                 nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
-                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                fan_in = m.weight.shape[1] * m.weight[0][0].numel()        # torch's fan_in (dim 1 × kernel)
                 bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
                 nn.init.uniform_(m.bias, -bound, bound, generator=generator)
     return module

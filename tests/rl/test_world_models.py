@@ -174,3 +174,16 @@ def test_page_runs_and_steps(lang):
     assert_ok(at)
     run = at.session_state["world_models.run"]
     assert run.step >= 0 and set(run.snaps) == {"dream", "real", "z_only"}
+
+
+def test_live_vae_is_deterministic_and_initialised_like_torch():
+    vae = wm.init_local(wm.VAE(4, 4), torch.Generator().manual_seed(0))
+    for m in vae.modules():
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            bound = 1 / (m.weight.shape[1] * m.weight[0][0].numel()) ** 0.5    # kaiming_uniform(a=√5) bound
+            assert float(m.weight.abs().max()) <= bound and float(m.bias.abs().max()) <= bound
+    cfg = wm.VAEConfig(z_dim=4, ch=4, batch_size=8, n_episodes=4, steps=4, snapshot_every=2, n_show=2)
+    a, b = list(wm.train_vae(cfg)), list(wm.train_vae(cfg))
+    assert [s.step for s in a] == [0, 2, 4]
+    assert all(x.metrics == y.metrics and np.array_equal(x.recons, y.recons) for x, y in zip(a, b))
+    assert a[-1].metrics["reconstruction"] > 0 and a[-1].frames.shape == (2, 64, 64)
