@@ -181,7 +181,7 @@ def test_live_vae_is_deterministic_and_initialised_like_torch():
     for m in vae.modules():
         if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
             bound = 1 / (m.weight.shape[1] * m.weight[0][0].numel()) ** 0.5    # kaiming_uniform(a=√5) bound
-            assert float(m.weight.abs().max()) <= bound and float(m.bias.abs().max()) <= bound
+            assert m.weight.abs().max().item() <= bound and m.bias.abs().max().item() <= bound
     cfg = wm.VAEConfig(z_dim=4, ch=4, batch_size=8, n_episodes=4, steps=4, snapshot_every=2, n_show=2)
     a, b = list(wm.train_vae(cfg)), list(wm.train_vae(cfg))
     assert [s.step for s in a] == [0, 2, 4]
