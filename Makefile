@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test bench clean
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/python app.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -1,20 +1,42 @@
-"""kicks: the frame and router. Navigation is built from ui/chapters.py and the page files that exist."""
+"""kicks: the frame and router. Navigation is built from ui/chapters.py and the page files that exist.
+
+Start the server with `python app.py [streamlit options]` (`make run`, the Dockerfile and the tests do): it is
+`streamlit run app.py` with one setting made before the first session. Streamlit decides once per process, at its
+first session, whether an app uses its legacy `pages/`-folder mode (because `pages/` exists beside the entry script);
+that first script run then only knows `pages/*.py` at the top level, so a reader whose very first request was a deep
+link (`/ctc`) saw a "Page not found" dialog. This app routes with `st.navigation`, so the launcher turns that mode off.
+"""
 import os
+import sys
 
 # One intra-op thread per torch call, set once at start-up before any page imports torch: many sessions share
 # a small CPU, and the chapters' small networks (live GAN training) run 10x faster without thread contention.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from streamlit import runtime  # noqa: E402
+
+if __name__ == "__main__" and not runtime.exists():          # `python app.py`: launch the server, then return
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False                # routing is st.navigation's, never the pages/ folder's
+    sys.argv = ["streamlit", "run", os.path.abspath(__file__), *sys.argv[1:]]
+    sys.exit(cli.main())
+
 import streamlit as st  # noqa: E402
 
-from ui import chapter_page, lang_ui, t  # noqa: E402
+from ui import chapter_page, lang_ui, t, warm  # noqa: E402
 from ui.chapters import PAGES, built_pages  # noqa: E402
 
 st.set_page_config(page_title="kicks", page_icon="👟", layout="wide")
+# A formula wider than a phone (390 px) scrolls inside its own box instead of running off the page.
+st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px}</style>",
+            unsafe_allow_html=True)
 lang_ui()
 
 home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon="🏠", url_path="home", default=True)
 sections: dict[str, list[st.Page]] = {"": [home]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
-st.navigation(sections).run()
+warm.start()          # once per process: heavy imports and shared models in the background, after a short delay
+st.navigation(sections, expanded=True).run()   # the whole syllabus, grouped by section (no "View more")

@@ -35,16 +35,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _start(command: list[str], log_name: str = "server.log"):
+    """A fresh server started with `command` (README's way: `python app.py`), yielded as its URL once healthy."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     # The server's log goes to a file: an unread pipe fills up and blocks the server mid-test.
-    log = open(ARTIFACTS / "server.log", "wb")
+    log = open(ARTIFACTS / log_name, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        [*command, "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -57,7 +57,7 @@ def server():
     else:
         proc.kill()
         log.close()
-        pytest.fail("streamlit did not become healthy: " + (ARTIFACTS / "server.log").read_text(errors="replace")[-2000:])
+        pytest.fail("streamlit did not become healthy: " + (ARTIFACTS / log_name).read_text(errors="replace")[-2000:])
     yield url
     proc.terminate()
     try:
@@ -65,6 +65,14 @@ def server():
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+SERVE = [sys.executable, "app.py"]             # how make run, the Dockerfile and README start the app
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from _start(SERVE)
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +188,43 @@ def test_language_switch_in_sidebar(server, page):
     _settle(page)
     _no_exception(page)
     page.get_by_role("heading", name="スペクトログラムとMFCC").first.wait_for()
+
+
+@pytest.mark.parametrize("path,heading", [("ctc?lang=en", "CTC"), ("gan_theory?lang=ja", "GAN と最適な識別器")])
+def test_deep_link_is_the_first_request_of_a_fresh_server(browser, path, heading):
+    """The very first request after a start opens a chapter's URL: the chapter shows, with no "Page not found"
+    dialog (Streamlit's legacy pages/-folder mode would run the process's first script run; app.py's launcher
+    turns it off)."""
+    for url in _start(SERVE, "server_deeplink.log"):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = ctx.new_page()
+        try:
+            _open(page, f"{url}/{path}")
+            _no_exception(page)
+            page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.get_by_text("Page not found").count() == 0
+            assert page.locator("[role='dialog']").count() == 0
+        finally:
+            ctx.close()
+
+
+def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
+    """The shared run object on the WGAN page: while training, every chart on screen is drawn at every look (the
+    refreshed chart replaces the old one only once rendered); Pause, Step and Reset act and the status line says so."""
+    _open(page, f"{server}/gan2d?lang=en")
+    page.get_by_role("button", name="▶ Train").click()
+    page.get_by_text("Training…").first.wait_for(timeout=30_000)
+    for _ in range(8):
+        page.wait_for_timeout(350)
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+            .filter(e => getComputedStyle(e.closest('[data-testid=stElementContainer]') || e).display !== 'none')
+            .map(e => e.querySelectorAll('.main-svg').length)""")
+        assert len(shown) >= 4 and all(n > 0 for n in shown), shown
+    page.get_by_role("button", name="⏸ Pause").click()
+    page.get_by_text("Paused at step").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="⏭ Step").click()
+    _settle(page)
+    page.get_by_role("button", name="↺ Reset").click()
+    page.get_by_text("Paused at step 0").first.wait_for(timeout=30_000)
+    _no_exception(page)

@@ -70,9 +70,13 @@ def lang_ui() -> str:
     return current
 
 
-def formula(key: str) -> None:
-    """Render the LaTeX string `t(key)`."""
-    st.latex(t(key))
+def formula(key: str, **values) -> None:
+    """Render the LaTeX string `t(key)` (from the language table, or the neutral [tex] one). `<<name>>` tokens are
+    replaced by `values[name]` (LaTeX's own braces rule out `{name}`), so a formula can show the widgets' values."""
+    tex = t(key)
+    for name, value in values.items():
+        tex = tex.replace(f"<<{name}>>", str(value))
+    st.latex(tex)
 
 
 def show_source(obj, label_key: str = "common.show_source") -> None:

@@ -40,10 +40,10 @@ def mobilenet_or_error(name: str = "mobilenet_v2"):
     from ui import t
 
     try:
-        with st.spinner(t("gradcam.loading_model")):
+        with st.spinner(t("common.shared.loading_model")):
             return MODELS[name]()
     except WeightsUnavailable as err:
-        st.error(t("gradcam.no_weights", reason=str(err)), icon="⚠️")
+        st.error(t("common.shared.no_weights", reason=str(err)), icon="⚠️")
         return None
 
 

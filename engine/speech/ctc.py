@@ -5,9 +5,9 @@ updated at once with vector operations, and α and β run in one batched loop (�
 problem on the reversed extended label sequence).
 
 Notation follows Graves et al., "Connectionist Temporal Classification: Labelling Unsegmented Sequence Data
-with Recurrent Neural Networks", ICML 2006: frame posteriors :math:`y_t^k`, target :math:`l` of length
-:math:`U`, extended labels :math:`l' = (-, l_1, -, l_2, \dots, l_U, -)` of length :math:`S = 2U + 1`, collapse
-map :math:`\mathcal{B}` and its preimage :math:`\mathcal{B}^{-1}(l)` (the alignments of :math:`l`).
+with Recurrent Neural Networks", ICML 2006: frame posteriors $y_t^k$, target $l$ of length
+$U$, extended labels $l' = (-, l_1, -, l_2, \dots, l_U, -)$ of length $S = 2U + 1$, collapse
+map $\mathcal{B}$ and its preimage $\mathcal{B}^{-1}(l)$ (the alignments of $l$).
 ``log_probs`` has shape ``(T, C)`` (frames × labels incl. blank) as in ``torch.nn.functional.ctc_loss``.
 """
 from __future__ import annotations
@@ -24,15 +24,15 @@ NEG_INF = -np.inf
 # ----------------------------------------------------------------------------------------------- collapse B
 
 def merge_repeats(path: Sequence[int]) -> list[int]:
-    """First step of :math:`\\mathcal{B}`: consecutive identical labels become one."""
+    """First step of $\\mathcal{B}$: consecutive identical labels become one."""
     path = [int(k) for k in path]
     return [k for i, k in enumerate(path) if i == 0 or k != path[i - 1]]
 
 
 def collapse(path: Sequence[int], blank: int = 0) -> list[int]:
-    r"""The collapse map :math:`\mathcal{B}`: merge repeated labels, then remove blanks.
+    r"""The collapse map $\mathcal{B}$: merge repeated labels, then remove blanks.
 
-    .. math:: \mathcal{B}(a, -, -, b, b, -, c, c) = (a, b, c)
+    $$\mathcal{B}(a, -, -, b, b, -, c, c) = (a, b, c)$$
 
     Graves et al. 2006, Sec. 3.1.
     """
@@ -40,7 +40,7 @@ def collapse(path: Sequence[int], blank: int = 0) -> list[int]:
 
 
 def extend(targets: Sequence[int], blank: int = 0) -> np.ndarray:
-    r"""Extended label sequence :math:`l' = (-, l_1, -, \dots, -, l_U, -)`, shape (2U+1,)."""
+    r"""Extended label sequence $l' = (-, l_1, -, \dots, -, l_U, -)$, shape (2U+1,)."""
     targets = np.asarray(targets, dtype=np.int64).reshape(-1)  # (U,)
     ext = np.full(2 * len(targets) + 1, blank, dtype=np.int64)  # (S,)
     ext[1::2] = targets
@@ -48,8 +48,8 @@ def extend(targets: Sequence[int], blank: int = 0) -> np.ndarray:
 
 
 def skip_allowed(ext: np.ndarray, blank: int = 0) -> np.ndarray:
-    r"""Which states may be entered from two states below (skipping a blank): :math:`l'_s \ne -` and
-    :math:`l'_s \ne l'_{s-2}`. Shape (S,), bool."""
+    r"""Which states may be entered from two states below (skipping a blank): $l'_s \ne -$ and
+    $l'_s \ne l'_{s-2}$. Shape (S,), bool."""
     ok = np.zeros(len(ext), dtype=bool)  # (S,)
     ok[2:] = (ext[2:] != blank) & (ext[2:] != ext[:-2])
     return ok
@@ -62,13 +62,13 @@ def min_frames(targets: Sequence[int]) -> int:
 
 
 def count_alignments(targets: Sequence[int], T: int) -> int:
-    r"""Closed form of :math:`|\mathcal{B}^{-1}(l)|` for :math:`T` frames.
+    r"""Closed form of $|\mathcal{B}^{-1}(l)|$ for $T$ frames.
 
-    An alignment is :math:`-^{b_0} l_1^{n_1} -^{b_1} \cdots l_U^{n_U} -^{b_U}` with :math:`n_u \ge 1`,
-    :math:`b_u \ge 0` and :math:`b_u \ge 1` between the :math:`r` repeated pairs; distributing the
-    :math:`T - U - r` free frames over the :math:`2U+1` segments gives
+    An alignment is $-^{b_0} l_1^{n_1} -^{b_1} \cdots l_U^{n_U} -^{b_U}$ with $n_u \ge 1$,
+    $b_u \ge 0$ and $b_u \ge 1$ between the $r$ repeated pairs; distributing the
+    $T - U - r$ free frames over the $2U+1$ segments gives
 
-    .. math:: |\mathcal{B}^{-1}(l)| = \binom{T + U - r}{2U}.
+    $$|\mathcal{B}^{-1}(l)| = \binom{T + U - r}{2U}.$$
     """
     U, free = len(targets), T - min_frames(targets)
     return comb(free + 2 * U, 2 * U) if free >= 0 else 0
@@ -119,13 +119,12 @@ def _alpha_batch(emit: np.ndarray, skip: np.ndarray) -> np.ndarray:
 
 
 def forward(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> np.ndarray:
-    r"""Forward variables :math:`\log\alpha_t(s)`, shape (T, 2U+1).
+    r"""Forward variables $\log\alpha_t(s)$, shape (T, 2U+1).
 
-    .. math::
-        \alpha_t(s) = \bigl(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)
-        + [\,l'_s \ne - \wedge l'_s \ne l'_{s-2}\,]\,\alpha_{t-1}(s-2)\bigr)\, y_t^{l'_s}
+    $$\alpha_t(s) = \bigl(\alpha_{t-1}(s) + \alpha_{t-1}(s-1)
+    + [\,l'_s \ne - \wedge l'_s \ne l'_{s-2}\,]\,\alpha_{t-1}(s-2)\bigr)\, y_t^{l'_s}$$
 
-    with :math:`\alpha_1(1) = y_1^-`, :math:`\alpha_1(2) = y_1^{l_1}`. Graves et al. 2006, Sec. 4.1.
+    with $\alpha_1(1) = y_1^-$, $\alpha_1(2) = y_1^{l_1}$. Graves et al. 2006, Sec. 4.1.
     """
     ext = extend(targets, blank)  # (S,)
     emit = _emissions(log_probs, ext)  # (T, S)
@@ -133,15 +132,14 @@ def forward(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> np
 
 
 def backward(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> np.ndarray:
-    r"""Backward variables :math:`\log\beta_t(s)`, shape (T, 2U+1), including the emission at frame t
+    r"""Backward variables $\log\beta_t(s)$, shape (T, 2U+1), including the emission at frame t
     (Graves 2006's convention and torch's), so that
-    :math:`\sum_s \alpha_t(s)\beta_t(s) / y_t^{l'_s} = P(l|x)` for every t.
+    $\sum_s \alpha_t(s)\beta_t(s) / y_t^{l'_s} = P(l|x)$ for every t.
 
-    .. math::
-        \beta_t(s) = \bigl(\beta_{t+1}(s) + \beta_{t+1}(s+1)
-        + [\,l'_s \ne - \wedge l'_s \ne l'_{s+2}\,]\,\beta_{t+1}(s+2)\bigr)\, y_t^{l'_s}
+    $$\beta_t(s) = \bigl(\beta_{t+1}(s) + \beta_{t+1}(s+1)
+    + [\,l'_s \ne - \wedge l'_s \ne l'_{s+2}\,]\,\beta_{t+1}(s+2)\bigr)\, y_t^{l'_s}$$
 
-    with :math:`\beta_T(S) = y_T^-`, :math:`\beta_T(S-1) = y_T^{l_U}`. Graves et al. 2006, Sec. 4.1.
+    with $\beta_T(S) = y_T^-$, $\beta_T(S-1) = y_T^{l_U}$. Graves et al. 2006, Sec. 4.1.
     Computed as α of the problem reversed in time and in states.
     """
     ext = extend(targets, blank)[::-1]  # (S,) reversed
@@ -156,7 +154,7 @@ def _log_likelihood(log_alpha: np.ndarray) -> float:
 
 
 def ctc_loss(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> float:
-    r"""CTC loss :math:`-\log P(l|x)`, :math:`P(l|x) = \sum_{\pi\in\mathcal{B}^{-1}(l)} \prod_t y_t^{\pi_t}`;
+    r"""CTC loss $-\log P(l|x)$, $P(l|x) = \sum_{\pi\in\mathcal{B}^{-1}(l)} \prod_t y_t^{\pi_t}$;
     ``inf`` when no alignment fits in T frames. Graves et al. 2006, Sec. 4.1–4.2."""
     if len(log_probs) < min_frames(targets):
         return float("inf")
@@ -173,7 +171,7 @@ class CTCLattice:
 
     @property
     def occupancy(self) -> np.ndarray:
-        r""":math:`\gamma_t(s) = \alpha_t(s)\beta_t(s) / (y_t^{l'_s} P(l|x))`, shape (T, S); rows sum to 1."""
+        r"""$\gamma_t(s) = \alpha_t(s)\beta_t(s) / (y_t^{l'_s} P(l|x))$, shape (T, S); rows sum to 1."""
         if not np.isfinite(self.log_likelihood):
             return np.zeros_like(self.log_alpha)
         with np.errstate(invalid="ignore"):
@@ -181,7 +179,7 @@ class CTCLattice:
         return np.nan_to_num(g, nan=0.0)
 
     def log_likelihood_per_frame(self) -> np.ndarray:
-        r""":math:`\log\sum_s \alpha_t(s)\beta_t(s)/y_t^{l'_s}` for every t, shape (T,): all equal log P(l|x)."""
+        r"""$\log\sum_s \alpha_t(s)\beta_t(s)/y_t^{l'_s}$ for every t, shape (T,): all equal log P(l|x)."""
         with np.errstate(invalid="ignore"):
             return np.logaddexp.reduce(self.log_alpha + self.log_beta - self.log_emit, axis=1)
 
@@ -207,9 +205,9 @@ def label_occupancy(lat: CTCLattice, num_classes: int) -> np.ndarray:
 
 
 def gradient(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> np.ndarray:
-    r"""Gradient of :math:`-\log P(l|x)` w.r.t. the logits :math:`u_t^k` under ``log_probs = log_softmax(u)``:
+    r"""Gradient of $-\log P(l|x)$ w.r.t. the logits $u_t^k$ under ``log_probs = log_softmax(u)``:
 
-    .. math:: \frac{\partial(-\log P(l|x))}{\partial u_t^k} = y_t^k
+    $$\frac{\partial(-\log P(l|x))}{\partial u_t^k} = y_t^k$$
         - \frac{1}{P(l|x)} \sum_{s:\, l'_s = k} \frac{\alpha_t(s)\beta_t(s)}{y_t^k}
 
     Shape (T, C). Graves et al. 2006, Sec. 4.2. Zero when the target is infeasible.
@@ -224,7 +222,7 @@ def gradient(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> n
 # ------------------------------------------------------------------------------------------------- paths
 
 def path_log_prob(log_probs: np.ndarray, path: Sequence[int]) -> float:
-    r""":math:`\log P(\pi|x) = \sum_t \log y_t^{\pi_t}` (frames independent given x). Graves et al. 2006, Sec. 3.1."""
+    r"""$\log P(\pi|x) = \sum_t \log y_t^{\pi_t}$ (frames independent given x). Graves et al. 2006, Sec. 3.1."""
     lp = np.asarray(log_probs, dtype=np.float64)  # (T, C)
     return float(lp[np.arange(len(path)), np.asarray(path, dtype=np.int64)].sum())
 
@@ -265,7 +263,7 @@ def _backtrack(back: np.ndarray, t: int, s: int) -> np.ndarray:
 
 
 def best_alignment(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> Alignment | None:
-    r"""Viterbi: the single most probable path :math:`\arg\max_{\pi\in\mathcal{B}^{-1}(l)} P(\pi|x)` (forced
+    r"""Viterbi: the single most probable path $\arg\max_{\pi\in\mathcal{B}^{-1}(l)} P(\pi|x)$ (forced
     alignment); the α recursion with max in place of sum. None when infeasible."""
     ext = extend(targets, blank)  # (S,)
     emit = _emissions(log_probs, ext)  # (T, S)
@@ -281,10 +279,10 @@ def best_alignment(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0
 
 def best_alignment_through(log_probs: np.ndarray, targets: Sequence[int], t: int, s: int,
                            blank: int = 0) -> Alignment | None:
-    r"""The most probable path of :math:`\mathcal{B}^{-1}(l)` that is in state s at frame t: a max-product
+    r"""The most probable path of $\mathcal{B}^{-1}(l)$ that is in state s at frame t: a max-product
     pass forward to (t, s) and one backward from the end, joined there,
 
-    .. math:: \max_{\pi:\, \pi \text{ in } s \text{ at } t} P(\pi|x) = \delta_t(s)\,\bar\delta_t(s) / y_t^{l'_s}.
+    $$\max_{\pi:\, \pi \text{ in } s \text{ at } t} P(\pi|x) = \delta_t(s)\,\bar\delta_t(s) / y_t^{l'_s}.$$
 
     None when no path of l passes through (t, s)."""
     ext = extend(targets, blank)  # (S,)
@@ -315,7 +313,7 @@ def states_of(path: Sequence[int], targets: Sequence[int], blank: int = 0) -> np
 
 
 def alignments(targets: Sequence[int], T: int, blank: int = 0, limit: int = 10_000) -> np.ndarray:
-    r"""Every path of :math:`\mathcal{B}^{-1}(l)` with T frames, as frame labels (N, T), in trellis order.
+    r"""Every path of $\mathcal{B}^{-1}(l)$ with T frames, as frame labels (N, T), in trellis order.
 
     Walks the trellis frame by frame, keeping only states from which the end is still reachable.
     Raises ValueError when there are more than `limit` (see :func:`count_alignments`).
@@ -343,7 +341,7 @@ def alignments(targets: Sequence[int], T: int, blank: int = 0, limit: int = 10_0
 # ---------------------------------------------------------------------------------------------- decoding
 
 def greedy_decode(log_probs: np.ndarray, blank: int = 0) -> list[int]:
-    r"""Best-path decoding: :math:`\mathcal{B}(\arg\max_k y_t^k)` frame by frame. Graves et al. 2006, Sec. 3.2."""
+    r"""Best-path decoding: $\mathcal{B}(\arg\max_k y_t^k)$ frame by frame. Graves et al. 2006, Sec. 3.2."""
     return collapse(np.argmax(np.asarray(log_probs), axis=1), blank)
 
 
@@ -356,16 +354,15 @@ class BeamStep:
 def beam_search_steps(log_probs: np.ndarray, beam_width: int, blank: int = 0) -> list[BeamStep]:
     r"""CTC prefix beam search (Hannun et al., "First-Pass Large Vocabulary Continuous Speech Recognition
     using Bi-Directional Recurrent DNNs", 2014, Algorithm 1, without a language model): each prefix keeps
-    :math:`p_b` (paths ending in blank) and :math:`p_{nb}` (ending in its last label); per frame
+    $p_b$ (paths ending in blank) and $p_{nb}$ (ending in its last label); per frame
 
-    .. math::
-        p_b(l) \mathrel{+}= (p_b(l) + p_{nb}(l))\, y_t^-,\quad
-        p_{nb}(l) \mathrel{+}= p_{nb}(l)\, y_t^{l_{-1}},\quad
-        p_{nb}(l{+}c) \mathrel{+}= \begin{cases} p_b(l)\, y_t^c & c = l_{-1} \\
-        (p_b(l)+p_{nb}(l))\, y_t^c & \text{otherwise,}\end{cases}
+    $$p_b(l) \mathrel{+}= (p_b(l) + p_{nb}(l))\, y_t^-,\quad
+    p_{nb}(l) \mathrel{+}= p_{nb}(l)\, y_t^{l_{-1}},\quad
+    p_{nb}(l{+}c) \mathrel{+}= \begin{cases} p_b(l)\, y_t^c & c = l_{-1} \\
+    (p_b(l)+p_{nb}(l))\, y_t^c & \text{otherwise,}\end{cases}$$
 
-    then the `beam_width` best prefixes by :math:`p_b + p_{nb}` are kept. Without pruning the score of a
-    prefix at the last frame is exactly :math:`P(l|x)`. Returns the beam after every frame.
+    then the `beam_width` best prefixes by $p_b + p_{nb}$ are kept. Without pruning the score of a
+    prefix at the last frame is exactly $P(l|x)$. Returns the beam after every frame.
     """
     lp = np.asarray(log_probs, dtype=np.float64)  # (T, C)
     T, C = lp.shape
@@ -420,7 +417,7 @@ def beam_search(log_probs: np.ndarray, beam_width: int, blank: int = 0) -> list[
 # ------------------------------------------------------------------------------------ frame probabilities
 
 def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    r""":math:`\log y_t^k = u_t^k/\tau - \log\sum_j e^{u_t^j/\tau}`, over the last axis."""
+    r"""$\log y_t^k = u_t^k/\tau - \log\sum_j e^{u_t^j/\tau}$, over the last axis."""
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
@@ -429,3 +426,134 @@ def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 def random_logits(T: int, C: int, rng: np.random.Generator) -> np.ndarray:
     """Standard normal logits (T, C); divide by a temperature for peakier or flatter posteriors."""
     return rng.standard_normal((T, C))
+
+
+# ------------------------------------------------------------------------------------- the page's lessons
+BLANK_MARKS = frozenset({"-", "−", "_", "ε"})     # what a reader may type for the blank
+
+# Frame-label sequence the logits favour, target, tie-breaking nudges (t, k, Δ): small matrices whose alignments
+# tell a story (the course notes' example; a disagreement between greedy and beam search; a repeated label).
+PRESETS: dict[str, tuple[str, str, tuple[tuple[int, int, float], ...]]] = {
+    "abc": ("a - - b b - c c", "abc", ((1, 0, -1.5), (4, 0, 1.8), (6, 3, 2.0))),
+    "disagree": ("- - -", "a", ((0, 1, 1.55), (1, 1, 1.55), (2, 1, 1.55))),
+    "repeat": ("a a - a a", "aa", ((2, 1, 1.8),)),
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    logits: np.ndarray          # (T, C) editable logits u_t^k
+    tokens: tuple[str, ...]     # (C,) "−" (blank, id 0) then the target's letters
+    target: str                 # the target typed with spaces, e.g. "a b c"
+
+
+def preset(name: str) -> Preset:
+    """A preset's logits: 2.0 on the frame label each frame favours, plus the nudges that break ties."""
+    frames, target, nudges = PRESETS[name]
+    tokens = ("−", *sorted(set(target)))
+    seq = ["−" if f in BLANK_MARKS else f for f in frames.split()]
+    logits = np.zeros((len(seq), len(tokens)))  # (T, C)
+    for i, f in enumerate(seq):
+        logits[i, tokens.index(f)] = 2.0
+    for i, k, d in nudges:
+        logits[i, k] += d
+    return Preset(logits=logits, tokens=tokens, target=" ".join(target))
+
+
+def parse_frames(text: str) -> list[str]:
+    """Frame labels typed with spaces; any blank mark becomes "−"."""
+    return ["−" if tok in BLANK_MARKS else tok for tok in text.split()]
+
+
+@dataclass(frozen=True)
+class CollapseSteps:
+    merged: list[str]           # repeats merged
+    final: list[str]            # then blanks removed: B(π)
+
+
+def collapse_steps(frames: Sequence[str]) -> CollapseSteps:
+    """$\mathcal{B}$ in its two steps on typed frame labels ("−" is the blank)."""
+    vocab = ["−"] + sorted({f for f in frames if f != "−"})
+    ids = [vocab.index(f) for f in frames]
+    return CollapseSteps(merged=[vocab[i] for i in merge_repeats(ids)], final=[vocab[i] for i in collapse(ids, 0)])
+
+
+def count_repeats(targets: Sequence[int]) -> int:
+    """r: neighbours with the same label, each needing a blank between them (so T ≥ U + r)."""
+    return sum(a == b for a, b in zip(targets, targets[1:]))
+
+
+@dataclass(frozen=True)
+class AlignmentTable:
+    paths: np.ndarray           # (N, T) every alignment π ∈ B⁻¹(l), most probable first
+    log_p: np.ndarray           # (N,) log P(π|x) = Σ_t log y_t^{π_t}, descending
+    total: float                # Σ_π P(π|x), summed path by path
+    likelihood: float           # P(l|x) from the forward algorithm (the same number)
+
+
+def alignment_table(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> AlignmentTable:
+    r"""Every alignment with its probability, and their sum next to the forward algorithm's:
+
+    $$P(l\mid x) = \sum_{\pi \in \mathcal{B}^{-1}(l)} \prod_{t=1}^{T} y_t^{\pi_t} = \alpha_T(S) + \alpha_T(S-1)$$
+    """
+    T = len(log_probs)
+    al = alignments(targets, T, blank)                               # (N, T)
+    # log P(π|x) = Σ_t log y_t^{π_t}
+    logp = log_probs[np.arange(T), al].sum(axis=1) if len(al) else np.zeros(0)   # (N,)
+    order = np.argsort(-logp, kind="stable")
+    return AlignmentTable(paths=al[order], log_p=logp[order], total=float(np.exp(logp).sum()),
+                          likelihood=float(np.exp(_log_likelihood(forward(log_probs, targets, blank)))))
+
+
+def speaking_probability(lat: CTCLattice) -> np.ndarray:
+    """(T,) the probability, at each frame, of being on one of the target's labels rather than a blank:
+    the occupancy summed over the odd states of $l'$."""
+    return lat.occupancy[:, 1::2].sum(axis=1)
+
+
+@dataclass(frozen=True)
+class TorchCheck:
+    loss_torch: float           # torch.nn.functional.ctc_loss(reduction="sum")
+    loss_ours: float            # −log P(l|x) from our α
+    max_grad_diff: float        # max |∂loss/∂u (torch autograd) − gradient()|
+
+
+def check_with_torch(log_probs: np.ndarray, targets: Sequence[int], blank: int = 0) -> TorchCheck:
+    """Our loss and gradient w.r.t. the logits against torch's CTC loss and autograd, on the same matrix."""
+    import torch
+
+    logits = torch.tensor(log_probs, dtype=torch.float64, requires_grad=True)       # (T, C)
+    U = len(targets)
+    loss = torch.nn.functional.ctc_loss(torch.log_softmax(logits, -1)[:, None],      # (T, 1, C)
+                                        torch.tensor([list(targets)], dtype=torch.long).reshape(1, U),
+                                        [len(log_probs)], [U], blank=blank, reduction="sum")
+    (g,) = torch.autograd.grad(loss, logits)
+    return TorchCheck(loss_torch=float(loss.detach()), loss_ours=ctc_loss(log_probs, targets, blank),
+                      max_grad_diff=float(np.abs(g.numpy() - gradient(log_probs, targets, blank)).max()))
+
+
+def prob_text(logp: float) -> str:
+    """A probability from its log, as a power of ten where exp underflows."""
+    return f"{np.exp(logp):.3g}" if logp > -600 else f"10^{logp / np.log(10):.1f}"
+
+
+def count_text(n: int) -> str:
+    """An exact count, or its order of magnitude when it has more than 12 digits."""
+    if n < 10**12:
+        return f"{n:,}"
+    e = len(str(n)) - 1
+    return f"≈ {int(str(n)[:3]) / 100:.2f} × 10^{e}"
+
+
+@dataclass(frozen=True)
+class Decoding:
+    greedy: list[int]           # best path: argmax per frame, then B
+    steps: list[BeamStep]       # prefix beam search, frame by frame
+    beam: list[int]             # its best prefix after the last frame
+
+
+def decode(log_probs: np.ndarray, beam_width: int, blank: int = 0) -> Decoding:
+    """Greedy (best path) and prefix beam search on the same posteriors."""
+    steps = beam_search_steps(log_probs, beam_width, blank)
+    return Decoding(greedy=greedy_decode(log_probs, blank), steps=steps,
+                    beam=list(steps[-1].prefixes[0]) if steps else [])

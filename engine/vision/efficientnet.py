@@ -378,8 +378,7 @@ def squeeze_excitation(u: torch.Tensor, fc1_weight: torch.Tensor, fc1_bias: torc
     return SEResult(*(v.detach().numpy() for v in (u, z, s, x_tilde)))
 
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from engine.common.classifier import MEAN as IMAGENET_MEAN, STD as IMAGENET_STD  # noqa: E402 — one definition
 
 
 @lru_cache(maxsize=4)

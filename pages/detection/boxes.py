@@ -7,7 +7,7 @@ import streamlit as st
 from engine.detection import boxes as B
 from engine.figures.detection import boxes as figs
 from ui import fmt, formula, image_input_ui, labels, show_source, t
-from ui.boxes import box_ui, working_image
+from ui.detection import box_ui, working_image
 
 CLASSES = ("cat", "dog", "person")
 SSD_FEATURES = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]   # SSD300's six maps
@@ -88,11 +88,16 @@ st.caption(t("boxes.scene_caption"))
 steps = B.nms_steps(scene.boxes, scene.scores, cfg["thr"], scene.labels if cfg["classwise"] else None)
 upto = st.slider(t("boxes.ui.step"), 0, len(steps), len(steps), key=f"boxes.nms_step.{len(steps)}")
 st.plotly_chart(figs.plot_nms(img, scene, steps, upto, scene_names, lab), key="boxes.fig_nms")
-st.dataframe(
-    [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
-      t("boxes.table.class"): scene_names[scene.labels[s.keep]], t("boxes.table.score"): round(scene.scores[s.keep], 3),
-      t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
-     for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table")
+if upto == 0:
+    st.info(t("boxes.nms_step0", n=len(scene.scores)))      # step 0: nothing kept yet, every box a candidate
+else:
+    st.dataframe(
+        [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
+          t("boxes.table.class"): scene_names[scene.labels[s.keep]],
+          t("boxes.table.score"): round(scene.scores[s.keep], 3),
+          t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
+         for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table", width="stretch",
+        column_config={t("boxes.table.suppressed"): st.column_config.TextColumn(width="large")})
 kept_cw = B.batched_nms(scene.boxes, scene.scores, scene.labels, cfg["thr"])
 kept_ag = B.nms(scene.boxes, scene.scores, cfg["thr"])
 m1, m2, m3 = st.columns(3)
@@ -111,7 +116,6 @@ show_source(B.nms_steps)
 
 # ---- 4. Faster R-CNN anchors ---------------------------------------------------------------------------------
 st.header(t("boxes.anchor_header"))
-st.markdown(t("boxes.anchor_text"))
 
 
 def anchors_ui() -> dict:
@@ -130,7 +134,8 @@ fsize = (math.ceil(H / acfg["stride"]), math.ceil(W / acfg["stride"]))
 anchors = B.make_anchors(fsize, acfg["stride"], acfg["scales"], acfg["ratios"], offset=0.5)
 per_loc = len(acfg["scales"]) * len(acfg["ratios"])
 alab = B.label_anchors(anchors, np.array([a]), acfg["fg"], acfg["bg"])
-formula("boxes.anchor_formula")
+st.markdown(t("boxes.anchor_text", n_scales=len(acfg["scales"]), n_ratios=len(acfg["ratios"]), per_loc=per_loc))
+formula("boxes.anchor_formula", fg=f"{acfg['fg']:g}", bg=f"{acfg['bg']:g}")
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("boxes.metric.anchors"), len(anchors), help=t("boxes.metric.anchors_help", h=fsize[0], w=fsize[1],
                                                             a=per_loc))

@@ -1,14 +1,11 @@
 """Detection › FPN, focal loss & FCOS: level assignment, focal loss curves and imbalance, centre-ness map, re-ranking."""
-import math
-
 import numpy as np
 import streamlit as st
 
-from engine.detection import boxes as B
 from engine.detection import fcos as F
 from engine.figures.detection import fcos as figs
 from ui import formula, image_input_ui, labels, show_source, t
-from ui.boxes import box_ui, working_image
+from ui.detection import box_ui, working_image
 
 st.title(t("fcos.title"))
 st.markdown(t("fcos.intro"))
@@ -25,15 +22,13 @@ st.header(t("fcos.fpn_header"))
 st.markdown(t("fcos.fpn_text"))
 formula("fcos.fpn_formula")
 short = st.slider(t("fcos.ui.input_size"), 320, 1344, 800, 32, key="fcos.input_size")
-scale = short / min(H, W)                                   # the detector resizes the image's shorter side
-bw, bh = (box[2] - box[0]) * scale, (box[3] - box[1]) * scale
-side = math.sqrt(bw * bh)
-k = int(F.fpn_level(bw, bh))
+bl = F.box_level(box, short, H, W)                          # the detector resizes the image's shorter side
+scale = short / min(H, W)
 c1, c2 = st.columns([1, 2])
-c1.metric(t("fcos.metric.box"), f"{bw:.0f} × {bh:.0f}")
-c1.metric("√(wh)", f"{side:.0f}")
-c1.metric(t("fcos.metric.level"), f"P{k}")
-c2.plotly_chart(figs.plot_fpn_levels(side, lab), key="fcos.fig_fpn")
+c1.metric(t("fcos.metric.box"), f"{bl.width:.0f} × {bl.height:.0f}")
+c1.metric("√(wh)", f"{bl.side:.0f}")
+c1.metric(t("fcos.metric.level"), f"P{bl.level}")
+c2.plotly_chart(figs.plot_fpn_levels(bl.side, lab), key="fcos.fig_fpn")
 
 st.subheader(t("fcos.range_header"))
 st.markdown(t("fcos.range_text"))
@@ -77,9 +72,9 @@ imb = imbalance_ui()
 im = F.imbalance(imb["n_neg"], imb["p_neg"], imb["n_pos"], imb["p_pos"], gamma, alpha)
 c1, c2 = st.columns([2, 1])
 c1.plotly_chart(figs.plot_imbalance(im, lab), key="fcos.fig_imbalance")
-c2.metric(t("fcos.metric.neg_share_ce"), f"{100 * im.ce_neg / (im.ce_neg + im.ce_pos):.1f} %")
-c2.metric(t("fcos.metric.neg_share_fl"), f"{100 * im.fl_neg / max(im.fl_neg + im.fl_pos, 1e-300):.1f} %")
-c2.metric(t("fcos.metric.down_weight"), f"×{(1 - imb['p_neg']) ** gamma:.2g}",
+c2.metric(t("fcos.metric.neg_share_ce"), f"{100 * im.neg_share_ce:.1f} %")
+c2.metric(t("fcos.metric.neg_share_fl"), f"{100 * im.neg_share_fl:.1f} %")
+c2.metric(t("fcos.metric.down_weight"), f"×{im.down_weight:.2g}",
           help=t("fcos.metric.down_weight_help"))
 show_source(F.focal_loss)
 
@@ -113,15 +108,12 @@ st.caption(t("fcos.sim_caption", n=len(preds.cls)))
 if len(preds.cls) == 0:
     st.info(t("fcos.no_locations"))
 else:
-    st.plotly_chart(figs.plot_rerank(img, preds, box, rr["top_k"], lab), key="fcos.fig_rerank")
-    by_cls = np.argsort(-preds.cls, kind="stable")[:rr["top_k"]]
-    by_ctr = np.argsort(-preds.cls * preds.ctr, kind="stable")[:rr["top_k"]]
-    kept_cls = B.nms(preds.boxes, preds.cls, 0.6)
-    kept_ctr = B.nms(preds.boxes, preds.cls * preds.ctr, 0.6)
+    rk = F.rerank(preds, rr["top_k"])
+    st.plotly_chart(figs.plot_rerank(img, preds, box, rk, lab), key="fcos.fig_rerank")
     m = st.columns(4)
-    m[0].metric(t("fcos.metric.topk_cls", k=rr["top_k"]), f"{preds.iou[by_cls].mean():.3f}")
-    m[1].metric(t("fcos.metric.topk_ctr", k=rr["top_k"]), f"{preds.iou[by_ctr].mean():.3f}")
-    m[2].metric(t("fcos.metric.nms_cls"), f"{preds.iou[kept_cls[0]]:.3f}")
-    m[3].metric(t("fcos.metric.nms_ctr"), f"{preds.iou[kept_ctr[0]]:.3f}")
+    m[0].metric(t("fcos.metric.topk_cls", k=rr["top_k"]), f"{rk.iou_top_cls:.3f}")
+    m[1].metric(t("fcos.metric.topk_ctr", k=rr["top_k"]), f"{rk.iou_top_ctr:.3f}")
+    m[2].metric(t("fcos.metric.nms_cls"), f"{rk.iou_nms_cls:.3f}")
+    m[3].metric(t("fcos.metric.nms_ctr"), f"{rk.iou_nms_ctr:.3f}")
     st.plotly_chart(figs.plot_score_vs_iou(preds, lab), key="fcos.fig_scatter")
 show_source(F.simulate_predictions)

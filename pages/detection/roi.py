@@ -8,7 +8,7 @@ from engine.detection import fcos as F
 from engine.detection import roi as R
 from engine.figures.detection import roi as figs
 from ui import fmt, formula, image_input_ui, labels, show_source, t
-from ui.boxes import box_ui, maskrcnn_untrained, mobilenet_trunk, working_image
+from ui.detection import box_ui, maskrcnn_untrained, mobilenet_trunk, working_image
 
 STRIDE = 8   # feature cells are 8 × 8 pixels (MobileNetV2's first 32-channel block)
 
@@ -63,28 +63,18 @@ moved = np.asarray(box) + np.array([1, 0, 1, 0]) * p["shift"] * STRIDE   # the s
 pool = R.roi_pool(f, moved, p["size"], 1 / STRIDE)
 align = R.roi_align(f, moved, p["size"], 1 / STRIDE, p["sr"], p["aligned"])
 cells = moved / STRIDE
+c1, c2 = st.columns(2)
+c1.plotly_chart(figs.plot_roi_on_image(img, moved, STRIDE, lab), key="roi.fig_image")
+c2.plotly_chart(figs.plot_feature_map(f[0], cells, lab), key="roi.fig_feature_map")
 st.caption(t("roi.coords_caption", exact=", ".join(f"{v:.3f}" for v in cells),
              rounded=", ".join(str(v) for v in pool.roi_cells), h=f.shape[1], w=f.shape[2]))
 st.plotly_chart(figs.plot_roi_grids(f[0], pool, align, cells, lab), key="roi.fig_grids")
 st.plotly_chart(figs.plot_outputs(pool.output[0], align.output[0], lab), key="roi.fig_outputs")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def torchvision_check(f: np.ndarray, box: tuple, size: int, sr: int, aligned: bool) -> tuple[float, float]:
-    """max |ours − torchvision.ops| for both operators on the current input."""
-    import torch
-    from torchvision import ops
-
-    x = torch.tensor(f, dtype=torch.float32)[None]
-    b = [torch.tensor([box], dtype=torch.float32)]
-    tp = ops.roi_pool(x, b, size, 1 / STRIDE)[0].numpy()
-    ta = ops.roi_align(x, b, size, 1 / STRIDE, sr, aligned)[0].numpy()
-    return (float(np.abs(R.roi_pool(f, box, size, 1 / STRIDE).output - tp).max()),
-            float(np.abs(R.roi_align(f, box, size, 1 / STRIDE, sr, aligned).output - ta).max()))
-
-
-err_pool, err_align = torchvision_check(f, tuple(float(v) for v in moved), p["size"], p["sr"], p["aligned"])
-st.caption(t("roi.oracle_caption", pool=f"{err_pool:.1e}", align=f"{err_align:.1e}"))
+torchvision_check = st.cache_data(max_entries=16, show_spinner=False)(R.check_with_torchvision)
+chk = torchvision_check(f, tuple(float(v) for v in moved), p["size"], 1 / STRIDE, p["sr"], p["aligned"])
+st.caption(t("roi.oracle_caption", pool=f"{chk.pool:.1e}", align=f"{chk.align:.1e}"))
 
 st.subheader(t("roi.shift_header"))
 st.markdown(t("roi.shift_text"))

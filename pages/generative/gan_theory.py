@@ -6,7 +6,7 @@ from engine.generative import gan_theory as gt
 from engine.figures.generative import gan_theory as figs
 from ui import formula, labels, show_source, t
 
-GRID = np.linspace(-6.0, 6.0, 1201)   # 0.01 steps: every integral is an exact sum over this grid
+SWEEP_GRID = np.linspace(-6.0, 6.0, 1201)   # 0.01 steps: every integral is an exact sum over this grid
 
 st.title(t("gan_theory.title"))
 st.markdown(t("gan_theory.intro"))
@@ -33,18 +33,13 @@ def densities_ui() -> dict:
     return dict(mu1=mu1, mu2=mu2, sd=sd, w1=w1, match=match, mu_g=mu_g, sd_g=sd_g)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def value_path(p_data: np.ndarray, p_g: np.ndarray, n: int = 41) -> tuple[np.ndarray, np.ndarray]:
-    """V(D*, G) along p_g ← (1−α) p_g + α p_data."""
-    alpha = np.linspace(0.0, 1.0, n)
-    vals = np.array([gt.optimum(GRID, p_data, (1 - a) * p_g + a * p_data).value for a in alpha])
-    return alpha, vals
-
+value_path = st.cache_data(max_entries=64, show_spinner=False)(gt.value_path)
 
 p = densities_ui()
-p_data = gt.mixture_pdf(GRID, [p["mu1"], p["mu2"]], [p["sd"], p["sd"]], [p["w1"], 1 - p["w1"]])
-p_g = p_data.copy() if p["match"] else gt.mixture_pdf(GRID, [p["mu_g"]], [p["sd_g"]])
-opt = gt.optimum(GRID, p_data, p_g)
+grid = gt.grid_for([p["mu1"], p["mu2"], p["mu_g"]], [p["sd"], p["sd"], p["sd_g"]])   # holds every density's mass
+p_data = gt.mixture_pdf(grid, [p["mu1"], p["mu2"]], [p["sd"], p["sd"]], [p["w1"], 1 - p["w1"]])
+p_g = p_data.copy() if p["match"] else gt.mixture_pdf(grid, [p["mu_g"]], [p["sd_g"]])
+opt = gt.optimum(grid, p_data, p_g)
 
 # ---- 1. the optimal discriminator --------------------------------------------------------------------------
 st.header(t("gan_theory.dstar_header"))
@@ -64,7 +59,7 @@ c3.metric(t("gan_theory.metric.js"), f"{opt.js:.4f}")
 c4.metric(t("gan_theory.metric.floor"), f"{-2 * gt.LOG2:.4f}")
 if opt.js < 1e-9:
     st.success(t("gan_theory.reached"))
-alpha, vals = value_path(p_data, p_g)
+alpha, vals = value_path(grid, p_data, p_g)
 st.plotly_chart(figs.plot_value_path(alpha, vals, current=opt.value, labels=lab), key="gan_theory.fig_path")
 st.caption(t("gan_theory.path_caption"))
 show_source(gt.value)
@@ -77,12 +72,11 @@ formula("gan_theory.em_formula")
 formula("gan_theory.kr_formula")
 width = st.slider(t("gan_theory.controls.width"), 0.0, 1.0, 0.0, 0.05, key="gan_theory.width")
 theta_max = st.slider(t("gan_theory.controls.theta_max"), 0.5, 3.0, 2.0, 0.5, key="gan_theory.theta_max")
-p0 = gt.uniform_pdf(GRID, -width / 2, width)
-sweep = gt.shift_sweep(GRID, p0, np.round(np.arange(-theta_max, theta_max + 1e-9, 0.05), 2))   # whole grid steps
+p0 = gt.uniform_pdf(SWEEP_GRID, -width / 2, width)
+sweep = gt.shift_sweep(SWEEP_GRID, p0, np.round(np.arange(-theta_max, theta_max + 1e-9, 0.05), 2))  # grid steps
 st.plotly_chart(figs.plot_shift_sweep(sweep, labels=lab), key="gan_theory.fig_sweep")
-far = np.abs(sweep.theta) > width + 0.1   # central differences straddle the edge below that
-st.markdown(t("gan_theory.sweep_result", js=float(np.nanmax(np.abs(sweep.js[far] - gt.LOG2))),
-              grad=float(np.nanmax(np.abs(sweep.djs[far]))) if far.any() else 0.0))
+flat = gt.plateau(sweep, width)
+st.markdown(t("gan_theory.sweep_result", js=flat.js_gap, grad=flat.js_slope))
 st.markdown(t("gan_theory.clip_text"))
 formula("gan_theory.clip_formula")
 show_source(gt.wasserstein1)

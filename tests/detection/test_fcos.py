@@ -136,7 +136,7 @@ def test_figures_stay_small_at_the_extremes():
     built = [figs.plot_fpn_levels(300, lab), figs.plot_fcos_levels(img, F.fcos_levels(np.array(box) * 6.3), box, 6.3, lab),
              figs.plot_focal_curves(5.0, 1.0, lab), figs.plot_imbalance(F.imbalance(10**6, 0.999, 1, 0.01, 5, 0), lab),
              figs.plot_centerness(img, F.centerness_map(box, 213, 320, 4), box, lab),
-             figs.plot_rerank(img, preds, box, 20, lab), figs.plot_score_vs_iou(preds, lab)]
+             figs.plot_rerank(img, preds, box, F.rerank(preds, 20), lab), figs.plot_score_vs_iou(preds, lab)]
     for fig in built:
         assert isinstance(fig, go.Figure) and len(fig.to_json()) < 2_000_000
 
@@ -153,3 +153,28 @@ def test_page_on_an_upload():
     at.file_uploader(key="fcos.file").upload("x.jpg", buf.getvalue(), "image/jpeg").run()
     assert_ok(at)
     assert at.slider(key="fcos.box.x.320x229").max == 320   # the working image: longer side 320 px
+
+
+def test_rerank_against_torchvision_nms_and_a_brute_force_sort():
+    import torch
+    import torchvision
+
+    box = (40.0, 30.0, 200.0, 170.0)
+    preds = F.simulate_predictions(box, 8, np.random.default_rng(2), 0.8)
+    rk = F.rerank(preds, 5, iou_threshold=0.6)
+    for score, top, nms_iou in ((preds.cls, rk.top_cls, rk.iou_nms_cls),
+                                (preds.cls * preds.ctr, rk.top_ctr, rk.iou_nms_ctr)):
+        brute = sorted(range(len(score)), key=lambda i: (-score[i], i))[:5]
+        assert list(top) == brute
+        kept = torchvision.ops.nms(torch.tensor(preds.boxes), torch.tensor(score), 0.6)
+        assert nms_iou == pytest.approx(float(preds.iou[int(kept[0])]))
+    assert rk.iou_top_cls == pytest.approx(preds.iou[rk.top_cls].mean())
+
+
+def test_box_level_and_imbalance_shares():
+    bl = F.box_level((0, 0, 112, 112), short_side=448, image_h=224, image_w=300)   # ×2 → 224 px: level k0 = 4
+    assert (bl.width, bl.height, bl.side, bl.level) == (224.0, 224.0, 224.0, 4)
+    im = F.imbalance(100_000, 0.99, 100, 0.3, gamma=2.0, alpha=0.25)
+    assert im.neg_share_ce == pytest.approx(im.ce_neg / (im.ce_neg + im.ce_pos))
+    assert im.down_weight == pytest.approx(0.01 ** 2)
+    assert im.neg_share_fl < im.neg_share_ce                 # focal loss takes the weight off easy negatives

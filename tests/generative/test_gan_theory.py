@@ -93,3 +93,26 @@ def test_page_shows_matching_values(lang):
     assert_ok(at)
     assert float(at.metric[0].value) == pytest.approx(-2 * LOG2, abs=1e-4)
     assert at.success
+
+
+def test_grid_holds_a_wide_generator_and_the_identity_holds_there():
+    """Course-notes check at p_g = N(−4, 2²): on the old fixed grid (−6…6) ~16 % of p_g fell off and the two numbers
+    disagreed (−0.2922 vs −0.2909); the grid now widens with the densities."""
+    grid = gt.grid_for([-1.5, 1.5, -4.0], [0.5, 0.5, 2.0])
+    assert grid[0] <= -16 and grid[-1] >= 6
+    p_data = gt.mixture_pdf(grid, [-1.5, 1.5], [0.5, 0.5])
+    p_g = gt.mixture_pdf(grid, [-4.0], [2.0])
+    assert p_g.sum() * 0.01 == pytest.approx(1.0, abs=1e-6)
+    opt = gt.optimum(grid, p_data, p_g)
+    assert opt.value == pytest.approx(2 * opt.js - 2 * gt.LOG2, abs=1e-9)
+
+
+def test_value_path_ends_at_the_floor_and_plateau_is_flat():
+    grid = gt.grid_for([0.0], [1.0])
+    alpha, vals = gt.value_path(grid, gt.mixture_pdf(grid, [-1], [0.5]), gt.mixture_pdf(grid, [2], [0.5]), n=11)
+    assert alpha[0] == 0 and alpha[-1] == 1 and vals[-1] == pytest.approx(-2 * gt.LOG2, abs=1e-9)
+    assert np.all(np.diff(vals) <= 1e-12)                      # falls monotonically towards the floor
+    x = np.linspace(-6, 6, 1201)
+    sweep = gt.shift_sweep(x, gt.uniform_pdf(x, 0.0, 0.0), np.round(np.arange(-2, 2 + 1e-9, 0.05), 2))
+    flat = gt.plateau(sweep, 0.0)
+    assert flat.js_gap < 1e-12 and flat.js_slope < 1e-9

@@ -420,3 +420,50 @@ def test_page_without_the_recogniser_keeps_the_other_modes(monkeypatch):
         assert at.metric
     finally:
         st.cache_resource.clear()
+
+
+# ---- the page's lessons, now in the engine -------------------------------------------------------------------
+def test_alignment_table_sums_paths_by_brute_force_and_equals_forward():
+    lp = ctc.log_softmax(np.random.default_rng(3).standard_normal((5, 3)))
+    targets = [1, 2]
+    tab = ctc.alignment_table(lp, targets)
+    # brute force: every one of C^T frame sequences whose collapse is the target
+    import itertools
+    brute = [p for p in itertools.product(range(3), repeat=5) if ctc.collapse(p) == targets]
+    assert len(tab.paths) == len(brute) == ctc.count_alignments(targets, 5)
+    assert tab.total == pytest.approx(sum(np.exp(lp[np.arange(5), list(p)].sum()) for p in brute), rel=1e-12)
+    assert tab.total == pytest.approx(tab.likelihood, rel=1e-12)
+    assert np.all(np.diff(tab.log_p) <= 0)                       # most probable first
+
+
+def test_check_with_torch_reports_the_same_numbers_as_torch():
+    import torch
+
+    lp = ctc.log_softmax(np.random.default_rng(4).standard_normal((12, 5)))
+    targets = [1, 3, 3, 2]
+    chk = ctc.check_with_torch(lp, targets)
+    ref = torch.nn.functional.ctc_loss(torch.tensor(lp)[:, None], torch.tensor([targets]), [12], [4], reduction="sum")
+    assert chk.loss_torch == pytest.approx(float(ref), rel=1e-12)
+    assert chk.loss_ours == pytest.approx(float(ref), rel=1e-10) and chk.max_grad_diff < 1e-10
+
+
+@pytest.mark.parametrize("name", list(ctc.PRESETS))
+def test_presets_favour_their_frame_labels(name):
+    p = ctc.preset(name)
+    frames = ctc.parse_frames(ctc.PRESETS[name][0])
+    assert p.logits.shape == (len(frames), len(p.tokens)) and p.tokens[0] == "−"
+    nudged = {(i, k) for i, k, _ in ctc.PRESETS[name][2]}
+    for i, f in enumerate(frames):
+        if not any(j == i for j, _ in nudged):
+            assert p.tokens[int(np.argmax(p.logits[i]))] == f
+
+
+def test_collapse_steps_repeats_and_speaking_probability():
+    s = ctc.collapse_steps(ctc.parse_frames("a - - b b _ c c"))
+    assert s.merged == ["a", "−", "b", "−", "c"] and s.final == ["a", "b", "c"]
+    assert ctc.count_repeats([1, 1, 2, 2, 2, 3]) == 3
+    lp = ctc.log_softmax(np.random.default_rng(5).standard_normal((9, 4)))
+    lat = ctc.lattice(lp, [1, 2, 1])
+    occ = ctc.label_occupancy(lat, 4)                           # (T, C): per label
+    assert np.allclose(ctc.speaking_probability(lat), 1 - occ[:, 0])
+    assert ctc.prob_text(-2000.0).startswith("10^") and ctc.count_text(10**15).startswith("≈ 1.00 × 10^15")

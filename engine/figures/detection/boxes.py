@@ -1,51 +1,15 @@
-"""Figures of the boxes chapter: IoU, NMS step by step, YOLO scores, anchors and SSD default boxes.
-Shared helpers for pictures with boxes (`image_figure`, `add_box`) are used by the roi and fcos figures too."""
+"""Figures of the boxes chapter: IoU, NMS step by step, YOLO scores, anchors and SSD default boxes."""
 from __future__ import annotations
-
-import base64
-import io
 
 import numpy as np
 import plotly.graph_objects as go
 
 from engine.detection import boxes as B
+from engine.figures.common import PRED, TRUTH, add_box, decades, image_figure
 
-TRUTH, PRED, INTER = "#2ca02c", "#ff7f0e", "rgba(148, 103, 189, 0.45)"
+INTER = "rgba(148, 103, 189, 0.45)"
 POS, NEG, IGN = "#2ca02c", "rgba(120, 120, 120, 0.35)", "#ffbf00"
 CLASS_COLOURS = ("#1f77b4", "#d62728", "#9467bd", "#8c564b")
-
-
-def image_source(img: np.ndarray, quality: int = 80) -> str:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(img, dtype=np.uint8)).save(buf, format="JPEG", quality=quality)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def image_figure(img: np.ndarray, height: int = 360, opacity: float = 1.0) -> go.Figure:
-    """A figure showing `img` (H, W, 3) uint8 in pixel coordinates: x right, y down, pixel (i, j) on [j, j+1)."""
-    h, w = img.shape[:2]
-    fig = go.Figure(go.Image(source=image_source(img), x0=0.5, y0=0.5, dx=1, dy=1, opacity=opacity, hoverinfo="skip"))
-    fig.update_xaxes(range=[0, w], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[h, 0], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.02),
-                      plot_bgcolor="white")
-    return fig
-
-
-def add_box(fig: go.Figure, box, colour: str, name: str | None = None, width: float = 2, dash: str = "solid",
-            fill: str | None = None, row=None, col=None) -> None:
-    """Draw a rectangle: a layout shape, or with `name` a line trace (legend entry and hover)."""
-    x1, y1, x2, y2 = (float(v) for v in box)
-    kw = dict(row=row, col=col) if row is not None else {}
-    if name:
-        fig.add_trace(go.Scatter(x=[x1, x2, x2, x1, x1], y=[y1, y1, y2, y2, y1], mode="lines", name=name,
-                                 line=dict(color=colour, width=width, dash=dash), hoverinfo="name",
-                                 fill="toself" if fill else None, fillcolor=fill), **kw)
-        return
-    fig.add_shape(type="rect", x0=x1, y0=y1, x1=x2, y1=y2, line=dict(color=colour, width=width, dash=dash),
-                  fillcolor=fill or "rgba(0,0,0,0)", layer="above", **kw)
 
 
 def plot_iou(img: np.ndarray, a, b, parts: B.IoUParts, labels: dict[str, str]) -> go.Figure:
@@ -138,7 +102,7 @@ def plot_label_counts(lab: B.AnchorLabels, labels: dict[str, str]) -> go.Figure:
     fig = go.Figure(go.Bar(x=names, y=vals, marker_color=[POS, "#888", IGN], text=vals, textposition="outside"))
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_type="log",
                       title=labels["counts_title"], yaxis_title=labels["count"])
-    return fig
+    return decades(fig)
 
 
 def plot_ssd(img: np.ndarray, dboxes: B.DefaultBoxes, feature_sizes, level: int, gt, lab: B.AnchorLabels,

@@ -7,8 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.detection import fcos as F
-from engine.figures.detection.boxes import TRUTH, image_source, add_box, image_figure
-from engine.figures.common import INFERNO
+from engine.figures.common import INFERNO, TRUTH, add_box, decades, image_figure, jpeg_uri
 
 LEVEL_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")   # P3 … P7
 
@@ -26,7 +25,7 @@ def plot_fpn_levels(side: float, labels: dict[str, str], k0: int = 4, canonical:
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), title=labels["fpn_title"],
                       xaxis=dict(type="log", title=labels["side"]), yaxis=dict(title="k", dtick=1, range=[1.5, 5.5]),
                       showlegend=False)
-    return fig
+    return decades(fig)
 
 
 def plot_fcos_levels(img: np.ndarray, levels: list[F.LevelAssignment], box, scale: float,
@@ -74,7 +73,7 @@ def plot_imbalance(im: F.Imbalance, labels: dict[str, str]) -> go.Figure:
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), barmode="group", yaxis_type="log",
                       title=labels["imbalance_title"], yaxis_title=labels["summed_loss"],
                       legend=dict(orientation="h", y=-0.15))
-    return fig
+    return decades(fig)
 
 
 def plot_centerness(img: np.ndarray, cmap: F.CenternessMap, box, labels: dict[str, str]) -> go.Figure:
@@ -94,15 +93,14 @@ def _iou_colour(v: float) -> str:
     return f"rgb({int(230 * (1 - q))},{int(190 * q)},40)"
 
 
-def plot_rerank(img: np.ndarray, preds: F.Predictions, box, top_k: int, labels: dict[str, str]) -> go.Figure:
+def plot_rerank(img: np.ndarray, preds: F.Predictions, box, rk: F.Rerank, labels: dict[str, str]) -> go.Figure:
     """Left: the top-k boxes by classification score; right: by score × centre-ness. Colour = IoU with the truth
     (red poor, green good); the locations that predicted them are marked."""
     h, w = img.shape[:2]
     fig = make_subplots(1, 2, subplot_titles=(labels["by_cls"], labels["by_ctr"]), horizontal_spacing=0.03)
-    src = image_source(img)
-    for col, score in ((1, preds.cls), (2, preds.cls * preds.ctr)):
+    src = jpeg_uri(img)
+    for col, score, order in ((1, preds.cls, rk.top_cls), (2, preds.cls * preds.ctr, rk.top_ctr)):
         fig.add_trace(go.Image(source=src, x0=0.5, y0=0.5, dx=1, dy=1, hoverinfo="skip"), 1, col)
-        order = np.argsort(-score, kind="stable")[:top_k]
         for i in order[::-1]:
             add_box(fig, preds.boxes[i], _iou_colour(float(preds.iou[i])), width=2, row=1, col=col)
         fig.add_trace(go.Scatter(

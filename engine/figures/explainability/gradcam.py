@@ -1,52 +1,28 @@
 """Figures of the Grad-CAM chapter: heatmap overlays, channel weights α_k, sanity check, deletion curves."""
 from __future__ import annotations
 
-import base64
-import io
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.figures.common import jpeg_uri, shrink, square_axes
+
 COLORMAPS = ("jet", "viridis", "inferno", "hot")
-DISPLAY = 112     # px: heatmaps are smooth (upsampled from ≤ 28×28), so the hover layer is shown at this size
-
-
-def png_uri(rgb: np.ndarray) -> str:
-    """(H, W, 3) uint8 → a PNG data URI (far smaller in the figure JSON than the raw pixel array)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(rgb, dtype=np.uint8)).save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def _shrink(m: np.ndarray, size: int = DISPLAY) -> np.ndarray:
-    """Block-average a (H, W) map to at most size×size for display."""
-    h, w = m.shape
-    f = max(1, int(np.ceil(max(h, w) / size)))
-    h2, w2 = h // f * f, w // f * f
-    return m[:h2, :w2].reshape(h2 // f, f, w2 // f, f).mean(axis=(1, 3)).astype(np.float32)
-
-
-def _square_axes(fig: go.Figure, h: int, w: int, row=None, col=None) -> None:
-    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], row=row, col=col)
-    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], scaleanchor="x" if row is None else None,
-                     row=row, col=col)
+DISPLAY = 56      # cells: heatmaps are smooth (upsampled from ≤ 28×28 conv cells), so the layer is sent at this size
 
 
 def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colorscale: str = "jet",
                  title: str = "", zmax: float = 1.0) -> go.Figure:
     """The photo with a heatmap (H, W) in [0, 1] laid over it; hover shows the map's value."""
     h, w = heatmap.shape
-    small = _shrink(heatmap)
+    small = shrink(heatmap, DISPLAY)
     f = h / small.shape[0]
     fig = go.Figure()
-    fig.add_trace(go.Image(source=png_uri(rgb), x0=0, dx=1, y0=0, dy=1, hoverinfo="skip"))
-    fig.add_trace(go.Heatmap(z=small, x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=0, zmax=zmax,
+    fig.add_trace(go.Image(source=jpeg_uri(rgb, 85), x0=0, dx=1, y0=0, dy=1, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=small.round(2), zsmooth="best", x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=0, zmax=zmax,
                              colorscale=colorscale, opacity=opacity, showscale=False,
                              hovertemplate="%{z:.2f}<extra></extra>"))
-    _square_axes(fig, h, w)
+    square_axes(fig, h, w)
     fig.update_layout(title=title, height=300, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
@@ -54,8 +30,8 @@ def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, col
 def plot_image(rgb: np.ndarray, title: str = "") -> go.Figure:
     """An RGB image (H, W, 3) uint8, e.g. a deprocessed Guided Backprop gradient."""
     h, w = rgb.shape[:2]
-    fig = go.Figure(go.Image(source=png_uri(rgb), hoverinfo="skip"))
-    _square_axes(fig, h, w)
+    fig = go.Figure(go.Image(source=jpeg_uri(rgb, 85), hoverinfo="skip"))
+    square_axes(fig, h, w)
     fig.update_layout(title=title, height=300, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
@@ -96,8 +72,8 @@ def plot_sanity(maps: np.ndarray, labels: list[str], spearman: np.ndarray, color
     fig = make_subplots(rows=1, cols=n, subplot_titles=[f"{lab}<br>ρ={r:.2f}" for lab, r in zip(labels, spearman)],
                         horizontal_spacing=0.01)
     for i, m in enumerate(maps):
-        small = _shrink(m, 56)
-        fig.add_trace(go.Heatmap(z=small, zmin=0, zmax=1, colorscale=colorscale, showscale=False,
+        small = shrink(m, 28).round(2)
+        fig.add_trace(go.Heatmap(z=small, zsmooth="best", zmin=0, zmax=1, colorscale=colorscale, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i + 1)
         fig.update_xaxes(visible=False, row=1, col=i + 1)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=i + 1)

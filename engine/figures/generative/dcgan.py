@@ -5,9 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.figures.common import lab
 
-def _lab(labels: dict | None, key: str, default: str) -> str:
-    return (labels or {}).get(key, default)
 
 
 def tile(images: np.ndarray, gap: int = 1) -> np.ndarray:
@@ -29,18 +28,19 @@ def plot_grid(images: np.ndarray, title: str = "", row_labels: list[str] | None 
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=row_labels is not None,
                      tickvals=[i * 9 + 3.5 for i in range(r)] if row_labels else None, ticktext=row_labels)
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=height or 40 + 26 * r, margin=dict(l=5, r=5, t=30 if title else 5, b=5),
+    fig.update_layout(height=height or 40 + 40 * r,   # ~40 px per 8 × 8 digit: readable tiles
+                      margin=dict(l=5, r=5, t=30 if title else 5, b=5),
                       title=dict(text=title, font=dict(size=13)), plot_bgcolor="white")
     return fig
 
 
 def plot_curves(snaps: dict, labels: dict | None = None) -> go.Figure:
     """Left: L_D and L_G per model. Right: mean σ(D) on real and generated batches (½ at the equilibrium)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(_lab(labels, "loss_panel", "losses"),
-                                                        _lab(labels, "d_panel", "D outputs")))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "loss_panel", "losses"),
+                                                        lab(labels, "d_panel", "D outputs")))
     colors = {"dcgan": "#1f77b4", "cgan": "#ff7f0e"}
     for name, s in snaps.items():
-        c, n = colors.get(name, "black"), _lab(labels, name, name)
+        c, n = colors.get(name, "black"), lab(labels, name, name)
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_d, name=f"{n}: L_D", line=dict(color=c)), 1, 1)
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_g, name=f"{n}: L_G", line=dict(color=c, dash="dot")), 1, 1)
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_d_real, name=f"{n}: D(x)", line=dict(color=c)), 1, 2)
@@ -48,7 +48,7 @@ def plot_curves(snaps: dict, labels: dict | None = None) -> go.Figure:
                                  line=dict(color=c, dash="dot")), 1, 2)
     fig.add_hline(y=2 * np.log(2), line_dash="dash", line_color="gray", row=1, col=1)
     fig.add_hline(y=0.5, line_dash="dash", line_color="gray", row=1, col=2)
-    fig.update_xaxes(title_text=_lab(labels, "step", "step"))
+    fig.update_xaxes(title_text=lab(labels, "step", "step"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(font=dict(size=10)))
     return fig
 
@@ -57,8 +57,8 @@ def plot_architecture(g_rows: list[tuple[str, tuple]], d_rows: list[tuple[str, t
                       labels: dict | None = None) -> go.Figure:
     """Two columns of layer boxes (G left, D right), each annotated with its output shape."""
     fig = go.Figure()
-    for col, (rows, name) in enumerate(((g_rows, _lab(labels, "generator", "Generator")),
-                                        (d_rows, _lab(labels, "discriminator", "Discriminator")))):
+    for col, (rows, name) in enumerate(((g_rows, lab(labels, "generator", "Generator")),
+                                        (d_rows, lab(labels, "discriminator", "Discriminator")))):
         x0 = col * 1.2
         fig.add_annotation(x=x0 + 0.5, y=0.6, text=f"<b>{name}</b>", showarrow=False, font=dict(size=14))
         for i, (layer, shape) in enumerate(rows):

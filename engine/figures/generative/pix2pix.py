@@ -5,31 +5,29 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.figures.common import decades, lab
 from engine.figures.generative.dcgan import plot_grid
 from engine.generative.pix2pix import CLUSTERS_Y, CycleSnapshot, Pix2PixSnapshot
 
 CLUSTER_COLORS = np.array(["#d62728", "#2ca02c", "#1f77b4"])
 
 
-def _lab(labels: dict | None, key: str, default: str) -> str:
-    return (labels or {}).get(key, default)
-
 
 def plot_pix2pix(with_skip: Pix2PixSnapshot, without: Pix2PixSnapshot, labels: dict | None = None) -> go.Figure:
     """Rows: input x, U-Net with skips G(x), without skips G(x), target y (held-out digits)."""
     rows = np.stack([with_skip.inputs, with_skip.outputs, without.outputs, with_skip.targets])  # (4, n, 8, 8)
-    names = [_lab(labels, k, k) for k in ("input", "skip_on", "skip_off", "target")]
+    names = [lab(labels, k, k) for k in ("input", "skip_on", "skip_off", "target")]
     return plot_grid(rows, row_labels=names, height=260)
 
 
 def plot_pix2pix_curves(with_skip: Pix2PixSnapshot, without: Pix2PixSnapshot, labels: dict | None = None) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(_lab(labels, "l1_panel", "held-out L1"),
-                                                        _lab(labels, "adv_panel", "adversarial term")))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "l1_panel", "held-out L1"),
+                                                        lab(labels, "adv_panel", "adversarial term")))
     for s, name, color in ((with_skip, "skip_on", "#1f77b4"), (without, "skip_off", "#ff7f0e")):
-        n = _lab(labels, name, name)
+        n = lab(labels, name, name)
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_test_l1, name=n, line=dict(color=color)), 1, 1)
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_adv, name=n, line=dict(color=color), showlegend=False), 1, 2)
-    fig.update_xaxes(title_text=_lab(labels, "step", "step"))
+    fig.update_xaxes(title_text=lab(labels, "step", "step"))
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -46,15 +44,15 @@ def _segments(a: np.ndarray, b: np.ndarray) -> tuple[list, list]:
 def plot_cycle(snap: CycleSnapshot, labels: dict | None = None, n_lines: int = 60) -> go.Figure:
     """Left: X (coloured by cluster), Y (grey) and G(x) with a line from each x. Right: x against its
     reconstruction F(G(x)), joined by the cycle error."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(_lab(labels, "map_panel", "G: X → Y"),
-                                                        _lab(labels, "cycle_panel", "F(G(x)) vs x")))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "map_panel", "G: X → Y"),
+                                                        lab(labels, "cycle_panel", "F(G(x)) vs x")))
     colors = CLUSTER_COLORS[snap.cx]
     lx, ly = _segments(snap.x[:n_lines], snap.g_x[:n_lines])
     fig.add_trace(go.Scatter(x=lx, y=ly, mode="lines", line=dict(color="rgba(0,0,0,0.15)", width=1),
                              showlegend=False, hoverinfo="skip"), 1, 1)
-    fig.add_trace(go.Scatter(x=snap.y[:, 0], y=snap.y[:, 1], mode="markers", name=_lab(labels, "domain_y", "Y"),
+    fig.add_trace(go.Scatter(x=snap.y[:, 0], y=snap.y[:, 1], mode="markers", name=lab(labels, "domain_y", "Y"),
                              marker=dict(size=4, color="rgba(120,120,120,0.5)")), 1, 1)
-    fig.add_trace(go.Scatter(x=snap.x[:, 0], y=snap.x[:, 1], mode="markers", name=_lab(labels, "domain_x", "X"),
+    fig.add_trace(go.Scatter(x=snap.x[:, 0], y=snap.x[:, 1], mode="markers", name=lab(labels, "domain_x", "X"),
                              marker=dict(size=5, color=colors)), 1, 1)
     fig.add_trace(go.Scatter(x=snap.g_x[:, 0], y=snap.g_x[:, 1], mode="markers", name="G(x)",
                              marker=dict(size=6, color=colors, symbol="diamond-open")), 1, 1)
@@ -77,7 +75,7 @@ def plot_cycle_curves(snap: CycleSnapshot, labels: dict | None = None) -> go.Fig
     fig = go.Figure()
     for key, y, color in (("adv", snap.hist_adv, "#d62728"), ("cyc", snap.hist_cyc, "#1f77b4"),
                           ("id", snap.hist_id, "#2ca02c"), ("d", snap.hist_d, "#7f7f7f")):
-        fig.add_trace(go.Scatter(x=snap.hist_step, y=y, name=_lab(labels, f"curve_{key}", key), line=dict(color=color)))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=_lab(labels, "step", "step"),
+        fig.add_trace(go.Scatter(x=snap.hist_step, y=y, name=lab(labels, f"curve_{key}", key), line=dict(color=color)))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=lab(labels, "step", "step"),
                       yaxis_type="log")
-    return fig
+    return decades(fig)

@@ -1,0 +1,234 @@
+"""The contract battery (torchvision's op tester, scikit-learn's common tests): every chapter registered in
+ui/chapters.py SYLLABUS whose page exists gets every check below, so the 26th chapter is tested the moment it is
+registered and its page file exists.
+
+Per chapter: its files in every layer; the engine imports neither streamlit nor plotly, the figures no streamlit;
+the page runs in both languages at defaults, at every slider's ends and every select_slider's ends; one page run
+sends at most FIGURE_BUDGET bytes of plotly JSON; every locale key a run looks up exists in both languages (keys
+built with f-strings included: they are recorded at run time); a page that trains gives the same snapshots after
+two Steps in two fresh sessions. Across chapters: no chapter imports another chapter's private names.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, assert_ok, run_page
+from ui import i18n
+from ui.chapters import SYLLABUS, built_pages
+
+FIGURE_BUDGET = 300_000          # bytes of plotly JSON per page run (CONTRIBUTING.md, "Budgets")
+# Chapters allowed more than the budget, with the most they may send (none: every chapter fits).
+OVER_BUDGET: dict[str, int] = {}
+
+CHAPTERS = [(section, stem) for section, stem, _ in built_pages()]
+IDS = [stem for _, stem in CHAPTERS]
+ALL_STEMS = {stem for stems in SYLLABUS.values() for stem in stems}
+
+
+def _page(section: str, stem: str) -> str:
+    return f"pages/{section}/{stem}.py"
+
+
+# --------------------------------------------------------------------------------------------------- files
+@pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
+def test_every_layer_exists(section, stem):
+    for path in (f"engine/{section}/{stem}.py", f"engine/figures/{section}/{stem}.py",
+                 f"tests/{section}/test_{stem}.py", f"bench/{section}/{stem}.py", f"locales/{stem}.toml"):
+        assert (ROOT / path).is_file(), f"{stem}: {path} is missing"
+    for lang in i18n.LANGS:
+        assert i18n.lookup(f"{stem}.title", lang) and i18n.lookup(f"{stem}.blurb", lang)
+
+
+def _imported_after(module: str, forbidden: tuple[str, ...]) -> list[str]:
+    code = (f"import sys, importlib; importlib.import_module({module!r}); "
+            f"print(','.join(m for m in {forbidden!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return [m for m in out.stdout.strip().split(",") if m]
+
+
+@pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
+def test_engine_is_math_only(section, stem):
+    """librosa's rule: drawing lives in one place. The engine imports neither streamlit nor plotly; the figure
+    builders import plotly but never streamlit."""
+    assert _imported_after(f"engine.{section}.{stem}", ("streamlit", "plotly")) == []
+    assert _imported_after(f"engine.figures.{section}.{stem}", ("streamlit",)) == []
+
+
+COMMON_ENGINE = sorted(p for p in (ROOT / "engine" / "common").glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.mark.parametrize("path", COMMON_ENGINE, ids=lambda p: p.stem)
+def test_common_engine_is_math_only(path):
+    assert _imported_after(f"engine.common.{path.stem}", ("streamlit", "plotly")) == []
+
+
+def _owner(module: str) -> str | None:
+    """The chapter stem a module belongs to (engine.<section>.<stem>, engine.figures.<section>.<stem>,
+    pages.<section>.<stem>, bench.<section>.<stem>), or None for shared code."""
+    parts = module.split(".")
+    if parts[:2] == ["engine", "figures"]:
+        parts = parts[1:]
+    if len(parts) >= 3 and parts[0] in ("engine", "figures", "pages", "bench") and parts[2] in ALL_STEMS:
+        return parts[2]
+    return None
+
+
+def test_no_chapter_imports_another_chapters_private_names():
+    offences = []
+    for path in [*ROOT.glob("engine/**/*.py"), *ROOT.glob("pages/**/*.py"), *ROOT.glob("ui/*.py")]:
+        here = _owner(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                there = _owner(node.module)
+                if there and there != here:
+                    offences += [f"{path.relative_to(ROOT)}: {node.module}.{a.name}" for a in node.names
+                                 if a.name.startswith("_")]
+    assert not offences, offences
+
+
+# ---------------------------------------------------------------------------------------------- page runs
+def _figure_bytes(at) -> int:
+    return sum(len(e.proto.spec) for e in at.get("plotly_chart"))
+
+
+def _recorded_run(path: str, lang: str):
+    """Run a page with every locale lookup recorded; (AppTest, keys looked up)."""
+    i18n.RECORDED = set()
+    try:
+        at = run_page(path, lang=lang)
+        return at, set(i18n.RECORDED)
+    finally:
+        i18n.RECORDED = None
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+@pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
+def test_page_runs_at_defaults(section, stem, lang):
+    at, keys = _recorded_run(_page(section, stem), lang)
+    assert_ok(at)
+    assert at.title, "every page shows a title"
+    missing = sorted(f"{k} ({other})" for k in keys for other in i18n.LANGS if not i18n.exists(k, other))
+    assert not missing, f"locale keys looked up by the page but missing: {missing}"
+    budget = OVER_BUDGET.get(stem, FIGURE_BUDGET)
+    sent = _figure_bytes(at)
+    assert sent <= budget, f"{stem}: {sent:,} bytes of plotly JSON in one run (budget {budget:,})"
+
+
+@pytest.mark.parametrize("end", ["min", "max"])
+@pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
+def test_page_runs_at_extreme_sliders(section, stem, end):
+    at = run_page(_page(section, stem))
+    # A slider can appear only after another is moved, so sweep a few times; keys already set are kept.
+    done: set[str] = set()
+    for _ in range(3):
+        todo = [s for s in at.slider if s.key not in done]
+        if not todo:
+            break
+        for s in todo:
+            value = s.min if end == "min" else s.max
+            s.set_value((value, value) if isinstance(s.value, tuple) else value)
+            done.add(s.key)
+        at.run()
+        assert_ok(at)
+        assert _figure_bytes(at) <= OVER_BUDGET.get(stem, FIGURE_BUDGET) * 2, "figures at extremes stay bounded"
+
+
+@pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
+def test_page_runs_at_extreme_select_sliders(section, stem):
+    at = run_page(_page(section, stem))
+    for end in (0, -1):
+        for s in at.select_slider:
+            if not isinstance(s.value, tuple):
+                s.set_value(s.options[end] if not s.options else type(s.value)(s.options[end])
+                            if isinstance(s.value, (int, float)) else s.options[end])
+        at.run()
+        assert_ok(at)
+
+
+# ------------------------------------------------------------------------------------------------ training
+def _runs(at) -> dict:
+    from ui.training import Run
+    return {k: v for k, v in at.session_state.items() if isinstance(v, Run)}
+
+
+def _same(a, b, path="snapshot") -> list[str]:
+    """Where two snapshots differ (wall-clock fields excepted)."""
+    from ui.training import WALL_CLOCK_FIELDS
+    import torch
+
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return [d for f in dataclasses.fields(a) if f.name not in WALL_CLOCK_FIELDS
+                for d in _same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")]
+    if isinstance(a, dict):
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(map(str, a))} vs {sorted(map(str, b))}"]
+        return [d for k in a if k not in WALL_CLOCK_FIELDS for d in _same(a[k], b[k], f"{path}[{k!r}]")]
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return [f"{path}: length {len(a)} vs {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _same(x, y, f"{path}[{i}]")]
+    if isinstance(a, torch.Tensor):
+        a, b = a.detach().cpu().numpy(), b.detach().cpu().numpy()
+    if isinstance(a, np.ndarray):
+        ok = a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        return [] if ok else [f"{path}: arrays differ"]
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return []
+    try:
+        return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
+    except Exception:                                        # noqa: BLE001 — objects without equality
+        return []
+
+
+def _two_steps(path: str):
+    at = run_page(path)
+    assert_ok(at)
+    runs = _runs(at)
+    for key in runs:
+        for _ in range(2):
+            at.button(key=f"{key}.step").click().run()
+            assert_ok(at)
+    return _runs(at)
+
+
+@pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
+def test_training_is_deterministic_given_its_seed(section, stem):
+    first = _two_steps(_page(section, stem))
+    if not first:
+        pytest.skip(f"{stem} trains nothing live")
+    second = _two_steps(_page(section, stem))
+    assert set(first) == set(second)
+    for key, run in first.items():
+        assert run.pulls > 0, f"{key}: Step advanced nothing"
+        diffs = _same(run.snaps, second[key].snaps, key)
+        assert not diffs, diffs[:5]
+
+
+def test_every_cache_is_bounded():
+    """Cached data per process stays bounded (issue #14): every `st.cache_data` has `max_entries` or `ttl`, and
+    every `st.cache_resource` of a function that takes arguments has `max_entries` (a singleton is bounded)."""
+    unbounded = []
+    for path in [*ROOT.glob("pages/**/*.py"), *ROOT.glob("ui/*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("cache_data", "cache_resource")):
+                continue
+            kws = {k.arg for k in node.keywords}
+            if node.func.attr == "cache_data" and not kws & {"max_entries", "ttl"}:
+                unbounded.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef) and fn.args.args:
+                for dec in fn.decorator_list:
+                    if (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                            and dec.func.attr == "cache_resource"
+                            and "max_entries" not in {k.arg for k in dec.keywords}):
+                        unbounded.append(f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name}")
+    assert not unbounded, unbounded
