@@ -493,15 +493,15 @@ class ICLConfig:
     nothing about the answer can be stored in the weights: only reading the prompt helps."""
     n_keys: int = 16                 # keys are the letters A, B, …
     n_values: int = 10               # values are the digits 0, 1, … (chance = 1 / n_values)
-    n_pairs: int = 16                # pairs per training sequence (keys repeat: a repeat is a question)
+    n_pairs: int = 12                # pairs per training sequence (keys repeat: a repeat is a question)
     max_distinct: int = 8            # distinct keys per training sequence drawn from 2 … max_distinct
     max_shots: int = 8               # evaluated from 0 to max_shots examples
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 64
-    batch_size: int = 64
+    batch_size: int = 32
     lr: float = 3e-3
-    steps_per_snapshot: int = 25
+    steps_per_snapshot: int = 10
     eval_prompts: int = 128          # test prompts per number of shots
     max_steps: int = 3000
     seed: int = 0
@@ -647,3 +647,64 @@ def train_icl(cfg: ICLConfig) -> Iterator[ICLSnapshot]:
         loss_v = loss.item()
         t_train += time.perf_counter() - t0
         yield snap()
+
+
+# ------------------------------------------------------------------------------------------------ scaling law
+
+@dataclass(frozen=True)
+class PowerFit:
+    """log L = α log N_c − α log N, fitted by least squares on log–log points."""
+    alpha: float                     # α_N
+    alpha_lo: float                  # 95 % interval (Student t on the slope)
+    alpha_hi: float
+    n_c: float                       # N_c
+    n_points: int
+
+
+def fit_power_law(n: np.ndarray, loss: np.ndarray) -> PowerFit:
+    r"""Fit $L(N) = (N_c/N)^{\alpha_N}$ (Kaplan et al. 2020, Eq. 1.1): a line $\log L = \alpha_N\log N_c -
+    \alpha_N \log N$ in log–log coordinates; the interval on $\alpha_N$ is the slope's 95 % t-interval."""
+    from scipy import stats
+    x, y = np.log(np.asarray(n, float)), np.log(np.asarray(loss, float))
+    if len(x) < 3:
+        raise ValueError("need at least three sizes")
+    res = stats.linregress(x, y)
+    tq = stats.t.ppf(0.975, len(x) - 2)
+    alpha = -res.slope
+    # log L = α log N_c − α log N  →  intercept = α log N_c
+    n_c = float(np.exp(res.intercept / alpha)) if alpha > 0 else float("nan")
+    return PowerFit(float(alpha), float(alpha - tq * res.stderr), float(alpha + tq * res.stderr), n_c, len(x))
+
+
+def kaplan_loss(n: np.ndarray | float) -> np.ndarray:
+    """Kaplan et al.'s L(N) = (N_c / N)^α_N with the paper's constants (nats per token, WebText2)."""
+    return (KAPLAN_N_C / np.asarray(n, float)) ** KAPLAN_ALPHA_N
+
+
+def gpt3_non_embedding() -> float:
+    """GPT-3 175B's non-embedding parameters by Kaplan's count 12 n_layer d_model² (≈ 1.74e11)."""
+    return 12 * GPT3["n_layer"] * GPT3["d_model"] ** 2
+
+
+# sizes of the precomputed sweep (scripts/gpt3/scaling.py): (n_layer, n_head, n_embd)
+SWEEP = ((1, 2, 16), (1, 2, 32), (2, 2, 48), (2, 4, 64), (3, 4, 96), (4, 4, 128))
+SWEEP_TRAIN = dict(block_size=64, steps=300, batch_size=16, lr=3e-3, seed=0)
+
+
+def sweep_run(size: tuple[int, int, int], every: int = 25) -> Iterator[LMSnapshot]:
+    """One size of the sweep: the same data, steps, batch and seed as the precomputed JSON."""
+    text = english_corpus()
+    vocab = build_vocab(text)
+    data = torch.tensor(vocab.encode(text), dtype=torch.long)
+    n = int(0.95 * len(data))
+    L, H, C = size
+    cfg = GPTConfig(vocab_size=vocab.size, block_size=SWEEP_TRAIN["block_size"], n_layer=L, n_head=H, n_embd=C)
+    model = init_gpt(cfg, SWEEP_TRAIN["seed"])
+    yield from train_lm(cfg, data[:n], data[n:], steps=SWEEP_TRAIN["steps"], batch_size=SWEEP_TRAIN["batch_size"],
+                        lr=SWEEP_TRAIN["lr"], seed=SWEEP_TRAIN["seed"], model=model, every=every)
+
+
+def load_sweep() -> dict:
+    """The precomputed sweep (assets/gpt3/scaling.json)."""
+    import json
+    return json.loads(SCALING_JSON.read_text())
