@@ -687,8 +687,8 @@ def gpt3_non_embedding() -> float:
 
 
 # sizes of the precomputed sweep (scripts/gpt3/scaling.py): (n_layer, n_head, n_embd)
-SWEEP = ((1, 2, 16), (1, 2, 32), (2, 2, 48), (2, 4, 64), (3, 4, 96), (4, 4, 128))
-SWEEP_TRAIN = dict(block_size=64, steps=300, batch_size=16, lr=3e-3, seed=0)
+SWEEP = ((1, 2, 16), (1, 2, 32), (2, 4, 48), (2, 4, 64), (3, 4, 96), (4, 4, 128))
+SWEEP_TRAIN = dict(block_size=64, steps=400, batch_size=16, lr=3e-3, seed=0)
 
 
 def sweep_run(size: tuple[int, int, int], every: int = 25) -> Iterator[LMSnapshot]:

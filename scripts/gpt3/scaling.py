@@ -1,4 +1,4 @@
-"""Precompute the GPT-3 chapter's scaling sweep: six character GPTs, same data, same 300 steps, same seed.
+"""Precompute the GPT-3 chapter's scaling sweep: six character GPTs, same data, same 400 steps, same seed.
 
     .venv/bin/python -m scripts.gpt3.scaling          # → assets/gpt3/scaling.json (a few minutes on 2 busy cores)
 
@@ -16,7 +16,7 @@ from engine.language import gpt3
 
 
 def main() -> None:
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     rows = []
     for size in gpt3.SWEEP:
         L, H, C = size
