@@ -194,8 +194,10 @@ def test_page_bad_prompts(text):
 
 
 def test_page_force_and_japanese_model_and_icl_step():
-    at = run_page("pages/language/gpt3.py", lang="ja")
+    at = run_page("pages/language/gpt3.py")            # English UI (AppTest formats radio labels outside the page)
     at.radio(key="gpt3.model").set_value("ja").run()
+    assert_ok(at)
+    assert "学習を始めると" in at.code[0].value
     at.slider(key="gpt3.inspect").set_value(5).run()
     at.toggle(key="gpt3.force").set_value(True).run()
     assert_ok(at)
