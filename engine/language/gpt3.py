@@ -46,6 +46,8 @@ SCALING_JSON = ASSETS / "scaling.json"
 UNK = "\ufffd"               # shown for a character the model's vocabulary does not have
 MAX_PROMPT = 2000            # characters of prompt kept (the model sees only its last block_size)
 MAX_NEW = 200                # tokens generated at most per request
+DEFAULT_PROMPTS = {"en": "The for statement is used to iterate over the elements of a sequence",
+                   "ja": "学習を始めると、"}     # the models' corpora: pydoc topics / the app's Japanese strings
 
 # Kaplan et al. 2020, Eq. 1.1 / Table 5 (N = non-embedding parameters, loss in nats/token)
 KAPLAN_ALPHA_N = 0.076

@@ -28,8 +28,7 @@ st.markdown(t("gpt3.ar.text"))
 def prompt_ui() -> dict:
     model = st.radio(t("gpt3.ar.model"), ("en", "ja"), format_func=lambda k: t(f"gpt3.ar.model_{k}"),
                      horizontal=True, key="gpt3.model")
-    default = t("gpt3.ar.default_prompt_en") if model == "en" else t("gpt3.ar.default_prompt_ja")
-    text = st.text_area(t("gpt3.ar.prompt"), default, max_chars=10_000, key=f"gpt3.prompt.{model}")
+    text = st.text_area(t("gpt3.ar.prompt"), gpt3.DEFAULT_PROMPTS[model], max_chars=10_000, key=f"gpt3.prompt.{model}")
     c1, c2, c3, c4, c5 = st.columns(5)
     n_new = c1.slider(t("gpt3.ar.n_new"), 1, gpt3.MAX_NEW, 60, key="gpt3.n_new")
     temperature = c2.slider(t("gpt3.ar.temperature"), 0.0, 2.0, 0.8, 0.05, key="gpt3.temperature")
@@ -81,9 +80,9 @@ if chk is not None:
 st.header(t("gpt3.mask.header"))
 formula("gpt3.attn_formula")
 st.markdown(t("gpt3.mask.text"))
-mask_text = (chk.text if chk is not None else t("gpt3.ar.default_prompt_en"))[-48:]
+mask_text = (chk.text if chk is not None else gpt3.DEFAULT_PROMPTS["en"])[-48:]
 if len(mask_text) < 2:
-    mask_text = t("gpt3.ar.default_prompt_en")[-48:]
+    mask_text = gpt3.DEFAULT_PROMPTS["en"][-48:]
 cfgm = pre.model.cfg
 c1, c2, c3 = st.columns(3)
 layer = c1.slider(t("gpt3.mask.layer"), 1, cfgm.n_layer, cfgm.n_layer, key="gpt3.layer") - 1
