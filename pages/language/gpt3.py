@@ -14,7 +14,7 @@ st.markdown(t("gpt3.intro"))
 lab = labels("gpt3.labels")
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False)   # one model per language
 def pretrained(lang: str) -> gpt3.Pretrained:
     return gpt3.load_pretrained(lang)
 
