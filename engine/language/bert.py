@@ -444,10 +444,11 @@ def load_minilm(cache: Path | None = None) -> Pretrained:
     source, folder = locate_weights(cache)
     cfg_json = json.loads((folder / "config.json").read_text())
     config = BertConfig(**{k: cfg_json[k] for k in BertConfig.__dataclass_fields__ if k in cfg_json})
-    model = BertEncoder(config)
+    with torch.device("meta"):                       # no random init, no second copy: the file's tensors are used
+        model = BertEncoder(config)
     state = {k: v for k, v in load_file(str(folder / "model.safetensors")).items() if not k.endswith("position_ids")}
     state = {k.removeprefix("bert."): v for k, v in state.items()}
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(state, strict=True, assign=True)
     model.eval().requires_grad_(False)
     return Pretrained(model, WordPiece.from_file(folder / "vocab.txt"), source)
 
@@ -843,7 +844,7 @@ def topic_sentences(topics: tuple[str, ...] = FINETUNE_TOPICS, per_class: int = 
 
 
 def sentence_vectors(pre: Pretrained, sentences: tuple[str, ...] | list[str], max_tokens: int = 64,
-                     batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+                     batch_size: int = 16) -> tuple[np.ndarray, np.ndarray]:
     r"""Frozen features of each sentence from the last layer: the [CLS] vector $h_\text{[CLS]}$ and the
     mean of the token vectors over real tokens, $\frac1T\sum_i h_i$ (Sentence-BERT's pooling). (N, H) each."""
     cls, mean = [], []
