@@ -21,8 +21,8 @@ MODULES = ("torch", "torchvision", "engine.common.classifier", "lime.lime_image"
 
 def _loaders():
     """The shared models the pages load through `st.cache_resource`, in the order readers most often meet them."""
-    from ui import models
-    return (models.mobilenet_v2, models.imagenet_categories)
+    from ui import bert, models
+    return (models.mobilenet_v2, models.imagenet_categories, bert.minilm)
 
 
 @st.cache_resource(show_spinner=False)
