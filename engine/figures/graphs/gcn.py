@@ -80,12 +80,17 @@ def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | No
     ey = np.column_stack([c[e[:, 0], 1], c[e[:, 1], 1], np.full(len(e), np.nan)]).ravel()
     fig = go.Figure(go.Scatter(x=ex.tolist(), y=ey.tolist(), mode="lines", line=dict(color="#ccc", width=1),
                                hoverinfo="skip"))
-    colour = _r(values) if mask is None else [v if m else None for v, m in zip(_r(values), mask)]
-    fig.add_trace(go.Scatter(x=c[:, 0].tolist(), y=c[:, 1].tolist(), mode="markers",
-                             marker=dict(size=11 if g.N < 60 else 7, color=colour, colorscale=DIV_SCALE,
+    on = np.ones(g.N, bool) if mask is None else np.asarray(mask, bool)
+    size = 11 if g.N < 60 else 7
+    if not on.all():
+        fig.add_trace(go.Scatter(x=c[~on, 0].tolist(), y=c[~on, 1].tolist(), mode="markers", hoverinfo="skip",
+                                 marker=dict(size=size, color="#bbb", line=dict(width=0.5, color="#444"))))
+    ids = np.flatnonzero(on)
+    fig.add_trace(go.Scatter(x=c[on, 0].tolist(), y=c[on, 1].tolist(), mode="markers",
+                             marker=dict(size=size, color=_r(values[on]), colorscale=DIV_SCALE,
                                          cmin=-vmax, cmax=vmax, line=dict(width=0.5, color="#444"),
                                          showscale=True, colorbar=dict(thickness=8, len=0.8)),
-                             text=[str(i) for i in range(g.N)],
+                             text=[str(i) for i in ids],
                              hovertemplate=lab(labels, "node", "node") + " %{text}: %{marker.color}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), showlegend=False,
                       title=dict(text=title, font=dict(size=13)),
