@@ -502,9 +502,7 @@ def train_gcn(g: Graph, cfg: GCNConfig) -> Iterator[GCNSnapshot]:
 
     gen = torch.Generator().manual_seed(cfg.seed)
     N = g.N
-    Ah = gcn_norm(g.A).tocoo()
-    A_t = torch.sparse_coo_tensor(np.stack([Ah.row, Ah.col]), Ah.data, (N, N), dtype=torch.float32,
-                                  check_invariants=False).coalesce()
+    A_t = torch.as_tensor(gcn_norm(g.A).toarray(), dtype=torch.float32)   # (N, N) Â, dense: N = 34
     y = torch.as_tensor(g.labels, dtype=torch.long)
     lab = torch.as_tensor(list(cfg.labelled), dtype=torch.long)
     unl = torch.as_tensor([i for i in range(N) if i not in set(cfg.labelled)], dtype=torch.long)
@@ -519,8 +517,8 @@ def train_gcn(g: Graph, cfg: GCNConfig) -> Iterator[GCNSnapshot]:
     secs = 0.0
 
     def forward():
-        h1 = torch.tanh(torch.sparse.mm(A_t, W1))                     # (N, hidden)  Â X W₁ with X = I
-        h2 = torch.tanh(torch.sparse.mm(A_t, h1 @ W2))                # (N, 2)
+        h1 = torch.tanh(A_t @ W1)                     # (N, hidden)  Â X W₁ with X = I
+        h2 = torch.tanh(A_t @ (h1 @ W2))                # (N, 2)
         return h2, h2 @ W3 + b3                                      # (N, 2) logits
 
     def snap(step, loss):
