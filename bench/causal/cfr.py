@@ -17,7 +17,9 @@ from bench.common import report
 def main() -> None:
     from engine.causal import cfr
 
-    import torch  # noqa: F401  (imported before timing: the app has it loaded already)
+    import torch
+
+    torch.set_num_threads(1)          # as app.py runs every page (a separate benchmark process)
 
     tracemalloc.start()
     d = cfr.ihdp(0)

@@ -23,7 +23,9 @@ def main() -> None:
     from engine.figures.graphs import gcn as figs
     from engine.graphs import gcn
 
-    import torch  # noqa: F401  (imported before timing: the app has it loaded already)
+    import torch
+
+    torch.set_num_threads(1)          # as app.py runs every page (a separate benchmark process)
 
     tracemalloc.start()
     g = gcn.minnesota()
