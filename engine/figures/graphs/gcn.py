@@ -6,7 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.figures.common import lab, png_uri
+import base64
+import io
+
+from engine.figures.common import lab
 from engine.graphs.gcn import ChebResult, Filtered, GCNSnapshot, Graph, Spectrum, Spread
 
 VECTOR_MAX = 400          # graphs up to this many nodes are drawn as plotly markers; larger ones as a PNG
@@ -23,7 +26,7 @@ def _colours(v: np.ndarray, vmax: float) -> np.ndarray:
     return np.stack([np.interp(p, _DIV[:, 0], _DIV[:, c]) for c in (1, 2, 3)], 1).astype(np.uint8)
 
 
-def _raster(g: Graph, values: np.ndarray, vmax: float, w: int = 320, h: int = 260, mask=None) -> np.ndarray:
+def _raster(g: Graph, values: np.ndarray, vmax: float, w: int = 260, h: int = 210, mask=None) -> np.ndarray:
     """(h, w, 3) uint8: edges in light grey, nodes as dots coloured by value (grey where mask is False)."""
     img = np.full((h, w, 3), 255, np.uint8)
     c = g.coords
@@ -50,8 +53,18 @@ def _raster(g: Graph, values: np.ndarray, vmax: float, w: int = 320, h: int = 26
     return img
 
 
+def _png(img: np.ndarray) -> str:
+    """(H, W, 3) uint8 → a PNG data URI with a 64-colour palette (graph drawings have few colours; a third the size
+    of full RGB)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(img, np.uint8)).quantize(64).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def _image_fig(img: np.ndarray, title: str, height: int) -> go.Figure:
-    fig = go.Figure(go.Image(source=png_uri(img), hoverinfo="skip"))
+    fig = go.Figure(go.Image(source=_png(img), hoverinfo="skip"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), title=dict(text=title, font=dict(size=13)),
                       xaxis=dict(visible=False), yaxis=dict(visible=False))
     return fig
@@ -108,7 +121,7 @@ def plot_eigvecs(g: Graph, spec: Spectrum, which: list[int], labels: dict | None
             t = np.kron(_colours(u, np.abs(u).max()).reshape(side, side, 3), np.ones((6, 6, 1), np.uint8))
             t = np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255)
         else:
-            t = _raster(g, u, float(np.abs(u).max()), w=200, h=160)
+            t = _raster(g, u, float(np.abs(u).max()), w=170, h=136)
         tiles.append(t)
     h = max(t.shape[0] for t in tiles)
     tiles = [np.pad(t, ((0, h - t.shape[0]), (0, 4), (0, 0)), constant_values=255) for t in tiles]
@@ -124,7 +137,7 @@ def plot_eigvecs(g: Graph, spec: Spectrum, which: list[int], labels: dict | None
     return fig
 
 
-def _thin(n: int, most: int = 700) -> np.ndarray:
+def _thin(n: int, most: int = 400) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
 
 
