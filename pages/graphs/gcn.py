@@ -51,13 +51,21 @@ def graph_ui():
         return None
 
 
+def clicked_nodes() -> set[int]:
+    """Nodes selected (click, box or lasso) on the signal drawing while painting."""
+    state = st.session_state.get("gcn.fig_paint")
+    points = (state or {}).get("selection", {}).get("points", []) if isinstance(state, dict) else []
+    return {int(p["customdata"]) for p in points if isinstance(p.get("customdata"), (int, float))}
+
+
 def signal_ui(g: gcn.Graph) -> dict:
     c1, c2, c3 = st.columns(3)
     kind = c1.selectbox(t("gcn.controls.signal"), gcn.SIGNALS, format_func=fmt("gcn.signal"), key="gcn.signal")
     node = int(c1.number_input(t("gcn.controls.node"), 0, g.N - 1, 0, key="gcn.node"))
     painted = ()
     if kind == "painted":
-        painted = tuple(c1.multiselect(t("gcn.controls.paint"), list(range(g.N)), default=[0, 1, 2], key="gcn.paint"))
+        picked = c1.multiselect(t("gcn.controls.paint"), list(range(g.N)), default=[0, 1, 2], key="gcn.paint")
+        painted = tuple(sorted(set(picked) | clicked_nodes()))
     filt = c2.selectbox(t("gcn.controls.filter"), gcn.FILTERS, format_func=fmt("gcn.filter"), key="gcn.filter")
     if filt == "heat":
         param = c2.slider(t("gcn.controls.tau"), 0.5, 50.0, 5.0, 0.5, key="gcn.tau")
@@ -87,7 +95,12 @@ x = gcn.signal(g, spec, p["kind"], node=p["node"], painted=p["painted"])
 filt = gcn.spectral_filter(spec, x, p["filt"], p["param"])
 vmax = float(np.abs(x).max()) or 1.0
 c1, c2 = st.columns(2)
-c1.plotly_chart(figs.plot_signal(g, x, lab["signal"], lab, vmax=vmax), key="gcn.fig_x")
+if p["kind"] == "painted" and g.N <= figs.VECTOR_MAX and g.name != "grid":
+    c1.plotly_chart(figs.plot_signal(g, x, lab["signal"], lab, vmax=vmax), key="gcn.fig_paint", on_select="rerun",
+                    selection_mode=("points", "box", "lasso"))
+    c1.caption(t("gcn.paint_hint"))
+else:
+    c1.plotly_chart(figs.plot_signal(g, x, lab["signal"], lab, vmax=vmax), key="gcn.fig_x")
 c2.plotly_chart(figs.plot_signal(g, filt.y, lab["filtered"], lab, vmax=vmax), key="gcn.fig_y")
 st.plotly_chart(figs.plot_spectrum(filt, spec.lam, labels=lab), key="gcn.fig_spec")
 st.markdown(t("gcn.fourier.smoothness", sx=filt.smoothness_x, sy=filt.smoothness_y))

@@ -188,7 +188,7 @@ def test_page_grid_upload_and_signals():
     at = run_page("pages/graphs/gcn.py")
     at.selectbox(key="gcn.graph").set_value("grid").run()
     assert_ok(at)
-    for sig in ("impulse", "painted", "random"):
+    for sig in ("impulse", "painted", "random"):  # on the grid (an image): painting by list only
         at.selectbox(key="gcn.signal").set_value(sig).run()
         assert_ok(at)
     at.selectbox(key="gcn.filter").set_value("heat").run()
@@ -204,3 +204,11 @@ def test_page_on_the_road_network():
     at.selectbox(key="gcn.graph").set_value("minnesota").run()
     assert_ok(at)
     assert sum(len(e.proto.spec) for e in at.get("plotly_chart")) < 300_000
+
+
+def test_painting_on_the_karate_club():
+    at = run_page("pages/graphs/gcn.py")
+    at.selectbox(key="gcn.signal").set_value("painted").run()
+    assert_ok(at)
+    at.multiselect(key="gcn.paint").set_value([5, 6]).run()
+    assert_ok(at)

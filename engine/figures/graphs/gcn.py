@@ -103,7 +103,7 @@ def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | No
                              marker=dict(size=size, color=_r(values[on]), colorscale=DIV_SCALE,
                                          cmin=-vmax, cmax=vmax, line=dict(width=0.5, color="#444"),
                                          showscale=True, colorbar=dict(thickness=8, len=0.8)),
-                             text=[str(i) for i in ids],
+                             text=[str(i) for i in ids], customdata=ids.tolist(),
                              hovertemplate=lab(labels, "node", "node") + " %{text}: %{marker.color}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), showlegend=False,
                       title=dict(text=title, font=dict(size=13)),
