@@ -238,7 +238,7 @@ class Config:
     hidden: int = 64                # units of each hidden layer (Φ and heads)
     rep: int = 16                   # size of the representation Φ(x)
     lr: float = 2e-3
-    weight_decay: float = 1e-4      # L2 on the weights (λ in the paper's objective)
+    weight_decay: float = 1e-3      # L2 on the weights (λ in the paper's objective)
     seed: int = 0                   # network initialisation
     max_steps: int = 1500
     snapshot_every: int = 25
