@@ -59,7 +59,7 @@ def _png(img: np.ndarray) -> str:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.asarray(img, np.uint8)).quantize(64).save(buf, format="PNG", optimize=True)
+    Image.fromarray(np.asarray(img, np.uint8)).quantize(64).save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
