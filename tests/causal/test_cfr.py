@@ -1,0 +1,148 @@
+"""CFR chapter: IHDP as Hill builds it, the synthetic set's confounding, the Wasserstein IPM against SciPy's exact
+W1, the MMD against a brute-force double loop, PEHE/ATE from the known effects, the weights, the S/T-learners against
+scikit-learn models fitted directly, the live training (learning, determinism, CFR balancing Φ) and the page."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import assert_ok, run_page
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One intra-op thread, as app.py runs the pages (restored afterwards): these networks are tiny and a shared
+    2-core machine makes two spinning threads many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+from engine.causal import cfr
+
+
+def test_ihdp_has_hills_shape_and_surface_b():
+    d = cfr.ihdp(0)
+    assert d.X.shape == (747, 25) and int(d.t.sum()) == 139
+    np.testing.assert_allclose(d.X[:, :6].mean(0), 0, atol=1e-12)
+    assert d.tau[d.t == 1].mean() == pytest.approx(4.0, abs=1e-9)     # ω makes the effect on the treated 4
+    assert len(d.train) + len(d.test) == 747 and not set(d.train) & set(d.test)
+    assert np.all(np.abs(d.y - np.where(d.t == 1, d.mu1, d.mu0)) < 6)  # N(m_t, 1) noise
+    assert not np.array_equal(cfr.ihdp(1).y, d.y) and np.array_equal(cfr.ihdp(0).y, d.y)
+
+
+def test_synthetic_naive_difference_is_confounded():
+    d = cfr.synthetic(0)
+    nv = cfr.naive_vs_true(d)
+    assert nv.ate == pytest.approx(d.tau.mean()) and abs(nv.ate - 1) < 0.15
+    assert nv.naive - nv.ate > 1.5 and nv.x1_treated > 0 > nv.x1_control
+    t1 = d.t == 1
+    assert nv.naive == pytest.approx(d.y[t1].mean() - d.y[~t1].mean())
+
+
+@pytest.mark.parametrize("n,m,k", [(7, 9, 2), (12, 5, 3), (10, 10, 4)])
+def test_wasserstein_equals_scipy_exact_w1(n, m, k):
+    from scipy.stats import wasserstein_distance_nd
+
+    rng = np.random.default_rng(n * m)
+    a, b = rng.standard_normal((n, k)), rng.standard_normal((m, k)) + 0.5
+    exact = wasserstein_distance_nd(a, b)
+    assert cfr.wasserstein(a, b, eps=0.002, iters=3000) == pytest.approx(exact, rel=5e-3)
+    # the training setting (regulariser 0.05 × mean cost, 10 iterations) overestimates a little, never by much
+    fast = cfr.wasserstein(a, b)
+    assert exact - 1e-9 <= fast <= 1.15 * exact
+
+
+def test_wasserstein_gradient_flows_through_the_cost_only():
+    a = torch.zeros(4, 2, requires_grad=True)
+    b = torch.ones(5, 2)
+    v = cfr.wasserstein(a, b, eps=0.01, iters=200)
+    v.backward()
+    assert float(v.detach()) == pytest.approx(np.sqrt(2), rel=1e-4)
+    # every a_i moves toward b: ∂/∂a_i = −(1/n)(b − a_i)/‖b − a_i‖
+    np.testing.assert_allclose(a.grad.numpy(), -np.full((4, 2), 1 / 4 / np.sqrt(2)), atol=1e-4)
+
+
+def test_mmd_equals_brute_force():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((6, 3)), rng.standard_normal((4, 3)) * 2
+    sigma = 1.3
+
+    def k(u, v):
+        return np.exp(-np.sum((u - v) ** 2) / (2 * sigma ** 2))
+
+    ref = (sum(k(x, y) for x in a for y in a) / 36 + sum(k(x, y) for x in b for y in b) / 16
+           - 2 * sum(k(x, y) for x in a for y in b) / 24)
+    assert cfr.mmd2_rbf(a, b, sigma) == pytest.approx(ref, rel=1e-12)
+    assert cfr.mmd2_rbf(a, a, sigma) == pytest.approx(0, abs=1e-12)
+
+
+def test_pehe_ate_and_weights():
+    tau = np.array([1.0, 2.0, 3.0, 4.0])
+    hat = np.array([1.5, 2.0, 2.0, 4.5])
+    assert cfr.pehe(hat, tau) == pytest.approx(np.sqrt((0.25 + 0 + 1 + 0.25) / 4))
+    assert cfr.ate_error(hat, tau) == pytest.approx(0.0)
+    t = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    w = cfr.sample_weights(t)
+    assert w[t == 1].sum() == pytest.approx(5) and w[t == 0].sum() == pytest.approx(5)
+    np.testing.assert_allclose(w, t / (2 * 0.2) + (1 - t) / (2 * 0.8))
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge"])
+def test_s_and_t_learners_equal_scikit_learn_fitted_directly(name):
+    from sklearn import linear_model
+
+    d = cfr.synthetic(1, n=300)
+    make = getattr(linear_model, name)
+    X, t, y = d.X[d.train], d.t[d.train], d.y[d.train]
+    Z = d.X[d.test]
+    s = make().fit(np.column_stack([X, t]), y)
+    ref_s = s.predict(np.column_stack([Z, np.ones(len(Z))])) - s.predict(np.column_stack([Z, np.zeros(len(Z))]))
+    np.testing.assert_allclose(cfr.s_learner(X, t, y, make)(Z), ref_s, atol=1e-10)
+    ref_t = make().fit(X[t == 1], y[t == 1]).predict(Z) - make().fit(X[t == 0], y[t == 0]).predict(Z)
+    np.testing.assert_allclose(cfr.t_learner(X, t, y, make)(Z), ref_t, atol=1e-10)
+
+
+def test_models_learn_and_cfr_balances():
+    d = cfr.synthetic(0, n=300)
+    last = {}
+    for m in cfr.MODELS:
+        a = list(cfr.train(d, cfr.Config(model=m, alpha=1.0, max_steps=100, snapshot_every=100, hidden=16, rep=8)))
+        assert a[-1].metrics["factual_rmse"] < a[0].metrics["factual_rmse"]
+        if m != "cfr":     # on this set the confounder predicts y, and α = 1 first trades √PEHE for balance
+            assert a[-1].metrics["pehe_out"] < a[0].metrics["pehe_out"]
+        last[m] = a[-1]
+    assert last["cfr"].metrics["ipm"] < last["tarnet"].metrics["ipm"]
+    assert last["cfr"].phi2d.shape == (min(300, len(d.train)), 2) and last["s_learner"].phi2d is None
+
+
+def test_training_is_deterministic():
+    d = cfr.synthetic(0, n=200)
+    cfg = cfr.Config(model="cfr", max_steps=20, snapshot_every=10, hidden=16, rep=8)
+    a, b = list(cfr.train(d, cfg)), list(cfr.train(d, cfg))
+    assert [s.metrics for s in a] == [s.metrics for s in b]
+    assert all(np.array_equal(s.phi2d, u.phi2d) for s, u in zip(a, b))
+
+
+def test_reported_pehe_matches_the_snapshot_effects():
+    d = cfr.synthetic(2, n=300)
+    s = list(cfr.train(d, cfr.Config(model="tarnet", max_steps=10, snapshot_every=10, hidden=16)))[-1]
+    assert s.metrics["pehe_out"] == pytest.approx(cfr.pehe(s.tau_hat, d.tau[d.test]))
+    assert s.metrics["ate_out"] == pytest.approx(cfr.ate_error(s.tau_hat, d.tau[d.test]))
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_runs_and_steps(lang):
+    at = run_page("pages/causal/cfr.py", lang=lang)
+    assert_ok(at)
+    at.button(key="cfr.run.step").click().run()
+    assert_ok(at)
+    assert {s.step for s in at.session_state["cfr.run"].snaps.values()} == {10}
+
+
+def test_page_synthetic_and_mmd():
+    at = run_page("pages/causal/cfr.py")
+    at.selectbox(key="cfr.data").set_value("synthetic").run()
+    at.selectbox(key="cfr.ipm").set_value("mmd").run()
+    at.button(key="cfr.run.step").click().run()
+    assert_ok(at)

@@ -1,0 +1,214 @@
+"""GCN chapter: the Laplacian against networkx, exact and Chebyshev filtering against pygsp, the GCN, ChebNet and
+GraphSAGE layers against torch_geometric, the impulse's one-hop-per-order spread against BFS, the course notes'
+examples, the edge-list loader's bad inputs, the karate training, and the page."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from conftest import assert_ok, run_page
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One intra-op thread, as app.py runs the pages (restored afterwards): these networks are tiny and a shared
+    2-core machine makes two spinning threads many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+from engine.graphs import gcn
+
+
+def _random_graph(n=40, p=0.1, seed=0) -> gcn.Graph:
+    import networkx as nx
+
+    G = nx.gnp_random_graph(n, p, seed=seed)
+    return gcn._from_edges("random", n, np.array(G.edges()), np.random.default_rng(seed).random((n, 2)))
+
+
+GRAPHS = {"karate": gcn.karate, "random": _random_graph, "grid": lambda: gcn.grid(6)}
+
+
+@pytest.mark.parametrize("name", list(GRAPHS))
+def test_laplacian_equals_networkx(name):
+    import networkx as nx
+
+    g = GRAPHS[name]()
+    ref = nx.normalized_laplacian_matrix(nx.from_scipy_sparse_array(g.A), nodelist=range(g.N)).toarray()
+    np.testing.assert_allclose(gcn.normalized_laplacian(g.A).toarray(), ref, atol=1e-12)
+    spec = gcn.spectrum(g)
+    np.testing.assert_allclose(spec.U @ np.diag(spec.lam) @ spec.U.T, ref, atol=1e-9)
+    assert spec.lam.min() >= 0 and spec.lmax <= 2
+
+
+def test_grid_is_bipartite_so_lambda_max_is_two():
+    assert gcn.spectrum(gcn.grid(6)).lmax == pytest.approx(2.0, abs=1e-9)
+    assert gcn.spectrum(gcn.karate()).lmax < 2 - 1e-3
+
+
+def _pygsp(g: gcn.Graph, lmax: float):
+    from pygsp import graphs
+
+    G = graphs.Graph(g.A.toarray(), lap_type="normalized")
+    G._lmax = lmax
+    return G
+
+
+@pytest.mark.parametrize("kind,param", [("heat", 5.0), ("low_pass", 0.3), ("high_pass", 0.5)])
+def test_exact_and_chebyshev_filtering_equal_pygsp(kind, param):
+    from pygsp import filters
+    from pygsp.filters import approximations as ap
+
+    g = gcn.karate()
+    spec = gcn.spectrum(g)
+    x = gcn.signal(g, spec, "random", seed=1)
+    G = _pygsp(g, spec.lmax)
+    f = filters.Filter(G, lambda lam: gcn.response(kind, lam, param))
+    G.compute_fourier_basis()
+    np.testing.assert_allclose(gcn.spectral_filter(spec, x, kind, param).y, f.filter(x, method="exact"), atol=1e-10)
+    for K in (1, 4, 12):
+        c = gcn.cheb_coeffs(kind, param, K, spec.lmax)
+        np.testing.assert_allclose(c, ap.compute_cheby_coeff(f, m=K), atol=1e-12)
+        np.testing.assert_allclose(gcn.cheb_filter(gcn.normalized_laplacian(g.A), x, c, spec.lmax),
+                                   ap.cheby_op(G, c, x), atol=1e-10)
+
+
+def test_chebyshev_error_falls_with_order_and_vanishes():
+    g = gcn.grid(8)
+    spec = gcn.spectrum(g)
+    x = gcn.signal(g, spec, "noisy_smooth")
+    errs = [gcn.chebyshev(g, spec, x, "heat", 5.0, K).rel_error for K in (1, 3, 6, 12, 30)]
+    assert all(b < a for a, b in zip(errs, errs[1:])) and errs[-1] < 1e-10
+
+
+@pytest.mark.parametrize("name", ["karate", "random"])
+def test_impulse_spreads_exactly_one_hop_per_order(name):
+    g = GRAPHS[name]()
+    for node in (0, 5):
+        s = gcn.impulse_spread(g, node, 6)
+        for k in range(7):
+            ball = (s.hops >= 0) & (s.hops <= k)
+            # the union of orders 0..k covers exactly the k-hop ball, and order k itself reaches hop k
+            assert np.array_equal(s.reach[:k + 1].any(0), ball)
+            assert s.max_hop[k] == min(k, s.hops.max())
+
+
+@pytest.mark.parametrize("name", ["karate", "random"])
+def test_gcn_layer_equals_torch_geometric_gcnconv(name):
+    from torch_geometric.nn import GCNConv
+
+    g = GRAPHS[name]()
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((g.N, 5))
+    conv = GCNConv(5, 3).double()
+    W, b = conv.lin.weight.detach().numpy().T, conv.bias.detach().numpy()
+    ei = torch.as_tensor(np.concatenate([g.edges, g.edges[:, ::-1]]).T.copy())
+    ref = conv(torch.as_tensor(X), ei).detach().numpy()
+    np.testing.assert_allclose(gcn.gcn_layer(gcn.gcn_norm(g.A), X, W, b), ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["karate", "random"])
+@pytest.mark.parametrize("K", [1, 2, 4])
+def test_cheb_conv_equals_torch_geometric_chebconv(name, K):
+    from torch_geometric.nn import ChebConv
+
+    g = GRAPHS[name]()
+    X = np.random.default_rng(1).standard_normal((g.N, 4))
+    conv = ChebConv(4, 3, K=K).double()
+    thetas = [lin.weight.detach().numpy().T for lin in conv.lins]
+    ei = torch.as_tensor(np.concatenate([g.edges, g.edges[:, ::-1]]).T.copy())
+    ref = conv(torch.as_tensor(X), ei).detach().numpy()              # λ_max = 2 by default
+    np.testing.assert_allclose(gcn.cheb_conv(g.A, X, thetas, 2.0, conv.bias.detach().numpy()), ref, atol=1e-10)
+
+
+def test_sage_layer_equals_torch_geometric_sageconv():
+    from torch_geometric.nn import SAGEConv
+
+    g = gcn.karate()
+    X = np.random.default_rng(2).standard_normal((g.N, 4))
+    conv = SAGEConv(4, 3).double()
+    ei = torch.as_tensor(np.concatenate([g.edges, g.edges[:, ::-1]]).T.copy())
+    ref = conv(torch.as_tensor(X), ei).detach().numpy()
+    mine = gcn.sage_layer(g.A, X, conv.lin_r.weight.detach().numpy().T, conv.lin_l.weight.detach().numpy().T,
+                          conv.lin_l.bias.detach().numpy())
+    np.testing.assert_allclose(mine, ref, atol=1e-10)
+
+
+def test_course_notes_examples():
+    # 93.8 × ⅓ + 102.4 × ⅓ + 96.7 × ⅓ on a node with two neighbours
+    A = sp.csr_matrix(np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]], float))
+    assert gcn.mean_aggregate(A, np.array([93.8, 102.4, 96.7]))[0] == pytest.approx(97.633, abs=1e-3)
+    c = gcn.conv1d_example()
+    np.testing.assert_array_equal(c.y[1:4], [26, 44, 62])
+    assert np.isnan(c.y[0]) and np.isnan(c.y[4]) and [m for m, _ in c.terms] == [1, 2, 3]
+    # the same sum as a 'valid' correlation: y_m = 1·f(m−1) + 3·f(m) + 5·f(m+1)
+    np.testing.assert_array_equal(np.convolve(c.f, [5, 3, 1], "valid"), c.y[1:4])
+
+
+def test_edge_list_bad_inputs_are_handled_or_explained():
+    text = "source,target\n0,1\n1,2\n2,0\n2,2\n1,0\n0,1\nx,y\n10,11\n3.5,1\n-1,2\n"
+    g = gcn.parse_edge_list(text)
+    notes = dict(g.notes)
+    assert g.N == 3 and g.E == 3
+    assert notes["self_loops"] == 1 and notes["duplicates"] == 2 and notes["non_numeric"] == 2
+    assert notes["bad_id"] == 2 and notes["other_components"] == 1 and notes["dropped_nodes"] == 2
+    big = "\n".join(f"{i},{i + 1}" for i in range(100_000))
+    with pytest.raises(ValueError, match="edges"):
+        gcn.parse_edge_list(big)
+    for bad in ("", "a,b\nc,d\n", "1,1\n2,2\n", "0,1\n"):
+        with pytest.raises(ValueError):
+            gcn.parse_edge_list(bad)
+    g = gcn.parse_edge_list("1000000,5\n5,7\n7,1000000\n")       # ids renumbered
+    assert g.N == 3 and g.node_ids == (5, 7, 1000000)
+
+
+def test_karate_gcn_learns_the_split_from_four_members_and_is_deterministic():
+    cfg = gcn.GCNConfig(max_steps=40, snapshot_every=10)
+    g = gcn.karate()
+    a = list(gcn.train_gcn(g, cfg))
+    b = list(gcn.train_gcn(g, cfg))
+    assert a[-1].acc_unlabelled >= 0.9
+    for s, u in zip(a, b):
+        assert s.step == u.step and np.array_equal(s.emb, u.emb)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_runs_and_trains(lang):
+    at = run_page("pages/graphs/gcn.py", lang=lang)
+    assert_ok(at)
+    at.button(key="gcn.run.step").click().run()
+    assert_ok(at)
+    assert at.session_state["gcn.run"].snaps["gcn"].step == 5
+
+
+def test_page_grid_upload_and_signals():
+    at = run_page("pages/graphs/gcn.py")
+    at.selectbox(key="gcn.graph").set_value("grid").run()
+    assert_ok(at)
+    for sig in ("impulse", "painted", "random"):  # on the grid (an image): painting by list only
+        at.selectbox(key="gcn.signal").set_value(sig).run()
+        assert_ok(at)
+    at.selectbox(key="gcn.filter").set_value("heat").run()
+    assert_ok(at)
+    at.selectbox(key="gcn.graph").set_value("upload").run()
+    assert_ok(at)
+    assert not at.error
+
+
+@pytest.mark.slow
+def test_page_on_the_road_network():
+    at = run_page("pages/graphs/gcn.py", timeout=600)
+    at.selectbox(key="gcn.graph").set_value("minnesota").run()
+    assert_ok(at)
+    assert sum(len(e.proto.spec) for e in at.get("plotly_chart")) < 300_000
+
+
+def test_painting_on_the_karate_club():
+    at = run_page("pages/graphs/gcn.py")
+    at.selectbox(key="gcn.signal").set_value("painted").run()
+    assert_ok(at)
+    at.multiselect(key="gcn.paint").set_value([5, 6]).run()
+    assert_ok(at)
