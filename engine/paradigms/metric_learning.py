@@ -197,7 +197,7 @@ class Config:
     loss: str = "triplet"          # "contrastive" | "triplet" | "ratio"
     margin: float = 1.0            # m (contrastive, triplet; semi-hard mining)
     mining: str = "semihard"       # "random" | "semihard" | "hard" (triplet, ratio)
-    dim: int = 2                   # embedding dimension d (2: drawn as it is)
+    dim: int = 8                   # embedding dimension d (2: drawn as it is; more: PCA to 2-D)
     hidden: int = 128              # MLP width
     batch_size: int = 140          # 20 per seen class
     lr: float = 1e-3               # Adam

@@ -34,7 +34,7 @@ def controls_ui() -> dict:
         margin = st.slider(t("metric_learning.controls.margin"), 0.1, 3.0, 1.0, 0.1, key="metric_learning.margin")
         mining = st.selectbox(t("metric_learning.controls.mining"), ml.MINING, index=1,
                               format_func=fmt("metric_learning.mining"), key="metric_learning.mining")
-        dim = st.select_slider(t("metric_learning.controls.dim"), (2, 8, 32), value=2, key="metric_learning.dim")
+        dim = st.select_slider(t("metric_learning.controls.dim"), (2, 8, 32), value=8, key="metric_learning.dim")
         seed = st.number_input(t("metric_learning.controls.seed"), 0, 9999, 0, key="metric_learning.seed")
     return dict(margin=float(margin), mining=mining, dim=int(dim), seed=int(seed))
 
