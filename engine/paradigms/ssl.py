@@ -369,7 +369,7 @@ def train(cfg: Config, method: str, seed: int | None = None) -> Iterator[Snapsho
 # ---------------------------------------------------------------------------------------------- the reader's batch
 def photo_batch(rgbs: list[np.ndarray], size: int = 96) -> torch.Tensor:
     """Square RGB photos (S, S, 3) uint8 → (N, 3, size, size) float in [0, 1]."""
-    x = torch.stack([torch.from_numpy(np.ascontiguousarray(r)).permute(2, 0, 1).float() / 255 for r in rgbs])
+    x = torch.stack([torch.from_numpy(np.array(r, dtype=np.uint8)).permute(2, 0, 1).float() / 255 for r in rgbs])
     return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
