@@ -115,6 +115,7 @@ def test_views_of_grayscale_and_tiny_photos():
     assert v.shape == (4, 3, 96, 96) and torch.isfinite(v).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["simclr", "byol", "supervised"])
 def test_training_tiny_is_deterministic_and_finite(method):
     cfg = ssl.Config(**TINY)
@@ -127,6 +128,7 @@ def test_training_tiny_is_deterministic_and_finite(method):
     assert a[0].probe_h == list(ssl.train(cfg, "simclr"))[0].probe_h   # one random encoder for all methods
 
 
+@pytest.mark.slow
 def test_byol_without_ema_uses_online_weights_as_target_and_still_trains():
     for cfg in (ssl.Config(ema=False, **TINY), ssl.Config(predictor=False, **TINY)):
         last = list(ssl.train(cfg, "byol"))[-1]
