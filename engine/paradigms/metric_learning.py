@@ -329,3 +329,37 @@ def pixel_recall() -> dict[int, float]:
     x, y = _data()
     ev = np.concatenate([np.flatnonzero(y == c) for c in UNSEEN])
     return recall_at_k(x[ev].reshape(len(ev), -1).numpy(), y[ev])
+
+
+# ---------------------------------------------------------------------------------------------------- photos
+@dataclass(frozen=True)
+class Neighbours:
+    index: np.ndarray              # (k,) gallery indices, nearest first
+    distance: np.ndarray           # (k,) cosine distances 1 − cos
+
+
+def embed_photos(model: nn.Module, rgbs: list[np.ndarray]) -> np.ndarray:
+    """A pretrained metric: MobileNetV2's global-average-pooled features, L2-normalised, (N, 1280), of square RGB
+    crops (S, S, 3) uint8."""
+    from engine.common import classifier
+    with torch.inference_mode():
+        x = torch.cat([classifier.to_tensor(r) for r in rgbs])             # (N, 3, S, S)
+        h = torch.nn.functional.adaptive_avg_pool2d(model.features(x), 1).flatten(1)   # (N, 1280)
+    return torch.nn.functional.normalize(h, dim=1).numpy()
+
+
+def nearest(query: np.ndarray, gallery: np.ndarray, k: int) -> Neighbours:
+    r"""The $k$ gallery rows closest to `query` (d,) by cosine distance $1-\cos(q, g)$ (rows L2-normalised)."""
+    d = 1.0 - gallery @ query                                               # (G,)
+    idx = np.argsort(d, kind="stable")[:k]
+    return Neighbours(index=idx, distance=d[idx])
+
+
+def gallery_views(rgb: np.ndarray) -> list[np.ndarray]:
+    """Three shots of one square photo (S, S, 3) for the gallery: mirrored, and two zoomed crops (the same subject
+    seen again, as re-identification must match it)."""
+    from PIL import Image
+    s = rgb.shape[0]
+    img = Image.fromarray(rgb)
+    crops = [img.crop((0, 0, 3 * s // 4, 3 * s // 4)), img.crop((s // 4, s // 4, s, s))]
+    return [np.ascontiguousarray(rgb[:, ::-1])] + [np.asarray(c.resize((s, s), Image.BILINEAR)) for c in crops]

@@ -7,7 +7,7 @@ import streamlit as st
 
 from engine.figures.paradigms import metric_learning as figs
 from engine.paradigms import metric_learning as ml
-from ui import fmt, formula, labels, show_source, t
+from ui import fmt, formula, image_input_ui, labels, show_source, t
 from ui import training
 
 st.title(t("metric_learning.title"))
@@ -78,6 +78,36 @@ training.live(run, draw)
 base = pixel_recall()
 st.markdown(t("metric_learning.live.baseline", r1=100 * base[1], r5=100 * base[5]))
 st.markdown(t("metric_learning.live.zero_text"))
+
+st.header(t("metric_learning.photos.header"))
+st.markdown(t("metric_learning.photos.text"))
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "immunohistochemistry", "hubble_deep_field",
+          "colorwheel")
+
+
+@st.cache_resource(show_spinner=False)
+def gallery(_model) -> tuple:
+    """(photos (G,) of (S, S, 3) uint8, features (G, 1280)): every sample photo seen three ways, embedded once."""
+    import skimage.data
+    from PIL import Image
+    from engine.common import classifier
+    photos = [v for n in PHOTOS for v in ml.gallery_views(
+        classifier.preprocess(Image.fromarray(getattr(skimage.data, n)()), size=112).rgb)]
+    return photos, ml.embed_photos(_model, photos)
+
+
+from ui.models import mobilenet_or_error  # noqa: E402
+
+image = image_input_ui("metric_learning.image")
+model = mobilenet_or_error()
+if image is not None and model is not None:
+    from engine.common import classifier
+    photos, feats = gallery(model)
+    q = classifier.preprocess(image, size=112).rgb
+    nb = ml.nearest(ml.embed_photos(model, [q])[0], feats, k=5)
+    st.plotly_chart(figs.plot_neighbours(q, [photos[i] for i in nb.index], nb.distance, labels=lab),
+                    key="metric_learning.fig.neighbours")
+    st.caption(t("metric_learning.photos.caption"))
 
 show_source(ml.contrastive_loss)
 show_source(ml.ratio_loss)

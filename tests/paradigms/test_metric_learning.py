@@ -175,3 +175,25 @@ def test_page_trains_in_both_languages():
         run = at.session_state["metric_learning.run"]
         assert all(s.step > 0 for s in run.snaps.values())
         assert not any("nan" in m.value.lower() for m in at.metric)
+
+
+def test_nearest_equals_brute_force_cosine_and_gallery_views():
+    rng = np.random.default_rng(0)
+    g = rng.standard_normal((12, 5))
+    g /= np.linalg.norm(g, axis=1, keepdims=True)
+    q = g[3] + 0.01 * rng.standard_normal(5)
+    q /= np.linalg.norm(q)
+    nb = ml.nearest(q, g, 4)
+    brute = sorted(range(12), key=lambda i: 1 - float(np.dot(q, g[i]) / np.linalg.norm(g[i])))[:4]
+    assert list(nb.index) == brute and nb.index[0] == 3
+    views = ml.gallery_views(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8))
+    assert len(views) == 3 and all(v.shape == (16, 16, 3) for v in views)
+
+
+def test_embed_photos_are_unit_vectors_with_a_tiny_model():
+    from engine.common.classifier import TinyCNN
+
+    rng = np.random.default_rng(0)
+    e = ml.embed_photos(TinyCNN(), [rng.integers(0, 255, (32, 32, 3), dtype=np.uint8) for _ in range(3)])
+    assert e.shape == (3, 16)
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1, rtol=1e-5)
