@@ -47,10 +47,10 @@ def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str 
 
 def plot_neighbours(query: np.ndarray, gallery: list[np.ndarray], distance: np.ndarray, *,
                     labels: dict | None = None) -> go.Figure:
-    """The query and its nearest gallery photos side by side (one PNG), cosine distances in the title."""
-    from engine.figures.common import png_uri
+    """The query and its nearest gallery photos side by side (one JPEG), cosine distances in the title."""
+    from engine.figures.common import jpeg_uri
     strip = np.concatenate([query, np.full((query.shape[0], 6, 3), 255, np.uint8)] + list(gallery), 1)
-    fig = go.Figure(go.Image(source=png_uri(strip)))
+    fig = go.Figure(go.Image(source=jpeg_uri(strip)))
     dists = "  ".join(f"{d:.3f}" for d in distance)
     fig.update_layout(height=200, margin=dict(l=0, r=0, t=30, b=0),
                       title=f"{lab(labels, 'query', 'query')} | 1 − cos: {dists}")

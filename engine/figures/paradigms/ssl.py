@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from engine.figures.common import lab, png_uri
+from engine.figures.common import jpeg_uri, lab
 
 
 def plot_views(views: np.ndarray, *, labels: dict | None = None) -> go.Figure:
-    """views (2N, H, W, 3) uint8: row 1 the first views, row 2 the second, one PNG."""
+    """views (2N, H, W, 3) uint8: row 1 the first views, row 2 the second, one JPEG."""
     n = len(views) // 2
     top, bottom = np.concatenate(list(views[:n]), 1), np.concatenate(list(views[n:]), 1)
     img = np.concatenate([top, bottom], 0)
-    fig = go.Figure(go.Image(source=png_uri(img)))
+    fig = go.Figure(go.Image(source=jpeg_uri(img)))
     fig.update_layout(height=260, margin=dict(l=0, r=0, t=30, b=0), title=lab(labels, "views", "views"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
