@@ -25,14 +25,18 @@ if __name__ == "__main__" and not runtime.exists():          # `python app.py`: 
 
 import streamlit as st  # noqa: E402
 
-from ui import chapter_page, lang_ui, t  # noqa: E402
+from ui import chapter_page, lang_ui, t, warm  # noqa: E402
 from ui.chapters import PAGES, built_pages  # noqa: E402
 
 st.set_page_config(page_title="kicks", page_icon="👟", layout="wide")
+# A formula wider than a phone (390 px) scrolls inside its own box instead of running off the page.
+st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px}</style>",
+            unsafe_allow_html=True)
 lang_ui()
 
 home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon="🏠", url_path="home", default=True)
 sections: dict[str, list[st.Page]] = {"": [home]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
-st.navigation(sections).run()
+warm.start()          # once per process: heavy imports and shared models in the background, after a short delay
+st.navigation(sections, expanded=True).run()   # the whole syllabus, grouped by section (no "View more")

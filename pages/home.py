@@ -11,8 +11,9 @@ st.markdown(t("chapters.home_intro"))
 
 for section, stems in SYLLABUS.items():
     st.subheader(t(f"chapters.section.{section}"))
-    cols = st.columns(COLUMNS)
     for i, stem in enumerate(stems):
+        if i % COLUMNS == 0:                      # one row of columns per three cards: cards in a row share a height
+            cols = st.columns(COLUMNS)
         title, blurb = t(f"{stem}.title"), t(f"{stem}.blurb")
         with cols[i % COLUMNS].container(border=True, height="stretch"):
             if is_built(section, stem):

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
+
+# As app.py does before any page imports torch: one intra-op thread per call (tests, like readers, share 2 cores).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 from pathlib import Path
 
 import numpy as np

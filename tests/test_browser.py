@@ -207,3 +207,24 @@ def test_deep_link_is_the_first_request_of_a_fresh_server(browser, path, heading
             assert page.locator("[role='dialog']").count() == 0
         finally:
             ctx.close()
+
+
+def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
+    """The shared run object on the WGAN page: while training, every chart on screen is drawn at every look (the
+    refreshed chart replaces the old one only once rendered); Pause, Step and Reset act and the status line says so."""
+    _open(page, f"{server}/gan2d?lang=en")
+    page.get_by_role("button", name="▶ Train").click()
+    page.get_by_text("Training…").first.wait_for(timeout=30_000)
+    for _ in range(8):
+        page.wait_for_timeout(350)
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+            .filter(e => getComputedStyle(e.closest('[data-testid=stElementContainer]') || e).display !== 'none')
+            .map(e => e.querySelectorAll('.main-svg').length)""")
+        assert len(shown) >= 4 and all(n > 0 for n in shown), shown
+    page.get_by_role("button", name="⏸ Pause").click()
+    page.get_by_text("Paused at step").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="⏭ Step").click()
+    _settle(page)
+    page.get_by_role("button", name="↺ Reset").click()
+    page.get_by_text("Paused at step 0").first.wait_for(timeout=30_000)
+    _no_exception(page)

@@ -23,8 +23,8 @@ from ui import i18n
 from ui.chapters import SYLLABUS, built_pages
 
 FIGURE_BUDGET = 300_000          # bytes of plotly JSON per page run (CONTRIBUTING.md, "Budgets")
-# Chapters still over the budget, with the most they may send until issue #14 ("light figures") lands for them.
-OVER_BUDGET = {"audio": 1_600_000, "gradcam": 1_200_000}
+# Chapters allowed more than the budget, with the most they may send (none: every chapter fits).
+OVER_BUDGET: dict[str, int] = {}
 
 CHAPTERS = [(section, stem) for section, stem, _ in built_pages()]
 IDS = [stem for _, stem in CHAPTERS]
@@ -209,3 +209,26 @@ def test_training_is_deterministic_given_its_seed(section, stem):
         assert run.pulls > 0, f"{key}: Step advanced nothing"
         diffs = _same(run.snaps, second[key].snaps, key)
         assert not diffs, diffs[:5]
+
+
+def test_every_cache_is_bounded():
+    """Cached data per process stays bounded (issue #14): every `st.cache_data` has `max_entries` or `ttl`, and
+    every `st.cache_resource` of a function that takes arguments has `max_entries` (a singleton is bounded)."""
+    unbounded = []
+    for path in [*ROOT.glob("pages/**/*.py"), *ROOT.glob("ui/*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("cache_data", "cache_resource")):
+                continue
+            kws = {k.arg for k in node.keywords}
+            if node.func.attr == "cache_data" and not kws & {"max_entries", "ttl"}:
+                unbounded.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef) and fn.args.args:
+                for dec in fn.decorator_list:
+                    if (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)
+                            and dec.func.attr == "cache_resource"
+                            and "max_entries" not in {k.arg for k in dec.keywords}):
+                        unbounded.append(f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name}")
+    assert not unbounded, unbounded

@@ -19,6 +19,7 @@ from ui import i18n
 
 WORD = r"[A-Za-z][A-Za-z'’\-]*"
 FUNCTION_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "over", "the",
+                  "van", "von", "de", "der", "den", "du", "da", "di", "la", "le",          # name particles
                   "to", "via", "vs", "with", "without"}
 # key → why its English is meant to be there
 EXCEPTIONS = {

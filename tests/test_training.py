@@ -101,9 +101,12 @@ def test_page_train_to_the_end_then_reset(stem, monkeypatch):
     run = at.session_state[f"{stem}.run"]
     assert run.status == "paused" and not at.button(key=f"{stem}.run.train").disabled
     at.button(key=f"{stem}.run.train").click().run()
-    for _ in range(5):                               # AppTest has no timer: rerun as the fragment's refresh would
+    for _ in range(30):                              # AppTest has no timer: rerun as the fragment's refresh would
         at.run()
         assert_ok(at)
+        if at.session_state[f"{stem}.run"].status == "finished":
+            break
+    at.run()                                         # the run after the end: controls and message updated
     run = at.session_state[f"{stem}.run"]
     assert run.status == "finished"
     assert at.button(key=f"{stem}.run.train").disabled and at.button(key=f"{stem}.run.pause").disabled

@@ -24,6 +24,7 @@ import copy
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -297,9 +298,10 @@ def rank_correlation(a: np.ndarray, b: np.ndarray, size: int = 56) -> float:
 
 
 def sanity_check(model: nn.Module, layer: str, x: torch.Tensor, target: int, method: str = "gradcam",
-                 steps: int = 4, seed: int = 0) -> SanityResult:
+                 steps: int = 4, seed: int = 0, progress: Callable[[float], None] | None = None) -> SanityResult:
     """Cascading model-parameter randomisation (Adebayo et al. 2018): a map that does not change when the
-    weights it claims to explain are destroyed is not explaining the model."""
+    weights it claims to explain are destroyed is not explaining the model. `progress(fraction)` is called as each
+    step ends."""
     if method == "cam" and layer != conv_layers(model)[-1]:
         layer = conv_layers(model)[-1]
     order = randomization_order(model)
@@ -308,6 +310,8 @@ def sanity_check(model: nn.Module, layer: str, x: torch.Tensor, target: int, met
         m = model if s == 0 else randomized_copy(model, s, seed)
         maps.append(saliency(m, layer, x, target, method))
         names.append("" if s == 0 else order[s - 1])
+        if progress:
+            progress((s + 1) / (steps + 1))
     maps = np.stack(maps)                                                   # (S, H, W)
     rho = np.array([rank_correlation(maps[0], mp) for mp in maps])
     return SanityResult(randomized=names, maps=maps, spearman=rho)
@@ -362,26 +366,37 @@ def random_importance(shape: tuple[int, int], rng: np.random.Generator) -> np.nd
 METHODS = ("cam", "gradcam", "gradcampp", "guided_backprop", "guided_gradcam")
 
 
-def explain_family(model: nn.Module, layer: str, x: torch.Tensor, target: int) -> dict:
+def explain_family(model: nn.Module, layer: str, x: torch.Tensor, target: int,
+                   progress: Callable[[float], None] | None = None) -> dict:
     """Every map of the family for one (image, layer, class): CAM (always at the last conv layer, where the
     classifier's weights apply), Grad-CAM, Grad-CAM++ (CamResult each), Guided Backprop and Guided Grad-CAM
-    ((H, W, 3) gradient images)."""
+    ((H, W, 3) gradient images). `progress(fraction)` is called as each map is done."""
     last = conv_layers(model)[-1]
-    out = {"cam": layer_cam(model, last, x, target, "cam"),
-           "gradcam": layer_cam(model, layer, x, target, "gradcam"),
-           "gradcampp": layer_cam(model, layer, x, target, "gradcampp"),
-           "guided_backprop": guided_backprop(model, layer, x, target)}
+    jobs = {"cam": lambda: layer_cam(model, last, x, target, "cam"),
+            "gradcam": lambda: layer_cam(model, layer, x, target, "gradcam"),
+            "gradcampp": lambda: layer_cam(model, layer, x, target, "gradcampp"),
+            "guided_backprop": lambda: guided_backprop(model, layer, x, target)}
+    out = {}
+    for i, (name, job) in enumerate(jobs.items()):
+        out[name] = job()
+        if progress:
+            progress((i + 1) / len(jobs))
     out["guided_gradcam"] = combine_guided(out["guided_backprop"], out["gradcam"].heatmap)
     return out
 
 
 def deletion_comparison(model: nn.Module, layer: str, x: torch.Tensor, target: int, steps: int, patch: int,
-                        rng: np.random.Generator) -> dict[str, DeletionCurve]:
+                        rng: np.random.Generator,
+                        progress: Callable[[float], None] | None = None) -> dict[str, DeletionCurve]:
     """The deletion curve of every method's map (CAM at the last conv layer) and of a random map, all removing
-    patch×patch blocks: which map finds the evidence fastest (lowest AUC)."""
+    patch×patch blocks: which map finds the evidence fastest (lowest AUC). `progress(fraction)` per curve."""
     last = conv_layers(model)[-1]
-    curves = {m: deletion_curve(model, x, saliency(model, last if m == "cam" else layer, x, target, m), target,
-                                steps=steps, patch=patch) for m in METHODS}
+    curves = {}
+    for i, m in enumerate(METHODS):
+        curves[m] = deletion_curve(model, x, saliency(model, last if m == "cam" else layer, x, target, m), target,
+                                   steps=steps, patch=patch)
+        if progress:
+            progress((i + 1) / (len(METHODS) + 1))
     curves["random"] = deletion_curve(model, x, random_importance(tuple(x.shape[-2:]), rng), target, steps=steps,
                                       patch=patch)
     return curves

@@ -31,6 +31,30 @@ def sci_tex(v: float, digits: int = 3) -> str:
     return rf"{v / 10**e:.{digits - 1}f}\times10^{{{e}}}"
 
 
+def decades(fig: go.Figure) -> go.Figure:
+    """Label every log axis of `fig` at its powers of ten only (1, 10, 100, …), with unlabelled grid lines between:
+    plotly's default labels the 2…9 in between too ("3 4 5 … 100 2 3"), which reads as a mess."""
+    for name in list(fig.layout.to_plotly_json()):
+        axis = getattr(fig.layout, name, None)
+        if (name.startswith("xaxis") or name.startswith("yaxis")) and getattr(axis, "type", None) == "log":
+            axis.update(dtick=1, minor=dict(showgrid=True, gridcolor="rgba(0,0,0,0.05)"))
+    return fig
+
+
+def si(value: float, digits: int = 3) -> str:
+    """A count with an SI prefix and `digits` significant digits: 535012153000 → "535 G", 5.35e14 → "535 T"
+    (metric boxes are narrow: never "535012.153 G")."""
+    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.{digits}g} {prefix}"
+    return f"{value:.{digits}g}"
+
+
+def signed(v: float, spec: str = ".4f") -> str:
+    """A term added to a sum, written as a reader would: "+ 1.2345" or "− 5.2188" (never "+ -5.2188")."""
+    return f"{'−' if v < 0 else '+'} {abs(v):{spec}}"
+
+
 def rgb_scale(name: str) -> list[list]:
     """plotly's sequential scale `name` as [[position, "rgb(r, g, b)"], ...]."""
     stops = getattr(sequential, name)
@@ -59,6 +83,61 @@ def jpeg_uri(img: np.ndarray, quality: int = 80) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def colour_lut(colorscale: str | list) -> np.ndarray:
+    """(256, 3) uint8 colours of a plotly colour scale (a name or [[pos, colour], ...]) from its low to its high end."""
+    from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
+
+    scale = get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
+    return np.array([unlabel_rgb(c) for c in sample_colorscale(scale, list(np.linspace(0, 1, 256)))],
+                    dtype=float).round().clip(0, 255).astype(np.uint8)
+
+
+def heat_traces(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorscale: str | list, zmin: float, zmax: float,
+                hovertemplate: str, colorbar: dict | None = None, customdata: np.ndarray | None = None,
+                hover_cells: tuple[int, int] = (24, 64), quality: int = 85, decimals: int = 1,
+                max_pixels: tuple[int, int] = (200, 640)) -> tuple[list, list[dict]]:
+    """A heatmap drawn as what the screen shows: the colours as one JPEG laid on the axes (a layout image, stretched
+    to the cells' extent — an image *trace* would force square pixels), plus a coarse invisible `go.Heatmap` (at most
+    `hover_cells` cells, block means rounded to `decimals`) that carries the hover values and the colour bar. A
+    257 × 400 spectrogram goes from ~0.5 MB of per-cell JSON to ~40 kB. `x`, `y`: evenly spaced cell centres
+    (len = z.shape[1], z.shape[0]). Returns (traces, layout images); frame the axes with `heat_ranges`."""
+    z = np.asarray(z, dtype=np.float64)                                        # (H, W)
+    lut = colour_lut(colorscale)
+    span = (zmax - zmin) or 1.0
+    dx = float(x[1] - x[0]) if len(x) > 1 else 1.0
+    dy = float(y[1] - y[0]) if len(y) > 1 else 1.0
+    # more cells than the plot has pixels: block means, an integer number of cells per pixel
+    py, px = (max(1, int(np.ceil(n / m))) for n, m in zip(z.shape, max_pixels))
+    shown = z[:z.shape[0] // py * py, :z.shape[1] // px * px]
+    shown = shown.reshape(shown.shape[0] // py, py, shown.shape[1] // px, px).mean(axis=(1, 3))
+    idx = np.nan_to_num((shown - zmin) / span * 255, nan=0.0).clip(0, 255).astype(np.uint8)
+    rgb = lut[idx[::-1]]                                        # (H/py, W/px, 3), top row = highest y
+    image = dict(source=jpeg_uri(rgb, quality), xref="x", yref="y", x=float(x[0]) - dx / 2,
+                 y=float(y[0]) - dy / 2 + dy * shown.shape[0] * py, sizex=dx * shown.shape[1] * px,
+                 sizey=dy * shown.shape[0] * py, sizing="stretch", layer="below", xanchor="left", yanchor="top")
+    fy, fx = (max(1, int(np.ceil(n / m))) for n, m in zip(z.shape, hover_cells))   # block sizes (≤ the sides)
+    h2, w2 = z.shape[0] // fy * fy, z.shape[1] // fx * fx
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        return a[:h2, :w2].reshape(h2 // fy, fy, w2 // fx, fx).mean(axis=(1, 3))
+
+    coarse = blocks(z).round(decimals)
+    cx = np.asarray(x, float)[:w2].reshape(-1, fx).mean(1)
+    cy = np.asarray(y, float)[:h2].reshape(-1, fy).mean(1)
+    extra = {} if customdata is None else dict(customdata=blocks(np.asarray(customdata, float)).round(0))
+    hover = go.Heatmap(z=coarse, x=cx.round(4), y=cy.round(3), colorscale=colorscale, zmin=zmin, zmax=zmax,
+                       opacity=0.0, hovertemplate=hovertemplate, colorbar=colorbar or {}, **extra)
+    return [hover], [image]
+
+
+def heat_ranges(x: np.ndarray, y: np.ndarray) -> dict:
+    """Axis ranges that frame `heat_traces`' cells exactly, y up (an image alone would flip the y axis)."""
+    dx = float(x[1] - x[0]) if len(x) > 1 else 1.0
+    dy = float(y[1] - y[0]) if len(y) > 1 else 1.0
+    return dict(xaxis=dict(range=[float(x[0]) - dx / 2, float(x[-1]) + dx / 2], showgrid=False),
+                yaxis=dict(range=[float(y[0]) - dy / 2, float(y[-1]) + dy / 2], autorange=False, showgrid=False))
+
+
 def shrink(m: np.ndarray, size: int = 112) -> np.ndarray:
     """Block-average a (H, W) map to at most size×size for display."""
     h, w = m.shape
@@ -80,7 +159,8 @@ def image_figure(img: np.ndarray, height: int = 360, opacity: float = 1.0) -> go
     fig = go.Figure(go.Image(source=jpeg_uri(img), x0=0.5, y0=0.5, dx=1, dy=1, opacity=opacity, hoverinfo="skip"))
     fig.update_xaxes(range=[0, w], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[h, 0], showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.02),
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=-0.12, yanchor="top"),   # below the x ticks, not over them
                       plot_bgcolor="white")
     return fig
 

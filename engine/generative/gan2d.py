@@ -104,27 +104,47 @@ def normalise_points(points: np.ndarray) -> np.ndarray:
 MAX_POINTS = 5000
 
 
+class PointsError(ValueError):
+    """A CSV the page cannot train on; `code` names what was wrong (translated by the page), `params` its numbers."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(f"{code}: {params}")
+        self.code, self.params = code, params
+
+
 def parse_points(text: str) -> np.ndarray:
-    """User points from CSV text: one `x,y` row per line (commas, semicolons, tabs or spaces); lines that are
-    not two numbers (a header) are skipped. Raises ValueError when fewer than 3 distinct finite points remain
-    or more than MAX_POINTS rows are given."""
-    rows = []
-    for line in text.splitlines():
-        parts = line.replace(";", ",").replace("\t", ",").replace(" ", ",").split(",")
-        parts = [q for q in parts if q]
+    """User points from CSV text: one `x,y` row per line (commas, semicolons, tabs or spaces); a first line that is
+    not two numbers (a header) is skipped. Raises PointsError saying what was wrong: no rows, one column only,
+    non-numeric cells, too many rows, or fewer than 3 distinct finite points."""
+    rows, one_col, bad_cells, non_finite, lines = [], 0, 0, 0, 0
+    for i, line in enumerate(text.splitlines()):
+        parts = [q for q in line.replace(";", ",").replace("\t", ",").replace(" ", ",").split(",") if q]
+        if not parts:
+            continue
+        lines += 1
         if len(parts) < 2:
+            one_col += 1
             continue
         try:
             x, y = float(parts[0]), float(parts[1])
         except ValueError:
+            bad_cells += lines > 1 or i > 0          # a header line is not an error
             continue
         if np.isfinite(x) and np.isfinite(y):
             rows.append((x, y))
+        else:
+            non_finite += 1
         if len(rows) > MAX_POINTS:
-            raise ValueError(f"more than {MAX_POINTS} points")
+            raise PointsError("too_many", limit=MAX_POINTS)
     pts = np.array(rows, dtype=np.float64).reshape(-1, 2)  # (N, 2)
+    if lines == 0:
+        raise PointsError("empty")
+    if not rows and one_col == lines:
+        raise PointsError("one_column", lines=lines)
+    if not rows:
+        raise PointsError("no_numbers", lines=lines, bad=bad_cells)
     if len(np.unique(pts, axis=0)) < 3:
-        raise ValueError("need at least 3 distinct x,y points")
+        raise PointsError("too_few", distinct=len(np.unique(pts, axis=0)), skipped=one_col + bad_cells + non_finite)
     return pts
 
 
@@ -136,17 +156,52 @@ def example_points(n: int = 200) -> np.ndarray:
     return np.stack([x, y], 1)
 
 
-def modes(target: str, pool: np.ndarray, rng: np.random.Generator, k: int = 8) -> tuple[np.ndarray, float]:
-    """Mode centres (K, 2) and a coverage radius: the 8 ring means and 3σ, or for other targets k-means
-    centres of the target (Lloyd's algorithm) and the 90th percentile of real points' distance to them."""
-    if target == "ring":
-        ang = 2 * np.pi * np.arange(8) / 8
-        return np.stack([2 * np.cos(ang), 2 * np.sin(ang)], 1), 3 * RING_STD
-    k = min(k, len(np.unique(pool, axis=0)))
+def _kmeans(pool: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's algorithm: centres (k, 2) and each point's cluster (n,)."""
     centres = pool[rng.choice(len(pool), k, replace=False)]  # (K, 2)
     for _ in range(30):
         assign = np.argmin(((pool[:, None] - centres[None]) ** 2).sum(-1), 1)  # (n,)
         centres = np.stack([pool[assign == j].mean(0) if np.any(assign == j) else centres[j] for j in range(k)])
+    return centres, np.argmin(((pool[:, None] - centres[None]) ** 2).sum(-1), 1)
+
+
+def silhouette(pool: np.ndarray, assign: np.ndarray) -> float:
+    r"""Mean silhouette $s_i = (b_i - a_i)/\max(a_i, b_i)$ ($a$: mean distance within the own cluster, $b$: to the
+    nearest other cluster); 1 for well separated clusters, near 0 when there are none."""
+    d = np.sqrt(((pool[:, None] - pool[None]) ** 2).sum(-1))                    # (n, n)
+    labels = np.unique(assign)
+    if len(labels) < 2:
+        return 0.0
+    mean_to = np.stack([d[:, assign == c].sum(1) / np.maximum((assign == c).sum() - (assign == c), 1)
+                        for c in labels], 1)                                    # (n, K): own cluster excludes i
+    own = np.searchsorted(labels, assign)
+    a = mean_to[np.arange(len(pool)), own]
+    mean_to[np.arange(len(pool)), own] = np.inf
+    b = mean_to.min(1)
+    return float(np.mean((b - a) / np.maximum(np.maximum(a, b), 1e-12)))
+
+
+MODES_MIN_SILHOUETTE = 0.5   # below this the reader's points have no clear clusters: mode coverage is not measured
+
+
+def modes(target: str, pool: np.ndarray, rng: np.random.Generator, k: int = 8) -> tuple[np.ndarray, float]:
+    """Mode centres (K, 2) and a coverage radius: the 8 ring means and 3σ; for other targets the k-means centres
+    whose k (2 … 8) best separates the target's points (highest silhouette) and the 90th percentile of real points'
+    distance to them. For the reader's own points, (0, 2) centres when no k reaches MODES_MIN_SILHOUETTE: their
+    modes cannot be known, and the page hides the metric instead of scoring against made-up clusters."""
+    if target == "ring":
+        ang = 2 * np.pi * np.arange(8) / 8
+        return np.stack([2 * np.cos(ang), 2 * np.sin(ang)], 1), 3 * RING_STD
+    distinct = len(np.unique(pool, axis=0))
+    if target != "custom":
+        centres, _ = _kmeans(pool, min(k, distinct), rng)
+    else:
+        sample = pool[:400]
+        best = max(((silhouette(sample, _kmeans(sample, j, np.random.default_rng(j))[1]), j)
+                    for j in range(2, min(k, len(np.unique(sample, axis=0))) + 1)), default=(0.0, 0))
+        if best[0] < MODES_MIN_SILHOUETTE:
+            return np.zeros((0, 2)), 0.0
+        centres, _ = _kmeans(pool, best[1], rng)
     d = np.sqrt(((pool[:, None] - centres[None]) ** 2).sum(-1)).min(1)  # (n,)
     return centres, float(np.quantile(d, 0.9))
 
@@ -155,7 +210,9 @@ def mode_coverage(samples: np.ndarray, centres: np.ndarray, radius: float, share
                   min_fraction: float = 0.2) -> tuple[int, float, np.ndarray, np.ndarray]:
     """How many modes hold samples: a sample counts for its nearest centre when within `radius`; a mode is
     covered when it holds at least `min_fraction` of its fair share (share_k · n). Returns
-    (modes covered, fraction of high-quality samples, counts (K,), covered mask (K,))."""
+    (modes covered, fraction of high-quality samples, counts (K,), covered mask (K,)); no centres: (0, nan, …)."""
+    if len(centres) == 0:
+        return 0, float("nan"), np.zeros(0, int), np.zeros(0, bool)
     d2 = ((samples[:, None] - centres[None]) ** 2).sum(-1)  # (n, K)
     near = np.argmin(d2, 1)
     ok = np.sqrt(d2[np.arange(len(samples)), near]) <= radius
@@ -428,8 +485,8 @@ def train(config: Config, seed: int = 0) -> Iterator[Snapshot]:
     pool32 = pool.astype(F32)
     real_show = pool[:cfg.n_show]
     centres, radius = modes(cfg.target, pool[:2000], np.random.default_rng(seed))
-    share = np.bincount(np.argmin(((pool[:2000, None] - centres[None]) ** 2).sum(-1), 1),
-                        minlength=len(centres)) / 2000.0
+    share = (np.bincount(np.argmin(((pool[:2000, None] - centres[None]) ** 2).sum(-1), 1),
+                         minlength=len(centres)) / 2000.0) if len(centres) else np.zeros(0)
 
     G = MLP([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2], rng)
     D = MLP([2] + [cfg.hidden] * cfg.layers + [1], rng)

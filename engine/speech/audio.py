@@ -375,3 +375,11 @@ def features(y: np.ndarray, *, sr: int, n_fft: int = 2048, hop_length: int = 512
         mel_freqs=mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax_, htk=htk)[1:-1],
         log_mel=log_mel, mfcc=coeffs, reconstruction=mfcc_to_log_mel(coeffs, n_mels=n_mels, k=k),
         k=coeffs.shape[0] if k is None else min(k, coeffs.shape[0]))
+
+
+def padding_share(n_samples: int, frame: int, hop_length: int, n_fft: int) -> float:
+    """Share of frame `frame` that lies outside the signal (the zeros that ``center=True`` pads on both sides):
+    frame t covers padded samples [t·hop, t·hop + n_fft), i.e. signal samples [t·hop − n_fft/2, t·hop + n_fft/2)."""
+    start = frame * hop_length - n_fft // 2
+    inside = max(0, min(start + n_fft, n_samples) - max(start, 0))
+    return 1.0 - inside / n_fft

@@ -88,11 +88,16 @@ st.caption(t("boxes.scene_caption"))
 steps = B.nms_steps(scene.boxes, scene.scores, cfg["thr"], scene.labels if cfg["classwise"] else None)
 upto = st.slider(t("boxes.ui.step"), 0, len(steps), len(steps), key=f"boxes.nms_step.{len(steps)}")
 st.plotly_chart(figs.plot_nms(img, scene, steps, upto, scene_names, lab), key="boxes.fig_nms")
-st.dataframe(
-    [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
-      t("boxes.table.class"): scene_names[scene.labels[s.keep]], t("boxes.table.score"): round(scene.scores[s.keep], 3),
-      t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
-     for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table")
+if upto == 0:
+    st.info(t("boxes.nms_step0", n=len(scene.scores)))      # step 0: nothing kept yet, every box a candidate
+else:
+    st.dataframe(
+        [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
+          t("boxes.table.class"): scene_names[scene.labels[s.keep]],
+          t("boxes.table.score"): round(scene.scores[s.keep], 3),
+          t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
+         for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table", width="stretch",
+        column_config={t("boxes.table.suppressed"): st.column_config.TextColumn(width="large")})
 kept_cw = B.batched_nms(scene.boxes, scene.scores, scene.labels, cfg["thr"])
 kept_ag = B.nms(scene.boxes, scene.scores, cfg["thr"])
 m1, m2, m3 = st.columns(3)

@@ -63,6 +63,9 @@ moved = np.asarray(box) + np.array([1, 0, 1, 0]) * p["shift"] * STRIDE   # the s
 pool = R.roi_pool(f, moved, p["size"], 1 / STRIDE)
 align = R.roi_align(f, moved, p["size"], 1 / STRIDE, p["sr"], p["aligned"])
 cells = moved / STRIDE
+c1, c2 = st.columns(2)
+c1.plotly_chart(figs.plot_roi_on_image(img, moved, STRIDE, lab), key="roi.fig_image")
+c2.plotly_chart(figs.plot_feature_map(f[0], cells, lab), key="roi.fig_feature_map")
 st.caption(t("roi.coords_caption", exact=", ".join(f"{v:.3f}" for v in cells),
              rounded=", ".join(str(v) for v in pool.roi_cells), h=f.shape[1], w=f.shape[2]))
 st.plotly_chart(figs.plot_roi_grids(f[0], pool, align, cells, lab), key="roi.fig_grids")

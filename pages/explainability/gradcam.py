@@ -9,27 +9,34 @@ from engine.explainability import gradcam
 from engine.figures.common import sci_tex
 from engine.figures.explainability import gradcam as figs
 from ui import fmt, formula, image_input_ui, show_source, t
-from ui.models import MODELS, imagenet_categories, mobilenet_or_error
+from ui.models import MODELS, array_key, cached_with_progress, imagenet_categories, mobilenet_or_error
 
 MAPS = gradcam.METHODS
 PATCH = 16   # px: the deletion curve removes 16×16 blocks (see gradcam.deletion_curve)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def explain(_model, arch: str, rgb: np.ndarray, layer: str, target: int):
-    """Every map of the family for one (image, layer, class): cached, so opacity/colour never recompute."""
-    return gradcam.explain_family(_model, layer, classifier.to_tensor(rgb), target)
+def explain(model, arch: str, rgb: np.ndarray, layer: str, target: int):
+    """Every map of the family for one (image, layer, class), with a progress bar the first time; cached per process
+    (ui.models.cached_with_progress), so opacity/colour never recompute."""
+    return cached_with_progress(("gradcam.family", arch, array_key(rgb), layer, target),
+                                lambda progress: gradcam.explain_family(model, layer, classifier.to_tensor(rgb), target,
+                                                                        progress=progress),
+                                t("gradcam.progress.family", layer=layer))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def sanity(_model, arch: str, rgb: np.ndarray, layer: str, target: int, method: str, steps: int):
-    return gradcam.sanity_check(_model, layer, classifier.to_tensor(rgb), target, method, steps=steps, seed=0)
+def sanity(model, arch: str, rgb: np.ndarray, layer: str, target: int, method: str, steps: int):
+    return cached_with_progress(("gradcam.sanity", arch, array_key(rgb), layer, target, method, steps),
+                                lambda progress: gradcam.sanity_check(model, layer, classifier.to_tensor(rgb), target,
+                                                                      method, steps=steps, seed=0, progress=progress),
+                                t("gradcam.progress.sanity", steps=steps))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def deletion(_model, arch: str, rgb: np.ndarray, layer: str, target: int, steps: int):
-    return gradcam.deletion_comparison(_model, layer, classifier.to_tensor(rgb), target, steps, PATCH,
-                                       np.random.default_rng(0))
+def deletion(model, arch: str, rgb: np.ndarray, layer: str, target: int, steps: int):
+    return cached_with_progress(("gradcam.deletion", arch, array_key(rgb), layer, target, steps),
+                                lambda progress: gradcam.deletion_comparison(
+                                    model, layer, classifier.to_tensor(rgb), target, steps, PATCH,
+                                    np.random.default_rng(0), progress=progress),
+                                t("gradcam.progress.deletion", n=len(MAPS) + 1))
 
 
 def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
@@ -64,7 +71,8 @@ def shapes_of(_model, arch: str, size: int):
 
 
 st.title(t("gradcam.title"))
-st.markdown(t("gradcam.intro"))
+chosen = st.session_state.get("gradcam.model", "mobilenet_v2")      # the intro names the model the reader picked
+st.markdown(t("gradcam.intro", model=t(f"gradcam.models.{chosen}")))
 
 arch = st.selectbox(t("gradcam.model"), tuple(MODELS), key="gradcam.model", format_func=fmt("gradcam.models"),
                     help=t("gradcam.model_help"))
@@ -87,8 +95,7 @@ with right:
     layer = layer_ui(model, arch, shapes)
     opacity, cmap = display_ui()
 
-with st.spinner(t("gradcam.computing")):
-    res = explain(model, arch, photo.rgb, layer, target)
+res = explain(model, arch, photo.rgb, layer, target)
 
 st.subheader(t("gradcam.family"))
 cols = st.columns(5)
@@ -133,16 +140,14 @@ c1, c2 = st.columns(2)
 method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=1, key="gradcam.sanity_method",
                       format_func=fmt("gradcam.methods"))
 steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, 2, key="gradcam.sanity_steps")
-with st.spinner(t("gradcam.computing")):
-    san = sanity(model, arch, photo.rgb, layer, target, method, steps)
+san = sanity(model, arch, photo.rgb, layer, target, method, steps)
 labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=n) for n in san.randomized]
 st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
 st.caption(t("gradcam.sanity_caption"))
 
 st.markdown(t("gradcam.deletion_text", patch=PATCH))
 del_steps = st.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
-with st.spinner(t("gradcam.computing")):
-    curves = deletion(model, arch, photo.rgb, layer, target, del_steps)
+curves = deletion(model, arch, photo.rgb, layer, target, del_steps)
 named = {t(f"gradcam.methods.{m}"): (c.fractions, c.probs, c.auc) for m, c in curves.items()}
 st.plotly_chart(figs.plot_deletion(named, t("gradcam.deletion_title"), t("gradcam.deletion_x"),
                                    t("gradcam.deletion_y", name=names[target])), key="gradcam.fig_deletion")

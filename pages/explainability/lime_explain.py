@@ -45,6 +45,8 @@ def tabular(_task, row: int, n_feat: int, seed: int):
                                         num_features=n_feat, num_samples=2000, seed=seed)
 
 
+R2_POOR = 0.3   # below this weighted R² the surrogate explains little of the model near x: say so
+
 st.title(t("lime_explain.title"))
 st.markdown(t("lime_explain.intro"))
 formula("lime_explain.formula_loss")
@@ -64,6 +66,9 @@ with tab_image:
         num_samples, kernel_width, k = sampling_ui()
         seed = int(st.number_input(t("lime_explain.seed"), 0, 10_000, 0, key="lime_explain.seed"))
         segments = superpixels(photo.rgb, seg_params)
+        n_found = int(segments.max()) + 1
+        if seg_params["method"] == "slic" and n_found != seg_params["n_segments"]:
+            st.caption(t("lime_explain.slic_count", asked=seg_params["n_segments"], got=n_found))
         predict = lambda b: classifier.predict_proba(model, b)  # noqa: E731
         img_key = array_key(photo.rgb)
         seg_key = tuple(sorted(seg_params.items()))
@@ -111,6 +116,8 @@ with tab_image:
         st.latex(rf"g(z') = {res.intercept:.3f} {terms} + \dots")
         st.markdown(t("lime_explain.fit_text", local=f"{res.local_pred:.3f}", model=f"{res.probs[0]:.3f}",
                       r2=f"{res.score:.3f}"))
+        if res.score < R2_POOR:
+            st.warning(t("lime_explain.poor_fit", r2=f"{res.score:.3f}"))
 
         st.subheader(t("lime_explain.step4"))
         st.markdown(t("lime_explain.stability_text"))
@@ -129,7 +136,8 @@ with tab_image:
                                                   t("lime_explain.seed_label")), key="lime_explain.fig_jac")
             with c2:
                 st.plotly_chart(figs.plot_segment_values(photo.rgb, segments, stab.frequency,
-                                                         t("lime_explain.frequency_title", k=k), label="share"),
+                                                         t("lime_explain.frequency_title", k=k),
+                                                         label=t("lime_explain.share"), share=True),
                                 key="lime_explain.fig_freq")
             st.markdown(t("lime_explain.stability_result", j=f"{stab.mean_jaccard:.2f}", k=k, n=n_seeds))
         show_source(lime_explain.explain_image)
@@ -146,6 +154,8 @@ with tab_table:
     tl = tabular(task, row, n_feat, 0)
     st.markdown(t("lime_explain.row_text", truth=task.class_names[task.y_test[row]], p=f"{tl.model_pred:.1%}",
                   g=f"{tl.local_pred:.3f}", r2=f"{tl.score:.3f}", cls=task.class_names[1]))
+    if tl.score < R2_POOR:
+        st.warning(t("lime_explain.poor_fit", r2=f"{tl.score:.3f}"))
     st.plotly_chart(figs.plot_tabular(tl.names, tl.weights, t("lime_explain.tabular_title", cls=task.class_names[1]),
                                       t("lime_explain.weight")), key="lime_explain.fig_tab")
     show_source(lime_explain.explain_tabular)

@@ -10,6 +10,7 @@ from engine.common import classifier
 from engine.explainability import lime_explain
 from engine.explainability import shapley
 from engine.figures.explainability import lime_explain as lfigs
+from engine.figures.common import signed
 from engine.figures.explainability import shapley as figs
 from ui import formula, show_source, t
 from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
@@ -43,7 +44,7 @@ def game_ui() -> tuple[int, dict[frozenset, float]]:
     return n, values
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def table_shap(_task):
     """TreeSHAP of every test row (one fitted task per process, so the resource cache is keyed well)."""
     return shapley.tree_shap(_task.model, _task.X_test)
@@ -121,7 +122,7 @@ with tab_image:
                                                 res.fx, top=8, title=t("shapley.image_waterfall"),
                                                 base_label=t("shapley.all_hidden"), rest_label=t("shapley.others"),
                                                 fx_label="f(x)"), key="shapley.fig_img_wf")
-        st.markdown(t("shapley.additivity", phi0=f"{res.base_value:.4f}", total=f"{res.values.sum():.4f}",
+        st.markdown(t("shapley.additivity", phi0=f"{res.base_value:.4f}", total=signed(res.values.sum()),
                       sum=f"{res.base_value + res.values.sum():.4f}", fx=f"{res.fx:.4f}",
                       gap=f"{res.additivity_gap:.1e}"))
         st.caption(t("shapley.exact_note") if res.exact else t("shapley.sampled_note", n=res.nsamples,
@@ -160,7 +161,7 @@ with tab_table:
                                            title=t("shapley.beeswarm"), clabel=t("shapley.feature_value")),
                         key="shapley.fig_bee")
     formula("shapley.formula_additive")
-    st.markdown(t("shapley.additivity", phi0=f"{tab.base_value:.4f}", total=f"{tab.values[row].sum():.4f}",
+    st.markdown(t("shapley.additivity", phi0=f"{tab.base_value:.4f}", total=signed(tab.values[row].sum()),
                   sum=f"{tab.base_value + tab.values[row].sum():.4f}", fx=f"{tab.fx[row]:.4f}",
                   gap=f"{tab.additivity_gap[row]:.1e}"))
     st.caption(t("shapley.logodds_note"))

@@ -26,7 +26,7 @@ def controls_ui() -> dict:
     return dict(lr=lr, z_dim=z_dim, seed=int(seed))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, show_spinner=False)
 def digits() -> tuple[np.ndarray, np.ndarray]:
     return dcgan.load_digits_images()
 

@@ -55,8 +55,8 @@ def points_ui() -> np.ndarray | None:
         return None
     try:
         return gan2d.parse_points(data.decode("utf-8", errors="replace"))
-    except ValueError as err:
-        st.error(t("gan2d.csv_error", detail=str(err)))
+    except gan2d.PointsError as err:
+        st.error(t("gan2d.csv_error", detail=t(f"gan2d.csv.{err.code}", **err.params)))
         return None
 
 
@@ -80,7 +80,8 @@ def draw(run: training.Run) -> None:
             st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
             m1, m2 = st.columns(2)
             m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
-            m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}")
+            m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}" if len(s.centres) else "—",
+                      help=None if len(s.centres) else t("gan2d.no_modes"))
             m1.metric(t("gan2d.metric.w1"), f"{s.w1:.3f}")
             m2.metric(t("gan2d.metric.grad"), f"{s.grad_norm:.2f}")
             speed = s.step / s.seconds if s.seconds > 0 else 0.0
@@ -88,7 +89,8 @@ def draw(run: training.Run) -> None:
             st.caption(t("gan2d.speed", speed=speed) + extra)
     st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
     corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
-    st.markdown(t("gan2d.tracking", gan=corr["gan"], wgan=corr["wgan"], gp=corr["wgan-gp"]))
+    shown = {k: "—" if np.isnan(v) else f"{v:+.2f}" for k, v in corr.items()}      # no "+nan" before 3 snapshots
+    st.markdown(t("gan2d.tracking", gan=shown["gan"], wgan=shown["wgan"], gp=shown["wgan-gp"]))
 
 
 p = controls_ui()

@@ -29,7 +29,7 @@ def controls_ui() -> dict:
     return dict(task=task, lambda_l1=lambda_l1, lambda_cyc=lambda_cyc, lambda_id=lambda_id, seed=int(seed))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, show_spinner=False)
 def digits():
     from engine.common.digits import sklearn_digits
     return sklearn_digits()[0]

@@ -27,7 +27,12 @@ def settings_ui() -> dict:
         n_mels = st.slider(t("audio.controls.n_mels"), 8, 128, 64, key="audio.n_mels")
         n_mfcc = st.slider(t("audio.controls.n_mfcc"), 2, 40, 20, key="audio.n_mfcc")
         htk = st.toggle(t("audio.controls.htk"), value=True, key="audio.htk")
-    return dict(sr=sr, n_fft=n_fft, hop_length=hop, window=window, n_mels=min(n_mels, n_fft // 2), n_mfcc=n_mfcc,
+        used_mels = min(n_mels, n_fft // 2)
+        if used_mels < n_mels:
+            st.caption(t("audio.clamped_mels", asked=n_mels, used=used_mels, n_fft=n_fft))
+        if n_mfcc > used_mels:
+            st.caption(t("audio.clamped_mfcc", asked=n_mfcc, used=used_mels))
+    return dict(sr=sr, n_fft=n_fft, hop_length=hop, window=window, n_mels=used_mels, n_mfcc=min(n_mfcc, used_mels),
                 htk=htk)
 
 
@@ -69,7 +74,11 @@ energy = f.log_mel.mean(axis=0)
 st.header(t("audio.frame_header"))
 st.markdown(t("audio.frame_text"))
 formula("audio.frame_formula")
-frame_idx = st.slider(t("audio.controls.frame"), 0, T - 1, int(np.argmax(energy)), key=f"audio.frame.{T}")
+# the frame slider keeps its place in time when hop or n_fft change the number of frames
+last_s = st.session_state.get("audio.frame_s")
+start = int(np.argmax(energy)) if last_s is None else int(np.clip(round(last_s * sr / hop), 0, T - 1))
+frame_idx = st.slider(t("audio.controls.frame"), 0, T - 1, start, key=f"audio.frame.{T}")
+st.session_state["audio.frame_s"] = frame_idx * hop / sr
 padded = np.pad(y, p["n_fft"] // 2)
 samples = padded[frame_idx * hop: frame_idx * hop + p["n_fft"]]
 win = audio.get_window(p["window"], p["n_fft"])
@@ -77,6 +86,9 @@ start_s = frame_idx * hop / sr - p["n_fft"] / 2 / sr
 st.plotly_chart(figs.plot_waveform(y, sr, span=(start_s, start_s + p["n_fft"] / sr), labels=lab))
 st.caption(t("audio.wave_caption", name=clip.name, seconds=len(y) / sr, sr=sr, n=len(y)))
 st.plotly_chart(figs.plot_frame(samples, win, sr, labels=lab))
+outside = audio.padding_share(len(y), frame_idx, hop, p["n_fft"])
+if outside > 0:
+    st.caption(t("audio.padding_note", pct=100 * outside))
 show_source(audio.frame)
 
 # ---- 3. DFT: naive vs FFT -----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import numpy as np
 import streamlit as st
 
 from engine.vision import efficientnet as eff
+from engine.figures.common import si
 from engine.figures.vision import efficientnet as figs
 from ui import fmt, formula, image_input_ui, show_source, t
 
@@ -30,7 +31,7 @@ def anatomy(*cfg) -> tuple[eff.LayerInfo, ...]:
     return eff.mbconv_anatomy(*cfg)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def trunk(seed: int):
     return eff.seeded_trunk(seed)
 
@@ -65,12 +66,12 @@ with st.spinner(t(f"{K}.computing")):
     presets = {name: profile(*cfg) for name, cfg in eff.PRESETS.items()}
 
 m = st.columns(6)
-m[0].metric(t(f"{K}.metric_d"), f"{d:.3f}")
-m[1].metric(t(f"{K}.metric_w"), f"{w:.3f}")
-m[2].metric(t(f"{K}.metric_r"), f"{r:.3f}")
+m[0].metric(t(f"{K}.metric_d"), f"{d:.4g}")
+m[1].metric(t(f"{K}.metric_w"), f"{w:.4g}")
+m[2].metric(t(f"{K}.metric_r"), f"{r:.4g}")
 m[3].metric(t(f"{K}.metric_constraint"), f"{alpha * beta ** 2 * gamma ** 2:.3f}")
-m[4].metric(t(f"{K}.metric_predicted"), f"{eff.flops_factor(alpha, beta, gamma, phi):.2f}")
-m[5].metric(t(f"{K}.metric_counted"), f"{net.macs / base.macs:.2f}")
+m[4].metric(t(f"{K}.metric_predicted"), si(eff.flops_factor(alpha, beta, gamma, phi)))
+m[5].metric(t(f"{K}.metric_counted"), si(net.macs / base.macs))
 formula(f"{K}.formula_flops")
 
 left, right = st.columns(2)
@@ -89,8 +90,8 @@ with right:
 st.header(t(f"{K}.network_header"))
 st.markdown(t(f"{K}.network_help"))
 c = st.columns(3)
-c[0].metric(t(f"{K}.params"), f"{net.params:,}")
-c[1].metric(t(f"{K}.macs"), f"{net.macs / 1e9:.3f} G")
+c[0].metric(t(f"{K}.params"), si(net.params), help=f"{net.params:,}")
+c[1].metric(t(f"{K}.macs"), si(net.macs), help=f"{net.macs:,}")
 c[2].metric(t(f"{K}.resolution_px", res=resolution), f"w={w:.2f}, d={d:.2f}")
 st.dataframe([{t(f"{K}.col_stage"): i + 1, t(f"{K}.col_operator"): s.operator,
                t(f"{K}.col_resolution"): f"{s.resolution[0]}×{s.resolution[1]}",

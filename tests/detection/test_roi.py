@@ -178,3 +178,17 @@ def test_check_with_torchvision_reports_tiny_errors():
     f = R.synthetic_features(20, 24)
     chk = R.check_with_torchvision(f, (13.0, 9.5, 97.2, 71.0), 7, 1 / 8, 2, True)
     assert chk.pool < 1e-5 and chk.align < 1e-5
+
+
+def test_the_image_and_the_feature_map_show_the_same_roi():
+    from engine.figures.detection import roi as figs
+
+    img = np.zeros((96, 128, 3), np.uint8)
+    box = (20.0, 12.0, 84.0, 70.0)
+    lab = {k: k for k in ("cells", "roi", "image_title", "feature_title", "x_cells", "y_cells")}
+    on_image = figs.plot_roi_on_image(img, box, 8, lab)
+    roi_trace = next(tr for tr in on_image.data if tr.name == "roi")
+    assert (min(roi_trace.x), min(roi_trace.y), max(roi_trace.x), max(roi_trace.y)) == box
+    fmap = figs.plot_feature_map(np.zeros((12, 16)), np.asarray(box) / 8, lab)
+    r = fmap.layout.shapes[0]
+    assert (r.x0, r.y0, r.x1, r.y1) == (2.5, 1.5, 10.5, 8.75)                 # the same RoI in cells

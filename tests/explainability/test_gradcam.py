@@ -258,7 +258,7 @@ def test_figure_builders_return_small_figures(tiny, x16):
         assert len(fig.to_json()) < 2_000_000
     # the overlay's hover layer carries the map itself (block-averaged), not a placeholder
     z = np.asarray(built[0].data[1].z)
-    assert z.shape == (112, 112) and np.allclose(z[0, 0], heat[:2, :2].mean(), atol=1e-6)
+    assert z.shape == (56, 56) and np.allclose(z[0, 0], heat[:4, :4].mean(), atol=0.005)   # block means, 2 decimals
     # the waterfall goes from φ0 through the 10 largest steps and "the rest" to f(x)
     phi = np.random.default_rng(0).normal(size=30)
     wf = sfigs.plot_waterfall(0.5, phi, [f"f{i}" for i in range(30)], 1.0, top=10).data[0]
@@ -285,7 +285,7 @@ def test_deletion_in_patches_removes_whole_blocks(tiny, x16):
 
 
 @pytest.mark.slow
-def test_eight_concurrent_page_sessions_draw_what_each_draws_alone():
+def test_eight_concurrent_page_sessions_draw_what_each_draws_alone(monkeypatch):
     """Eight sessions at once, as eight browser tabs share one server process: eight AppTests on eight threads share
     the cached model (st.cache_resource), each with its own image, predicted class and layer. With the result
     caches cleared in between, every session's maps must equal the ones it draws alone. The sanity check and the
@@ -312,6 +312,18 @@ def test_eight_concurrent_page_sessions_draw_what_each_draws_alone():
 
     alone = [session(c) for c in combos]
     st.cache_data.clear()
+    # Each AppTest parses the page itself (a server parses it once): CPython 3.11's ast.parse is not safe to run in
+    # several threads at once ("AST constructor recursion depth mismatch"), so only the parsing takes turns.
+    import ast
+    import threading
+
+    parse, lock = ast.parse, threading.Lock()
+
+    def parse_in_turn(*args, **kwargs):
+        with lock:
+            return parse(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse_in_turn)
     with ThreadPoolExecutor(8) as pool:
         together = list(pool.map(session, combos))
     assert len({a["gradcam.fig_gradcam"] for a in alone}) == len(combos)     # eight different maps: a mix-up shows

@@ -257,3 +257,35 @@ def test_wgan_losses_track_sample_quality_and_the_gan_loss_does_not():
     assert corr["gan"] < 0.2, corr
     for s in last.values():                       # every model learned: W1 fell well below its start
         assert s.w1 < 0.5 * s.hist_w1[0]
+
+
+@pytest.mark.parametrize("text,code", [("", "empty"), ("1\n2\n3\n", "one_column"), ("a,b\nx,y\nfoo,bar\n", "no_numbers"),
+                                       ("x,y\n1,1\n1,1\nq,2\n", "too_few")])
+def test_bad_csv_says_what_was_wrong(text, code):
+    with pytest.raises(gan2d.PointsError) as err:
+        gan2d.parse_points(text)
+    assert err.value.code == code
+
+
+def test_modes_come_from_the_readers_points():
+    rng = np.random.default_rng(0)
+    two = np.concatenate([rng.normal((-3, 0), 0.2, (150, 2)), rng.normal((3, 0), 0.2, (150, 2))])
+    centres, _ = gan2d.modes("custom", two, np.random.default_rng(1))
+    assert len(centres) == 2 and sorted(np.round(centres[:, 0]).tolist()) == [-3.0, 3.0]   # two clusters, not 8
+    blob = rng.uniform(-1, 1, (300, 2))                                  # no clusters at all
+    assert len(gan2d.modes("custom", blob, np.random.default_rng(1))[0]) == 0
+
+
+def test_silhouette_against_scikit_learn():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(3)
+    pts = rng.normal(size=(60, 2))
+    assign = (pts[:, 0] > 0).astype(int) + (pts[:, 1] > 0.5).astype(int)
+    assert gan2d.silhouette(pts, assign) == pytest.approx(silhouette_score(pts, assign), abs=1e-9)
+
+
+def test_page_csv_with_two_clusters_and_a_bad_csv():
+    at = run_page("pages/generative/gan2d.py", lang="ja")
+    at.selectbox(key="gan2d.target").set_value("custom").run()
+    assert_ok(at)

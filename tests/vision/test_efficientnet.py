@@ -203,7 +203,8 @@ def test_page_counts_a_preset_and_runs_on_an_upload():
     at.slider(key="efficientnet.gamma").set_value(1.15)
     at.slider(key="efficientnet.phi").set_value(0.0).run()
     assert_ok(at)
-    assert "5,288,548" in [m.value for m in at.metric]
+    params = next(m for m in at.metric if m.value == "5.29 M")         # B0: 5,288,548 parameters
+    assert params.help == "5,288,548"
     at.toggle(key="efficientnet.verify").set_value(True).run()         # the whole network under FlopCounterMode
     assert any("5,288,548 parameters, 385,814,752 multiply–adds — the same" in c.value for c in at.caption)
     at.radio(key="efficientnet.which").set_value("repeat").run()      # stage 3 of B0: 2 blocks, skip drawn

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from engine.detection import boxes as B
-from engine.figures.common import PRED, TRUTH, add_box, image_figure
+from engine.figures.common import PRED, TRUTH, add_box, decades, image_figure
 
 INTER = "rgba(148, 103, 189, 0.45)"
 POS, NEG, IGN = "#2ca02c", "rgba(120, 120, 120, 0.35)", "#ffbf00"
@@ -102,7 +102,7 @@ def plot_label_counts(lab: B.AnchorLabels, labels: dict[str, str]) -> go.Figure:
     fig = go.Figure(go.Bar(x=names, y=vals, marker_color=[POS, "#888", IGN], text=vals, textposition="outside"))
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_type="log",
                       title=labels["counts_title"], yaxis_title=labels["count"])
-    return fig
+    return decades(fig)
 
 
 def plot_ssd(img: np.ndarray, dboxes: B.DefaultBoxes, feature_sizes, level: int, gt, lab: B.AnchorLabels,

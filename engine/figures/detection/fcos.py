@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.detection import fcos as F
-from engine.figures.common import INFERNO, TRUTH, add_box, image_figure, jpeg_uri
+from engine.figures.common import INFERNO, TRUTH, add_box, decades, image_figure, jpeg_uri
 
 LEVEL_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")   # P3 … P7
 
@@ -25,7 +25,7 @@ def plot_fpn_levels(side: float, labels: dict[str, str], k0: int = 4, canonical:
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), title=labels["fpn_title"],
                       xaxis=dict(type="log", title=labels["side"]), yaxis=dict(title="k", dtick=1, range=[1.5, 5.5]),
                       showlegend=False)
-    return fig
+    return decades(fig)
 
 
 def plot_fcos_levels(img: np.ndarray, levels: list[F.LevelAssignment], box, scale: float,
@@ -73,7 +73,7 @@ def plot_imbalance(im: F.Imbalance, labels: dict[str, str]) -> go.Figure:
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), barmode="group", yaxis_type="log",
                       title=labels["imbalance_title"], yaxis_title=labels["summed_loss"],
                       legend=dict(orientation="h", y=-0.15))
-    return fig
+    return decades(fig)
 
 
 def plot_centerness(img: np.ndarray, cmap: F.CenternessMap, box, labels: dict[str, str]) -> go.Figure:

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.detection import roi as R
+from engine.figures.common import add_box, image_figure
 
 EXACT, ROUNDED, BIN, POINT = "#ff00ff", "#ff7f0e", "rgba(255,255,255,0.9)", "#00e5ff"
 
@@ -22,6 +23,36 @@ def _rect(fig, box, colour, width, dash, col):
     x1, y1, x2, y2 = (float(v) for v in box)
     fig.add_shape(type="rect", x0=x1, y0=y1, x1=x2, y1=y2, line=dict(color=colour, width=width, dash=dash),
                   row=1, col=col)
+
+
+def plot_roi_on_image(img: np.ndarray, box, stride: int, labels: dict[str, str]) -> go.Figure:
+    """The picture with the RoI in image pixels and the feature map's cell grid (one cell = stride × stride px)
+    drawn over it, so the object, its box and the cells it covers are seen together."""
+    h, w = img.shape[:2]
+    fig = image_figure(img, height=380)
+    xs, ys = np.arange(0, w + 1, stride), np.arange(0, h + 1, stride)
+    gx = [v for x in xs for v in (float(x), float(x), None)]
+    gy = [v for _ in xs for v in (0.0, float(h), None)]
+    hx = [v for _ in ys for v in (0.0, float(w), None)]
+    hy = [v for y in ys for v in (float(y), float(y), None)]
+    fig.add_trace(go.Scatter(x=gx + hx, y=gy + hy, mode="lines", line=dict(color="rgba(255,255,255,0.35)", width=1),
+                             hoverinfo="skip", name=labels["cells"]))
+    add_box(fig, box, EXACT, name=labels["roi"], width=3)
+    fig.update_layout(title=dict(text=labels["image_title"], font=dict(size=13)))
+    return fig
+
+
+def plot_feature_map(f: np.ndarray, roi_cells, labels: dict[str, str]) -> go.Figure:
+    """The whole feature map (H/stride, W/stride) with the same RoI divided by the stride: its cells."""
+    h, w = f.shape
+    fig = go.Figure(_heat(f, False))
+    fig.add_shape(type="rect", x0=roi_cells[0], y0=roi_cells[1], x1=roi_cells[2], y1=roi_cells[3],
+                  line=dict(color=EXACT, width=3))
+    fig.update_xaxes(range=[0, w], showgrid=False, title_text=labels["x_cells"], constrain="domain")
+    fig.update_yaxes(range=[h, 0], showgrid=False, scaleanchor="x", title_text=labels["y_cells"], constrain="domain")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10),
+                      title=dict(text=labels["feature_title"], font=dict(size=13)))
+    return fig
 
 
 def plot_roi_grids(f: np.ndarray, pool: R.RoIPoolResult, align: R.RoIAlignResult, roi_cells,

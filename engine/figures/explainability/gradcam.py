@@ -5,10 +5,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.figures.common import png_uri, shrink, square_axes
+from engine.figures.common import jpeg_uri, shrink, square_axes
 
 COLORMAPS = ("jet", "viridis", "inferno", "hot")
-DISPLAY = 112     # px: heatmaps are smooth (upsampled from ≤ 28×28), so the hover layer is shown at this size
+DISPLAY = 56      # cells: heatmaps are smooth (upsampled from ≤ 28×28 conv cells), so the layer is sent at this size
 
 
 def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colorscale: str = "jet",
@@ -18,8 +18,8 @@ def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, col
     small = shrink(heatmap, DISPLAY)
     f = h / small.shape[0]
     fig = go.Figure()
-    fig.add_trace(go.Image(source=png_uri(rgb), x0=0, dx=1, y0=0, dy=1, hoverinfo="skip"))
-    fig.add_trace(go.Heatmap(z=small, x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=0, zmax=zmax,
+    fig.add_trace(go.Image(source=jpeg_uri(rgb, 85), x0=0, dx=1, y0=0, dy=1, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(z=small.round(2), zsmooth="best", x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=0, zmax=zmax,
                              colorscale=colorscale, opacity=opacity, showscale=False,
                              hovertemplate="%{z:.2f}<extra></extra>"))
     square_axes(fig, h, w)
@@ -30,7 +30,7 @@ def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, col
 def plot_image(rgb: np.ndarray, title: str = "") -> go.Figure:
     """An RGB image (H, W, 3) uint8, e.g. a deprocessed Guided Backprop gradient."""
     h, w = rgb.shape[:2]
-    fig = go.Figure(go.Image(source=png_uri(rgb), hoverinfo="skip"))
+    fig = go.Figure(go.Image(source=jpeg_uri(rgb, 85), hoverinfo="skip"))
     square_axes(fig, h, w)
     fig.update_layout(title=title, height=300, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
@@ -72,8 +72,8 @@ def plot_sanity(maps: np.ndarray, labels: list[str], spearman: np.ndarray, color
     fig = make_subplots(rows=1, cols=n, subplot_titles=[f"{lab}<br>ρ={r:.2f}" for lab, r in zip(labels, spearman)],
                         horizontal_spacing=0.01)
     for i, m in enumerate(maps):
-        small = shrink(m, 56)
-        fig.add_trace(go.Heatmap(z=small, zmin=0, zmax=1, colorscale=colorscale, showscale=False,
+        small = shrink(m, 28).round(2)
+        fig.add_trace(go.Heatmap(z=small, zsmooth="best", zmin=0, zmax=1, colorscale=colorscale, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i + 1)
         fig.update_xaxes(visible=False, row=1, col=i + 1)
         fig.update_yaxes(visible=False, autorange="reversed", row=1, col=i + 1)

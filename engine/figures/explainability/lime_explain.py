@@ -76,16 +76,18 @@ def segment_value_image(segments: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def plot_segment_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarray, title: str = "",
-                        opacity: float = 0.55, label: str = "w") -> go.Figure:
-    """The image overlaid with one value per superpixel on a diverging scale centred at 0 (red +, blue −)."""
+                        opacity: float = 0.55, label: str = "w", share: bool = False) -> go.Figure:
+    """The image overlaid with one value per superpixel on a diverging scale centred at 0 (red +, blue −), or with
+    `share` a value in [0, 1] (how often a superpixel was in the top k) on a one-sided scale from 0 to 1."""
     h, w = segments.shape
     m = segment_value_image(segments, values)
     small = shrink(m, 96)
     f = h / small.shape[0]
     lim = float(np.max(np.abs(values))) or 1.0
+    zmin, zmax, scale = (0.0, 1.0, "Greens") if share else (-lim, lim, "RdBu_r")
     fig = go.Figure(go.Image(source=png_uri(with_boundaries(rgb, segments, (40, 40, 40))), hoverinfo="skip"))
-    fig.add_trace(go.Heatmap(z=small, x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=-lim, zmax=lim,
-                             colorscale="RdBu_r", opacity=opacity, colorbar=dict(title=label, len=0.8),
+    fig.add_trace(go.Heatmap(z=small, x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=zmin, zmax=zmax,
+                             colorscale=scale, opacity=opacity, colorbar=dict(title=label, len=0.8),
                              hovertemplate=label + "=%{z:.4f}<extra></extra>"))
     square_axes(fig, h, w)
     fig.update_layout(title=title, height=320, margin=dict(l=0, r=0, t=30 if title else 0, b=0))

@@ -28,7 +28,8 @@ def plot_grid(images: np.ndarray, title: str = "", row_labels: list[str] | None 
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=row_labels is not None,
                      tickvals=[i * 9 + 3.5 for i in range(r)] if row_labels else None, ticktext=row_labels)
     fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=height or 40 + 26 * r, margin=dict(l=5, r=5, t=30 if title else 5, b=5),
+    fig.update_layout(height=height or 40 + 40 * r,   # ~40 px per 8 × 8 digit: readable tiles
+                      margin=dict(l=5, r=5, t=30 if title else 5, b=5),
                       title=dict(text=title, font=dict(size=13)), plot_bgcolor="white")
     return fig
 

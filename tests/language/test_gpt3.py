@@ -1,0 +1,207 @@
+"""GPT-3 chapter: causal attention against torch's fused SDPA, the causal property, sampling against the truncated
+softmax (chi-square), generation's log-probabilities against a full forward pass, the ICL task and its frozen
+weights, the scaling-law fit on synthetic points, bad prompts, and the page."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy import stats
+
+from conftest import assert_ok, run_page
+from engine.language import gpt3
+
+TINY = gpt3.GPTConfig(vocab_size=11, block_size=16, n_layer=2, n_head=2, n_embd=16)
+
+
+@pytest.fixture(scope="module")
+def pre():
+    return gpt3.load_pretrained("en")
+
+
+def test_attention_equals_scaled_dot_product_attention_is_causal():
+    model = gpt3.init_gpt(TINY, 0)
+    x = torch.randn(3, 13, TINY.n_embd, generator=torch.Generator().manual_seed(1))
+    attn = model.h[0].attn
+    mine, w = attn(x, need_weights=True)
+    theirs = gpt3.sdpa_attention(attn, x)
+    torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(w.sum(-1), torch.ones(3, TINY.n_head, 13))
+    assert float(torch.triu(w.detach(), 1).abs().max()) == 0.0          # lower-triangular
+
+
+def test_later_token_leaves_earlier_logits_unchanged(pre):
+    demo = gpt3.causal_demo(pre, "The for statement is used to iterate", 0, 0, 20, "Q")
+    assert demo.max_diff_before == 0.0 and demo.max_diff_after > 1e-3 and demo.upper_mass == 0.0
+    model = gpt3.init_gpt(TINY, 3)
+    a = torch.randint(0, 11, (1, 16), generator=torch.Generator().manual_seed(0))
+    b = a.clone()
+    b[0, 9:] = (b[0, 9:] + 1) % 11
+    with torch.no_grad():
+        la, lb = model(a), model(b)
+    assert torch.equal(la[0, :9], lb[0, :9]) and not torch.allclose(la[0, 9:], lb[0, 9:])
+
+
+def _truncated_numpy(z, T, k, p):
+    """Brute force: sort, cut, renormalise."""
+    q = np.exp((z - z.max()) / T)
+    q /= q.sum()
+    order = np.argsort(-q, kind="stable")
+    keep = np.zeros(len(q), bool)
+    keep[order[:k] if k else order] = True
+    if p < 1:
+        mass, chosen = 0.0, np.zeros(len(q), bool)
+        total = q[keep].sum()
+        for i in order:
+            if not keep[i]:
+                continue
+            if mass >= p * total:
+                break
+            chosen[i] = True
+            mass += q[i]
+        keep &= chosen
+    out = np.where(keep, q, 0.0)
+    return out / out.sum()
+
+
+@pytest.mark.parametrize("T,k,p", [(1.0, 0, 1.0), (0.7, 5, 1.0), (1.3, 0, 0.8), (0.9, 6, 0.7)])
+def test_sampling_matches_truncated_softmax_chi_square(T, k, p):
+    z = torch.randn(12, generator=torch.Generator().manual_seed(7), dtype=torch.float64) * 1.5
+    q = gpt3.truncated_probs(z, T, k, p).numpy()
+    np.testing.assert_allclose(q, _truncated_numpy(z.numpy(), T, k, p), atol=1e-12)
+    draws = gpt3.sample_from(torch.tensor(q), 10_000, seed=0)
+    assert set(np.unique(draws)) <= set(np.flatnonzero(q > 0))
+    counts = np.bincount(draws, minlength=len(q))[q > 0]
+    assert stats.chisquare(counts, 10_000 * q[q > 0]).pvalue > 1e-3
+
+
+def test_temperature_zero_is_greedy():
+    z = torch.tensor([0.1, 2.0, 1.9])
+    assert gpt3.truncated_probs(z, 0.0).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_generation_log_probs_equal_a_full_forward_and_forcing_keeps_the_prefix(pre):
+    prompt = "The for statement is"
+    g = gpt3.generate(pre, prompt, n_new=12, temperature=0.9, top_k=10, top_p=0.9, seed=3)
+    ids = torch.tensor(pre.vocab.encode(g.text))[None]
+    with torch.no_grad():
+        lp = F.log_softmax(pre.model(ids)[0].double(), -1)
+    expect = [float(lp[len(prompt) - 1 + i, ids[0, len(prompt) + i]] - torch.logsumexp(lp[len(prompt) - 1 + i, 1:], 0))
+              for i in range(12)]
+    np.testing.assert_allclose([s.logp for s in g.steps], expect, atol=1e-4)   # unknown symbol excluded
+    np.testing.assert_allclose(g.steps[-1].cum_logp, sum(expect), atol=1e-3)
+    alt = next(c for c in g.steps[5].candidates if c != g.steps[5].token)
+    f = gpt3.generate(pre, prompt, n_new=12, temperature=0.9, top_k=10, top_p=0.9, seed=3, forced={5: alt})
+    assert f.text[:len(prompt) + 5] == g.text[:len(prompt) + 5] and f.steps[5].token == alt and f.steps[5].forced
+    assert f.steps[4] == g.steps[4]
+
+
+def test_bad_prompts_give_reasons(pre):
+    with pytest.raises(ValueError):
+        gpt3.check_prompt("   ", pre.vocab)
+    long = gpt3.check_prompt("a" * 10_000, pre.vocab)
+    assert long.truncated and len(long.text) == gpt3.MAX_PROMPT
+    emo = gpt3.check_prompt("hello 🙂 日本語", pre.vocab)
+    assert "🙂" in emo.unknown and "日" in emo.unknown and 0 < emo.unknown_share < 1
+    g = gpt3.generate(pre, emo.text, n_new=3)
+    assert len(g.steps) == 3 and gpt3.UNK not in g.text[len(emo.text):]
+
+
+def test_non_embedding_count():
+    cfg = gpt3.GPTConfig(vocab_size=50, block_size=8, n_layer=3, n_head=2, n_embd=20)
+    d = 20
+    assert gpt3.non_embedding_params(cfg) == 3 * (12 * d * d + 13 * d) + 2 * d
+    assert abs(gpt3.gpt3_non_embedding() - 1.74e11) < 0.01e11
+
+
+def test_power_law_fit_recovers_known_exponent():
+    n = np.geomspace(1e4, 1e8, 6)
+    exact = gpt3.fit_power_law(n, gpt3.kaplan_loss(n))
+    assert abs(exact.alpha - gpt3.KAPLAN_ALPHA_N) < 1e-9 and abs(exact.n_c / gpt3.KAPLAN_N_C - 1) < 1e-6
+    rng = np.random.default_rng(0)
+    noisy = gpt3.fit_power_law(n, gpt3.kaplan_loss(n) * np.exp(rng.normal(0, 0.003, n.size)))
+    assert noisy.alpha_lo < gpt3.KAPLAN_ALPHA_N < noisy.alpha_hi and noisy.alpha_hi - noisy.alpha_lo < 0.02
+
+
+def test_shipped_sweep_fit():
+    sweep = gpt3.load_sweep()
+    rows = sweep["rows"]
+    assert 4 <= len(rows) <= 6
+    fit = gpt3.fit_power_law([r["n_params"] for r in rows], [r["val_loss"] for r in rows])
+    assert fit.alpha > 0 and fit.alpha_lo < fit.alpha < fit.alpha_hi
+
+
+def test_icl_batch_targets_are_repeated_keys_values():
+    cfg = gpt3.ICLConfig()
+    seq, tgt = gpt3.icl_batch(cfg, 8, torch.Generator().manual_seed(0))
+    for b in range(8):
+        s = seq[b].tolist()
+        for j in range(cfg.n_pairs):
+            k, v = s[2 * j], s[2 * j + 1]
+            assert k < cfg.n_keys <= v
+            seen = [s[2 * i + 1] for i in range(j) if s[2 * i] == k]
+            assert all(x == v for x in seen)                   # one map per sequence
+            assert tgt[b, 2 * j] == (v if seen else -100)
+
+
+def test_icl_untrained_is_chance_and_evaluation_leaves_weights_unchanged():
+    cfg = gpt3.ICLConfig(eval_prompts=400, max_shots=3)
+    model = gpt3.init_gpt(cfg.gpt, 0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ev = gpt3.icl_evaluate(model, cfg)
+    assert ev.digest_before == ev.digest_after
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert abs(ev.accuracy[0] - 0.1) < 0.06
+
+
+@pytest.mark.slow
+def test_icl_one_shot_jumps_within_a_short_training():
+    cfg = gpt3.ICLConfig(max_steps=120, steps_per_snapshot=40, eval_prompts=200, max_shots=4)
+    snaps = list(gpt3.train_icl(cfg))
+    last = snaps[-1].eval
+    assert last.accuracy[1] > 0.7 and abs(last.accuracy[0] - 0.1) < 0.08
+    assert last.digest_before == last.digest_after
+
+
+def test_icl_generator_is_deterministic():
+    cfg = gpt3.ICLConfig(max_steps=4, steps_per_snapshot=2, eval_prompts=16)
+    a = [(s.step, repr(s.metrics), s.eval.accuracy, s.example_attention.tobytes()) for s in gpt3.train_icl(cfg)]
+    b = [(s.step, repr(s.metrics), s.eval.accuracy, s.example_attention.tobytes()) for s in gpt3.train_icl(cfg)]
+    assert a == b and len(a) == 3
+
+
+# ------------------------------------------------------------------------------------------------ page
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_runs(lang):
+    at = run_page("pages/language/gpt3.py", lang=lang)
+    assert_ok(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize("text", ["", "🙂🙂🙂", "日本語のテキスト", "x" * 10_000])
+def test_page_bad_prompts(text):
+    at = run_page("pages/language/gpt3.py")
+    at.text_area(key="gpt3.prompt.en").set_value(text).run()
+    assert_ok(at)
+    if not text:
+        assert at.error
+    else:
+        assert at.warning
+
+
+def test_page_force_and_japanese_model_and_icl_step():
+    at = run_page("pages/language/gpt3.py")            # English UI (AppTest formats radio labels outside the page)
+    at.radio(key="gpt3.model").set_value("ja").run()
+    assert_ok(at)
+    assert "学習を始めると" in at.code[0].value
+    at.slider(key="gpt3.inspect").set_value(5).run()
+    at.toggle(key="gpt3.force").set_value(True).run()
+    assert_ok(at)
+    before = at.session_state["gpt3.run.icl"].step
+    at.button(key="gpt3.run.icl.step").click().run()
+    assert_ok(at)
+    assert at.session_state["gpt3.run.icl"].step > before

@@ -1,0 +1,178 @@
+"""A2C / A3C on CartPole: the numpy CartPole against gymnasium step by step, k-step returns, advantages, the three
+loss terms and their gradients against stable-baselines3 (RolloutBuffer, A2C.train), entropy against torch's
+Categorical, Adam and clipping against torch, the A3C simulation's staleness, determinism and the page."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import oracles.a3c as ref
+from conftest import assert_ok, run_page
+from engine.common import cartpole
+from engine.rl import a3c
+
+PAGE = "pages/rl/a3c.py"
+
+
+def test_numpy_cartpole_equals_gymnasium_step_by_step():
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1").unwrapped
+    rng = np.random.default_rng(0)
+    for episode in range(5):
+        env.reset(seed=episode)
+        s = np.array(env.state, float)[None]
+        for t in range(300):
+            a = int(rng.integers(2)) if episode < 3 else int(s[0, 2] + 0.5 * s[0, 3] > 0)  # random / balancing
+            obs, r, term, trunc, _ = env.step(a)
+            s, te = cartpole.step_states(s, np.array([a]))
+            assert np.array_equal(env.state, s[0]) and np.array_equal(obs, s[0].astype(np.float32))
+            assert bool(te[0]) == term and r == 1.0
+            if term:
+                break
+        assert term or t == 299
+    s0 = cartpole.reset_states(np.random.default_rng(0), 10_000)
+    assert s0.min() >= -0.05 and s0.max() <= 0.05
+
+
+def test_vector_env_autoresets_and_truncates_at_500():
+    env = cartpole.VecCartPole(3, np.random.default_rng(0))
+    env.state[:] = 0.0
+    env.t[:] = [0, 498, 499]
+    obs, r, term, trunc, final = env.step(np.array([0, 0, 0]))
+    assert list(trunc) == [False, False, True] and not term.any()
+    assert env.t.tolist() == [1, 499, 0] and np.array_equal(final[2], np.zeros(4, np.float32) + final[2])
+
+
+def _rollout(k=40, n=3, seed=0, hidden=16):
+    """A real rollout of n environments (episodes end inside it) under a random actor-critic."""
+    rng = np.random.default_rng(seed)
+    params = a3c.init_params(hidden, rng)
+    params[2] *= 100                                  # a policy far from uniform, so every term matters
+    env = cartpole.VecCartPole(n, rng)
+    o = env.obs()
+    obs, acts, rews, dones = [], [], [], []
+    for _ in range(k):
+        p = a3c.forward(params, o).probs
+        a = (rng.random(n) < p[:, 1]).astype(int)
+        obs.append(o)
+        acts.append(a)
+        o, r, term, trunc, _ = env.step(a)
+        rews.append(r)
+        dones.append((term | trunc).astype(float))
+    return params, np.array(obs), np.array(acts), np.array(rews), np.array(dones), o
+
+
+def test_nstep_returns_equal_stable_baselines3_rollout_buffer():
+    params, obs, acts, rews, dones, last = _rollout()
+    assert dones.sum() >= 2                           # episode ends inside the rollout are exercised
+    values = a3c.forward(params, obs.reshape(-1, 4)).value.reshape(dones.shape)
+    last_v = a3c.forward(params, last).value
+    ret, adv = a3c.nstep_returns(rews, values, dones, last_v, 0.97)
+    r_ref, a_ref = ref.sb3_returns(rews, values, dones, last_v, 0.97)
+    np.testing.assert_allclose(ret, r_ref, rtol=1e-5)
+    np.testing.assert_allclose(adv, a_ref, rtol=1e-4, atol=1e-4)
+
+
+def test_loss_terms_and_gradients_equal_stable_baselines3_a2c_train():
+    params, obs, acts, rews, dones, last = _rollout(k=12, n=4, seed=1)
+    gamma, vf, ent = 0.95, 0.5, 0.05
+    sb3 = ref.sb3_a2c_losses(params, obs, acts, rews, dones, last, gamma, vf, ent)
+    k, n = acts.shape
+    flat = obs.reshape(-1, 4)
+    values = a3c.forward(params, flat).value.reshape(k, n)
+    ret, adv = a3c.nstep_returns(rews, values, dones, a3c.forward(params, last).value, gamma)
+    np.testing.assert_allclose(ret, sb3["returns"], rtol=1e-5)
+    loss = a3c.loss_and_grads(params, flat, acts.ravel(), ret.ravel(), adv.ravel(), vf, ent)
+    assert loss.policy_loss == pytest.approx(sb3["policy_loss"], rel=1e-5, abs=1e-6)
+    assert loss.value_loss == pytest.approx(sb3["value_loss"], rel=1e-5)
+    assert -loss.entropy == pytest.approx(sb3["entropy_loss"], rel=1e-6)     # SB3 logs −H as "entropy_loss"
+    for mine, theirs in zip(loss.grads, sb3["grads"]):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_one_rollout_numbers_follow_the_definitions():
+    params = a3c.init_params(8, np.random.default_rng(3))
+    k, g = 6, 0.9
+    ro = a3c.one_rollout(params, k, g, 0.5, 0.01, seed=4)
+    assert not ro.dones.any()                         # 6 steps of CartPole never fall
+    # R_0 = Σ_{i<k} γ^i r_i + γ^k V(s_k), by brute force
+    assert ro.returns[0] == pytest.approx(sum(g ** i * ro.rewards[i] for i in range(k)) + g ** k * ro.last_value)
+    np.testing.assert_allclose(ro.advantages, ro.returns - ro.values)
+    assert ro.loss.total == pytest.approx(ro.policy_term.mean() + ro.value_term.mean() + ro.entropy_term.mean())
+    logits = torch.tensor(ro.obs, dtype=torch.float64)
+    rep = ref.Replica(params)
+    _, lp, h = rep.evaluate_actions(logits, torch.tensor(ro.actions))
+    np.testing.assert_allclose(ro.log_prob, lp.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ro.entropy, h.detach().numpy(), rtol=1e-6)
+
+
+def test_entropy_equals_torch_categorical_and_the_notes_examples():
+    p = torch.tensor([[0.25] * 4, [0.85, 0.05, 0.05, 0.05], [1.0, 0, 0, 0]], dtype=torch.float64)
+    ent = torch.distributions.Categorical(probs=p).entropy().numpy()
+    np.testing.assert_allclose([a3c.entropy_of(r) for r in p.numpy()], ent, atol=1e-12)
+    assert round(a3c.entropy_of([0.25] * 4), 3) == 1.386 and round(a3c.entropy_of([0.85, .05, .05, .05]), 3) == 0.588
+
+
+def test_adam_and_clipping_equal_torch():
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    tparams = [torch.nn.Parameter(torch.tensor(p)) for p in params]
+    opt, topt = a3c._Adam(params, 0.01), torch.optim.Adam(tparams, lr=0.01)
+    for _ in range(5):
+        grads = [rng.standard_normal(p.shape) * 3 for p in params]
+        clipped, norm = a3c.clip_grads(grads, 0.5)
+        for tp, g in zip(tparams, grads):
+            tp.grad = torch.tensor(g)
+        tnorm = torch.nn.utils.clip_grad_norm_(tparams, 0.5)
+        assert norm == pytest.approx(float(tnorm))
+        opt.step(params, clipped)
+        topt.step()
+    for p, tp in zip(params, tparams):
+        np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-10)
+
+
+def test_a3c_staleness_is_zero_with_one_worker_and_about_n_minus_one_with_n():
+    for n, lo, hi in ((1, 0.0, 0.0), (4, 2.0, 4.0)):
+        cfg = a3c.Config(n_envs=n, n_steps=5, max_env_steps=2_000, snapshot_every=1_000)
+        last = list(a3c.train_a3c(cfg))[-1]
+        assert lo <= last.metrics["staleness"] <= hi
+        assert last.staleness_counts.sum() == last.updates == 2_000 // 5
+
+
+def test_training_is_deterministic_and_a2c_and_a3c_start_from_the_same_theta():
+    cfg = a3c.Config(max_env_steps=4_000)
+    for train in (a3c.train_a2c, a3c.train_a3c):
+        a, b = list(train(cfg)), list(train(cfg))
+        for x, y in zip(a, b):
+            assert x.metrics == y.metrics and all(np.array_equal(p, q) for p, q in zip(x.params, y.params))
+    first = [next(t(cfg)).params for t in (a3c.train_a2c, a3c.train_a3c)]
+    assert all(np.array_equal(p, q) for p, q in zip(*first))
+
+
+def test_a2c_learns_cartpole():
+    snaps = list(itertools.islice(a3c.train_a2c(a3c.Config(seed=0)), 40))   # 80 000 environment steps
+    assert max(s.metrics["return"] for s in snaps) >= 195
+    assert snaps[-1].episodes > 100
+
+
+def test_policy_slice_and_episode():
+    params = a3c.init_params(8, np.random.default_rng(0))
+    sl = a3c.policy_slice(params, grid=5)
+    s = np.array([[0, 0, sl.theta[1], sl.theta_dot[3]]], np.float32)
+    assert sl.p_left[3, 1] == pytest.approx(a3c.forward(params, s).probs[0, 0])
+    ep = a3c.play_episode(params, seed=0, max_steps=50)
+    assert ep.length == len(ep.actions) == len(ep.states) - 1 <= 50
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_runs_and_steps(lang):
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    at.button(key="a3c.run.step").click().run()
+    assert_ok(at)
+    run = at.session_state["a3c.run"]
+    assert run.step > 0 and set(run.snaps) == {"A2C", "A3C"}

@@ -1,0 +1,50 @@
+"""No cold start for the first reader: once the server has run the app once, a background thread imports the heavy
+libraries and loads the shared models, so a reader who lands on Home and then opens a chapter finds them ready.
+
+Started once per process (`st.cache_resource`), a second after the first script run so that Home itself is not
+slowed; it only imports modules and fills the same `st.cache_resource` caches the pages use (the models stay
+read-only and shared), and changes no setting. Works wherever app.py runs: `python app.py`, Docker, Streamlit
+Community Cloud. A failure (no weights offline, say) is kept for the page that needs it to report."""
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+
+import streamlit as st
+
+DELAY_S = 1.0
+# What the chapters import on their first run, heaviest first (torch ~0.5 GB RSS, torchvision ~2 s, shap ~3 s).
+MODULES = ("torch", "torchvision", "engine.common.classifier", "lime.lime_image", "lime.lime_tabular", "shap",
+           "sklearn.linear_model", "skimage.segmentation")
+
+
+def _loaders():
+    """The shared models the pages load through `st.cache_resource`, in the order readers most often meet them."""
+    from ui import bert, models
+    return (models.mobilenet_v2, models.imagenet_categories, bert.minilm)
+
+
+@st.cache_resource(show_spinner=False)
+def start() -> dict:
+    """Start the warm-up once per process; returns its status dict (`done`, `seconds`, `errors`)."""
+    status: dict = {"done": False, "seconds": 0.0, "errors": {}}
+
+    def work() -> None:
+        time.sleep(DELAY_S)
+        t0 = time.perf_counter()
+        for name in MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception as err:  # noqa: BLE001 — a page importing it will show the real error
+                status["errors"][name] = repr(err)
+        for load in _loaders():
+            try:
+                load()
+            except Exception as err:  # noqa: BLE001 — e.g. weights unavailable offline: the page says so
+                status["errors"][load.__name__] = repr(err)
+        status["seconds"] = time.perf_counter() - t0
+        status["done"] = True
+
+    threading.Thread(target=work, name="kicks-warm-up", daemon=True).start()
+    return status
