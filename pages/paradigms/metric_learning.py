@@ -65,7 +65,7 @@ def draw(run: training.Run) -> None:
                                      y_range=[0, 1], labels=lab), key="metric_learning.fig.zero")
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, show_spinner=False)
 def pixel_recall() -> dict:
     return ml.pixel_recall()
 
