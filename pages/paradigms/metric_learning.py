@@ -85,7 +85,7 @@ PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "immunohistochem
           "colorwheel")
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def gallery(_model) -> tuple:
     """(photos (G,) of (S, S, 3) uint8, features (G, 1280)): every sample photo seen three ways, embedded once."""
     import skimage.data
