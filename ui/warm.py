@@ -14,6 +14,10 @@ import time
 import streamlit as st
 
 DELAY_S = 1.0
+# Imported here, in the script's own thread, before the warm-up thread starts: plotly looks pandas and PIL up in
+# sys.modules directly (without the import lock), so a page drawing a figure while another thread was half-way
+# through importing pandas saw a partially initialised module ("pandas has no attribute Series").
+IN_THREAD_FIRST = ("pandas", "PIL.Image")
 # What the chapters import on their first run, heaviest first (torch ~0.5 GB RSS, torchvision ~2 s, shap ~3 s).
 MODULES = ("torch", "torchvision", "engine.common.classifier", "lime.lime_image", "lime.lime_tabular", "shap",
            "sklearn.linear_model", "skimage.segmentation")
@@ -29,6 +33,8 @@ def _loaders():
 def start() -> dict:
     """Start the warm-up once per process; returns its status dict (`done`, `seconds`, `errors`)."""
     status: dict = {"done": False, "seconds": 0.0, "errors": {}}
+    for name in IN_THREAD_FIRST:
+        importlib.import_module(name)
 
     def work() -> None:
         time.sleep(DELAY_S)
