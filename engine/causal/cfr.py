@@ -382,6 +382,3 @@ def synthetic_curves(n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x1, m0, m0 + 1.0
 
 
-# The IHDP table of Shalit et al. (2017, Table 1) is not reproduced here: only the ε_ATE values of TARNet and CFR Wass,
-# which Shi, Blei & Veitch (NeurIPS 2019, Table 2) reprint, could be checked; see the page.
-PAPER_ATE = {"tarnet": (0.26, 0.28), "cfr_wass": (0.25, 0.27)}   # (within-sample, out-of-sample) ε_ATE, mean of 1000

@@ -103,7 +103,6 @@ formula("cfr.bound")
 st.markdown(t("cfr.theory.ipm"))
 formula("cfr.wass")
 formula("cfr.mmd")
-st.markdown(t("cfr.theory.paper", tar_in=cfr.PAPER_ATE["tarnet"][0], tar_out=cfr.PAPER_ATE["tarnet"][1],
-              wass_in=cfr.PAPER_ATE["cfr_wass"][0], wass_out=cfr.PAPER_ATE["cfr_wass"][1]))
+st.markdown(t("cfr.theory.paper"))
 show_source(cfr.wasserstein)
 show_source(cfr.train)
