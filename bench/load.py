@@ -36,6 +36,8 @@ def main() -> None:
         rss0 = _rss_mb(proc.pid)
         with Session(url) as s:                         # one reader through every chapter: warm caches, RSS
             warm = [s.open(stem, "lang=en") for stem in stems]
+        alone = sorted(((r.seconds, r.page) for r in warm), reverse=True)[:6]
+        print("slowest first runs, one reader: " + ", ".join(f"{p} {sec:.1f} s" for sec, p in alone))
         rss_all = _rss_mb(proc.pid)
         bad = [(r.page, r.status, r.exceptions[:1]) for r in warm if r.status != "FINISHED_SUCCESSFULLY" or r.exceptions]
         print(f"one reader, every chapter ({len(stems)}): {sum(r.seconds for r in warm):.1f} s, errors {bad or 0}")
@@ -62,6 +64,11 @@ def main() -> None:
           f"(target ≤ 4 s), max {times.max():.2f} s")
     print(f"server RSS after the sessions {rss_n:.0f} MB: {(rss_n - rss_all) / n_sessions:+.1f} MB per session "
           f"(target ≤ 30 MB)")
+    per_page: dict[str, list[float]] = {}
+    for r in results:
+        per_page.setdefault(r.page, []).append(r.seconds)
+    slowest = sorted(per_page.items(), key=lambda kv: -float(np.median(kv[1])))[:6]
+    print("slowest chapters under this load (median s): " + ", ".join(f"{k} {np.median(v):.1f}" for k, v in slowest))
     for e in errors[:10]:
         print("  error:", e)
 
