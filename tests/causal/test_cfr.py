@@ -10,14 +10,6 @@ import torch
 from conftest import assert_ok, run_page
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread, as app.py runs the pages (restored afterwards): these networks are tiny and a shared
-    2-core machine makes two spinning threads many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 from engine.causal import cfr
 
 

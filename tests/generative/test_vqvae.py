@@ -17,15 +17,6 @@ from oracles.vqvae import library_quantize
 PAGE = "pages/generative/vqvae.py"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread, as app.py runs torch (tiny networks; restored afterwards for the rest of the suite)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _data(n=40, K=7, D=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, D, generator=g), torch.randn(K, D, generator=g)
