@@ -58,6 +58,9 @@ def classified_image_ui(stem: str, k: int = 5):
     if model is None or image is None:
         return None
     photo = classifier.preprocess(image, size=classifier.SMALL_INPUT)
+    from ui import t
+    # the same photo reads differently at another size: say why the confidence is not Grad-CAM's
+    st.caption(t("common.shared.small_input", px=classifier.SMALL_INPUT))
     return model, photo, classifier.top_k(model, photo.x, k=k)
 
 
