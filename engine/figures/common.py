@@ -32,12 +32,24 @@ def sci_tex(v: float, digits: int = 3) -> str:
 
 
 def decades(fig: go.Figure) -> go.Figure:
-    """Label every log axis of `fig` at its powers of ten only (1, 10, 100, …), with unlabelled grid lines between:
-    plotly's default labels the 2…9 in between too ("3 4 5 … 100 2 3"), which reads as a mess."""
+    """Readable log axes: labels at the powers of ten only (1, 10, 100, …) with unlabelled grid lines between, when
+    the data span two decades or more; at 1, 2, 5, 10, 20, … when they span less (a single decade label would leave
+    the axis bare). plotly's default labels every digit in between ("3 4 5 … 100 2 3"), which reads as a mess."""
     for name in list(fig.layout.to_plotly_json()):
         axis = getattr(fig.layout, name, None)
-        if (name.startswith("xaxis") or name.startswith("yaxis")) and getattr(axis, "type", None) == "log":
-            axis.update(dtick=1, minor=dict(showgrid=True, gridcolor="rgba(0,0,0,0.05)"))
+        if not ((name.startswith("xaxis") or name.startswith("yaxis")) and getattr(axis, "type", None) == "log"):
+            continue
+        letter = name[0]
+        values = []
+        for tr in fig.data:
+            data = getattr(tr, letter, None)
+            if data is not None:
+                arr = np.asarray([v for v in np.ravel(np.asarray(data, dtype=object)) if isinstance(v, (int, float))
+                                  and not isinstance(v, bool)], dtype=float)
+                values.append(arr[np.isfinite(arr) & (arr > 0)])
+        vals = np.concatenate(values) if values else np.zeros(0)
+        span = float(np.log10(vals.max() / vals.min())) if len(vals) else 3.0
+        axis.update(dtick=1 if span >= 2 else "D2", minor=dict(showgrid=True, gridcolor="rgba(0,0,0,0.05)"))
     return fig
 
 

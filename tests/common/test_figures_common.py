@@ -28,6 +28,8 @@ def test_heat_traces_picture_and_hover_grid_come_from_the_array():
 
 
 def test_decades_labels_powers_of_ten_only_and_sci_tex():
-    fig = C.decades(go.Figure(layout=dict(xaxis_type="log", yaxis_type="linear")))
+    fig = C.decades(go.Figure(go.Scatter(x=[1, 10, 1000], y=[1, 2, 3]), layout=dict(xaxis_type="log", yaxis_type="linear")))
     assert fig.layout.xaxis.dtick == 1 and fig.layout.yaxis.dtick is None
+    narrow = C.decades(go.Figure(go.Scatter(x=[1, 4.3], y=[1, 2]), layout=dict(xaxis_type="log")))
+    assert narrow.layout.xaxis.dtick == "D2"                      # within a decade: 1, 2, 5 labelled
     assert C.sci_tex(0.00282) == r"2.82\times10^{-3}" and C.sci_tex(0.5) == "0.5"

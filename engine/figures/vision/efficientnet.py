@@ -77,10 +77,10 @@ def plot_multipliers(you: tuple[float, float, int], labels: dict[str, str]) -> g
                              hovertemplate="w=%{x:.2f}<br>d=%{y:.2f}<br>r≈%{customdata} px<extra></extra>"))
     fig.add_trace(go.Scatter(x=w, y=d, mode="markers+text", text=names, textposition="bottom right",
                              name=labels["presets"], customdata=r,
-                             marker=dict(size=[8 + x / 30 for x in r], color=_GREEN, opacity=0.8),
+                             marker=dict(size=[min(8 + x / 30, 30) for x in r], color=_GREEN, opacity=0.8),
                              hovertemplate="w=%{x}<br>d=%{y}<br>%{customdata} px<extra></extra>"))
     fig.add_trace(go.Scatter(x=[you[0]], y=[you[1]], mode="markers", name=labels["you"], customdata=[you[2]],
-                             marker=dict(size=8 + you[2] / 30, color=_RED, symbol="x"),
+                             marker=dict(size=min(8 + you[2] / 30, 30), color=_RED, symbol="x"),   # capped: 3827 px made it huge
                              hovertemplate="w=%{x:.2f}<br>d=%{y:.2f}<br>%{customdata} px<extra></extra>"))
     fig.update_layout(xaxis_title=labels["width"], yaxis_title=labels["depth"], xaxis_type="log",
                       yaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10),
