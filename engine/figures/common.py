@@ -67,6 +67,22 @@ def signed(v: float, spec: str = ".4f") -> str:
     return f"{'−' if v < 0 else '+'} {abs(v):{spec}}"
 
 
+def curve_traces(curves: dict[str, tuple[np.ndarray, np.ndarray]], labels: dict | None = None,
+                 max_points: int = 200) -> list[go.Scatter]:
+    """One line per model from {name: (steps, values)}: NaNs dropped, at most `max_points` evenly picked points,
+    values rounded to what a line can show; names translated through `labels`."""
+    traces = []
+    for name, (x, y) in curves.items():
+        x, y = np.asarray(x), np.asarray(y, dtype=float)
+        ok = np.isfinite(y)
+        x, y = x[ok], y[ok]
+        if len(x) > max_points:
+            keep = np.linspace(0, len(x) - 1, max_points).astype(int)
+            x, y = x[keep], y[keep]
+        traces.append(go.Scatter(x=x, y=np.round(y, 4), mode="lines", name=lab(labels, name, name)))
+    return traces
+
+
 def rgb_scale(name: str) -> list[list]:
     """plotly's sequential scale `name` as [[position, "rgb(r, g, b)"], ...]."""
     stops = getattr(sequential, name)

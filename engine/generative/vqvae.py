@@ -277,20 +277,28 @@ def train_2d(cfg: Config2D) -> Iterator[Snapshot2D]:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            counts = torch.bincount(q.indices, minlength=K).float()      # (K,)
-            usage.mul_(0.9).add_(0.1 * counts)
-            if cfg.update == "ema":
-                cluster_size, embed_sum, new = ema_update(cluster_size, embed_sum, z_e, q.indices, cfg.decay)
-                codebook.data.copy_(new)
-            if cfg.revive:
-                dead = revive_dead_codes(codebook, usage, z_e, cfg.threshold_ema_dead_code, gen)
-                if cfg.update == "ema" and len(dead):
-                    cluster_size[dead] = 1.0
-                    embed_sum[dead] = codebook.data[dead]
+        cluster_size, embed_sum = _codebook_step(cfg, codebook, usage, cluster_size, embed_sum, z_e, q.indices, K,
+                                                 gen)
         last = dict(rec=rec.item(), codebook=q.codebook_loss.item(), commitment=q.commitment_loss.item())
         elapsed += time.perf_counter() - t0
         step += 1
+
+
+def _codebook_step(cfg, codebook: torch.Tensor, usage: torch.Tensor, cluster_size: torch.Tensor,
+                   embed_sum: torch.Tensor, z: torch.Tensor, indices: torch.Tensor, K: int, gen: torch.Generator):
+    """After the optimiser step, shared by the 2-D and the digit runs: usage as an EMA of the code counts, the EMA
+    codebook update (when cfg.update == "ema") and dead-code revival (when cfg.revive). Returns the EMA state."""
+    with torch.no_grad():
+        usage.mul_(0.9).add_(0.1 * torch.bincount(indices, minlength=K).float())      # (K,)
+        if cfg.update == "ema":
+            cluster_size, embed_sum, new = ema_update(cluster_size, embed_sum, z, indices, cfg.decay)
+            codebook.data.copy_(new)
+        if cfg.revive:
+            dead = revive_dead_codes(codebook, usage, z, cfg.threshold_ema_dead_code, gen)
+            if cfg.update == "ema" and len(dead):
+                cluster_size[dead] = 1.0
+                embed_sum[dead] = codebook.data[dead]
+    return cluster_size, embed_sum
 
 
 def _snapshot_2d(cfg: Config2D, step: int, enc: nn.Module, dec: nn.Module, codebook: torch.Tensor,
@@ -455,16 +463,8 @@ def train_digits(cfg: ConfigDigits) -> Iterator[SnapshotDigits]:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        with torch.no_grad():
-            usage.mul_(0.9).add_(0.1 * torch.bincount(q.indices, minlength=K).float())
-            if cfg.update == "ema":
-                cluster_size, embed_sum, new = ema_update(cluster_size, embed_sum, flat, q.indices, cfg.decay)
-                codebook.data.copy_(new)
-            if cfg.revive:
-                dead = revive_dead_codes(codebook, usage, flat, cfg.threshold_ema_dead_code, gen)
-                if cfg.update == "ema" and len(dead):
-                    cluster_size[dead] = 1.0
-                    embed_sum[dead] = codebook.data[dead]
+        cluster_size, embed_sum = _codebook_step(cfg, codebook, usage, cluster_size, embed_sum, flat, q.indices, K,
+                                                 gen)
         last = dict(rec=rec.item(), codebook=q.codebook_loss.item(), commitment=q.commitment_loss.item())
         elapsed += time.perf_counter() - t0
         step += 1

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from engine.figures.common import lab
+from engine.figures.common import curve_traces, lab
 
 COLOURS = qualitative.D3          # one colour per digit class
 
@@ -30,14 +30,7 @@ def plot_embedding(snap, *, title: str = "", labels: dict | None = None) -> go.F
 def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str = "", y_title: str = "",
                 y_range=None, labels: dict | None = None) -> go.Figure:
     """One line per model: {name: (steps, values)} (NaNs dropped), at most 200 points each."""
-    fig = go.Figure()
-    for name, (x, y) in curves.items():
-        ok = np.isfinite(y)
-        x, y = x[ok], y[ok]
-        if len(x) > 200:
-            keep = np.linspace(0, len(x) - 1, 200).astype(int)
-            x, y = x[keep], y[keep]
-        fig.add_trace(go.Scatter(x=x, y=np.round(y, 4), mode="lines", name=lab(labels, name, name)))
+    fig = go.Figure(curve_traces(curves, labels))
     fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis_title=lab(labels, "step", "step"), yaxis_title=y_title)
     if y_range is not None:

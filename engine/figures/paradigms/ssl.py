@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from engine.figures.common import jpeg_uri, lab
+from engine.figures.common import curve_traces, jpeg_uri, lab
 
 
 def plot_views(views: np.ndarray, *, labels: dict | None = None) -> go.Figure:
@@ -38,14 +38,7 @@ def plot_similarity(sim: np.ndarray, positive: np.ndarray, *, labels: dict | Non
 def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str = "", hlines: dict | None = None,
                 y_range=None, labels: dict | None = None) -> go.Figure:
     """One line per model {name: (steps, values)} (NaNs dropped, ≤ 200 points), optional horizontal references."""
-    fig = go.Figure()
-    for name, (x, y) in curves.items():
-        ok = np.isfinite(y)
-        x, y = x[ok], y[ok]
-        if len(x) > 200:
-            keep = np.linspace(0, len(x) - 1, 200).astype(int)
-            x, y = x[keep], y[keep]
-        fig.add_trace(go.Scatter(x=x, y=np.round(y, 4), mode="lines", name=lab(labels, name, name)))
+    fig = go.Figure(curve_traces(curves, labels))
     for name, v in (hlines or {}).items():
         if np.isfinite(v):
             fig.add_hline(y=round(float(v), 4), line_dash="dot", annotation_text=lab(labels, name, name))
