@@ -46,3 +46,13 @@ def tone() -> tuple[np.ndarray, int]:
     sr = 16000
     t = np.arange(sr) / sr
     return (0.5 * np.sin(2 * np.pi * 440 * t) + 0.2 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), sr
+
+
+@pytest.fixture(autouse=True)
+def _grad_mode_is_left_on():
+    """Autograd's grad mode is per thread: a test (or an engine generator suspended inside `torch.no_grad()`) that
+    leaves it off breaks every later test that differentiates, far from the cause. Fail at the cause instead."""
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        assert torch.is_grad_enabled(), "this test left autograd's grad mode off in the main thread"

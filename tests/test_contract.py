@@ -93,6 +93,25 @@ def test_no_chapter_imports_another_chapters_private_names():
     assert not offences, offences
 
 
+def _grad_blocks(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(
+                k in ast.unparse(item.context_expr)
+                for item in node.items for k in ("no_grad", "inference_mode", "set_grad_enabled", "enable_grad")):
+            yield node
+
+
+def test_no_generator_yields_inside_a_grad_mode_block():
+    """Grad mode is per thread; a generator suspended inside `with torch.no_grad():` leaves its caller's thread
+    with gradients off until it is resumed or collected (CI once failed this way, far from the cause)."""
+    offences = []
+    for path in [*ROOT.glob("engine/**/*.py"), *ROOT.glob("pages/**/*.py"), *ROOT.glob("ui/*.py")]:
+        for block in _grad_blocks(ast.parse(path.read_text(encoding="utf-8"))):
+            offences += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(block)
+                         if isinstance(n, (ast.Yield, ast.YieldFrom))]
+    assert not offences, offences
+
+
 # ---------------------------------------------------------------------------------------------- page runs
 def _figure_bytes(at) -> int:
     return sum(len(e.proto.spec) for e in at.get("plotly_chart"))

@@ -344,22 +344,24 @@ def real_rollouts(wm: WorldModel, params: np.ndarray, rng: np.random.Generator, 
     ret = np.zeros(B)
     state = None
     h = torch.zeros(B, wm.mdn.hidden)
-    with torch.no_grad():
-        for t in range(max_steps):
+    for t in range(max_steps):
+        # no_grad per step, never around the yield: a generator suspended inside the block would leave the
+        # caller's thread with gradients off
+        with torch.no_grad():
             z = wm.vae.encode(frames_of(s))[0]                              # (B, z)
             a = controller_act(params, z, h if use_h else None)
             if use_h:
                 _, _, _, _, hs, state = wm.mdn(z[:, None], torch.as_tensor(a)[:, None], state)
                 h = hs[:, 0]
-            s, fell = cartpole.step_states(s, a)
-            ret += alive
-            done_steps += int(alive.sum())
-            alive &= ~fell
-            if not alive.any():
-                break
-            if (t + 1) % chunk == 0:
-                yield done_steps                                            # environment steps since last yield
-                done_steps = 0
+        s, fell = cartpole.step_states(s, a)
+        ret += alive
+        done_steps += int(alive.sum())
+        alive &= ~fell
+        if not alive.any():
+            break
+        if (t + 1) % chunk == 0:
+            yield done_steps                                                # environment steps since last yield
+            done_steps = 0
     if done_steps:
         yield done_steps
     return ret
@@ -376,8 +378,8 @@ def dream_rollouts(wm: WorldModel, params: np.ndarray, z0: torch.Tensor, tau: fl
     alive = torch.ones(B, dtype=torch.bool)
     ret = np.zeros(B)
     done_steps = 0
-    with torch.no_grad():
-        for t in range(max_steps):
+    for t in range(max_steps):
+        with torch.no_grad():                                               # per step, not around the yield
             a = controller_act(params, z, h if use_h else None)
             logit_pi, mu, log_sigma, done_logit, hs, state = wm.mdn(z[:, None], torch.as_tensor(a)[:, None], state)
             h = hs[:, 0]
@@ -388,9 +390,9 @@ def dream_rollouts(wm: WorldModel, params: np.ndarray, z0: torch.Tensor, tau: fl
             if not alive.any():
                 break
             z = sample_mdn(logit_pi[:, 0], mu[:, 0], log_sigma[:, 0], tau, generator)
-            if (t + 1) % chunk == 0:
-                yield done_steps
-                done_steps = 0
+        if (t + 1) % chunk == 0:
+            yield done_steps
+            done_steps = 0
     if done_steps:
         yield done_steps
     return ret

@@ -187,3 +187,17 @@ def test_live_vae_is_deterministic_and_initialised_like_torch():
     assert [s.step for s in a] == [0, 2, 4]
     assert all(x.metrics == y.metrics and np.array_equal(x.recons, y.recons) for x, y in zip(a, b))
     assert a[-1].metrics["reconstruction"] > 0 and a[-1].frames.shape == (2, 64, 64)
+
+
+def test_a_suspended_rollout_leaves_the_callers_grad_mode_alone(model):
+    """The page pulls a few steps, then draws (and other chapters differentiate) in the same thread: a rollout paused
+    at a yield must not hold `torch.no_grad()` open there."""
+    D_ = wm.n_controller_params(model.mdn.z_dim, model.mdn.hidden, True)
+    p = np.zeros((2, D_))
+    p[:, -1] = 1.0
+    z0 = wm.encode_states(model.vae, cartpole.reset_states(np.random.default_rng(0), 2))
+    for gen in (wm.real_rollouts(model, p, np.random.default_rng(0), chunk=2),
+                wm.dream_rollouts(model, p, z0, 1.0, torch.Generator().manual_seed(0), chunk=2)):
+        next(gen)
+        assert torch.is_grad_enabled()
+        gen.close()
