@@ -13,6 +13,8 @@ from ui.models import MODELS, array_key, cached_with_progress, imagenet_categori
 
 MAPS = gradcam.METHODS
 PATCH = 16   # px: the deletion curve removes 16×16 blocks (see gradcam.deletion_curve)
+N_RANDOM = 4  # random orders averaged into the deletion test's reference curve
+DELETION_CASES = (gradcam.DELETION_LESSON, gradcam.DELETION_COUNTER, "yours")
 
 
 def explain(model, arch: str, rgb: np.ndarray, layer: str, target: int):
@@ -35,8 +37,8 @@ def deletion(model, arch: str, rgb: np.ndarray, layer: str, target: int, steps: 
     return cached_with_progress(("gradcam.deletion", arch, array_key(rgb), layer, target, steps),
                                 lambda progress: gradcam.deletion_comparison(
                                     model, layer, classifier.to_tensor(rgb), target, steps, PATCH,
-                                    np.random.default_rng(0), progress=progress),
-                                t("gradcam.progress.deletion", n=len(MAPS) + 1))
+                                    np.random.default_rng(0), n_random=N_RANDOM, progress=progress),
+                                t("gradcam.progress.deletion", n=len(MAPS), r=N_RANDOM))
 
 
 def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
@@ -63,6 +65,21 @@ def display_ui() -> tuple[float, str]:
     opacity = c1.slider(t("gradcam.opacity"), 0.0, 1.0, 0.5, 0.05, key="gradcam.opacity")
     cmap = c2.selectbox(t("gradcam.colormap"), figs.COLORMAPS, key="gradcam.colormap")
     return opacity, cmap
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def sample_photo(name: str) -> np.ndarray:
+    """A scikit-image photo at the model's input (H, W, 3) uint8, for the deletion test's fixed cases."""
+    import skimage.data
+    from PIL import Image
+
+    return classifier.preprocess(Image.fromarray(getattr(skimage.data, name)()).convert("RGB")).rgb
+
+
+def deletion_case_ui() -> str:
+    """Which image the deletion test runs on: the clear case, the counter-example, or the reader's own image."""
+    return st.radio(t("gradcam.deletion_image"), DELETION_CASES, horizontal=True, key="gradcam.deletion_image",
+                    format_func=fmt("gradcam.deletion_images"))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -100,11 +117,11 @@ res = explain(model, arch, photo.rgb, layer, target)
 st.subheader(t("gradcam.family"))
 cols = st.columns(5)
 panels = [
-    ("cam", figs.plot_overlay(photo.rgb, res["cam"].heatmap, opacity, cmap)),
-    ("gradcam", figs.plot_overlay(photo.rgb, res["gradcam"].heatmap, opacity, cmap)),
-    ("gradcampp", figs.plot_overlay(photo.rgb, res["gradcampp"].heatmap, opacity, cmap)),
-    ("guided_backprop", figs.plot_image(gradcam.deprocess(res["guided_backprop"]))),
-    ("guided_gradcam", figs.plot_image(gradcam.deprocess(res["guided_gradcam"]))),
+    ("cam", figs.plot_overlay(photo.rgb, res["cam"].heatmap, opacity, cmap, height=figs.PANEL)),
+    ("gradcam", figs.plot_overlay(photo.rgb, res["gradcam"].heatmap, opacity, cmap, height=figs.PANEL)),
+    ("gradcampp", figs.plot_overlay(photo.rgb, res["gradcampp"].heatmap, opacity, cmap, height=figs.PANEL)),
+    ("guided_backprop", figs.plot_image(gradcam.deprocess(res["guided_backprop"]), height=figs.PANEL)),
+    ("guided_gradcam", figs.plot_image(gradcam.deprocess(res["guided_gradcam"]), height=figs.PANEL)),
 ]
 for col, (m, fig) in zip(cols, panels):
     with col:
@@ -119,8 +136,8 @@ formula("gradcam.formula_alpha")
 formula("gradcam.formula_map")
 k = np.argsort(-np.abs(g.weights))[:3]
 terms = " ".join(f"{'+' if g.weights[i] >= 0 else '-'} {sci_tex(abs(g.weights[i]))}\\,A^{{{i}}}" for i in k)
-st.latex(rf"L^{{c}} = \mathrm{{ReLU}}\big({terms.lstrip('+ ')} + \dots\big)\quad (K={len(g.weights)},\ "
-         rf"y^c={g.score:.2f})")
+st.latex(rf"L^{{c}} = \mathrm{{ReLU}}\big({terms.lstrip('+ ')} + \dots\big)")
+st.latex(rf"K={len(g.weights)},\qquad y^c={g.score:.2f}")
 c1, c2 = st.columns([2, 1])
 with c1:
     st.plotly_chart(figs.plot_channel_weights(g.weights, g.activations, title=t("gradcam.weights_chart"),
@@ -145,12 +162,27 @@ labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=
 st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
 st.caption(t("gradcam.sanity_caption"))
 
-st.markdown(t("gradcam.deletion_text", patch=PATCH))
-del_steps = st.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
-curves = deletion(model, arch, photo.rgb, layer, target, del_steps)
+st.markdown(t("gradcam.deletion_text", patch=PATCH, r=N_RANDOM))
+c1, c2 = st.columns([3, 2])
+with c1:
+    case = deletion_case_ui()
+del_steps = c2.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
+if case == "yours":
+    case_rgb, case_target = photo.rgb, target
+else:                                   # a fixed photo, explained for the model's own top-1 class on it
+    case_rgb = sample_photo(case)
+    case_target = int(classifier.top_k(model, classifier.to_tensor(case_rgb), k=1).indices[0])
+curves = deletion(model, arch, case_rgb, layer, case_target, del_steps)
 named = {t(f"gradcam.methods.{m}"): (c.fractions, c.probs, c.auc) for m, c in curves.items()}
-st.plotly_chart(figs.plot_deletion(named, t("gradcam.deletion_title"), t("gradcam.deletion_x"),
-                                   t("gradcam.deletion_y", name=names[target])), key="gradcam.fig_deletion")
+c1, c2 = st.columns([1, 3])
+c1.plotly_chart(figs.plot_image(case_rgb, height=figs.PANEL), key="gradcam.fig_deletion_image")
+c2.plotly_chart(figs.plot_deletion(named, t("gradcam.deletion_title"), t("gradcam.deletion_x"),
+                                   t("gradcam.deletion_y", name=names[case_target])), key="gradcam.fig_deletion")
+won = gradcam.beats_random(curves)
+st.markdown(t("gradcam.deletion_verdict", n=len(won), total=len(curves) - 1, random=f"{curves['random'].auc:.3f}",
+              best=t(f"gradcam.methods.{min(curves, key=lambda m: curves[m].auc)}"),
+              best_auc=f"{min(c.auc for c in curves.values()):.3f}", name=names[case_target]))
+st.info(t(f"gradcam.deletion_cases.{case}"))
 formula("gradcam.formula_auc")
 
 show_source(gradcam.layer_cam)
@@ -158,3 +190,4 @@ show_source(gradcam.gradcam_weights)
 show_source(gradcam.guided_backprop)
 show_source(gradcam.sanity_check)
 show_source(gradcam.deletion_curve)
+show_source(gradcam.deletion_comparison)

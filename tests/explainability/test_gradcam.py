@@ -340,5 +340,65 @@ def test_family_and_deletion_comparison_are_the_single_methods(tiny, x16):
     assert set(curves) == {*G.METHODS, "random"}
     alone = G.deletion_curve(tiny, x16, G.saliency(tiny, "features.3", x16, 2, "gradcampp"), 2, steps=4, patch=4)
     np.testing.assert_allclose(curves["gradcampp"].probs, alone.probs, rtol=1e-6)
-    rnd = G.deletion_curve(tiny, x16, G.random_importance((16, 16), np.random.default_rng(0)), 2, steps=4, patch=4)
-    np.testing.assert_allclose(curves["random"].probs, rnd.probs, rtol=1e-6)
+    rng = np.random.default_rng(0)          # the random reference: the mean of n_random draws from one generator
+    draws = [G.deletion_curve(tiny, x16, G.random_importance((16, 16), rng), 2, steps=4, patch=4) for _ in range(4)]
+    np.testing.assert_allclose(curves["random"].probs, np.mean([d.probs for d in draws], 0), rtol=1e-6)
+    assert curves["random"].auc == pytest.approx(np.mean([d.auc for d in draws]))
+
+
+def test_beats_random_compares_each_auc_with_the_random_one():
+    fr = np.linspace(0, 1, 3)
+    curves = {m: G.DeletionCurve(fr, np.zeros(3), auc) for m, auc in (("cam", 0.1), ("gradcam", 0.3), ("random", 0.2))}
+    assert G.beats_random(curves) == ("cam",)
+
+
+def _deletion_case(model, name):
+    import skimage.data
+    from PIL import Image
+
+    rgb = C.preprocess(Image.fromarray(getattr(skimage.data, name)()).convert("RGB")).rgb
+    x = C.to_tensor(rgb)
+    target = int(C.top_k(model, x, k=1).indices[0])
+    last = C.conv_layers(model)[-1]
+    # the page's defaults: last layer, top-1 class, 8 steps, 16-px blocks, 4 random orders from default_rng(0)
+    return target, G.deletion_comparison(model, last, x, target, 8, 16, np.random.default_rng(0), n_random=4)
+
+
+def _check_lesson_and_counter_example(model):
+    target, lesson = _deletion_case(model, G.DELETION_LESSON)
+    assert C.categories()[target] == "tripod"
+    assert G.beats_random(lesson) == G.METHODS                       # every map beats the random order …
+    assert max(c.auc for m, c in lesson.items() if m != "random") < 0.8 * lesson["random"].auc   # … clearly
+    assert lesson["guided_backprop"].auc == max(c.auc for m, c in lesson.items() if m != "random")
+    target, counter = _deletion_case(model, G.DELETION_COUNTER)
+    assert C.categories()[target] == "Egyptian cat"
+    assert G.beats_random(counter) == ()                              # the cat: random beats every map
+
+
+def test_deletion_lesson_image_beats_random_and_the_cat_does_not(mobilenet):
+    """The page opens its deletion test on DELETION_LESSON because there the maps beat random; the cat is the
+    counter-example it explains."""
+    _check_lesson_and_counter_example(mobilenet)
+
+
+@pytest.mark.slow
+def test_deletion_cases_hold_on_efficientnet_lite0_too():
+    _check_lesson_and_counter_example(C.load_efficientnet_lite0())
+
+
+def test_page_deletion_opens_on_the_clear_case_and_runs_on_the_readers_image():
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE)
+    assert_ok(at)
+    assert at.radio(key="gradcam.deletion_image").value == G.DELETION_LESSON
+    text = " ".join(m.value for m in at.markdown)
+    assert "On this image 5 of 5 maps beat the random order" in text and "tripod" in text
+    at.radio(key="gradcam.deletion_image").set_value(G.DELETION_COUNTER).run()
+    assert_ok(at)
+    assert "On this image 0 of 5 maps beat the random order" in " ".join(m.value for m in at.markdown)
+    assert "counter-example" in " ".join(i.value for i in at.info)
+    at.radio(key="gradcam.deletion_image").set_value("yours").run()
+    at.selectbox(key="gradcam.sample").set_value("coffee").run()
+    assert_ok(at)
+    assert "espresso" in " ".join(m.value for m in at.markdown)     # the reader's image, for the class picked above

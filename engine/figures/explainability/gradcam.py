@@ -9,11 +9,13 @@ from engine.figures.common import jpeg_uri, shrink, square_axes
 
 COLORMAPS = ("jet", "viridis", "inferno", "hot")
 DISPLAY = 56      # cells: heatmaps are smooth (upsampled from ≤ 28×28 conv cells), so the layer is sent at this size
+PANEL = 165       # px: the height of one square panel in a row of five (a column is ~150–165 px wide on a desktop)
 
 
 def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, colorscale: str = "jet",
-                 title: str = "", zmax: float = 1.0) -> go.Figure:
-    """The photo with a heatmap (H, W) in [0, 1] laid over it; hover shows the map's value."""
+                 title: str = "", zmax: float = 1.0, height: int = 300) -> go.Figure:
+    """The photo with a heatmap (H, W) in [0, 1] laid over it; hover shows the map's value. `height` in px (the
+    figure is as wide as its column: a height near the column's width leaves no empty band around the square)."""
     h, w = heatmap.shape
     small = shrink(heatmap, DISPLAY)
     f = h / small.shape[0]
@@ -23,16 +25,16 @@ def plot_overlay(rgb: np.ndarray, heatmap: np.ndarray, opacity: float = 0.5, col
                              colorscale=colorscale, opacity=opacity, showscale=False,
                              hovertemplate="%{z:.2f}<extra></extra>"))
     square_axes(fig, h, w)
-    fig.update_layout(title=title, height=300, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
 
-def plot_image(rgb: np.ndarray, title: str = "") -> go.Figure:
+def plot_image(rgb: np.ndarray, title: str = "", height: int = 300) -> go.Figure:
     """An RGB image (H, W, 3) uint8, e.g. a deprocessed Guided Backprop gradient."""
     h, w = rgb.shape[:2]
     fig = go.Figure(go.Image(source=jpeg_uri(rgb, 85), hoverinfo="skip"))
     square_axes(fig, h, w)
-    fig.update_layout(title=title, height=300, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    fig.update_layout(title=title, height=height, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
 
@@ -53,7 +55,8 @@ def plot_channel_weights(weights: np.ndarray, activations: np.ndarray, top: int 
 
 
 def plot_cam_grid(cam: np.ndarray, colorscale: str = "jet", title: str = "") -> go.Figure:
-    """The map at the layer's own resolution (h, w), numbers printed in the cells when it is small (≤ 14×14)."""
+    """The map at the layer's own resolution (h, w), numbers printed in the cells when it is small (≤ 14×14).
+    The title may hold a line break (<br>): the figure sits in a narrow column, so it gets two lines' room."""
     h, w = cam.shape
     text = np.round(cam, 2).astype(str) if h * w <= 196 else None
     fig = go.Figure(go.Heatmap(z=cam.astype(np.float32), colorscale=colorscale, text=text,
@@ -61,7 +64,9 @@ def plot_cam_grid(cam: np.ndarray, colorscale: str = "jet", title: str = "") -> 
                                hovertemplate="(%{y}, %{x}) %{z:.3g}<extra></extra>", showscale=False))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
-    fig.update_layout(title=title, height=300, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    lines = title.count("<br>") + 1 if title else 0
+    fig.update_layout(title=dict(text=title, font_size=13, y=1, yanchor="top", yref="container", pad_t=6),
+                      height=280 + 18 * lines, margin=dict(l=0, r=0, t=8 + 18 * lines, b=0))
     return fig
 
 
