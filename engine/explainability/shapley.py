@@ -200,3 +200,35 @@ def image_kernel_shap(predict_fn: Callable[[np.ndarray], np.ndarray], rgb: np.nd
     fx = float(f(np.ones((1, m)))[0])
     return ImageShap(values=phi.reshape(-1)[:m], base_value=float(np.ravel(explainer.expected_value)[0]), fx=fx,
                      nsamples=int(explainer.nsamples), exact=bool(nsamples >= 2 ** m - 2))
+
+
+@dataclass(frozen=True)
+class RegionLabels:
+    ids: np.ndarray     # (M,) the superpixel ids j, the names "#j" of the waterfall's steps
+    rows: np.ndarray    # (M,) where "#j" is printed: the region's centroid row, or (when the centroid falls outside
+    cols: np.ndarray    # (M,)  a crescent-shaped region) the region's pixel nearest to it; image pixel coordinates
+
+
+def region_labels(segments: np.ndarray) -> RegionLabels:
+    r"""A point inside every superpixel at which to print its id, so a figure can number the regions the way the
+    waterfall names them. The point is the centroid
+
+    $$(\bar r_j, \bar c_j) = \frac{1}{|S_j|}\sum_{(r, c) \in S_j} (r, c)$$
+
+    when its nearest pixel lies in $S_j$, otherwise the pixel of $S_j$ closest to it."""
+    ids = np.unique(segments)                                               # (M,)
+    flat = segments.ravel()
+    rr, cc = np.indices(segments.shape)                                     # (H, W) each
+    counts = np.bincount(flat)
+    # (r̄_j, c̄_j) = (1/|S_j|) Σ_{(r,c)∈S_j} (r, c)
+    rbar = (np.bincount(flat, weights=rr.ravel()) / np.maximum(counts, 1))[ids]
+    cbar = (np.bincount(flat, weights=cc.ravel()) / np.maximum(counts, 1))[ids]
+    rows, cols = rbar.copy(), cbar.copy()
+    h, w = segments.shape
+    for k, j in enumerate(ids):
+        r, c = min(h - 1, int(round(rbar[k]))), min(w - 1, int(round(cbar[k])))
+        if segments[r, c] != j:                                             # centroid outside: nearest own pixel
+            pr, pc = np.nonzero(segments == j)
+            i = int(np.argmin((pr - rbar[k]) ** 2 + (pc - cbar[k]) ** 2))
+            rows[k], cols[k] = pr[i], pc[i]
+    return RegionLabels(ids=ids, rows=rows, cols=cols)

@@ -94,8 +94,9 @@ with tab_image:
         imgs = lime_explain.perturb(photo.rgb, fudged, segments, res.data[shown])
         titles = [f"z'={int(res.data[i].sum())}/{res.data.shape[1]}<br>f={res.probs[i]:.2f} π={res.weights[i]:.2f}"
                   for i in shown]
-        st.plotly_chart(figs.plot_samples(imgs, res.probs[shown], res.weights[shown], titles,
-                                          t("lime_explain.samples_title")), key="lime_explain.fig_samples")
+        st.markdown(f"**{t('lime_explain.samples_title')}**")     # page text wraps; a figure title would not
+        st.plotly_chart(figs.plot_samples(imgs, res.probs[shown], res.weights[shown], titles),
+                        key="lime_explain.fig_samples")
         st.plotly_chart(figs.plot_neighbourhood(res.distances, res.probs, res.weights, res.data.sum(1),
                                                 t("lime_explain.neighbourhood_title"),
                                                 t("lime_explain.distance"), t("lime_explain.prob", name=names[target])),

@@ -9,7 +9,6 @@ import streamlit as st
 from engine.common import classifier
 from engine.explainability import lime_explain
 from engine.explainability import shapley
-from engine.figures.explainability import lime_explain as lfigs
 from engine.figures.common import signed
 from engine.figures.explainability import shapley as figs
 from ui import formula, show_source, t
@@ -115,8 +114,10 @@ with tab_image:
             predict, photo.rgb, target, segments, hidden, nsamples=nsamples, progress=p), t("shapley.computing"))
         c1, c2 = st.columns(2)
         with c1:
-            st.plotly_chart(lfigs.plot_segment_values(photo.rgb, segments, res.values, t("shapley.image_phi"),
-                                                      label="φ"), key="shapley.fig_img")
+            where = shapley.region_labels(segments)
+            st.plotly_chart(figs.plot_region_values(photo.rgb, segments, res.values, where.ids, where.rows,
+                                                    where.cols, t("shapley.image_phi"), label="φ"),
+                            key="shapley.fig_img")
         with c2:
             st.plotly_chart(figs.plot_waterfall(res.base_value, res.values, [f"#{j}" for j in range(len(res.values))],
                                                 res.fx, top=8, title=t("shapley.image_waterfall"),

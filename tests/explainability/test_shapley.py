@@ -140,3 +140,49 @@ def test_page_image_with_lime_comparison_and_table_row_ja():
     captions = " ".join(c.value for c in at.caption)
     assert "厳密" in captions or "推定" in captions
     assert any("加法性" in m.value for m in at.markdown)
+
+
+# ----------------------------------------------------------------------------------------------- figures
+def test_region_labels_are_centroids_inside_their_regions():
+    """Brute force over every region: the label point is the centroid when the centroid's pixel is in the region,
+    else the region's own pixel nearest to it (a crescent), so "#j" is always drawn on region j."""
+    seg = np.zeros((20, 20), int)
+    seg[:, 10:] = 1
+    seg[5:15, 12:18] = 2                       # an island: region 1 becomes a ring, its centroid falls in region 2
+    seg[0:4, 0:4] = 3
+    lab = S.region_labels(seg)
+    assert list(lab.ids) == [0, 1, 2, 3]
+    for j, r, c in zip(lab.ids, lab.rows, lab.cols):
+        pr, pc = np.nonzero(seg == j)
+        cen = (pr.mean(), pc.mean())
+        assert seg[int(round(r)), int(round(c))] == j
+        if seg[int(round(cen[0])), int(round(cen[1]))] == j:
+            assert (r, c) == pytest.approx(cen)
+        else:
+            d = (pr - cen[0]) ** 2 + (pc - cen[1]) ** 2
+            assert (r - cen[0]) ** 2 + (c - cen[1]) ** 2 == pytest.approx(d.min())
+    assert seg[int(round(lab.rows[1])), int(round(lab.cols[1]))] == 1    # the ring's label moved onto the ring
+
+
+def test_phi_image_numbers_the_regions_as_the_waterfall_names_them():
+    from engine.explainability.lime_explain import segment
+    from engine.figures.explainability import shapley as figs
+
+    yy, xx = np.mgrid[:96, :96]
+    rgb = np.stack([(xx * 3) % 256, (yy * 3) % 256, ((xx + yy) * 2) % 256], -1).astype(np.uint8)
+    seg = segment(rgb, "slic", n_segments=16)
+    phi = np.random.default_rng(0).normal(size=seg.max() + 1)
+    lab = S.region_labels(seg)
+    fig = figs.plot_region_values(rgb, seg, phi, lab.ids, lab.rows, lab.cols, "φ<br>two lines")
+    text = [tr for tr in fig.data if tr.type == "scatter"][0]
+    assert list(text.text) == [f"#{j}" for j in lab.ids]                  # the waterfall's names …
+    np.testing.assert_allclose(text.x, lab.cols, atol=0.05)               # … at the regions' label points
+    np.testing.assert_allclose(text.y, lab.rows, atol=0.05)
+    assert sorted(lab.ids) == sorted(np.unique(seg))
+    wf = figs.plot_waterfall(0.1, phi, [f"#{j}" for j in range(len(phi))], 0.1 + phi.sum(), top=8)
+    assert wf.data[0].cliponaxis is False and wf.data[0].textposition == "outside"
+    lo, hi = wf.layout.xaxis.range
+    levels = 0.1 + np.cumsum(np.r_[0.0, phi[np.argsort(-np.abs(phi))]])
+    assert lo < min(0.0, levels.min()) and hi > levels.max()            # room beyond every bar end for its label
+    bars = figs.plot_phi(np.array([2.0, -1.0]), ["A", "B"])
+    assert bars.data[0].cliponaxis is False and bars.layout.yaxis.range[1] > 2.0

@@ -37,13 +37,19 @@ def plot_segments(rgb: np.ndarray, segments: np.ndarray, title: str = "") -> go.
 
 
 def plot_samples(images: np.ndarray, probs: np.ndarray, weights: np.ndarray, titles: list[str],
-                 title: str = "") -> go.Figure:
-    """A grid of perturbed images (N, H, W, 3) with their f(z) and π_x(z)."""
+                 title: str = "", tile: int = 130) -> go.Figure:
+    """A grid of perturbed images (N, H, W, 3) with their f(z) and π_x(z) as two-line labels right above each tile.
+
+    Each row is sized for square tiles of about `tile` px (six to a row in a desktop column), so the labels sit on
+    their image instead of floating above an empty band; a figure title, if any, gets its own band above the labels
+    (a long one belongs on the page, where text wraps)."""
     n = len(images)
     cols = min(n, 6)
     rows = int(np.ceil(n / cols))
+    label_px, title_px = 34, (28 if title else 0)
+    height = rows * (tile + label_px) + title_px
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.01,
-                        vertical_spacing=0.08)
+                        vertical_spacing=label_px / height if rows > 1 else 0.0)
     for i, img in enumerate(images):
         r, c = i // cols + 1, i % cols + 1
         fig.add_trace(go.Image(source=png_uri(np.clip(img, 0, 255).astype(np.uint8)), hoverinfo="skip"),
@@ -51,7 +57,8 @@ def plot_samples(images: np.ndarray, probs: np.ndarray, weights: np.ndarray, tit
         fig.update_xaxes(visible=False, row=r, col=c)
         fig.update_yaxes(visible=False, row=r, col=c)
     fig.update_annotations(font_size=11)
-    fig.update_layout(title=title, height=190 * rows + 40, margin=dict(l=0, r=0, t=60, b=0))
+    fig.update_layout(title=dict(text=title, y=1, yanchor="top", yref="container", pad_t=4) if title else None,
+                      height=height, margin=dict(l=0, r=0, t=label_px + title_px, b=0))
     return fig
 
 
@@ -76,9 +83,11 @@ def segment_value_image(segments: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def plot_segment_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarray, title: str = "",
-                        opacity: float = 0.55, label: str = "w", share: bool = False) -> go.Figure:
+                        opacity: float = 0.55, label: str = "w", share: bool = False, height: int = 320,
+                        colorbar_below: bool = False) -> go.Figure:
     """The image overlaid with one value per superpixel on a diverging scale centred at 0 (red +, blue −), or with
-    `share` a value in [0, 1] (how often a superpixel was in the top k) on a one-sided scale from 0 to 1."""
+    `share` a value in [0, 1] (how often a superpixel was in the top k) on a one-sided scale from 0 to 1.
+    `colorbar_below` puts the colour bar under the image, so the image can take the column's whole width."""
     h, w = segments.shape
     m = segment_value_image(segments, values)
     small = shrink(m, 96)
@@ -87,10 +96,14 @@ def plot_segment_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarra
     zmin, zmax, scale = (0.0, 1.0, "Greens") if share else (-lim, lim, "RdBu_r")
     fig = go.Figure(go.Image(source=png_uri(with_boundaries(rgb, segments, (40, 40, 40))), hoverinfo="skip"))
     fig.add_trace(go.Heatmap(z=small, x0=(f - 1) / 2, dx=f, y0=(f - 1) / 2, dy=f, zmin=zmin, zmax=zmax,
-                             colorscale=scale, opacity=opacity, colorbar=dict(title=label, len=0.8),
+                             colorscale=scale, opacity=opacity,
+                             colorbar=(dict(title=dict(text=label, side="right"), orientation="h", y=-0.02,
+                                            yanchor="top", len=0.8, thickness=12) if colorbar_below
+                                       else dict(title=label, len=0.8)),
                              hovertemplate=label + "=%{z:.4f}<extra></extra>"))
     square_axes(fig, h, w)
-    fig.update_layout(title=title, height=320, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
+    fig.update_layout(title=title, height=height,
+                      margin=dict(l=0, r=0, t=30 if title else 0, b=50 if colorbar_below else 0))
     return fig
 
 

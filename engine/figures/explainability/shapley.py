@@ -4,13 +4,22 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from engine.figures.explainability.lime_explain import plot_segment_values
+
+
+def _padded(lo: float, hi: float, pad: float = 0.22) -> list[float]:
+    """An axis range around [lo, hi] (0 included) with room for text printed outside the bars' ends."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    span = (hi - lo) or 1.0
+    return [lo - pad * span if lo < 0 else lo, hi + pad * span]
+
 
 def plot_phi(phi: np.ndarray, names: list[str], title: str = "", ylabel: str = "φ_i") -> go.Figure:
     fig = go.Figure(go.Bar(x=names, y=phi, text=[f"{p:.3g}" for p in phi], textposition="outside",
-                           marker_color=np.where(phi >= 0, "#d62728", "#1f77b4"),
+                           cliponaxis=False, marker_color=np.where(phi >= 0, "#d62728", "#1f77b4"),
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, height=280, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
-                      yaxis_title=ylabel)
+                      yaxis_title=ylabel, yaxis_range=_padded(float(np.min(phi)), float(np.max(phi)), 0.15))
     return fig
 
 
@@ -34,9 +43,16 @@ def plot_waterfall(base: float, phi: np.ndarray, names: list[str], fx: float, to
     fig = go.Figure(go.Waterfall(orientation="h", y=labels, x=values, measure=measure,
                                  text=[f"{v:+.3f}" if m == "relative" else f"{v:.3f}"
                                        for v, m in zip(values, measure)],
+                                 textposition="outside", cliponaxis=False,
                                  increasing=dict(marker_color="#d62728"), decreasing=dict(marker_color="#1f77b4"),
                                  totals=dict(marker_color="#7f7f7f")))
     fig.update_yaxes(type="category", autorange="reversed")
+    # every bar's ends (the running total before and after each step), so the labels outside them have room
+    level, ends = 0.0, [0.0]
+    for v, m in zip(values, measure):
+        level = v if m in ("absolute", "total") else level + v
+        ends.append(level)
+    fig.update_xaxes(range=_padded(min(ends), max(ends)))
     fig.update_layout(title=title, height=80 + 26 * len(labels), margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
@@ -75,4 +91,23 @@ def plot_side_by_side(a: np.ndarray, b: np.ndarray, labels: tuple[str, str], tit
                              hovertemplate=name + " %{x}: %{y:.3f}<extra></extra>"))
     fig.update_layout(title=title, height=300, barmode="group", margin=dict(l=0, r=0, t=30 if title else 0, b=0),
                       xaxis_title=xlabel)
+    return fig
+
+
+def plot_region_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarray, ids: np.ndarray,
+                       rows: np.ndarray, cols: np.ndarray, title: str = "", label: str = "φ",
+                       height: int = 470) -> go.Figure:
+    """φ per superpixel over the image, each region numbered "#j" at (rows, cols) (engine.shapley.region_labels),
+    the names the waterfall uses, so a step "#4" can be found on the picture."""
+    fig = plot_segment_values(rgb, segments, values, title, label=label, height=height, colorbar_below=True)
+    fig.add_trace(go.Scatter(x=np.round(cols, 1), y=np.round(rows, 1), mode="markers+text",
+                             text=[f"#{j}" for j in ids], textposition="middle center",
+                             textfont=dict(size=10, color="#111"),
+                             marker=dict(size=20, color="rgba(255,255,255,0.75)", line=dict(width=0)),
+                             customdata=np.asarray(values)[ids].round(4),
+                             hovertemplate="%{text}: " + label + "=%{customdata}<extra></extra>",
+                             showlegend=False))
+    if title:                                        # a two-line title (<br>) gets room for its second line
+        fig.update_layout(title=dict(text=title, y=1, yanchor="top", yref="container", pad_t=4),
+                          margin_t=8 + 20 * (title.count("<br>") + 1))
     return fig
