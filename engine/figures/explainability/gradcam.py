@@ -65,8 +65,8 @@ def plot_cam_grid(cam: np.ndarray, colorscale: str = "jet", title: str = "") -> 
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
     lines = title.count("<br>") + 1 if title else 0
-    fig.update_layout(title=dict(text=title, font_size=13, y=1, yanchor="top", yref="container", pad_t=6),
-                      height=280 + 18 * lines, margin=dict(l=0, r=0, t=8 + 18 * lines, b=0))
+    fig.update_layout(title=dict(text=title, font_size=13, y=1, yanchor="bottom", yref="paper", pad_b=6),
+                      height=280 + 18 * lines, margin=dict(l=0, r=0, t=12 + 18 * lines, b=0))
     return fig
 
 

@@ -124,7 +124,7 @@ def plot_coefficients(coef: np.ndarray, top: int = 15, title: str = "", xlabel: 
                            marker_color=np.where(coef[idx] >= 0, "#d62728", "#1f77b4"),
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, height=280, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
-                      xaxis_title=xlabel, yaxis_title=ylabel)
+                      xaxis_title=xlabel, yaxis_title=ylabel, xaxis_type="category")   # "#7" stays a name
     return fig
 
 

@@ -90,7 +90,7 @@ def plot_side_by_side(a: np.ndarray, b: np.ndarray, labels: tuple[str, str], tit
         fig.add_trace(go.Bar(x=[f"#{j}" for j in order], y=s[order], name=name,
                              hovertemplate=name + " %{x}: %{y:.3f}<extra></extra>"))
     fig.update_layout(title=title, height=300, barmode="group", margin=dict(l=0, r=0, t=30 if title else 0, b=0),
-                      xaxis_title=xlabel)
+                      xaxis_title=xlabel, xaxis_type="category")                           # "#7" stays a name
     return fig
 
 
@@ -108,6 +108,6 @@ def plot_region_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarray
                              hovertemplate="%{text}: " + label + "=%{customdata}<extra></extra>",
                              showlegend=False))
     if title:                                        # a two-line title (<br>) gets room for its second line
-        fig.update_layout(title=dict(text=title, y=1, yanchor="top", yref="container", pad_t=4),
-                          margin_t=8 + 20 * (title.count("<br>") + 1))
+        fig.update_layout(title=dict(text=title, y=1, yanchor="bottom", yref="paper", pad_b=6),
+                          margin_t=12 + 20 * (title.count("<br>") + 1))
     return fig
