@@ -139,13 +139,13 @@ terms = " ".join(f"{'+' if g.weights[i] >= 0 else '-'} {sci_tex(abs(g.weights[i]
 st.latex(rf"L^{{c}} = \mathrm{{ReLU}}\big({terms.lstrip('+ ')} + \dots\big)")
 st.latex(rf"K={len(g.weights)},\qquad y^c={g.score:.2f}")
 c1, c2 = st.columns([2, 1])
-with c1:
-    st.plotly_chart(figs.plot_channel_weights(g.weights, g.activations, title=t("gradcam.weights_chart"),
-                                              xlabel=t("gradcam.channel"), ylabel="α_k"),
+with c1:                                # titles as page text: they wrap in a narrow column, a plotly title is cut
+    st.markdown(f"**{t('gradcam.weights_chart')}**")
+    st.plotly_chart(figs.plot_channel_weights(g.weights, g.activations, xlabel=t("gradcam.channel"), ylabel="α_k"),
                     key="gradcam.fig_alpha")
 with c2:
-    st.plotly_chart(figs.plot_cam_grid(g.cam, cmap, title=t("gradcam.raw_map", h=g.cam.shape[0], w=g.cam.shape[1])),
-                    key="gradcam.fig_grid")
+    st.markdown(f"**{t('gradcam.raw_map', h=g.cam.shape[0], w=g.cam.shape[1])}**")
+    st.plotly_chart(figs.plot_cam_grid(g.cam, cmap), key="gradcam.fig_grid")
 st.markdown(t("gradcam.cam_vs_gradcam"))
 formula("gradcam.formula_cam")
 formula("gradcam.formula_guided")

@@ -113,14 +113,15 @@ with tab_image:
         res = cached_with_progress(key, lambda p: shapley.image_kernel_shap(
             predict, photo.rgb, target, segments, hidden, nsamples=nsamples, progress=p), t("shapley.computing"))
         c1, c2 = st.columns(2)
-        with c1:
+        with c1:                        # titles as page text: they wrap in a half-width column
+            st.markdown(f"**{t('shapley.image_phi')}**")
             where = shapley.region_labels(segments)
             st.plotly_chart(figs.plot_region_values(photo.rgb, segments, res.values, where.ids, where.rows,
-                                                    where.cols, t("shapley.image_phi"), label="φ"),
-                            key="shapley.fig_img")
+                                                    where.cols, label="φ"), key="shapley.fig_img")
         with c2:
+            st.markdown(f"**{t('shapley.image_waterfall')}**")
             st.plotly_chart(figs.plot_waterfall(res.base_value, res.values, [f"#{j}" for j in range(len(res.values))],
-                                                res.fx, top=8, title=t("shapley.image_waterfall"),
+                                                res.fx, top=8,
                                                 base_label=t("shapley.all_hidden"), rest_label=t("shapley.others"),
                                                 fx_label="f(x)"), key="shapley.fig_img_wf")
         st.markdown(t("shapley.additivity", phi0=f"{res.base_value:.4f}", total=signed(res.values.sum()),

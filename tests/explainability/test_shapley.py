@@ -173,7 +173,7 @@ def test_phi_image_numbers_the_regions_as_the_waterfall_names_them():
     seg = segment(rgb, "slic", n_segments=16)
     phi = np.random.default_rng(0).normal(size=seg.max() + 1)
     lab = S.region_labels(seg)
-    fig = figs.plot_region_values(rgb, seg, phi, lab.ids, lab.rows, lab.cols, "φ<br>two lines")
+    fig = figs.plot_region_values(rgb, seg, phi, lab.ids, lab.rows, lab.cols, "φ")
     text = [tr for tr in fig.data if tr.type == "scatter"][0]
     assert list(text.text) == [f"#{j}" for j in lab.ids]                  # the waterfall's names …
     np.testing.assert_allclose(text.x, lab.cols, atol=0.05)               # … at the regions' label points

@@ -56,7 +56,7 @@ def plot_channel_weights(weights: np.ndarray, activations: np.ndarray, top: int 
 
 def plot_cam_grid(cam: np.ndarray, colorscale: str = "jet", title: str = "") -> go.Figure:
     """The map at the layer's own resolution (h, w), numbers printed in the cells when it is small (≤ 14×14).
-    The title may hold a line break (<br>): the figure sits in a narrow column, so it gets two lines' room."""
+    In a narrow column give the title to the page instead (page text wraps; a plotly title is cut off)."""
     h, w = cam.shape
     text = np.round(cam, 2).astype(str) if h * w <= 196 else None
     fig = go.Figure(go.Heatmap(z=cam.astype(np.float32), colorscale=colorscale, text=text,
@@ -64,9 +64,7 @@ def plot_cam_grid(cam: np.ndarray, colorscale: str = "jet", title: str = "") -> 
                                hovertemplate="(%{y}, %{x}) %{z:.3g}<extra></extra>", showscale=False))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
-    lines = title.count("<br>") + 1 if title else 0
-    fig.update_layout(title=dict(text=title, font_size=13, y=1, yanchor="bottom", yref="paper", pad_b=6),
-                      height=280 + 18 * lines, margin=dict(l=0, r=0, t=12 + 18 * lines, b=0))
+    fig.update_layout(title=title, height=280, margin=dict(l=0, r=0, t=30 if title else 0, b=0))
     return fig
 
 

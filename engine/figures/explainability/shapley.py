@@ -98,7 +98,8 @@ def plot_region_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarray
                        rows: np.ndarray, cols: np.ndarray, title: str = "", label: str = "φ",
                        height: int = 470) -> go.Figure:
     """φ per superpixel over the image, each region numbered "#j" at (rows, cols) (engine.shapley.region_labels),
-    the names the waterfall uses, so a step "#4" can be found on the picture."""
+    the names the waterfall uses, so a step "#4" can be found on the picture. In a half-width column give a long
+    title to the page instead (page text wraps; a plotly title is cut off)."""
     fig = plot_segment_values(rgb, segments, values, title, label=label, height=height, colorbar_below=True)
     fig.add_trace(go.Scatter(x=np.round(cols, 1), y=np.round(rows, 1), mode="markers+text",
                              text=[f"#{j}" for j in ids], textposition="middle center",
@@ -107,7 +108,4 @@ def plot_region_values(rgb: np.ndarray, segments: np.ndarray, values: np.ndarray
                              customdata=np.asarray(values)[ids].round(4),
                              hovertemplate="%{text}: " + label + "=%{customdata}<extra></extra>",
                              showlegend=False))
-    if title:                                        # a two-line title (<br>) gets room for its second line
-        fig.update_layout(title=dict(text=title, y=1, yanchor="bottom", yref="paper", pad_b=6),
-                          margin_t=12 + 20 * (title.count("<br>") + 1))
     return fig
