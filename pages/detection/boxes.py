@@ -87,13 +87,12 @@ st.plotly_chart(figs.plot_nms(img, scene, list(steps), upto, scene_names, lab), 
 if upto == 0:
     st.info(t("boxes.nms_step0", n=run.n_candidates))      # step 0: nothing kept yet, every box a candidate
 else:
-    st.dataframe(
-        [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
+    st.table(                                                # a table wraps the long suppressed list: nothing cut off
+        [{t("boxes.table.step"): k, t("boxes.table.kept"): f"#{s.keep}",
           t("boxes.table.class"): scene_names[scene.labels[s.keep]],
           t("boxes.table.score"): f"{scene.scores[s.keep]:.3f}",
           t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
-         for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table", width="stretch",
-        column_config={t("boxes.table.suppressed"): st.column_config.TextColumn(width="large")})
+         for k, s in enumerate(steps[:upto], start=1)], hide_index=True)
 m1, m2, m3 = st.columns(3)
 m1.metric(t("boxes.metric.candidates"), run.n_candidates)
 m2.metric(t("boxes.metric.kept_classwise"), run.n_kept_classwise,

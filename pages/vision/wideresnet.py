@@ -63,10 +63,11 @@ st.markdown(t(f"{K}.compare_help"))
 thin_choice = st.radio(t(f"{K}.thin"), wrn.THIN_CHOICES, horizontal=True, format_func=fmt(K), key=f"{K}.thin")
 with st.spinner(t(f"{K}.computing")):
     compared = comparison(depth, k, thin_choice)
-st.dataframe([{t(f"{K}.col_model"): r.name, t(f"{K}.col_depth"): r.profile.depth, t(f"{K}.col_width"): r.width,
-               t(f"{K}.col_seq"): r.sequential_convs, t(f"{K}.col_params"): si(r.profile.params),
+st.dataframe([{t(f"{K}.col_model"): r.name, t(f"{K}.col_depth"): r.profile.depth,
+               t(f"{K}.col_depth_ratio"): f"×{r.depth_ratio:.3g}", t(f"{K}.col_params"): si(r.profile.params),
                t(f"{K}.col_params_ratio"): f"×{r.params_ratio:.3g}", t(f"{K}.col_macs"): si(r.profile.macs),
-               t(f"{K}.col_depth_ratio"): f"×{r.depth_ratio:.3g}", t(f"{K}.col_rf"): r.profile.receptive_field}
+               t(f"{K}.col_width"): r.width, t(f"{K}.col_seq"): r.sequential_convs,
+               t(f"{K}.col_rf"): r.profile.receptive_field}
               for r in compared], hide_index=True, key=f"{K}.compare")
 st.caption(t(f"{K}.ratio_caption", you=compared[0].name))
 you, thin = compared[0], compared[1]
