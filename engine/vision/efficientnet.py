@@ -626,14 +626,27 @@ def _fit(strategy: str, budget: float, target: float, bases: tuple[float, float,
         while macs(hi) < budget:
             hi = x0 + 2 * (hi - x0)
     cand = budget_candidates(strategy, hi, bases)
-    # MACs never decrease along the candidates: bisect for the first one at or over the budget
+    # MACs never decrease along the candidates: search for the first one at or over the budget, keeping
+    # MACs(cand[lo]) < budget ≤ MACs(cand[up]); steps alternate between interpolating on log MACs (few evaluations:
+    # MACs grow smoothly with x) and halving (never more than twice bisection's count)
     lo, up = 0, len(cand) - 1
-    while lo < up:
-        mid = (lo + up) // 2
-        if macs(cand[mid]) < budget:
-            lo = mid + 1
+    m_lo, m_up = macs(cand[lo]), macs(cand[up])
+    if m_lo >= budget:
+        up = 0
+    k = 0
+    while up - lo > 1:
+        if k % 2 == 0:
+            xg = cand[lo] + math.log(budget / m_lo) / math.log(m_up / m_lo) * (cand[up] - cand[lo])   # on log MACs
+            mid = min(max(int(np.searchsorted(cand, xg)), lo + 1), up - 1)
         else:
-            up = mid
+            mid = (lo + up) // 2
+        m = macs(cand[mid])
+        if m < budget:
+            lo, m_lo = mid, m
+        else:
+            up, m_up = mid, m
+        k += 1
+    lo = up
     best = min({lo, max(lo - 1, 0)}, key=lambda i: (abs(macs(cand[i]) - budget), i))
     x = float(cand[best])
     w, d, res = _setting(strategy, x, bases)

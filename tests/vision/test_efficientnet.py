@@ -73,6 +73,16 @@ def test_budget_fit_is_closest_to_the_budget_on_a_brute_force_grid(target):
         assert abs(fit.deviation) < 0.03, name                     # rounding alone: a few percent at most
 
 
+@pytest.mark.parametrize("strategy", ["depth", "resolution"])
+def test_budget_search_equals_a_scan_of_every_candidate_at_a_large_budget(strategy):
+    """φ = 3.5: the interpolation/halving search finds what scanning all candidates finds (cheap strategies)."""
+    t = eff.budget_target(3.5)
+    fit = eff.fit_budget(t, strategies=(strategy,))[strategy]
+    hi = 2 * t if strategy == "depth" else 224 * 2 * t ** 0.5
+    scan = min((abs(_build(strategy, x).macs - fit.budget), x) for x in eff.budget_candidates(strategy, hi))
+    assert abs(fit.macs - fit.budget) == scan[0]
+
+
 @pytest.mark.parametrize("strategy,hi", [("depth", 2.6), ("width", 1.5), ("compound", 1.6)])
 def test_budget_candidates_reach_every_distinct_network(strategy, hi):
     """One candidate per distinct network: every network a fine grid builds is built by some candidate."""
