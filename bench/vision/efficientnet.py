@@ -4,6 +4,8 @@
    device under FlopCounterMode (count_model_full): ratio ≤ 1; and against the 0.5 s slider target.
 2. Page rerun after a slider change (α, then φ), headless AppTest in a fresh process: p95 ≤ 0.5 s.
 3. Peak memory of counting B7 at 600 px in a fresh process, against the 1 GB limit.
+4. Fitting the four strategies to one FLOPs budget (section 3: bisection over every distinct network), cold
+   cache, at φ = 1, 3.5 and 7, against the 0.5 s slider target.
 """
 from __future__ import annotations
 
@@ -51,6 +53,14 @@ def bench_page() -> None:
                0.5, target=1.0)
 
 
+def bench_budget() -> None:
+    from engine.vision import efficientnet as eff
+
+    for phi in (1.0, 3.5, 7.0):
+        t = best_of(_cold(eff.fit_budget, (eff.budget_target(phi),)), repeat=3)
+        report(f"fit the budget at phi={phi:g}, cold (s) vs 0.5 s slider target", t, 0.5, target=1.0)
+
+
 MEM_PROBE = r"""
 import resource, sys
 sys.path.insert(0, {root!r})
@@ -76,6 +86,7 @@ def bench_memory() -> None:
 
 def main() -> None:
     bench_counting()
+    bench_budget()
     bench_memory()
     bench_page()
 

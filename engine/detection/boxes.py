@@ -331,3 +331,115 @@ def jitter_scene(objects, n_per_object: int, rng: np.random.Generator, jitter: f
         scores.append(np.clip(0.25 + 0.7 * q + 0.05 * rng.standard_normal(n_per_object), 0.01, 0.99))
         labels.append(np.full(n_per_object, c))
     return Scene(np.concatenate(boxes), np.concatenate(scores), np.concatenate(labels))
+
+
+# ------------------------------------------------------------------------- what the page reads, step by step
+
+
+def class_probabilities(raw) -> np.ndarray:
+    r"""$\Pr(\text{Class}_i\mid\text{Object})$ from non-negative slider values: $p_i = v_i / \sum_j v_j$
+    (uniform when every value is 0), so the class probabilities always sum to 1."""
+    v = np.clip(np.asarray(raw, dtype=np.float64).reshape(-1), 0, None)   # (C,)
+    total = v.sum()
+    # p_i = v_i / Σ_j v_j
+    return v / total if total > 0 else np.full(len(v), 1.0 / len(v))
+
+
+@dataclass(frozen=True)
+class NMSRun:
+    steps: tuple[NMSStep, ...]       # the greedy steps of the chosen mode
+    n_steps: int                     # = boxes kept in the chosen mode
+    n_candidates: int                # boxes before NMS
+    kept_classwise: np.ndarray       # (K_c,) indices kept by class-wise NMS
+    kept_agnostic: np.ndarray        # (K_a,) indices kept by class-agnostic NMS
+    n_kept_classwise: int            # K_c
+    n_kept_agnostic: int             # K_a
+    per_class_classwise: np.ndarray  # (C,) kept boxes of each class, class-wise
+    per_class_agnostic: np.ndarray   # (C,) kept boxes of each class, class-agnostic
+    lost_agnostic: np.ndarray        # (L,) classes with no box left after class-agnostic NMS
+
+
+def nms_run(scene: Scene, iou_threshold: float, classwise: bool = True, n_classes: int | None = None) -> NMSRun:
+    """NMS on a scene both ways (class-wise as ``torchvision.ops.batched_nms``, class-agnostic as
+    ``torchvision.ops.nms``), the steps of the chosen mode, and how many boxes of each class survive."""
+    c = int(scene.labels.max()) + 1 if n_classes is None else n_classes
+    steps = nms_steps(scene.boxes, scene.scores, iou_threshold, scene.labels if classwise else None)
+    cw = batched_nms(scene.boxes, scene.scores, scene.labels, iou_threshold)
+    ag = nms(scene.boxes, scene.scores, iou_threshold)
+    per_cw = np.bincount(scene.labels[cw], minlength=c)                  # (C,)
+    per_ag = np.bincount(scene.labels[ag], minlength=c)                  # (C,)
+    return NMSRun(tuple(steps), len(steps), len(scene.scores), cw, ag, len(cw), len(ag), per_cw, per_ag,
+                  np.nonzero(per_ag == 0)[0])
+
+
+@dataclass(frozen=True)
+class AnchorSet:
+    feature_size: tuple[int, int]    # (H_f, W_f) = (⌈H/stride⌉, ⌈W/stride⌉)
+    n_scales: int
+    n_ratios: int
+    per_location: int                # A = |scales| · |ratios|
+    anchors: np.ndarray              # (H_f·W_f·A, 4)
+    n_anchors: int                   # H_f·W_f·A
+    labels: AnchorLabels
+    neg_per_pos: float               # negatives per positive (n_neg / max(n_pos, 1))
+    ranked: np.ndarray               # (P,) positive anchors by decreasing IoU (the best anchor when none is positive)
+    sizes: np.ndarray                # (H_f·W_f·A, 2) width, height of each anchor (px)
+
+
+def rpn_anchors(image_size: tuple[int, int], stride: int, scales: Sequence[float], ratios: Sequence[float], gt,
+                fg_iou_thresh: float = 0.7, bg_iou_thresh: float = 0.3) -> AnchorSet:
+    r"""Anchors on the feature map of an image of ``image_size`` = (H, W) at ``stride`` (centred in each cell),
+    labelled against the ground truth ``gt`` (M, 4) as the RPN does (Ren et al. 2015, Sec. 3.1.1–3.1.2):
+    $H_f = \lceil H/\text{stride}\rceil$, $A = |\text{scales}|\cdot|\text{ratios}|$ anchors per location."""
+    h, w = image_size
+    # H_f = ⌈H / stride⌉, W_f = ⌈W / stride⌉
+    fs = (-(-h // stride), -(-w // stride))
+    anchors = make_anchors(fs, stride, scales, ratios, offset=0.5)     # (H_f·W_f·A, 4)
+    lab = label_anchors(anchors, _as_boxes(gt), fg_iou_thresh, bg_iou_thresh)
+    pos = np.nonzero(lab.labels == 1)[0]
+    ranked = pos[np.argsort(-lab.max_iou[pos], kind="stable")] if len(pos) else np.array([lab.max_iou.argmax()])
+    # negatives per positive
+    ratio = lab.n_neg / max(lab.n_pos, 1)
+    sizes = np.stack([anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]], 1)   # (K, 2)
+    # A = |scales| · |ratios|
+    return AnchorSet(fs, len(scales), len(ratios), len(scales) * len(ratios), anchors, len(anchors), lab, ratio,
+                     ranked, sizes)
+
+
+@dataclass(frozen=True)
+class BoxTargets:
+    t: np.ndarray          # (4,) (t_x, t_y, t_w, t_h) of the ground truth relative to the anchor
+    decoded: np.ndarray    # (4,) the box decoded back from t (= the ground truth)
+
+
+def box_targets(anchor, gt) -> BoxTargets:
+    """Encode one ground-truth box against one anchor (Eq. 2) and decode it back."""
+    t = encode(_as_boxes(anchor), _as_boxes(gt))                          # (1, 4)
+    return BoxTargets(t[0], decode(_as_boxes(anchor), t)[0])
+
+
+# SSD300 (Liu et al. 2016, Table / torchvision's ssd300_vgg16): six feature maps, their extra ratios and scales
+SSD300_FEATURES = ((38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1))
+SSD300_RATIOS = ((2,), (2, 3), (2, 3), (2, 3), (2,), (2,))
+SSD300_SCALES = (0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05)
+
+
+@dataclass(frozen=True)
+class SSDBoxes:
+    default: DefaultBoxes
+    labels: AnchorLabels             # matched at IoU ≥ 0.5 (SSD's rule), best box per truth included
+    boxes_per_level: np.ndarray      # (m,) default boxes on each feature map
+    matched_per_level: np.ndarray    # (m,) of them matched to the ground truth
+    n_boxes: int                     # all default boxes (8732 for SSD300)
+    n_matched: int
+
+
+def ssd_boxes(image_size: tuple[int, int], gt, feature_sizes=SSD300_FEATURES, aspect_ratios=SSD300_RATIOS,
+              scales=SSD300_SCALES, iou_threshold: float = 0.5) -> SSDBoxes:
+    """SSD's default boxes on an image, matched to ``gt`` at IoU ≥ 0.5 (Liu et al. 2016, Sec. 2.2 "Matching
+    strategy"), with the count of boxes and matches on each feature map."""
+    d = ssd_default_boxes(feature_sizes, image_size, aspect_ratios, scales=scales)
+    lab = label_anchors(d.boxes, _as_boxes(gt), iou_threshold, iou_threshold)
+    m = len(feature_sizes)
+    return SSDBoxes(d, lab, np.bincount(d.level, minlength=m), np.bincount(d.level[lab.labels == 1], minlength=m),
+                    len(d.boxes), lab.n_pos)

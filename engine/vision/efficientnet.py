@@ -17,7 +17,7 @@ is the oracle the tests compare with.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -107,6 +107,12 @@ def flops_factor(alpha: float, beta: float, gamma: float, phi: float) -> float:
     """
     # (α·β²·γ²)^φ
     return (alpha * beta ** 2 * gamma ** 2) ** phi
+
+
+def budget_target(phi: float) -> float:
+    r"""The FLOPs budget of compound coefficient φ, as a multiple of B0's: $2^{\phi}$ (Tan & Le 2019, Sec. 3.3)."""
+    # t = 2^φ
+    return 2.0 ** phi
 
 
 def scaled_resolution(resolution_mult: float) -> int:
@@ -353,6 +359,7 @@ class SEResult:
     z: np.ndarray        # (C,) squeeze  z = F_sq(U)
     s: np.ndarray        # (C,) excitation weights  s = F_ex(z) in (0, 1)
     x_tilde: np.ndarray  # (C, H, W)  F_scale(U, s) = s_c · U_c
+    image: np.ndarray | None = None   # (size, size, 3) uint8: the reader's image as the trunk saw it (resized)
 
 
 def squeeze_excitation(u: torch.Tensor, fc1_weight: torch.Tensor, fc1_bias: torch.Tensor,
@@ -413,11 +420,13 @@ def se_blocks(trunk: nn.Module) -> list[tuple[int, int]]:
 def se_on_image(image: np.ndarray, trunk: nn.Module, stage: int, block: int, size: int = 224) -> SEResult:
     """Run the trunk explicitly on an image up to the SE of block (stage, block) and return F_sq, F_ex, F_scale.
 
-    ``image``: (H, W, 3) uint8 RGB.  Resized to ``size``², ImageNet-normalised.
+    ``image``: (H, W, 3) uint8 RGB.  Resized to ``size``², ImageNet-normalised; the resized picture comes back as
+    ``SEResult.image``, so the page shows the weights next to the very image they were computed from.
     """
     x = torch.tensor(np.asarray(image), dtype=torch.float32).permute(2, 0, 1)[None] / 255.0   # (1, 3, H, W)
     x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True,
                                         align_corners=False)
+    seen = (x[0].permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()   # (size, size, 3)
     x = (x - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(IMAGENET_STD)[:, None, None]
     with torch.inference_mode():
         x = trunk[0](x)                                              # stem: (1, 32, size/2, size/2)
@@ -430,4 +439,266 @@ def se_on_image(image: np.ndarray, trunk: nn.Module, stage: int, block: int, siz
         for layer in layers[:-2]:                                    # expand (if any) and depthwise
             u = layer(u)                                             # (1, C, H', W')
         se = layers[-2]
-        return squeeze_excitation(u[0], se.fc1.weight, se.fc1.bias, se.fc2.weight, se.fc2.bias)
+        res = squeeze_excitation(u[0], se.fc1.weight, se.fc1.bias, se.fc2.weight, se.fc2.bias)
+    return replace(res, image=seen)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the page reads: one scaling step, the preset table, the depthwise saving
+
+@dataclass(frozen=True)
+class Scaling:
+    """Compound scaling at (α, β, γ, φ), with the network built and counted against B0."""
+    depth_mult: float             # d = α^φ
+    width_mult: float             # w = β^φ
+    resolution_mult: float        # r = γ^φ
+    resolution: int               # 224·r rounded to a pixel
+    constraint: float             # α·β²·γ²
+    predicted: float              # (α·β²·γ²)^φ
+    counted: float                # counted MACs / B0's counted MACs
+    net: NetProfile
+    base: NetProfile              # B0 at 224 px
+
+
+def constraint_value(alpha: float, beta: float, gamma: float) -> float:
+    r"""The left side of Tan & Le's constraint, $\alpha\cdot\beta^{2}\cdot\gamma^{2}$ (Eq. 3)."""
+    # α·β²·γ²
+    return alpha * beta ** 2 * gamma ** 2
+
+
+def scaling(alpha: float, beta: float, gamma: float, phi: float) -> Scaling:
+    r"""Compound scaling of B0 by φ, built with torchvision's rounding and counted:
+
+    $$\frac{\mathrm{MACs}(d, w, r)}{\mathrm{MACs}(1, 1, 1)}\quad\text{vs}\quad(\alpha\cdot\beta^{2}\cdot\gamma^{2})^{\phi}$$
+    """
+    d, w, r = compound_scaling(alpha, beta, gamma, phi)
+    res = scaled_resolution(r)
+    base = profile(1.0, 1.0, BASE_RESOLUTION)
+    net = profile(round(w, 4), round(d, 4), res)
+    # counted growth = MACs(net) / MACs(B0)
+    return Scaling(d, w, r, res, constraint_value(alpha, beta, gamma), flops_factor(alpha, beta, gamma, phi),
+                   net.macs / base.macs, net, base)
+
+
+@dataclass(frozen=True)
+class PresetRow:
+    name: str                     # "B0" … "B7"
+    phi: int                      # N of "BN"
+    width_mult: float             # torchvision's hand-rounded w
+    depth_mult: float             # torchvision's d
+    resolution: int               # torchvision's / the paper's input side
+    beta_phi: float               # β^N with the paper's β
+    alpha_phi: float              # α^N
+    gamma_resolution: int         # 224·γ^N rounded
+    params: int
+    macs: int
+    macs_ratio: float             # MACs / B0's MACs
+
+
+def preset_rows() -> tuple[PresetRow, ...]:
+    r"""torchvision's B0–B7 next to the paper's $\beta^N, \alpha^N, 224\gamma^N$, each counted."""
+    rows = []
+    base = profile(*PRESETS["B0"])
+    for name, (w, d, res) in PRESETS.items():
+        n = int(name[1:])
+        p = profile(w, d, res)
+        # β^N, α^N, 224·γ^N with the paper's bases
+        rows.append(PresetRow(name, n, w, d, res, PAPER_BETA ** n, PAPER_ALPHA ** n,
+                              scaled_resolution(PAPER_GAMMA ** n), p.params, p.macs, p.macs / base.macs))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class DepthwiseSaving:
+    kernel: int
+    channels: int
+    depthwise: int                # C·k² weights
+    full: int                     # C²·k² weights
+    ratio: int                    # full / depthwise = C
+
+
+def depthwise_saving(kernel: int, channels: int) -> DepthwiseSaving:
+    r"""Weights of a depthwise k×k convolution on C channels against an ordinary C→C one:
+    $C k^2$ vs $C^2 k^2$, a saving of $1/C$."""
+    dw = conv_params(channels, channels, kernel, groups=channels)
+    full = conv_params(channels, channels, kernel)
+    # C²k² / (C k²) = C
+    return DepthwiseSaving(kernel, channels, dw, full, full // dw)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Spending one FLOPs budget four ways, each at the setting closest to the budget
+
+# Scaling strategies: how a scalar x becomes (width_mult, depth_mult, resolution).  x is d (depth), w (width),
+# the input side in px (resolution) or φ′ with fixed bases (compound).
+STRATEGIES = ("depth", "width", "resolution", "compound")
+_B0_LAYERS = (1, 2, 2, 3, 3, 4, 1)                       # Table 1: layers per MBConv stage
+_B0_CHANNELS = (32, 16, 24, 40, 80, 112, 192, 320)       # every channel count torchvision scales (head = 4 × 320·w)
+
+
+@dataclass(frozen=True)
+class BudgetFit:
+    """One strategy at the setting whose counted MACs are closest to the budget."""
+    strategy: str                 # "depth" | "width" | "resolution" | "compound" | "yours"
+    x: float                      # the strategy's own parameter (d, w, px or φ′)
+    width_mult: float
+    depth_mult: float
+    resolution: int
+    blocks: int                   # MBConv blocks (Σ ⌈n_i·d⌉)
+    head_channels: int            # channels of the last 1×1 convolution (4 × ⌊320·w⌉₈)
+    params: int
+    macs: int
+    budget: float                 # target MACs = t · MACs(B0)
+    deviation: float              # MACs / budget − 1
+    searched: int                 # distinct settings in the search space up to the budget's neighbours
+
+
+def _setting(strategy: str, x: float, bases: tuple[float, float, float]) -> tuple[float, float, int]:
+    """(width_mult, depth_mult, resolution) of a strategy at its parameter x."""
+    alpha, beta, gamma = bases
+    if strategy == "depth":
+        return 1.0, x, BASE_RESOLUTION
+    if strategy == "width":
+        return x, 1.0, BASE_RESOLUTION
+    if strategy == "resolution":
+        return 1.0, 1.0, int(x)
+    d, w, r = compound_scaling(alpha, beta, gamma, x)
+    return w, d, scaled_resolution(r)
+
+
+def _breaks(strategy: str, hi: float, bases: tuple[float, float, float]) -> np.ndarray:
+    r"""Every x in (x₀, hi] where the built network can change, from the engine's own rounding:
+    layers $\lceil n\,d\rceil$ change at $d = k/n$; channels $\lfloor c\,w + 4\rfloor_8$ at $c\,w = 8m - 4$ (and at
+    $c\,w = 8m/0.9$, where torchvision's "no more than 10 % down" rule adds 8); the side $\mathrm{round}(224 r)$ at
+    $224 r = k + \tfrac12$.  Between two consecutive breaks the network is one and the same."""
+    alpha, beta, gamma = bases
+    if strategy == "compound":
+        d_hi, w_hi, r_hi = compound_scaling(alpha, beta, gamma, hi)
+    else:
+        d_hi = hi if strategy == "depth" else 1.0
+        w_hi = hi if strategy == "width" else 1.0
+        r_hi = 1.0
+    out = []
+    if d_hi > 1:
+        ds = np.unique(np.concatenate([np.arange(n, math.ceil(n * d_hi) + 1) / n for n in set(_B0_LAYERS)]))
+        out.append(ds if strategy == "depth" else np.log(ds) / math.log(alpha))
+    if w_hi > 1:
+        ws = []
+        for c in _B0_CHANNELS:
+            m = np.arange(1, math.ceil(c * w_hi / 8) + 2)
+            ws += [(8 * m - 4) / c, 8 * m / 0.9 / c]
+        ws = np.concatenate(ws)
+        ws = ws[ws > 1]
+        out.append(ws if strategy == "width" else np.log(ws) / math.log(beta))
+    if strategy == "compound" and r_hi > 1:
+        ks = np.arange(BASE_RESOLUTION, math.ceil(BASE_RESOLUTION * r_hi) + 1) + 0.5
+        out.append(np.log(ks / BASE_RESOLUTION) / math.log(gamma))
+    x0 = 0.0 if strategy == "compound" else 1.0
+    b = np.unique(np.concatenate(out)) if out else np.zeros(0)
+    return b[(b > x0) & (b <= hi)]
+
+
+def budget_candidates(strategy: str, hi: float, bases: tuple[float, float, float] = (PAPER_ALPHA, PAPER_BETA,
+                                                                                    PAPER_GAMMA)) -> np.ndarray:
+    """The search space of a strategy up to x = hi: one x per distinct network, in increasing order (B0's x₀
+    first, then the midpoint of every interval between consecutive rounding breaks).  For "resolution", every
+    whole pixel from 224 to hi."""
+    if strategy == "resolution":
+        return np.arange(BASE_RESOLUTION, int(hi) + 1, dtype=np.float64)
+    x0 = 0.0 if strategy == "compound" else 1.0
+    b = np.concatenate([[x0], _breaks(strategy, hi, bases), [hi]])
+    mids = (b[:-1] + b[1:]) / 2
+    return np.concatenate([[x0], mids[mids > x0]])
+
+
+def _fit(strategy: str, budget: float, target: float, bases: tuple[float, float, float]) -> BudgetFit:
+    def macs(x: float) -> int:
+        return profile(*_setting(strategy, float(x), bases)).macs
+
+    # an x whose network reaches the budget: double the step until MACs(hi) ≥ budget
+    x0 = 0.0 if strategy == "compound" else (BASE_RESOLUTION if strategy == "resolution" else 1.0)
+    step = {"depth": target, "width": math.sqrt(target), "resolution": BASE_RESOLUTION * math.sqrt(target),
+            "compound": max(math.log(target, 2), 0.5) if target > 1 else 0.5}[strategy]
+    if strategy == "compound" and bases == (1.0, 1.0, 1.0):
+        hi = x0                                               # nothing ever grows
+    else:
+        hi = x0 + step
+        while macs(hi) < budget:
+            hi = x0 + 2 * (hi - x0)
+    cand = budget_candidates(strategy, hi, bases)
+    # MACs never decrease along the candidates: search for the first one at or over the budget, keeping
+    # MACs(cand[lo]) < budget ≤ MACs(cand[up]); steps alternate between interpolating on log MACs (few evaluations:
+    # MACs grow smoothly with x) and halving (never more than twice bisection's count)
+    lo, up = 0, len(cand) - 1
+    m_lo, m_up = macs(cand[lo]), macs(cand[up])
+    if m_lo >= budget:
+        up = 0
+    k = 0
+    while up - lo > 1:
+        if k % 2 == 0:
+            xg = cand[lo] + math.log(budget / m_lo) / math.log(m_up / m_lo) * (cand[up] - cand[lo])   # on log MACs
+            mid = min(max(int(np.searchsorted(cand, xg)), lo + 1), up - 1)
+        else:
+            mid = (lo + up) // 2
+        m = macs(cand[mid])
+        if m < budget:
+            lo, m_lo = mid, m
+        else:
+            up, m_up = mid, m
+        k += 1
+    lo = up
+    best = min({lo, max(lo - 1, 0)}, key=lambda i: (abs(macs(cand[i]) - budget), i))
+    x = float(cand[best])
+    w, d, res = _setting(strategy, x, bases)
+    p = profile(w, d, res)
+    # deviation = MACs / budget − 1
+    return BudgetFit(strategy, x, w, d, res, sum(s.layers for s in p.stages[1:-1]), p.stages[-1].channels,
+                     p.params, p.macs, budget, p.macs / budget - 1, len(cand))
+
+
+def fit_budget(target: float, bases: tuple[float, float, float] = (PAPER_ALPHA, PAPER_BETA, PAPER_GAMMA),
+               strategies: tuple[str, ...] = STRATEGIES) -> dict[str, BudgetFit]:
+    r"""Each scaling strategy at the setting whose *counted* MACs are closest to the budget $t\cdot\mathrm{MACs(B0)}$.
+
+    Depth only (d), width only (w), resolution only (px), or compound (φ′ with the bases ``bases``: $d = \alpha^{\phi'}$,
+    $w = \beta^{\phi'}$, $r = \gamma^{\phi'}$).  The networks are built with torchvision's rounding (whole layers,
+    channels in multiples of 8, whole pixels), so no strategy hits the budget exactly; MACs never decrease with x,
+    so the closest setting is found by bisection over :func:`budget_candidates` (one x per distinct network).
+    """
+    base = profile(1.0, 1.0, BASE_RESOLUTION).macs
+    # budget = t · MACs(B0)
+    budget = target * base
+    return {s: _fit(s, budget, target, tuple(bases)) for s in strategies}
+
+
+def as_budget_fit(net: NetProfile, budget: float, strategy: str = "yours") -> BudgetFit:
+    """A network that was not fitted (the reader's own), in the same form, measured against the budget."""
+    return BudgetFit(strategy, float("nan"), net.width_mult, net.depth_mult, net.resolution,
+                     sum(s.layers for s in net.stages[1:-1]), net.stages[-1].channels, net.params, net.macs,
+                     budget, net.macs / budget - 1, 1)
+
+
+@dataclass(frozen=True)
+class BlockAnatomy:
+    stage: int                    # 1…7 (MBConv stages of Table 1)
+    repeat: bool                  # True: a repeated block (stride 1, skip); False: the stage's first block
+    single: bool                  # a repeat was asked for but the stage has one block: its first is shown
+    layers: tuple[LayerInfo, ...]
+    saving: DepthwiseSaving       # the block's depthwise convolution against an ordinary one
+
+
+def block_anatomy(width_mult: float, depth_mult: float, resolution: int, stage: int, repeat: bool) -> BlockAnatomy:
+    """One MBConv of stage ``stage`` of the scaled network, layer by layer (:func:`mbconv_anatomy`): its first
+    block (stride, new channel count) or a repeated one (stride 1, same channels in and out → skip)."""
+    net = profile(width_mult, depth_mult, resolution)
+    cnf = stage_settings(width_mult, depth_mult)[0][stage - 1]
+    single = repeat and cnf.num_layers == 1
+    if repeat and not single:
+        h = net.stages[stage + 1].resolution[0]                 # the stage's output side: repeats run there
+        layers = mbconv_anatomy(cnf.expand_ratio, cnf.kernel, 1, cnf.out_channels, cnf.out_channels, h, h)
+    else:
+        h = net.stages[stage].resolution[0]
+        layers = mbconv_anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels,
+                                h, h)
+    dw = next(layer for layer in layers if layer.name.startswith("depthwise"))
+    return BlockAnatomy(stage, repeat, single, layers, depthwise_saving(cnf.kernel, dw.in_shape[0]))

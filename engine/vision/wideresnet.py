@@ -279,3 +279,59 @@ def preact_depth_matching(params: int, num_classes: int = 10, max_depth: int = 4
     per_n = p2 - p1
     n = max(1, round(1 + (params - p1) / per_n))
     return min(9 * n + 2, max_depth)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the page reads: the comparison table and the reported results, every number from the counts above
+
+THIN_CHOICES = ("thin_matched", "thin_164", "thin_1001")
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    name: str                     # "WRN-28-10", "ResNet-3539", ...
+    profile: NetProfile
+    width: int                    # channels of the last group (64k, or 4·64 for the bottleneck ResNet)
+    sequential_convs: int         # convolutions on the longest path (conv1 + every block's convolutions)
+    params_ratio: float           # params / your WRN's params
+    depth_ratio: float            # depth / your WRN's depth
+
+
+def comparison(depth: int, k: int, thin: str = "thin_matched") -> tuple[CompareRow, ...]:
+    r"""Your WRN-d-k, a thin pre-activation ResNet (the one of closest parameter count, or ResNet-164 / -1001),
+    and the paper's WRN-28-10, ResNet-164 and ResNet-1001, each counted, with ratios to your WRN:
+    $\frac{\text{params}}{\text{params}_\text{WRN}}$ and $\frac{d}{d_\text{WRN}}$."""
+    you = profile("wrn", depth, k)
+    thin_depth = {"thin_matched": preact_depth_matching(you.params), "thin_164": 164, "thin_1001": 1001}[thin]
+    nets = {f"WRN-{depth}-{k}": you, f"ResNet-{thin_depth}": profile("preact", thin_depth, 1)}
+    for name, (arch, d, kk) in {"WRN-28-10": ("wrn", 28, 10), "ResNet-164": ("preact", 164, 1),
+                                "ResNet-1001": ("preact", 1001, 1)}.items():
+        nets.setdefault(name, profile(arch, d, kk))
+    # ratios to your WRN: params / params_WRN, depth / depth_WRN
+    return tuple(CompareRow(name, p, p.groups[-2].out_shape[0], len(receptive_field_curve(p.arch, p.depth, p.k)),
+                            p.params / you.params, p.depth / you.depth) for name, p in nets.items())
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    name: str
+    depth: int
+    reported_params: float        # millions, as the authors list them
+    counted_params: int           # counted here
+    cifar10_error: float          # %, reported
+    cifar100_error: float         # %, reported
+
+
+def paper_results() -> tuple[ResultRow, ...]:
+    """The authors' reported CIFAR errors with the parameters counted here for each network."""
+    rows = []
+    for name, (d, k, reported, c10, c100) in PAPER_RESULTS.items():
+        p = profile("wrn", d, k) if k else profile("preact", d, 1)
+        rows.append(ResultRow(name, d, reported, p.params, c10, c100))
+    return tuple(rows)
+
+
+def layers_ratio(deep: str = "pre-act ResNet-1001", wide: str = "WRN-28-10") -> float:
+    r"""How many times deeper the thin network of the results table is: $d_\text{deep} / d_\text{wide}$."""
+    # d_deep / d_wide
+    return PAPER_RESULTS[deep][0] / PAPER_RESULTS[wide][0]

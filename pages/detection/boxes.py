@@ -1,6 +1,4 @@
 """Detection › IoU, NMS & anchors: IoU live, YOLO's confidence, NMS step by step, Faster R-CNN anchors, SSD boxes."""
-import math
-
 import numpy as np
 import streamlit as st
 
@@ -10,9 +8,6 @@ from ui import fmt, formula, image_input_ui, labels, show_source, t
 from ui.detection import box_ui, working_image
 
 CLASSES = ("cat", "dog", "person")
-SSD_FEATURES = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]   # SSD300's six maps
-SSD_RATIOS = [[2], [2, 3], [2, 3], [2, 3], [2], [2]]
-SSD_SCALES = [0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05]
 
 st.title(t("boxes.title"))
 st.markdown(t("boxes.intro"))
@@ -51,10 +46,10 @@ def yolo_ui() -> tuple[float, np.ndarray]:
     """Pr(Object) and Pr(Class_i | Object), normalised to sum to 1."""
     c = st.columns(4)
     p_obj = c[0].slider(t("boxes.ui.p_object"), 0.0, 1.0, 0.9, 0.01, key="boxes.p_object")
-    raw = np.array([c[i + 1].slider(t("boxes.ui.p_class", name=t(f"boxes.classes.{name}")), 0.0, 1.0, v, 0.01,
+    raw = [c[i + 1].slider(t("boxes.ui.p_class", name=t(f"boxes.classes.{name}")), 0.0, 1.0, v, 0.01,
                                     key=f"boxes.p_class.{name}")
-                    for i, (name, v) in enumerate(zip(CLASSES, (0.7, 0.2, 0.1)))])
-    return p_obj, raw / raw.sum() if raw.sum() > 0 else np.full(len(raw), 1 / len(raw))
+           for i, (name, v) in enumerate(zip(CLASSES, (0.7, 0.2, 0.1)))]
+    return p_obj, B.class_probabilities(raw)
 
 
 p_obj, p_cls = yolo_ui()
@@ -85,32 +80,29 @@ cfg = nms_ui()
 scene = B.jitter_scene([a, b], cfg["n"], np.random.default_rng(cfg["seed"]))
 scene_names = [t("boxes.classes.cat"), t("boxes.classes.dog")]
 st.caption(t("boxes.scene_caption"))
-steps = B.nms_steps(scene.boxes, scene.scores, cfg["thr"], scene.labels if cfg["classwise"] else None)
-upto = st.slider(t("boxes.ui.step"), 0, len(steps), len(steps), key=f"boxes.nms_step.{len(steps)}")
-st.plotly_chart(figs.plot_nms(img, scene, steps, upto, scene_names, lab), key="boxes.fig_nms")
+run = B.nms_run(scene, cfg["thr"], cfg["classwise"], n_classes=len(scene_names))
+steps = run.steps
+upto = st.slider(t("boxes.ui.step"), 0, run.n_steps, run.n_steps, key=f"boxes.nms_step.{run.n_steps}")
+st.plotly_chart(figs.plot_nms(img, scene, list(steps), upto, scene_names, lab), key="boxes.fig_nms")
 if upto == 0:
-    st.info(t("boxes.nms_step0", n=len(scene.scores)))      # step 0: nothing kept yet, every box a candidate
+    st.info(t("boxes.nms_step0", n=run.n_candidates))      # step 0: nothing kept yet, every box a candidate
 else:
-    st.dataframe(
-        [{t("boxes.table.step"): k + 1, t("boxes.table.kept"): f"#{s.keep}",
+    st.table(                                                # a table wraps the long suppressed list: nothing cut off
+        [{t("boxes.table.step"): k, t("boxes.table.kept"): f"#{s.keep}",
           t("boxes.table.class"): scene_names[scene.labels[s.keep]],
-          t("boxes.table.score"): round(scene.scores[s.keep], 3),
+          t("boxes.table.score"): f"{scene.scores[s.keep]:.3f}",
           t("boxes.table.suppressed"): ", ".join(f"#{i} ({u:.2f})" for i, u in zip(s.suppressed, s.ious)) or "—"}
-         for k, s in enumerate(steps[:upto])], hide_index=True, key="boxes.nms_table", width="stretch",
-        column_config={t("boxes.table.suppressed"): st.column_config.TextColumn(width="large")})
-kept_cw = B.batched_nms(scene.boxes, scene.scores, scene.labels, cfg["thr"])
-kept_ag = B.nms(scene.boxes, scene.scores, cfg["thr"])
+         for k, s in enumerate(steps[:upto], start=1)], hide_index=True)
 m1, m2, m3 = st.columns(3)
-m1.metric(t("boxes.metric.candidates"), len(scene.scores))
-m2.metric(t("boxes.metric.kept_classwise"), len(kept_cw),
-          help=t("boxes.metric.per_class", counts=", ".join(f"{scene_names[c]} {int((scene.labels[kept_cw] == c).sum())}"
-                                                            for c in range(2))))
-m3.metric(t("boxes.metric.kept_agnostic"), len(kept_ag),
-          help=t("boxes.metric.per_class", counts=", ".join(f"{scene_names[c]} {int((scene.labels[kept_ag] == c).sum())}"
-                                                            for c in range(2))))
-lost = sorted(set(range(2)) - set(scene.labels[kept_ag].tolist()))
-if lost and not cfg["classwise"]:
-    st.warning(t("boxes.agnostic_lost", name=scene_names[lost[0]]))
+m1.metric(t("boxes.metric.candidates"), run.n_candidates)
+m2.metric(t("boxes.metric.kept_classwise"), run.n_kept_classwise,
+          help=t("boxes.metric.per_class", counts=", ".join(f"{n} {c}" for n, c in zip(scene_names,
+                                                                                          run.per_class_classwise))))
+m3.metric(t("boxes.metric.kept_agnostic"), run.n_kept_agnostic,
+          help=t("boxes.metric.per_class", counts=", ".join(f"{n} {c}" for n, c in zip(scene_names,
+                                                                                          run.per_class_agnostic))))
+if len(run.lost_agnostic) and not cfg["classwise"]:
+    st.warning(t("boxes.agnostic_lost", name=scene_names[run.lost_agnostic[0]]))
 st.markdown(t("boxes.classwise_text"))
 show_source(B.nms_steps)
 
@@ -130,37 +122,32 @@ def anchors_ui() -> dict:
 
 
 acfg = anchors_ui()
-fsize = (math.ceil(H / acfg["stride"]), math.ceil(W / acfg["stride"]))
-anchors = B.make_anchors(fsize, acfg["stride"], acfg["scales"], acfg["ratios"], offset=0.5)
-per_loc = len(acfg["scales"]) * len(acfg["ratios"])
-alab = B.label_anchors(anchors, np.array([a]), acfg["fg"], acfg["bg"])
-st.markdown(t("boxes.anchor_text", n_scales=len(acfg["scales"]), n_ratios=len(acfg["ratios"]), per_loc=per_loc))
+an = B.rpn_anchors((H, W), acfg["stride"], acfg["scales"], acfg["ratios"], [a], acfg["fg"], acfg["bg"])
+alab = an.labels
+st.markdown(t("boxes.anchor_text", n_scales=an.n_scales, n_ratios=an.n_ratios, per_loc=an.per_location))
 formula("boxes.anchor_formula", fg=f"{acfg['fg']:g}", bg=f"{acfg['bg']:g}")
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("boxes.metric.anchors"), len(anchors), help=t("boxes.metric.anchors_help", h=fsize[0], w=fsize[1],
-                                                            a=per_loc))
+m1.metric(t("boxes.metric.anchors"), an.n_anchors, help=t("boxes.metric.anchors_help", h=an.feature_size[0],
+                                                               w=an.feature_size[1], a=an.per_location))
 m2.metric(t("boxes.labels.positive"), alab.n_pos)
 m3.metric(t("boxes.labels.negative"), alab.n_neg)
 m4.metric(t("boxes.labels.ignored"), alab.n_ignored)
-st.markdown(t("boxes.imbalance_text", ratio=f"{alab.n_neg / max(alab.n_pos, 1):.0f}"))
-positives = np.nonzero(alab.labels == 1)[0]
-positives = positives[np.argsort(-alab.max_iou[positives])] if len(positives) else np.array([alab.max_iou.argmax()])
-picked = st.selectbox(t("boxes.ui.picked"), positives.tolist(), key=f"boxes.picked.{hash(tuple(positives))}",
+st.markdown(t("boxes.imbalance_text", ratio=f"{an.neg_per_pos:.0f}"))
+picked = st.selectbox(t("boxes.ui.picked"), an.ranked.tolist(), key=f"boxes.picked.{hash(tuple(an.ranked))}",
                       format_func=lambda k: f"#{k} · IoU {alab.max_iou[k]:.2f} · "
-                                            f"{anchors[k, 2] - anchors[k, 0]:.0f}×{anchors[k, 3] - anchors[k, 1]:.0f}")
-picked = int(positives[0] if picked is None else picked)
+                                            f"{an.sizes[k, 0]:.0f}×{an.sizes[k, 1]:.0f}")
+picked = int(an.ranked[0] if picked is None else picked)
 c1, c2 = st.columns([3, 2])
-c1.plotly_chart(figs.plot_anchors(img, anchors, alab, per_loc, a, picked, lab), key="boxes.fig_anchors")
+c1.plotly_chart(figs.plot_anchors(img, an.anchors, alab, an.per_location, a, picked, lab), key="boxes.fig_anchors")
 c2.plotly_chart(figs.plot_label_counts(alab, lab), key="boxes.fig_counts")
 st.subheader(t("boxes.targets_header"))
 formula("boxes.encode_formula")
-tx, ty, tw, th = B.encode(anchors[picked][None], np.array([a]))[0]
-back = B.decode(anchors[picked][None], np.array([[tx, ty, tw, th]]))[0]
+tg = B.box_targets(an.anchors[picked], a)
 m = st.columns(4)
-for col, name, v in zip(m, ("t_x", "t_y", "t_w", "t_h"), (tx, ty, tw, th)):
+for col, name, v in zip(m, ("t_x", "t_y", "t_w", "t_h"), tg.t):
     col.metric(name, f"{v:+.3f}")
-st.caption(t("boxes.decode_caption", anchor=", ".join(f"{v:.0f}" for v in anchors[picked]),
-             box=", ".join(f"{v:.1f}" for v in back)))
+st.caption(t("boxes.decode_caption", anchor=", ".join(f"{v:.0f}" for v in an.anchors[picked]),
+             box=", ".join(f"{v:.1f}" for v in tg.decoded)))
 show_source(B.make_anchors)
 show_source(B.label_anchors)
 show_source(B.encode)
@@ -169,15 +156,14 @@ show_source(B.encode)
 st.header(t("boxes.ssd_header"))
 st.markdown(t("boxes.ssd_text"))
 formula("boxes.ssd_formula")
-dboxes = B.ssd_default_boxes(SSD_FEATURES, (H, W), SSD_RATIOS, scales=SSD_SCALES)
-slab = B.label_anchors(dboxes.boxes, np.array([a]), 0.5, 0.5)
-level = st.slider(t("boxes.ui.ssd_map"), 1, len(SSD_FEATURES), 3, key="boxes.ssd_map") - 1
-st.plotly_chart(figs.plot_ssd(img, dboxes, SSD_FEATURES, level, a, slab, lab), key="boxes.fig_ssd")
+ssd = B.ssd_boxes((H, W), [a])
+level = st.slider(t("boxes.ui.ssd_map"), 1, len(B.SSD300_FEATURES), 3, key="boxes.ssd_map") - 1
+st.plotly_chart(figs.plot_ssd(img, ssd.default, B.SSD300_FEATURES, level, a, ssd.labels, lab), key="boxes.fig_ssd")
 st.dataframe(
     [{t("boxes.table.map"): k + 1, t("boxes.table.size"): f"{fh}×{fw}",
-      t("boxes.table.scale"): f"{dboxes.scales[k]:.2f}", t("boxes.table.per_location"): int(dboxes.per_location[k]),
-      t("boxes.table.boxes"): int((dboxes.level == k).sum()),
-      t("boxes.table.matched"): int(((dboxes.level == k) & (slab.labels == 1)).sum())}
-     for k, (fh, fw) in enumerate(SSD_FEATURES)], hide_index=True, key="boxes.ssd_table")
-st.caption(t("boxes.ssd_caption", n=len(dboxes.boxes), pos=slab.n_pos))
+      t("boxes.table.scale"): f"{ssd.default.scales[k]:.2f}",
+      t("boxes.table.per_location"): int(ssd.default.per_location[k]),
+      t("boxes.table.boxes"): int(ssd.boxes_per_level[k]), t("boxes.table.matched"): int(ssd.matched_per_level[k])}
+     for k, (fh, fw) in enumerate(B.SSD300_FEATURES)], hide_index=True, key="boxes.ssd_table")
+st.caption(t("boxes.ssd_caption", n=ssd.n_boxes, pos=ssd.n_matched))
 show_source(B.ssd_default_boxes)

@@ -17,8 +17,13 @@ def L(*names: str, **renamed: str) -> dict[str, str]:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def profile(width_mult: float, depth_mult: float, resolution: int) -> eff.NetProfile:
-    return eff.profile(width_mult, depth_mult, resolution)
+def scaling(alpha: float, beta: float, gamma: float, phi: float) -> eff.Scaling:
+    return eff.scaling(alpha, beta, gamma, phi)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def preset_rows() -> tuple[eff.PresetRow, ...]:
+    return eff.preset_rows()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -26,9 +31,14 @@ def count_full(width_mult: float, depth_mult: float, resolution: int) -> tuple[i
     return eff.count_model_full(width_mult, depth_mult, resolution)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def fit_budget(phi: float) -> dict[str, eff.BudgetFit]:
+    return eff.fit_budget(eff.budget_target(phi))
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
-def anatomy(*cfg) -> tuple[eff.LayerInfo, ...]:
-    return eff.mbconv_anatomy(*cfg)
+def block_anatomy(*cfg) -> eff.BlockAnatomy:
+    return eff.block_anatomy(*cfg)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -58,20 +68,18 @@ formula(f"{K}.formula_scaling")
 st.header(t(f"{K}.scaling_header"))
 st.markdown(t(f"{K}.scaling_help"))
 alpha, beta, gamma, phi = scaling_ui()
-d, w, r = eff.compound_scaling(alpha, beta, gamma, phi)
-resolution = eff.scaled_resolution(r)
 with st.spinner(t(f"{K}.computing")):
-    base = profile(1.0, 1.0, eff.BASE_RESOLUTION)
-    net = profile(round(w, 4), round(d, 4), resolution)
-    presets = {name: profile(*cfg) for name, cfg in eff.PRESETS.items()}
+    sc = scaling(alpha, beta, gamma, phi)
+    presets = preset_rows()
+net = sc.net
 
 m = st.columns(6)
-m[0].metric(t(f"{K}.metric_d"), f"{d:.4g}")
-m[1].metric(t(f"{K}.metric_w"), f"{w:.4g}")
-m[2].metric(t(f"{K}.metric_r"), f"{r:.4g}")
-m[3].metric(t(f"{K}.metric_constraint"), f"{alpha * beta ** 2 * gamma ** 2:.3f}")
-m[4].metric(t(f"{K}.metric_predicted"), si(eff.flops_factor(alpha, beta, gamma, phi)))
-m[5].metric(t(f"{K}.metric_counted"), si(net.macs / base.macs))
+m[0].metric(t(f"{K}.metric_d"), f"{sc.depth_mult:.4g}")
+m[1].metric(t(f"{K}.metric_w"), f"{sc.width_mult:.4g}")
+m[2].metric(t(f"{K}.metric_r"), f"{sc.resolution_mult:.4g}")
+m[3].metric(t(f"{K}.metric_constraint"), f"{sc.constraint:.3f}")
+m[4].metric(t(f"{K}.metric_predicted"), si(sc.predicted), help=t(f"{K}.metric_predicted_help"))
+m[5].metric(t(f"{K}.metric_counted"), si(sc.counted), help=t(f"{K}.metric_counted_help"))
 formula(f"{K}.formula_flops")
 
 left, right = st.columns(2)
@@ -80,8 +88,8 @@ with left:
                                                                gamma="gamma_axis")), key=f"{K}.fig_constraint")
     st.caption(t(f"{K}.constraint_caption"))
 with right:
-    ratios = {n: p.macs / base.macs for n, p in presets.items() if n != "B0"}
-    st.plotly_chart(figs.plot_flops_growth(alpha, beta, gamma, phi, net.macs / base.macs, ratios,
+    ratios = {r.name: r.macs_ratio for r in presets if r.phi > 0}
+    st.plotly_chart(figs.plot_flops_growth(alpha, beta, gamma, phi, sc.counted, ratios,
                                            L("predicted", "two", "you", "presets", phi="phi_axis",
                                              ratio="ratio_axis")), key=f"{K}.fig_growth")
     st.caption(t(f"{K}.growth_caption"))
@@ -92,44 +100,51 @@ st.markdown(t(f"{K}.network_help"))
 c = st.columns(3)
 c[0].metric(t(f"{K}.params"), si(net.params), help=f"{net.params:,}")
 c[1].metric(t(f"{K}.macs"), si(net.macs), help=f"{net.macs:,}")
-c[2].metric(t(f"{K}.resolution_px", res=resolution), f"w={w:.2f}, d={d:.2f}")
+c[2].metric(t(f"{K}.resolution_px", res=net.resolution), f"w={net.width_mult:.2f}, d={net.depth_mult:.2f}")
 st.dataframe([{t(f"{K}.col_stage"): i + 1, t(f"{K}.col_operator"): s.operator,
                t(f"{K}.col_resolution"): f"{s.resolution[0]}×{s.resolution[1]}",
                t(f"{K}.col_channels"): s.channels, t(f"{K}.col_layers"): s.layers,
-               t(f"{K}.col_params"): f"{s.params:,}", t(f"{K}.col_macs"): f"{s.macs / 1e6:,.1f} M"}
+               t(f"{K}.col_params"): f"{s.params:,}", t(f"{K}.col_macs"): si(s.macs)}
               for i, s in enumerate(net.stages)], hide_index=True, key=f"{K}.table")
 st.caption(t(f"{K}.table_caption"))
 if st.toggle(t(f"{K}.verify"), key=f"{K}.verify", help=t(f"{K}.verify_help")):
     with st.spinner(t(f"{K}.computing")):
-        params, macs = count_full(round(w, 4), round(d, 4), resolution)
+        params, macs = count_full(net.width_mult, net.depth_mult, net.resolution)
     same = (params, macs) == (net.params, net.macs)
     st.caption(t(f"{K}.verify_same" if same else f"{K}.verify_differs", params=f"{params:,}", macs=f"{macs:,}"))
 
 st.subheader(t(f"{K}.presets_header"))
 st.markdown(t(f"{K}.presets_help"))
-st.dataframe([{t(f"{K}.col_model"): n,
-               t(f"{K}.col_w_tv"): cfg[0], t(f"{K}.col_beta_phi"): round(eff.PAPER_BETA ** k, 3),
-               t(f"{K}.col_d_tv"): cfg[1], t(f"{K}.col_alpha_phi"): round(eff.PAPER_ALPHA ** k, 3),
-               t(f"{K}.col_r_tv"): cfg[2], t(f"{K}.col_gamma_phi"): eff.scaled_resolution(eff.PAPER_GAMMA ** k),
-               t(f"{K}.col_params"): f"{presets[n].params:,}", t(f"{K}.col_macs"): f"{presets[n].macs / 1e9:.2f} G"}
-              for k, (n, cfg) in enumerate(eff.PRESETS.items())], hide_index=True, key=f"{K}.presets")
-st.plotly_chart(figs.plot_multipliers((w, d, resolution), L("you", width="width_axis", depth="depth_axis",
+st.dataframe([{t(f"{K}.col_model"): r.name,
+               t(f"{K}.col_w_tv"): r.width_mult, t(f"{K}.col_beta_phi"): f"{r.beta_phi:.3f}",
+               t(f"{K}.col_d_tv"): r.depth_mult, t(f"{K}.col_alpha_phi"): f"{r.alpha_phi:.3f}",
+               t(f"{K}.col_r_tv"): r.resolution, t(f"{K}.col_gamma_phi"): r.gamma_resolution,
+               t(f"{K}.col_params"): f"{r.params:,}", t(f"{K}.col_macs"): si(r.macs)}
+              for r in presets], hide_index=True, key=f"{K}.presets")
+st.plotly_chart(figs.plot_multipliers((net.width_mult, net.depth_mult, net.resolution), L("you", width="width_axis", depth="depth_axis",
                                                             presets="presets_legend", paper="paper_path")),
                 key=f"{K}.fig_multipliers")
 st.caption(t(f"{K}.multipliers_caption"))
 
 # 3 · one dimension vs compound ---------------------------------------------------------------------------------
 st.header(t(f"{K}.single_header"))
-st.markdown(t(f"{K}.single_help", phi=f"{phi:g}"))
-budget = 2.0 ** phi
 with st.spinner(t(f"{K}.computing")):
-    rows = {t(f"{K}.single_{name}"): profile(*cfg) for name, cfg in eff.single_dimension(budget).items()}
-    pd_, pw, pr = eff.compound_scaling(eff.PAPER_ALPHA, eff.PAPER_BETA, eff.PAPER_GAMMA, phi)
-    rows[t(f"{K}.single_compound")] = profile(round(pw, 4), round(pd_, 4), eff.scaled_resolution(pr))
-rows[t(f"{K}.single_you")] = net
-st.plotly_chart(figs.plot_single_dimension({k: (v.params, v.macs) for k, v in rows.items()}, budget, base.macs,
-                                           L(params="single_params", macs="single_macs", budget="single_budget")),
+    fits = fit_budget(phi)
+budget = next(iter(fits.values())).budget
+st.markdown(t(f"{K}.single_help", phi=f"{phi:g}", budget=si(budget)))
+names = {s: t(f"{K}.single_{s}") for s in fits}
+st.plotly_chart(figs.plot_single_dimension({names[s]: f for s, f in fits.items()},
+                                           L(params="single_params", macs="single_macs") | {
+                                               "macs": t(f"{K}.single_macs", budget=si(budget))}),
                 key=f"{K}.fig_single")
+mine = eff.as_budget_fit(net, budget)
+st.dataframe([{t(f"{K}.col_strategy"): names.get(f.strategy, t(f"{K}.single_you")),
+               t(f"{K}.col_setting"): t(f"{K}.setting_{f.strategy}", x=f"{f.x:.3f}", d=f"{f.depth_mult:.3f}",
+                                        w=f"{f.width_mult:.3f}", res=f.resolution),
+               t(f"{K}.col_macs_exact"): f"{f.macs:,}", t(f"{K}.col_deviation"): f"{f.deviation:+.2%}",
+               t(f"{K}.col_blocks"): f.blocks, t(f"{K}.col_head"): f.head_channels}
+              for f in (*fits.values(), mine)], hide_index=True, key=f"{K}.single_table")
+st.caption(t(f"{K}.single_caption", budget=f"{budget:,.0f}"))
 
 # 4 · MBConv and SE ----------------------------------------------------------------------------------------------
 st.header(t(f"{K}.mbconv_header"))
@@ -139,25 +154,16 @@ stage = st.selectbox(t(f"{K}.mbconv_stage"), list(stage_labels), index=2, format
                      key=f"{K}.stage")
 which = st.radio(t(f"{K}.mbconv_which"), ["first", "repeat"], horizontal=True, format_func=fmt(f"{K}.which"),
                  key=f"{K}.which")
-cnf = eff.stage_settings(round(w, 4), round(d, 4))[0][stage - 1]
-if which == "repeat" and cnf.num_layers > 1:       # later blocks: stride 1, same channels in and out → skip
-    h = net.stages[stage + 1].resolution[0]
-    layers = anatomy(cnf.expand_ratio, cnf.kernel, 1, cnf.out_channels, cnf.out_channels, h, h)
-else:
-    if which == "repeat":
-        st.caption(t(f"{K}.single_layer"))
-    h = net.stages[stage].resolution[0]
-    layers = anatomy(cnf.expand_ratio, cnf.kernel, cnf.stride, cnf.input_channels, cnf.out_channels, h, h)
-st.plotly_chart(figs.plot_mbconv(layers, L(params="mb_params", skip="mb_skip", input="mb_input")),
+anat = block_anatomy(net.width_mult, net.depth_mult, net.resolution, stage, which == "repeat")
+if anat.single:
+    st.caption(t(f"{K}.single_layer"))
+st.plotly_chart(figs.plot_mbconv(anat.layers, L(params="mb_params", skip="mb_skip", input="mb_input")),
                 key=f"{K}.fig_mbconv")
-dw = next(layer for layer in layers if layer.name.startswith("depthwise"))
-ch = dw.in_shape[0]
-dw_p = eff.conv_params(ch, ch, cnf.kernel, groups=ch)
-full_p = eff.conv_params(ch, ch, cnf.kernel)
+sv = anat.saving
 c = st.columns(3)
-c[0].metric(t(f"{K}.dw_params", k=cnf.kernel, c=ch), f"{dw_p:,}")
-c[1].metric(t(f"{K}.full_params", k=cnf.kernel, c=ch), f"{full_p:,}")
-c[2].metric(t(f"{K}.dw_ratio"), f"1/{full_p // dw_p}")
+c[0].metric(t(f"{K}.dw_params", k=sv.kernel, c=sv.channels), f"{sv.depthwise:,}")
+c[1].metric(t(f"{K}.full_params", k=sv.kernel, c=sv.channels), f"{sv.full:,}")
+c[2].metric(t(f"{K}.dw_ratio"), f"1/{sv.ratio}")
 
 st.subheader(t(f"{K}.se_header"))
 st.markdown(t(f"{K}.se_help"))
@@ -174,7 +180,10 @@ if image is not None:
     block = blocks[i]
     se = se_result(np.asarray(image), seed, *block)
     st.caption(t(f"{K}.se_block_name", stage=block[0], block=block[1], c=se.u.shape[0], h=se.u.shape[1]))
-    st.plotly_chart(figs.plot_se_weights(se, L(channel="se_channel", z="se_z", s="se_s")), key=f"{K}.fig_se")
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.image(se.image, caption=t(f"{K}.se_image_caption", size=se.image.shape[0]), width="stretch")
+    with right:
+        st.plotly_chart(figs.plot_se_weights(se, L(channel="se_channel", z="se_z", s="se_s")), key=f"{K}.fig_se")
     st.plotly_chart(figs.plot_se_maps(se, L(before="se_before", after="se_after", channel="se_channel")),
                     key=f"{K}.fig_se_maps")
     st.caption(t(f"{K}.se_maps_caption"))
@@ -182,7 +191,7 @@ if image is not None:
 # 5 · GPipe / accuracy vs parameters ------------------------------------------------------------------------------
 st.header(t(f"{K}.gpipe_header"))
 st.markdown(t(f"{K}.gpipe_help"))
-st.plotly_chart(figs.plot_accuracy_vs_params({n: p.params for n, p in presets.items()},
+st.plotly_chart(figs.plot_accuracy_vs_params({r.name: r.params for r in presets},
                                              L("counted", "effnet", "others", "acc", params="params_m")),
                 key=f"{K}.fig_gpipe")
 

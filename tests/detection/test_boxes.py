@@ -132,6 +132,64 @@ def test_encode_decode_equal_box_coder_and_invert():
     np.testing.assert_allclose(B.encode([[0, 0, 10, 10]], [[5, 0, 25, 10]]), [[1, 0, np.log(2), 0]])
 
 
+def test_class_probabilities_normalise_the_sliders():
+    np.testing.assert_allclose(B.class_probabilities([0.7, 0.2, 0.1]), [0.7, 0.2, 0.1])
+    np.testing.assert_allclose(B.class_probabilities([2, 1, 1]), [0.5, 0.25, 0.25])
+    np.testing.assert_allclose(B.class_probabilities([0, 0, 0]), [1 / 3] * 3)
+    assert B.class_probabilities([0.3, 0.9, 0.05]).sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("thr,classwise", [(0.2, True), (0.2, False), (0.6, True), (0.9, False)])
+def test_nms_run_counts_equal_torchvision_and_a_brute_force(thr, classwise):
+    scene = B.jitter_scene([[10, 10, 60, 60], [15, 12, 64, 62]], 10, np.random.default_rng(5))
+    run = B.nms_run(scene, thr, classwise, n_classes=2)
+    bx, sc, lb = (torch.tensor(v) for v in (scene.boxes, scene.scores, scene.labels))
+    cw, ag = ops.batched_nms(bx, sc, lb, thr).numpy(), ops.nms(bx, sc, thr).numpy()
+    assert sorted(run.kept_classwise) == sorted(cw) and list(run.kept_agnostic) == list(ag)
+    assert (run.n_kept_classwise, run.n_kept_agnostic, run.n_candidates) == (len(cw), len(ag), 20)
+    for kept, per in ((cw, run.per_class_classwise), (ag, run.per_class_agnostic)):
+        assert list(per) == [sum(1 for i in kept if scene.labels[i] == c) for c in range(2)]
+    assert list(run.lost_agnostic) == [c for c in range(2) if c not in set(scene.labels[ag])]
+    assert run.n_steps == len(run.steps) == (len(cw) if classwise else len(ag))
+
+
+@pytest.mark.parametrize("size,stride", [((213, 320), 16), ((50, 90), 32), ((100, 100), 8)])
+def test_rpn_anchors_by_brute_force(size, stride):
+    gt = np.array([[20.0, 10.0, 70.0, 45.0]])
+    scales, ratios = (32, 64), (0.5, 1.0, 2.0)
+    an = B.rpn_anchors(size, stride, scales, ratios, gt, 0.6, 0.3)
+    assert an.feature_size == tuple(int(np.ceil(v / stride)) for v in size)
+    assert an.per_location == 6 and (an.n_scales, an.n_ratios) == (2, 3)
+    want = B.make_anchors(an.feature_size, stride, scales, ratios, offset=0.5)
+    np.testing.assert_array_equal(an.anchors, want)
+    assert an.n_anchors == an.feature_size[0] * an.feature_size[1] * 6 == len(want)
+    lab = B.label_anchors(want, gt, 0.6, 0.3)
+    np.testing.assert_array_equal(an.labels.labels, lab.labels)
+    assert an.neg_per_pos == lab.n_neg / max(lab.n_pos, 1)
+    pos = [i for i in range(len(want)) if lab.labels[i] == 1]
+    assert sorted(an.ranked.tolist()) == sorted(pos)
+    assert all(lab.max_iou[i] >= lab.max_iou[j] for i, j in zip(an.ranked, an.ranked[1:]))
+    for k in (0, len(want) // 2, len(want) - 1):
+        assert tuple(an.sizes[k]) == (want[k, 2] - want[k, 0], want[k, 3] - want[k, 1])
+
+
+def test_box_targets_encode_and_decode_back():
+    tg = B.box_targets([0, 0, 10, 10], [5, 0, 25, 10])
+    np.testing.assert_allclose(tg.t, [1, 0, np.log(2), 0])
+    np.testing.assert_allclose(tg.decoded, [5, 0, 25, 10])
+
+
+def test_ssd_boxes_count_each_map_by_brute_force():
+    gt = np.array([[64.0, 43.0, 192.0, 149.0]])
+    ssd = B.ssd_boxes((213, 320), gt)
+    assert ssd.n_boxes == 8732 == sum(ssd.boxes_per_level)
+    for k, (fh, fw) in enumerate(B.SSD300_FEATURES):
+        assert ssd.boxes_per_level[k] == fh * fw * ssd.default.per_location[k]
+        assert ssd.matched_per_level[k] == sum(1 for i in range(ssd.n_boxes)
+                                               if ssd.default.level[i] == k and ssd.labels.labels[i] == 1)
+    assert ssd.n_matched == ssd.labels.n_pos == sum(ssd.matched_per_level) > 0
+
+
 # ---------------------------------------------------------------------------------------------------- the page
 
 PAGE = "pages/detection/boxes.py"
@@ -156,6 +214,10 @@ def test_page_shows_the_engine_iou(lang):
     assert any(m.value == f"{want:.3f}" for m in at.metric)
     assert any(m.value == "8732" for m in at.metric) is False       # 8732 is in the caption, not a metric
     assert any("8732" in c.value for c in at.caption)
+    an = B.rpn_anchors((213, 320), 16, (32, 64, 128), (0.5, 1.0, 2.0), [[a[0][0], a[1][0], a[0][1], a[1][1]]])
+    assert any(m.value == str(an.n_anchors) for m in at.metric)
+    imbalance = {"en": f"about **{an.neg_per_pos:.0f} negatives", "ja": f"約 **{an.neg_per_pos:.0f} 個**"}[lang]
+    assert any(imbalance in m.value for m in at.markdown)
 
 
 def test_page_agnostic_nms_loses_an_object_when_boxes_overlap():

@@ -34,6 +34,118 @@ def test_single_dimension_multipliers_spend_the_same_predicted_budget():
             assert predicted == pytest.approx(target, rel=0.02), name
 
 
+def _build(strategy: str, x: float):
+    """The network of a strategy at x, built independently of the engine's search."""
+    if strategy == "depth":
+        return eff.profile(1.0, float(x), 224)
+    if strategy == "width":
+        return eff.profile(float(x), 1.0, 224)
+    if strategy == "resolution":
+        return eff.profile(1.0, 1.0, int(x))
+    d, w, r = eff.compound_scaling(eff.PAPER_ALPHA, eff.PAPER_BETA, eff.PAPER_GAMMA, float(x))
+    return eff.profile(w, d, eff.scaled_resolution(r))
+
+
+def _key(p) -> tuple:
+    return tuple(s.layers for s in p.stages), tuple(s.channels for s in p.stages), p.resolution
+
+
+_GRIDS = {"depth": lambda t: np.linspace(1.0, 2 * t, 400), "width": lambda t: np.linspace(1.0, 1.4 * t ** 0.5, 300),
+          "resolution": lambda t: np.arange(224, int(224 * 1.4 * t ** 0.5)),
+          "compound": lambda t: np.linspace(0.0, 2 * math.log2(t), 300)}
+
+
+@pytest.mark.parametrize("target", [1.5, 2.0])
+def test_budget_fit_is_closest_to_the_budget_on_a_brute_force_grid(target):
+    """No setting of a fine grid (depth, width, φ′) or any whole pixel side is closer to the budget than the fit."""
+    fits = eff.fit_budget(target)
+    budget = target * eff.profile(1.0, 1.0, 224).macs
+    assert set(fits) == set(eff.STRATEGIES)
+    for name, fit in fits.items():
+        assert fit.budget == budget
+        built = _build(name, fit.x)
+        assert (built.macs, built.params) == (fit.macs, fit.params)
+        assert (fit.width_mult, fit.depth_mult, fit.resolution) == (built.width_mult, built.depth_mult,
+                                                                   built.resolution)
+        assert fit.deviation == pytest.approx(fit.macs / budget - 1)
+        best = min(abs(_build(name, x).macs - budget) for x in _GRIDS[name](target))
+        assert abs(fit.macs - budget) <= best, name
+        assert abs(fit.deviation) < 0.03, name                     # rounding alone: a few percent at most
+
+
+@pytest.mark.parametrize("strategy", ["depth", "resolution"])
+def test_budget_search_equals_a_scan_of_every_candidate_at_a_large_budget(strategy):
+    """φ = 3.5: the interpolation/halving search finds what scanning all candidates finds (cheap strategies)."""
+    t = eff.budget_target(3.5)
+    fit = eff.fit_budget(t, strategies=(strategy,))[strategy]
+    hi = 2 * t if strategy == "depth" else 224 * 2 * t ** 0.5
+    scan = min((abs(_build(strategy, x).macs - fit.budget), x) for x in eff.budget_candidates(strategy, hi))
+    assert abs(fit.macs - fit.budget) == scan[0]
+
+
+@pytest.mark.parametrize("strategy,hi", [("depth", 2.6), ("width", 1.5), ("compound", 1.6)])
+def test_budget_candidates_reach_every_distinct_network(strategy, hi):
+    """One candidate per distinct network: every network a fine grid builds is built by some candidate."""
+    cand = eff.budget_candidates(strategy, hi)
+    at_candidates = {_key(_build(strategy, x)) for x in cand}
+    x0 = 0.0 if strategy == "compound" else 1.0
+    on_grid = {_key(_build(strategy, x)) for x in np.linspace(x0, hi, 1500)}
+    assert on_grid <= at_candidates
+    macs = [_build(strategy, x).macs for x in cand]
+    assert macs == sorted(macs)                                   # never decreasing: bisection is valid
+
+
+def test_budget_at_phi_zero_is_b0_itself_and_the_target_is_two_to_the_phi():
+    assert eff.budget_target(0.0) == 1.0 and eff.budget_target(3.5) == pytest.approx(2 ** 3.5)
+    for fit in eff.fit_budget(1.0).values():
+        assert fit.macs == eff.profile(1.0, 1.0, 224).macs and fit.deviation == 0.0
+
+
+def test_compound_at_the_papers_phi_overshoots_the_budget_and_the_fit_does_not():
+    """The section's point: at φ = 1 the paper's compound network is ~28 % over a 2× budget (rounding up layers)."""
+    sc = eff.scaling(eff.PAPER_ALPHA, eff.PAPER_BETA, eff.PAPER_GAMMA, 1.0)
+    fit = eff.fit_budget(2.0)["compound"]
+    mine = eff.as_budget_fit(sc.net, fit.budget)
+    assert mine.deviation > 0.2 and abs(fit.deviation) < 0.01 and fit.x < 1.0
+
+
+def test_scaling_and_preset_rows_are_counted_ratios():
+    sc = eff.scaling(1.2, 1.1, 1.15, 2.0)
+    d, w, r = eff.compound_scaling(1.2, 1.1, 1.15, 2.0)
+    base = eff.profile(1.0, 1.0, 224)
+    net = eff.profile(round(w, 4), round(d, 4), eff.scaled_resolution(r))
+    assert sc.net == net and sc.base == base
+    assert sc.counted == net.macs / base.macs
+    assert sc.constraint == pytest.approx(1.2 * 1.1 ** 2 * 1.15 ** 2)
+    assert sc.predicted == pytest.approx(sc.constraint ** 2)
+    rows = eff.preset_rows()
+    assert [r.name for r in rows] == list(eff.PRESETS)
+    for r in rows:
+        p = eff.profile(*eff.PRESETS[r.name])
+        assert (r.params, r.macs) == (p.params, p.macs)
+        assert r.macs_ratio == p.macs / base.macs
+        assert r.alpha_phi == pytest.approx(1.2 ** r.phi) and r.beta_phi == pytest.approx(1.1 ** r.phi)
+        assert r.gamma_resolution == round(224 * 1.15 ** r.phi)
+
+
+@pytest.mark.parametrize("k,c", [(3, 32), (5, 144), (3, 672)])
+def test_depthwise_saving_equals_torch_convs(k, c):
+    sv = eff.depthwise_saving(k, c)
+    dw = sum(p.numel() for p in nn.Conv2d(c, c, k, groups=c, bias=False).parameters())
+    full = sum(p.numel() for p in nn.Conv2d(c, c, k, bias=False).parameters())
+    assert (sv.depthwise, sv.full, sv.ratio) == (dw, full, full // dw) and sv.ratio == c
+
+
+def test_block_anatomy_first_repeat_and_single():
+    first = eff.block_anatomy(1.0, 1.0, 224, 3, False)
+    assert first.layers == eff.mbconv_anatomy(6, 5, 2, 24, 40, 56, 56) and not first.single
+    rep = eff.block_anatomy(1.0, 1.0, 224, 3, True)
+    assert rep.layers == eff.mbconv_anatomy(6, 5, 1, 40, 40, 28, 28) and rep.layers[-1].name == "skip +"
+    one = eff.block_anatomy(1.0, 1.0, 224, 1, True)               # stage 1 of B0 has a single block
+    assert one.single and one.layers == eff.block_anatomy(1.0, 1.0, 224, 1, False).layers
+    assert first.saving == eff.depthwise_saving(5, 144)
+
+
 def test_b0_matches_torchvision_model_and_paper():
     import torchvision
     ref = sum(p.numel() for p in torchvision.models.efficientnet_b0(weights=None).parameters())
@@ -158,6 +270,20 @@ def test_se_on_image_is_the_real_block_computation():
     np.testing.assert_allclose(proj.numpy(), ref.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_se_weights_are_those_of_the_image_given():
+    """Two different images give different SE weights; the same image the same; the result carries the image."""
+    import skimage.data
+    trunk = eff.seeded_trunk(0)
+    cat, coffee = skimage.data.chelsea(), skimage.data.coffee()
+    a, b = eff.se_on_image(cat, trunk, 2, 1, size=96), eff.se_on_image(coffee, trunk, 2, 1, size=96)
+    again = eff.se_on_image(cat.copy(), trunk, 2, 1, size=96)
+    assert np.abs(a.s - b.s).max() > 1e-3 and np.abs(a.z - b.z).max() > 1e-4
+    np.testing.assert_array_equal(a.s, again.s)
+    assert a.image.shape == (96, 96, 3) and a.image.dtype == np.uint8
+    flat = eff.se_on_image(np.full((30, 50, 3), (200, 10, 60), np.uint8), trunk, 1, 0, size=64)
+    assert (flat.image == np.array([200, 10, 60], np.uint8)).all()   # the picture the trunk saw
+
+
 def test_seeded_trunk_is_reproducible_and_leaves_global_rng_alone():
     state = torch.random.get_rng_state()
     a, b = eff.seeded_trunk(11), eff.seeded_trunk(12)
@@ -179,7 +305,7 @@ def test_figures_are_small_plotly_figures():
     out = [figs.plot_constraint(1.2, 1.1, 1.15, lab),
            figs.plot_flops_growth(1.2, 1.1, 1.15, 1.0, 1.8, {"B1": 1.8, "B2": 2.6}, lab),
            figs.plot_multipliers((1.1, 1.2, 258), lab),
-           figs.plot_single_dimension({"a": (1, 2), "b": (3, 4)}, 2.0, 2, lab),
+           figs.plot_single_dimension({k: v for k, v in eff.fit_budget(2.0).items()}, lab),
            figs.plot_mbconv(eff.mbconv_anatomy(6, 3, 1, 24, 24, 56, 56), lab),
            figs.plot_se_weights(se, lab), figs.plot_se_maps(se, lab),
            figs.plot_accuracy_vs_params({n: p.params for n, p in prof.items()}, lab)]
@@ -212,11 +338,24 @@ def test_page_counts_a_preset_and_runs_on_an_upload():
     at.selectbox(key="efficientnet.stage").set_value(1).run()         # stage 1 of B0 has a single block
     assert_ok(at)
     assert any("single block" in c.value for c in at.caption)
+    assert len(at.get("image")) == 1                                  # the reader's image next to its SE weights
     at.radio(key="efficientnet.source").set_value("upload").run()
     assert_ok(at)
+    assert len(at.get("image")) == 0                                  # nothing uploaded yet: no image, no weights
     at.file_uploader(key="efficientnet.file").upload("x.png", _png(50, 70), "image/png").run()
     assert_ok(at)
     assert any("144" in c.value for c in at.caption)
+    assert len(at.get("image")) == 1
+
+
+def test_page_budget_table_shows_the_engine_fits():
+    at = run_page(PAGE)
+    assert_ok(at)
+    table = at.dataframe[2].value                                      # stage table, presets, budget table
+    fits = eff.fit_budget(2.0)                                         # φ = 1 at the defaults
+    mine = eff.as_budget_fit(eff.scaling(1.2, 1.1, 1.15, 1.0).net, fits["depth"].budget)
+    assert list(table["vs budget"]) == [f"{f.deviation:+.2%}" for f in (*fits.values(), mine)]
+    assert list(table["multiply–adds"])[:4] == [f"{f.macs:,}" for f in fits.values()]
 
 
 def test_page_in_japanese_and_bad_upload():

@@ -112,6 +112,37 @@ def test_invalid_depths_are_refused_and_matching_depth_is_close():
     assert abs(wrn.count_preact(d)[0] - wrn.count_wrn(40, 4)[0]) < wrn.count_preact(20)[0] - wrn.count_preact(11)[0]
 
 
+@pytest.mark.parametrize("depth,k,thin", [(28, 10, "thin_matched"), (16, 4, "thin_164"), (10, 1, "thin_1001")])
+def test_comparison_rows_are_counted_from_the_built_networks(depth, k, thin):
+    rows = wrn.comparison(depth, k, thin)
+    you = wrn.profile("wrn", depth, k)
+    assert rows[0].name == f"WRN-{depth}-{k}" and rows[0].profile == you
+    thin_depth = {"thin_matched": wrn.preact_depth_matching(you.params), "thin_164": 164, "thin_1001": 1001}[thin]
+    assert rows[1].name == f"ResNet-{thin_depth}"
+    names = [r.name for r in rows]
+    assert len(set(names)) == len(names) and {"WRN-28-10", "ResNet-164", "ResNet-1001"} <= set(names)
+    for r in rows:
+        p = r.profile
+        assert r.params_ratio == p.params / you.params and r.depth_ratio == p.depth / you.depth
+        if p.depth <= 200:                                   # brute force on the built module
+            net = wrn.build(p.arch, p.depth, p.k)
+            convs = [m for name, m in net.named_modules() if isinstance(m, nn.Conv2d) and "shortcut" not in name]
+            assert r.sequential_convs == len(convs)          # every non-shortcut conv lies on the longest path
+            assert r.width == net[3][-1].conv2.out_channels if p.arch == "wrn" else net[3][-1].conv3.out_channels
+
+
+def test_paper_results_carry_the_counted_parameters():
+    rows = wrn.paper_results()
+    assert [r.name for r in rows] == list(wrn.PAPER_RESULTS)
+    for r in rows:
+        d, k, reported, c10, c100 = wrn.PAPER_RESULTS[r.name]
+        counted = wrn.count_wrn(d, k)[0] if k else wrn.count_preact(d)[0]
+        assert (r.depth, r.reported_params, r.counted_params, r.cifar10_error, r.cifar100_error) == (
+            d, reported, counted, c10, c100)
+        assert abs(r.counted_params / 1e6 - reported) < 0.2
+    assert wrn.layers_ratio() == 1001 / 28
+
+
 def test_figures_are_small_plotly_figures():
     import plotly.graph_objects as go
     from engine.figures.vision import wideresnet as figs
@@ -131,9 +162,13 @@ def test_page_counts_the_chosen_network_in_both_languages():
     at.slider(key="wideresnet.depth").set_value(40)
     at.slider(key="wideresnet.k").set_value(4).run()
     assert_ok(at)
-    assert "8.95 M" in [m.value for m in at.metric]
+    assert "8.949 M" in [m.value for m in at.metric]                 # 8,949,... parameters, as counted
     at.radio(key="wideresnet.thin").set_value("thin_1001").run()
     assert_ok(at)
+    table = at.dataframe[1].value                                      # the comparison table
+    rows = wrn.comparison(40, 4, "thin_1001")
+    assert list(table["parameters vs yours"]) == [f"×{r.params_ratio:.3g}" for r in rows]
+    assert any("35.75" not in m.value and "36× fewer" in m.value for m in at.markdown)
     ja = run_page(PAGE, lang="ja")
     assert_ok(ja)
     assert any("受容野" in m.label for m in ja.metric)

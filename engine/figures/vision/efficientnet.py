@@ -88,30 +88,36 @@ def plot_multipliers(you: tuple[float, float, int], labels: dict[str, str]) -> g
     return decades(fig)
 
 
-def plot_single_dimension(rows: dict[str, tuple[int, int]], budget: float, base_macs: int,
-                          labels: dict[str, str]) -> go.Figure:
-    """Counted params and MACs of each way of spending the same FLOPs budget.
+def plot_single_dimension(fits: dict[str, eff.BudgetFit], labels: dict[str, str]) -> go.Figure:
+    """Each way of spending one FLOPs budget, at its setting closest to the budget: counted parameters (left) and
+    counted MACs as a deviation from the budget in % (right; 0 = the budget, dashed).
 
-    rows: label -> (params, macs).  labels: params, macs, budget.
+    fits: bar label -> engine.BudgetFit.  labels: params, macs (the right panel's title names the budget).
     """
-    names = list(rows)
-    params = [rows[n][0] / 1e6 for n in names]
-    macs = [rows[n][1] / 1e9 for n in names]
+    names = list(fits)
+    params = [round(fits[n].params / 1e6, 2) for n in names]
+    dev = [round(100 * fits[n].deviation, 2) for n in names]
     colors = [_ORANGE, _BLUE, _GREEN, _RED, "#9467bd"][: len(names)]
+    lim = max(2.0, 1.35 * max(abs(v) for v in dev)) if dev else 2.0
     fig = go.Figure([
         go.Bar(x=names, y=params, marker_color=colors, text=[f"{v:.1f}" for v in params], textposition="outside",
-               showlegend=False),
-        go.Bar(x=names, y=macs, marker_color=colors, text=[f"{v:.2f}" for v in macs], textposition="outside",
-               showlegend=False, xaxis="x2", yaxis="y2")])
+               cliponaxis=False, showlegend=False, hovertemplate="%{x}: %{y:.2f} M<extra></extra>"),
+        go.Bar(x=names, y=dev, marker_color=colors, text=[f"{v:+.2f} %" for v in dev], textposition="outside",
+               cliponaxis=False, showlegend=False, xaxis="x2", yaxis="y2",
+               customdata=[round(fits[n].macs / 1e9, 4) for n in names],
+               hovertemplate="%{x}: %{customdata} G (%{y:+.2f} %)<extra></extra>")])
     fig.update_layout(
-        xaxis=dict(domain=[0, 0.46]), xaxis2=dict(domain=[0.54, 1], anchor="y2"), yaxis2=dict(anchor="x2"),
-        annotations=[dict(text=labels["params"], x=0.23, y=1.08, xref="paper", yref="paper", showarrow=False),
-                     dict(text=labels["macs"], x=0.77, y=1.08, xref="paper", yref="paper", showarrow=False)],
-        shapes=[dict(type="line", xref="x2 domain", x0=0, x1=1, yref="y2", y0=budget * base_macs / 1e9,
-                     y1=budget * base_macs / 1e9, line=dict(color=_GREY, dash="dash"))],
-        height=360, margin=dict(l=10, r=10, t=40, b=10))
-    fig.add_annotation(text=labels["budget"], xref="x2 domain", x=0.02, y=budget * base_macs / 1e9, yref="y2",
-                       showarrow=False, yanchor="bottom", font=dict(color=_GREY))
+        xaxis=dict(domain=[0, 0.44]), xaxis2=dict(domain=[0.56, 1], anchor="y2"),
+        yaxis=dict(range=[0, 1.2 * max(params)] if params else None),
+        yaxis2=dict(anchor="x2", range=[-lim, lim], ticksuffix=" %", zeroline=False),
+        annotations=[dict(text=labels["params"], x=0.22, y=1.02, xref="paper", yref="paper", showarrow=False,
+                          yanchor="bottom"),
+                     dict(text=labels["macs"], x=0.78, y=1.02, xref="paper", yref="paper", showarrow=False,
+                          yanchor="bottom")],
+        # the budget is the zero line of the right panel; it is named in the panel's title (no label near bars)
+        shapes=[dict(type="line", xref="x2 domain", x0=0, x1=1, yref="y2", y0=0, y1=0,
+                     line=dict(color=_GREY, dash="dash", width=2))],
+        height=380, margin=dict(l=10, r=10, t=50, b=10))
     return fig
 
 
