@@ -262,12 +262,18 @@ class _Layer(nn.Module):
         self.output = _Dense(c.intermediate_size, c.hidden_size, c.layer_norm_eps)
 
 
+def _embedding(n: int, d: int) -> nn.Embedding:
+    """An embedding table (n, d) filled with zeros, for the caller to load or initialise (`init_weights`): nn.Embedding's
+    own N(0, 1) draw is skipped, because `normal_` on the meta device imports torch._dynamo (~140 MB)."""
+    return nn.Embedding(n, d, _weight=torch.zeros(n, d))
+
+
 class _Embeddings(nn.Module):
     def __init__(self, c: BertConfig):
         super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.word_embeddings = _embedding(c.vocab_size, c.hidden_size)
+        self.position_embeddings = _embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = _embedding(c.type_vocab_size, c.hidden_size)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
 
@@ -359,7 +365,7 @@ def count_transformer_base(vocab_size: int = 37000) -> int:
         warnings.simplefilter("ignore")                     # "enable_nested_tensor is True, but ..."
         model = nn.Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                                dim_feedforward=2048)
-        emb = nn.Embedding(vocab_size, 512)
+        emb = _embedding(vocab_size, 512)
     return sum(p.numel() for p in model.parameters()) + emb.weight.numel()
 
 
