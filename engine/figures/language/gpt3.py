@@ -103,7 +103,8 @@ def plot_heads(induction: np.ndarray, previous: np.ndarray, labels: dict) -> go.
         fig.add_trace(go.Heatmap(z=np.round(z, 2), x=[f"h{h + 1}" for h in range(H)],
                                  y=[f"L{l + 1}" for l in range(L)], colorscale=INFERNO, zmin=0, zmax=1,
                                  text=np.round(z, 2), texttemplate="%{text}", showscale=col == 2), 1, col)
-    fig.update_layout(height=240, margin=dict(l=40, r=10, t=50, b=30))
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=260, margin=dict(l=40, r=10, t=60, b=30))
     return fig
 
 
