@@ -33,7 +33,7 @@ for snap in gpt3.train_icl(cfg):
     if snap.seconds >= 30:
         break
 ev = last.eval
-print(json.dumps(dict(reached=reached, steps=last.step, seconds=last.seconds, acc=ev.accuracy, opt=ev.optimum,
+print(json.dumps(dict(uniform=1 / (2 * cfg.max_shots + 1), reached=reached, steps=last.step, seconds=last.seconds, acc=ev.accuracy, opt=ev.optimum,
                       acc_new=ev.accuracy_new, opt_new=ev.optimum_new, induction=ev.induction.max(),
                       previous=ev.previous.max(), same=ev.digest_before == ev.digest_after)))
 """
@@ -86,7 +86,7 @@ def main() -> None:
     print(f"    model    {fmt(icl['acc'])}\n    optimum  {fmt(icl['opt'])}")
     print(f"    new-key questions: model {fmt(icl['acc_new'])}; optimum {fmt(icl['opt_new'])}")
     print(f"  strongest previous-token head {icl['previous']:.2f}, strongest copy head {icl['induction']:.2f} "
-          f"(uniform 1/13); weights unchanged by the tests: {icl['same']}")
+          f"(uniform attention: {icl['uniform']:.2f}); weights unchanged by the tests: {icl['same']}")
 
     rss = _probe(RSS_PROBE.format(root=str(ROOT)))
     report("RSS added by the BERT + GPT-3 pages (MiB) vs 400 MiB", rss["gpt3"], 400.0, unit="MiB")

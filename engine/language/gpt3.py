@@ -498,13 +498,13 @@ class ICLConfig:
     value in exactly m maps, so with no example the best possible answer is chance, 1/V; one example leaves m
     candidate maps, each further example rules more out (Xie et al. 2022: in-context learning as inferring a latent
     task)."""
-    n_keys: int = 8                  # keys are the letters A, B, …
-    n_values: int = 8                # values are the digits 0, 1, … (chance = 1 / n_values)
+    n_keys: int = 6                  # keys are the letters A, B, …
+    n_values: int = 6                # values are the digits 0, 1, … (chance = 1 / n_values)
     n_variants: int = 2              # m: maps per (key, value) pair; the family has T = m · n_values maps
     p_seen: float = 0.5              # probability that the question's key is among the examples
     family_seed: int = 0             # the family is fixed (part of the world the model is trained in)
     n_pairs: int = 10                # pairs per training sequence; every value in it is a question
-    max_shots: int = 6               # evaluated from 0 to max_shots examples (≤ n_keys − 1: a new key must remain)
+    max_shots: int = 5               # evaluated from 0 to max_shots examples (≤ n_keys − 1: a new key must remain)
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 64

@@ -158,7 +158,7 @@ def test_icl_batch_follows_one_map_of_the_family_and_targets_every_value():
         assert maps                                               # the sequence is one map of the family
         assert tgt[b, 0::2].tolist() == s[1::2] and (tgt[b, 1::2] == -100).all()
         repeats += sum(k in keys[:j] for j, k in enumerate(keys))
-    assert 0.35 < repeats / (64 * (cfg.n_pairs - 1)) < 0.65      # about p_seen of the questions repeat a key
+    assert 0.35 < repeats / (64 * (cfg.n_pairs - 1)) < 0.8       # p_seen, more once every key was shown
 
 
 def _brute_posterior(fam, x, K, V):
@@ -252,7 +252,7 @@ def test_icl_untrained_is_chance_and_evaluation_leaves_weights_unchanged():
     ev = gpt3.icl_evaluate(model, cfg, fam)
     assert ev.digest_before == ev.digest_after
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    assert abs(ev.accuracy[0] - 1 / 8) < 0.06
+    assert abs(ev.accuracy[0] - ev.chance) < 0.06
     assert ev.optimum[0] == pytest.approx(ev.chance) and ev.induction.shape == ev.previous.shape == (2, 4)
 
 
