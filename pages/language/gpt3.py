@@ -126,7 +126,8 @@ def icl_draw(run: training.Run) -> None:
     for ex in (s.example_seen, s.example_new):
         st.markdown(t("gpt3.icl.example_seen" if ex.seen else "gpt3.icl.example_new", prompt=" ".join(ex.tokens),
                       answer=ex.answer, pred=ex.pred, maps=ex.maps_left, T=icl_cfg.n_tasks, best=ex.optimum))
-    best = np.unravel_index(int(np.argmax(ev.induction)), ev.induction.shape)
+    score = np.maximum(ev.induction, ev.previous)                      # the head that does more of either
+    best = np.unravel_index(int(np.argmax(score)), score.shape)
     c1, c2 = st.columns([1, 1])
     c1.plotly_chart(figs.plot_heads(ev.induction, ev.previous, lab), key="gpt3.fig.induction")
     ex = s.example_seen
