@@ -225,13 +225,18 @@ def test_icl_prompts_and_the_monte_carlo_optimum_agree_with_the_exact_one():
         assert abs(mc - opt[s]) < 0.02
 
 
-def test_adamw_equals_torch_optim():
-    from engine.common.optim import AdamW
-    torch.manual_seed(0)
+@pytest.mark.parametrize("wd", [0.1, 0.0])
+def test_adamw_equals_torch_optim(wd):
+    """engine.common.optim.AdamW against torch.optim.AdamW (wd > 0) and torch.optim.Adam (wd = 0, BERT's)."""
+    from engine.common.optim import Adam, AdamW
     a, b = gpt3.init_gpt(TINY, 1), gpt3.init_gpt(TINY, 1)
-    mine = AdamW(a.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.1)
-    ref = torch.optim.AdamW(b.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.1, foreach=False)
-    x = torch.randint(0, TINY.vocab_size, (4, 12))
+    if wd:
+        mine = AdamW(a.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=wd)
+        ref = torch.optim.AdamW(b.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=wd, foreach=False)
+    else:
+        mine = Adam(a.parameters(), lr=3e-3)
+        ref = torch.optim.Adam(b.parameters(), lr=3e-3, foreach=False)
+    x = torch.randint(0, TINY.vocab_size, (4, 12), generator=torch.Generator().manual_seed(0))
     for step in range(5):
         for m, o in ((a, mine), (b, ref)):
             o.zero_grad(set_to_none=True)
