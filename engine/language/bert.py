@@ -262,12 +262,18 @@ class _Layer(nn.Module):
         self.output = _Dense(c.intermediate_size, c.hidden_size, c.layer_norm_eps)
 
 
+def _embedding(n: int, d: int) -> nn.Embedding:
+    """An embedding table (n, d) filled with zeros, for the caller to load or initialise (`init_weights`): nn.Embedding's
+    own N(0, 1) draw is skipped, because `normal_` on the meta device imports torch._dynamo (~140 MB)."""
+    return nn.Embedding(n, d, _weight=torch.zeros(n, d))
+
+
 class _Embeddings(nn.Module):
     def __init__(self, c: BertConfig):
         super().__init__()
-        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size)
-        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
-        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.word_embeddings = _embedding(c.vocab_size, c.hidden_size)
+        self.position_embeddings = _embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = _embedding(c.type_vocab_size, c.hidden_size)
         self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
 
 
@@ -359,7 +365,7 @@ def count_transformer_base(vocab_size: int = 37000) -> int:
         warnings.simplefilter("ignore")                     # "enable_nested_tensor is True, but ..."
         model = nn.Transformer(d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
                                dim_feedforward=2048)
-        emb = nn.Embedding(vocab_size, 512)
+        emb = _embedding(vocab_size, 512)
     return sum(p.numel() for p in model.parameters()) + emb.weight.numel()
 
 
@@ -755,7 +761,8 @@ def train_pretraining(cfg: PretrainConfig, tok: WordPiece, data: TinyData | None
     rng = np.random.default_rng(cfg.seed)
     model = BertForPreTraining(config)
     model.init_weights(gen)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    from engine.common.optim import Adam
+    opt = Adam(model.parameters(), lr=cfg.lr)                 # torch.optim.Adam's update, no torch._dynamo
     n_params = sum(p.numel() for p in model.parameters())
     p_ids, p_toks = probe_ids(data, tok, cfg.probe, cfg.max_len)
     mask_id = SPECIALS.index("[MASK]")
@@ -866,25 +873,29 @@ def sentence_vectors(pre: Pretrained, sentences: tuple[str, ...] | list[str], ma
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, n_classes: int, C: float = 1.0, max_iter: int = 100
                  ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Multinomial logistic regression by L-BFGS, scikit-learn's objective:
+    r"""Multinomial logistic regression by L-BFGS (scipy's L-BFGS-B, analytic gradient), scikit-learn's objective:
     $\min_{W,b} \tfrac12\|W\|^2 + C\sum_i -\log \mathrm{softmax}(W x_i + b)_{y_i}$ (intercept not penalised).
+    Gradient: $\nabla_W = W + C\,(P - Y)^\top X$, $\nabla_b = C\,\mathbf{1}^\top(P - Y)$ with P the softmax
+    probabilities and Y the one-hot labels. (numpy + scipy: torch.optim's constructor would import torch._dynamo.)
     Returns W (K, D), b (K,)."""
-    Xt = torch.as_tensor(X, dtype=torch.float64)
-    yt = torch.as_tensor(y, dtype=torch.long)
-    W = torch.zeros(n_classes, X.shape[1], dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-10, tolerance_change=1e-12,
-                            history_size=20, line_search_fn="strong_wolfe")
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+    X = np.asarray(X, dtype=np.float64)
+    N, D = X.shape
+    K = n_classes
+    Y = np.eye(K)[np.asarray(y)]                                                       # (N, K) one-hot
 
-    def closure():
-        opt.zero_grad()
+    def f(theta):
+        W, b = theta[:K * D].reshape(K, D), theta[K * D:]
+        logp = log_softmax(X @ W.T + b, axis=1)                                        # (N, K)
         # ½‖W‖² + C Σ CE(Wx + b, y)
-        loss = 0.5 * (W ** 2).sum() + C * F.cross_entropy(Xt @ W.T + b, yt, reduction="sum")
-        loss.backward()
-        return loss
+        loss = 0.5 * (W ** 2).sum() - C * (Y * logp).sum()
+        R = C * (np.exp(logp) - Y)                                                     # (N, K) C (P − Y)
+        return loss, np.concatenate([(W + R.T @ X).ravel(), R.sum(0)])
 
-    opt.step(closure)
-    return W.detach().numpy(), b.detach().numpy()
+    res = minimize(f, np.zeros(K * D + K), jac=True, method="L-BFGS-B",
+                   options=dict(maxiter=max_iter, gtol=1e-10, ftol=1e-14, maxcor=20))
+    return res.x[:K * D].reshape(K, D), res.x[K * D:]
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ Brown et al., "Language Models are Few-Shot Learners", NeurIPS 2020 (Table 2.1: 
 Kaplan et al., "Scaling Laws for Neural Language Models", arXiv:2001.08361, 2020 (Eq. 1.1, Table 5).
 Holtzman et al., "The Curious Case of Neural Text Degeneration", ICLR 2020 (top-p, Sec. 3.1).
 Olsson et al., "In-context Learning and Induction Heads", Transformer Circuits Thread, 2022.
+Xie, Raghunathan, Liang, Ma, "An Explanation of In-context Learning as Implicit Bayesian Inference", ICLR 2022.
 """
 from __future__ import annotations
 
@@ -455,7 +456,8 @@ def train_lm(cfg: GPTConfig, data: torch.Tensor, val: torch.Tensor, *, steps: in
     at lr/10). Yields a snapshot (smoothed train loss, validation loss on 32 fixed windows) every `every` steps."""
     model.train()
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.1)
+    from engine.common.optim import AdamW
+    opt = AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.1)
     it = batches(data, cfg.block_size, batch_size, g)
     gv = torch.Generator().manual_seed(seed + 1)
     vx, vy = next(batches(val, cfg.block_size, 32, gv))                   # (32, T) fixed validation windows
@@ -464,8 +466,7 @@ def train_lm(cfg: GPTConfig, data: torch.Tensor, val: torch.Tensor, *, steps: in
     for step in range(1, steps + 1):
         lr_t = lr * min(1.0, step / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, step / steps)))
         lr_t = max(lr_t, lr * 0.1) if step > warm else lr_t
-        for pg in opt.param_groups:
-            pg["lr"] = lr_t
+        opt.lr = lr_t
         x, y = next(it)
         logits = model(x)                                                  # (B, T, V)
         # L = -(1/BT) Σ log p(x_{t+1} | x_{≤t})
@@ -490,23 +491,39 @@ def train_lm(cfg: GPTConfig, data: torch.Tensor, val: torch.Tensor, *, steps: in
 
 @dataclass(frozen=True)
 class ICLConfig:
-    r"""Synthetic in-context task: every prompt draws a fresh map key → value, shows pairs `k v k v …` and the model
-    must answer the value of a key it has seen earlier *in the same prompt*. No map is shared between prompts, so
-    nothing about the answer can be stored in the weights: only reading the prompt helps."""
-    n_keys: int = 16                 # keys are the letters A, B, …
-    n_values: int = 10               # values are the digits 0, 1, … (chance = 1 / n_values)
-    n_pairs: int = 12                # pairs per training sequence (keys repeat: a repeat is a question)
-    max_distinct: int = 8            # distinct keys per training sequence drawn from 2 … max_distinct
-    max_shots: int = 8               # evaluated from 0 to max_shots examples
+    r"""Few-shot in GPT-3's sense on synthetic prompts `k1 v1 k2 v2 … k_s v_s q`: each prompt's key → value map is
+    one task of a fixed family of $T = mV$ maps, drawn anew for every prompt; only the examples tell which task is
+    meant. The question's key q is one of the examples' keys with probability `p_seen` (its value can be copied) and
+    a key not shown otherwise (the examples must identify the task). The family is balanced: every key takes every
+    value in exactly m maps, so with no example the best possible answer is chance, 1/V; one example leaves m
+    candidate maps, each further example rules more out (Xie et al. 2022: in-context learning as inferring a latent
+    task)."""
+    n_keys: int = 6                  # keys are the letters A, B, …
+    n_values: int = 6                # values are the digits 0, 1, … (chance = 1 / n_values)
+    n_variants: int = 2              # m: maps per (key, value) pair; the family has T = m · n_values maps
+    p_seen: float = 0.5              # probability that the question's key is among the examples
+    family_seed: int = 0             # the family is fixed (part of the world the model is trained in)
+    n_pairs: int = 10                # pairs per training sequence; every value in it is a question
+    max_shots: int = 5               # evaluated from 0 to max_shots examples (≤ n_keys − 1: a new key must remain)
     n_layer: int = 2
     n_head: int = 4
     n_embd: int = 64
     batch_size: int = 32
     lr: float = 3e-3
-    steps_per_snapshot: int = 10
-    eval_prompts: int = 128          # test prompts per number of shots
-    max_steps: int = 3000
+    steps_per_snapshot: int = 20
+    eval_prompts: int = 256          # test prompts per number of shots
+    max_steps: int = 4000
     seed: int = 0
+
+    def __post_init__(self):
+        if not 0 <= self.max_shots < self.n_keys:
+            raise ValueError("max_shots must leave a key that is not among the examples")
+        if self.n_values > 36:
+            raise ValueError("at most 36 values (digits and letters)")
+
+    @property
+    def n_tasks(self) -> int:
+        return self.n_variants * self.n_values
 
     @property
     def vocab(self) -> str:
@@ -519,39 +536,104 @@ class ICLConfig:
                          n_layer=self.n_layer, n_head=self.n_head, n_embd=self.n_embd)
 
 
-def icl_batch(cfg: ICLConfig, batch: int, g: torch.Generator):
-    """Training sequences (B, 2·n_pairs): keys from a per-sequence subset, values from a fresh map per sequence;
-    `target` (B, 2·n_pairs) is the next token where it is a value whose key appeared before, else -100 (no loss)."""
-    K, V, P = cfg.n_keys, cfg.n_values, cfg.n_pairs
-    perm = torch.argsort(torch.rand(batch, K, generator=g), dim=1)                    # (B, K) shuffled keys
-    m = torch.randint(2, cfg.max_distinct + 1, (batch, 1), generator=g)               # (B, 1) distinct keys used
-    pick = (torch.rand(batch, P, generator=g) * m).long()                             # (B, P) in 0 … m-1
-    keys = torch.gather(perm, 1, pick)                                                # (B, P) key ids
-    table = torch.randint(0, V, (batch, K), generator=g)                              # (B, K) fresh map per prompt
-    vals = torch.gather(table, 1, keys) + K                                           # (B, P) value token ids
-    seq = torch.stack([keys, vals], 2).reshape(batch, 2 * P)                          # (B, 2P) k v k v …
-    seen = torch.zeros(batch, P, dtype=torch.bool)
-    for j in range(1, P):
-        seen[:, j] = (keys[:, :j] == keys[:, j:j + 1]).any(1)                         # key repeated → question
+def icl_family(cfg: ICLConfig) -> torch.Tensor:
+    r"""The family of T = m·V maps as a table $F$ (T, K): $F_{tk} = \sigma_k(t) \bmod V$ with $\sigma_k$ a random
+    permutation of $0 … T-1$ per key, so every column holds every value exactly m times (balanced)."""
+    g = torch.Generator().manual_seed(cfg.family_seed)
+    cols = [torch.randperm(cfg.n_tasks, generator=g) % cfg.n_values for _ in range(cfg.n_keys)]
+    return torch.stack(cols, 1)                                                       # (T, K) value indices
+
+
+def icl_batch(cfg: ICLConfig, batch: int, g: torch.Generator, family: torch.Tensor):
+    """Training sequences `k v k v …` (B, 2·n_pairs), one task of the family per sequence; each key is, with
+    probability p_seen, one shown earlier in the sequence, else a new one. `target` (B, 2·n_pairs): the value after
+    every key (predicted at the key's position), -100 elsewhere (no loss)."""
+    K, P = cfg.n_keys, cfg.n_pairs
+    ar = torch.arange(batch)
+    task = torch.randint(0, cfg.n_tasks, (batch,), generator=g)                       # (B,) the prompt's map
+    order = torch.argsort(torch.rand(batch, K, generator=g), dim=1)                   # (B, K) new keys in this order
+    n_new = torch.zeros(batch, dtype=torch.long)                                      # (B,) distinct keys shown
+    keys = torch.empty(batch, P, dtype=torch.long)
+    for j in range(P):
+        again = ((torch.rand(batch, generator=g) < cfg.p_seen) & (n_new > 0)) | (n_new >= K)
+        old = order[ar, (torch.rand(batch, generator=g) * n_new.clamp(min=1)).long()]  # a key already shown
+        keys[:, j] = torch.where(again, old, order[ar, n_new.clamp(max=K - 1)])
+        n_new += (~again).long()
+    vals = family[task[:, None], keys]                                                # (B, P) f_t(k)
+    seq = torch.stack([keys, vals + K], 2).reshape(batch, 2 * P)                      # (B, 2P) k v k v …
     target = torch.full((batch, 2 * P), -100, dtype=torch.long)
-    target[:, 0::2] = torch.where(seen, vals, torch.full_like(vals, -100))            # predict v at k's position
+    target[:, 0::2] = vals + K                                                        # predict v at k's position
     return seq, target
 
 
-def icl_prompts(cfg: ICLConfig, shots: int, n: int, g: torch.Generator):
-    """n test prompts `k1 v1 … k_s v_s q` (distinct keys, q one of them; q alone for 0 shots): (n, 2s+1) tokens,
-    the answers (n,) as value indices 0 … n_values-1, and the position of the matching value (n,) (-1 for 0 shots)."""
+@dataclass(frozen=True)
+class ICLPrompts:
+    x: torch.Tensor                  # (n, 2s+1) tokens `k1 v1 … k_s v_s q` (distinct example keys)
+    answer: torch.Tensor             # (n,) value index f_t(q)
+    task: torch.Tensor               # (n,) index of the prompt's map in the family
+    seen: torch.Tensor               # (n,) bool: q is among the examples
+    where: torch.Tensor              # (n,) position of the value after the matching key (-1 if not seen)
+
+
+def icl_prompts(cfg: ICLConfig, shots: int, n: int, g: torch.Generator, family: torch.Tensor) -> ICLPrompts:
+    """n test prompts with `shots` examples of distinct keys; the question's key is one of them with probability
+    p_seen (never for 0 shots), else a key not shown."""
+    K = cfg.n_keys
+    ar = torch.arange(n)
+    task = torch.randint(0, cfg.n_tasks, (n,), generator=g)                           # (n,)
+    order = torch.argsort(torch.rand(n, K, generator=g), dim=1)                       # (n, K)
+    ex = order[:, :shots]                                                             # (n, s) distinct keys
+    seen = (torch.rand(n, generator=g) < cfg.p_seen) & (shots > 0)                    # (n,)
+    j = torch.randint(0, max(shots, 1), (n,), generator=g).clamp(max=max(shots - 1, 0))
+    q = torch.where(seen, order[ar, j], order[:, shots])                              # (n,) question key
+    vals = family[task[:, None], ex]                                                  # (n, s)
+    x = torch.cat([torch.stack([ex, vals + K], 2).reshape(n, 2 * shots), q[:, None]], 1)   # (n, 2s+1)
+    return ICLPrompts(x, family[task, q], task, seen, torch.where(seen, 2 * j + 1, torch.full_like(j, -1)))
+
+
+def icl_posterior(cfg: ICLConfig, family: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    r"""The Bayes-optimal answer distribution for prompts x (n, 2s+1), by brute force over the T maps (uniform prior):
+
+    $$ P(t \mid \text{examples}) \propto \prod_{i=1}^{s} [f_t(k_i) = v_i],\qquad
+       P(v \mid \text{prompt}) = \sum_t P(t \mid \text{examples})\,[f_t(q) = v] $$
+
+    Returns (n, V) float64. The best possible accuracy on a prompt is $\max_v P(v \mid \text{prompt})$."""
     K, V = cfg.n_keys, cfg.n_values
-    keys = torch.argsort(torch.rand(n, K, generator=g), dim=1)[:, :max(shots, 1)]     # (n, s) distinct
-    table = torch.randint(0, V, (n, K), generator=g)                                  # (n, K) fresh map
-    vals = torch.gather(table, 1, keys)                                               # (n, s)
-    j = torch.randint(0, max(shots, 1), (n,), generator=g)                            # (n,) which key is asked
-    q = keys[torch.arange(n), j]                                                      # (n,)
-    ans = table[torch.arange(n), q]                                                   # (n,)
-    if shots == 0:
-        return q[:, None], ans, torch.full((n,), -1)
-    seq = torch.stack([keys, vals + K], 2).reshape(n, 2 * shots)                      # (n, 2s)
-    return torch.cat([seq, q[:, None]], 1), ans, 2 * j + 1
+    n, s = x.shape[0], (x.shape[1] - 1) // 2
+    cons = torch.ones(n, cfg.n_tasks, dtype=torch.bool)                               # (n, T) maps still possible
+    for i in range(s):
+        cons &= family[:, x[:, 2 * i]].T == (x[:, 2 * i + 1:2 * i + 2] - K)           # f_t(k_i) = v_i
+    pv = torch.zeros(n, V, dtype=torch.float64)
+    pv.scatter_add_(1, family[:, x[:, -1]].T, cons.double())                          # Σ_t [t possible][f_t(q) = v]
+    return pv / pv.sum(1, keepdim=True)                                               # (n, V)
+
+
+def icl_optimum(cfg: ICLConfig, family: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The exact Bayes-optimal accuracy for 0 … max_shots examples, overall and for new-key questions: the
+    expectation over every set of example keys, every map of the family and every question key (with their
+    probabilities) of max_v P(v | prompt). (Order of the examples does not change the posterior.)"""
+    from itertools import combinations
+    K, V = cfg.n_keys, cfg.n_values
+    onehot = F.one_hot(family, V).double()                                            # (T, K, V)
+    overall, new_key = [], []
+    for s in range(cfg.max_shots + 1):
+        sets = list(combinations(range(K), s))
+        acc_seen = acc_new = 0.0
+        for S in sets:
+            FS = family[:, list(S)]                                                   # (T, s)
+            same = (FS[:, None, :] == FS[None, :, :]).all(-1).double()                # (T, T) t' agrees with t on S
+            for q in range(K):
+                counts = same @ onehot[:, q]                                          # (T, V) for each true map t
+                a = float((counts.max(1).values / counts.sum(1)).mean())              # mean over t of max_v P(v|·)
+                if q in S:
+                    acc_seen += a / s
+                else:
+                    acc_new += a / (K - s)
+        acc_seen, acc_new = acc_seen / len(sets), acc_new / len(sets)
+        p = cfg.p_seen if s > 0 else 0.0
+        overall.append(p * acc_seen + (1 - p) * acc_new)
+        new_key.append(acc_new)
+    return tuple(overall), tuple(new_key)
 
 
 def weights_digest(model: nn.Module) -> str:
@@ -568,78 +650,111 @@ def weights_digest(model: nn.Module) -> str:
 class ICLEval:
     shots: tuple[int, ...]           # 0 … max_shots
     accuracy: tuple[float, ...]      # per number of shots (answer = arg-max over the value tokens)
+    accuracy_seen: tuple[float, ...]  # on the prompts whose question key is among the examples (nan at 0 shots)
+    accuracy_new: tuple[float, ...]  # on the prompts whose question key is new
+    optimum: tuple[float, ...]       # exact Bayes-optimal accuracy (icl_optimum)
+    optimum_new: tuple[float, ...]   # the same for new-key questions
     chance: float                    # 1 / n_values
-    induction: np.ndarray            # (n_layer, n_head) mean attention from the query to the matching value
+    induction: np.ndarray            # (n_layer, n_head) attention from the question to the value after its key
+    previous: np.ndarray             # (n_layer, n_head) attention from each value to the key just before it
     digest_before: str
     digest_after: str
 
 
-def icl_evaluate(model: GPT, cfg: ICLConfig, seed: int = 1234) -> ICLEval:
-    """Accuracy against the number of in-prompt examples, with the weights hashed before and after (no gradient
-    is taken: inference mode)."""
+def icl_evaluate(model: GPT, cfg: ICLConfig, family: torch.Tensor, optimum=None, seed: int = 1234) -> ICLEval:
+    """Accuracy against the number of in-prompt examples on fresh test prompts, with the weights hashed before and
+    after (inference mode: no gradient exists). The head scores are measured on the max_shots prompts."""
     before = weights_digest(model)
     was = model.training
     model.eval()
+    opt, opt_new = optimum or icl_optimum(cfg, family)
     g = torch.Generator().manual_seed(seed)
-    accs, ind = [], np.zeros((cfg.n_layer, cfg.n_head))
+    accs, a_seen, a_new = [], [], []
+    ind, prev = np.zeros((cfg.n_layer, cfg.n_head)), np.zeros((cfg.n_layer, cfg.n_head))
     with torch.inference_mode():
         for s in range(cfg.max_shots + 1):
-            x, ans, where = icl_prompts(cfg, s, cfg.eval_prompts, g)                    # (n, 2s+1)
-            logits, atts = model(x, need_weights=True)                                 # (n, T, V)
-            pred = logits[:, -1, cfg.n_keys:].argmax(-1)                               # (n,) among the values
-            accs.append(float((pred == ans).float().mean()))
-            if s == cfg.max_shots:
-                for li, a in enumerate(atts):                                          # a: (n, nh, T, T)
-                    ind[li] = a[torch.arange(len(x)), :, -1, where].mean(0).numpy()    # (nh,) query → value
+            pr = icl_prompts(cfg, s, cfg.eval_prompts, g, family)                     # (n, 2s+1)
+            logits, atts = model(pr.x, need_weights=True)                             # (n, T, V)
+            ok = (logits[:, -1, cfg.n_keys:].argmax(-1) == pr.answer).float()         # (n,) among the values
+            accs.append(float(ok.mean()))
+            a_seen.append(float(ok[pr.seen].mean()) if pr.seen.any() else float("nan"))
+            a_new.append(float(ok[~pr.seen].mean()))
+            if s == cfg.max_shots and s > 0:
+                rows = torch.nonzero(pr.seen).flatten()
+                for li, a in enumerate(atts):                                         # a: (n, nh, T, T)
+                    ind[li] = a[rows, :, -1, pr.where[rows]].mean(0).numpy()          # (nh,) question → value
+                    vpos = torch.arange(1, 2 * s, 2)                                  # value positions
+                    prev[li] = a[:, :, vpos, vpos - 1].mean((0, 2)).numpy()           # (nh,) value → its key
     model.train(was)
-    return ICLEval(tuple(range(cfg.max_shots + 1)), tuple(accs), 1 / cfg.n_values, ind, before,
-                   weights_digest(model))
+    return ICLEval(tuple(range(cfg.max_shots + 1)), tuple(accs), tuple(a_seen), tuple(a_new), tuple(opt),
+                   tuple(opt_new), 1 / cfg.n_values, ind, prev, before, weights_digest(model))
+
+
+@dataclass(frozen=True)
+class ICLExample:
+    tokens: tuple[str, ...]          # the prompt `k1 v1 … q`
+    answer: str
+    pred: str
+    seen: bool                       # the question's key is among the examples
+    maps_left: int                   # maps of the family consistent with the examples
+    optimum: float                   # max_v P(v | prompt): the best possible chance of being right
+    attention: np.ndarray            # (n_layer, n_head, T, T) rounded
+
+
+def icl_example(model: GPT, cfg: ICLConfig, family: torch.Tensor, shots: int, seen: bool, seed: int) -> ICLExample:
+    """One test prompt (question key among the examples or not), the model's answer and its attention maps."""
+    g = torch.Generator().manual_seed(seed)
+    pr = icl_prompts(cfg, shots, 16, g, family)
+    i = int(torch.nonzero(pr.seen == seen).flatten()[0]) if (pr.seen == seen).any() else 0
+    x = pr.x[i:i + 1]                                                                 # (1, 2s+1)
+    with torch.inference_mode():
+        logits, atts = model(x, need_weights=True)
+    pred = int(logits[0, -1, cfg.n_keys:].argmax())
+    post = icl_posterior(cfg, family, x)[0]                                           # (V,)
+    cons = torch.ones(cfg.n_tasks, dtype=torch.bool)
+    for j in range(shots):
+        cons &= family[:, x[0, 2 * j]] == x[0, 2 * j + 1] - cfg.n_keys
+    att = np.round(torch.stack([a[0] for a in atts]).numpy(), 3)                      # (L, nh, T, T)
+    return ICLExample(tuple(cfg.vocab[t] for t in x[0].tolist()), cfg.vocab[cfg.n_keys + int(pr.answer[i])],
+                      cfg.vocab[cfg.n_keys + pred], bool(pr.seen[i]), int(cons.sum()), float(post.max()), att)
 
 
 @dataclass(frozen=True)
 class ICLSnapshot:
     step: int
-    metrics: dict                    # loss, acc0, acc1, acc_max
+    metrics: dict                    # loss, acc0, acc1, acc2, acc_max
     eval: ICLEval
-    example: tuple[str, ...]         # one test prompt's tokens
-    example_answer: str
-    example_pred: str
-    example_attention: np.ndarray    # (n_layer, n_head, T, T) on the example prompt, rounded
+    example_seen: ICLExample         # question key among the examples (copy)
+    example_new: ICLExample          # question key new (infer the map)
     seconds: float = 0.0
 
 
-def icl_example(model: GPT, cfg: ICLConfig, shots: int, seed: int):
-    """One test prompt, the model's answer and its attention maps (n_layer, n_head, T, T)."""
-    g = torch.Generator().manual_seed(seed)
-    x, ans, _ = icl_prompts(cfg, shots, 1, g)
-    with torch.inference_mode():
-        logits, atts = model(x, need_weights=True)
-    pred = int(logits[0, -1, cfg.n_keys:].argmax())
-    tokens = tuple(cfg.vocab[i] for i in x[0].tolist())
-    att = np.round(torch.stack([a[0] for a in atts]).numpy(), 3)                       # (L, nh, T, T)
-    return tokens, cfg.vocab[cfg.n_keys + int(ans[0])], cfg.vocab[cfg.n_keys + pred], att
-
-
 def train_icl(cfg: ICLConfig) -> Iterator[ICLSnapshot]:
-    """Train a small GPT on fresh-map prompts; a snapshot (loss, accuracy per number of shots, attention on one test
-    prompt) every `steps_per_snapshot` AdamW steps, up to `max_steps`."""
+    """Train a small GPT on prompts of the task family; a snapshot (loss, accuracy per number of shots against the
+    optimum, attention on a test prompt) every `steps_per_snapshot` Adam steps, up to `max_steps`. `seconds` counts
+    training only (the tests between snapshots are excluded)."""
+    from engine.common.optim import AdamW
     model = init_gpt(cfg.gpt, cfg.seed)
+    family = icl_family(cfg)
+    optimum = icl_optimum(cfg, family)
     g = torch.Generator().manual_seed(cfg.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
+    opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=0.0)
     step, t_train, loss_v = 0, 0.0, float("nan")
+    shots_ex = min(3, cfg.max_shots)
 
     def snap() -> ICLSnapshot:
-        ev = icl_evaluate(model, cfg)
-        toks, a, p, att = icl_example(model, cfg, min(4, cfg.max_shots), cfg.seed + 99)
-        return ICLSnapshot(step, {"loss": loss_v, "acc0": ev.accuracy[0], "acc1": ev.accuracy[1],
-                                  "acc_max": ev.accuracy[-1]}, ev, toks, a, p, att, t_train)
+        ev = icl_evaluate(model, cfg, family, optimum)
+        return ICLSnapshot(step, {"loss": loss_v, "acc0": ev.accuracy[0], "acc1": ev.accuracy[min(1, cfg.max_shots)],
+                                  "acc2": ev.accuracy[min(2, cfg.max_shots)], "acc_max": ev.accuracy[-1]}, ev,
+                           icl_example(model, cfg, family, shots_ex, True, cfg.seed + 99),
+                           icl_example(model, cfg, family, shots_ex, False, cfg.seed + 99), t_train)
 
     yield snap()
     while step < cfg.max_steps:
         t0 = time.perf_counter()
-        for _ in range(cfg.steps_per_snapshot):
-            x, y = icl_batch(cfg, cfg.batch_size, g)                                   # (B, 2P)
-            logits = model(x)                                                          # (B, 2P, V)
+        for _ in range(min(cfg.steps_per_snapshot, cfg.max_steps - step)):
+            x, y = icl_batch(cfg, cfg.batch_size, g, family)                          # (B, 2P)
+            logits = model(x)                                                         # (B, 2P, V)
             # cross-entropy on the answers only: -log p(v | k v … k)
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=-100)
             opt.zero_grad(set_to_none=True)

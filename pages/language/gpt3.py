@@ -100,6 +100,7 @@ st.markdown(t("gpt3.mask.result", pos=demo.changed_at, old=repr(mask_text[pos]),
 # ------------------------------------------------------------------------------------------ 3. in-context learning
 st.header(t("gpt3.icl.header"))
 st.markdown(t("gpt3.icl.text"))
+formula("gpt3.icl_formula")
 st.info(t("gpt3.icl.notes_fix"))
 
 
@@ -116,17 +117,21 @@ def icl_draw(run: training.Run) -> None:
     ev = s.eval
     c1, c2 = st.columns(2)
     c1.plotly_chart(figs.plot_icl_accuracy(ev, lab), key="gpt3.fig.icl_acc")
-    curves = {k: run.curve("icl", k) for k in ("acc0", "acc1", "acc_max")}
+    curves = {k: run.curve("icl", k) for k in ("acc0", "acc1", "acc2", "acc_max")}
     c2.plotly_chart(figs.plot_icl_curves(curves, lab), key="gpt3.fig.icl_curves")
-    st.markdown(t("gpt3.icl.status", step=s.step, acc0=ev.accuracy[0], acc1=ev.accuracy[1], accm=ev.accuracy[-1],
-                  m=ev.shots[-1], chance=ev.chance, before=ev.digest_before, after=ev.digest_after,
+    st.markdown(t("gpt3.icl.status", step=s.step, secs=s.seconds, acc0=ev.accuracy[0], acc1=ev.accuracy[1],
+                  acc2=ev.accuracy[2], opt1=ev.optimum[1], opt2=ev.optimum[2], chance=ev.chance,
+                  before=ev.digest_before, after=ev.digest_after,
                   same=t("gpt3.icl.same") if ev.digest_before == ev.digest_after else t("gpt3.icl.changed")))
-    st.markdown(t("gpt3.icl.example", prompt=" ".join(s.example), answer=s.example_answer, pred=s.example_pred))
-    L, H = ev.induction.shape
-    best = np.unravel_index(int(np.argmax(ev.induction)), ev.induction.shape)
-    c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(figs.plot_induction(ev.induction, lab), key="gpt3.fig.induction")
-    c2.plotly_chart(figs.plot_attention(s.example_attention[best[0], best[1]], s.example, lab,
+    for ex in (s.example_seen, s.example_new):
+        st.markdown(t("gpt3.icl.example_seen" if ex.seen else "gpt3.icl.example_new", prompt=" ".join(ex.tokens),
+                      answer=ex.answer, pred=ex.pred, maps=ex.maps_left, T=icl_cfg.n_tasks, best=ex.optimum))
+    score = np.maximum(ev.induction, ev.previous)                      # the head that does more of either
+    best = np.unravel_index(int(np.argmax(score)), score.shape)
+    c1, c2 = st.columns([1, 1])
+    c1.plotly_chart(figs.plot_heads(ev.induction, ev.previous, lab), key="gpt3.fig.induction")
+    ex = s.example_seen
+    c2.plotly_chart(figs.plot_attention(ex.attention[best[0], best[1]], ex.tokens, lab,
                                         t("gpt3.mask.att_title", l=best[0] + 1, h=best[1] + 1)), key="gpt3.fig.icl_att")
 
 
@@ -173,4 +178,4 @@ st.plotly_chart(figs.plot_kaplan(np.array([r["n_params"] for r in rows], float),
 st.markdown(t("gpt3.scaling.gpt3", n=g_n, loss=float(gpt3.kaplan_loss(g_n)), **gpt3.GPT3))
 show_source(gpt3.CausalSelfAttention.forward)
 show_source(gpt3.truncated_probs)
-show_source(gpt3.icl_batch)
+show_source(gpt3.icl_posterior)

@@ -134,42 +134,149 @@ def test_shipped_sweep_fit():
     assert fit.alpha > 0 and fit.alpha_lo < fit.alpha < fit.alpha_hi
 
 
-def test_icl_batch_targets_are_repeated_keys_values():
+def test_icl_family_is_balanced_so_zero_shot_optimum_is_chance():
     cfg = gpt3.ICLConfig()
-    seq, tgt = gpt3.icl_batch(cfg, 8, torch.Generator().manual_seed(0))
-    for b in range(8):
+    fam = gpt3.icl_family(cfg)
+    assert fam.shape == (cfg.n_tasks, cfg.n_keys)
+    for k in range(cfg.n_keys):                                   # every value m times in every column
+        assert torch.bincount(fam[:, k], minlength=cfg.n_values).tolist() == [cfg.n_variants] * cfg.n_values
+    opt, opt_new = gpt3.icl_optimum(cfg, fam)
+    assert opt[0] == pytest.approx(1 / cfg.n_values, abs=1e-12)
+    assert opt[1] > 0.7 and opt[2] > opt[1] and all(b >= a - 1e-12 for a, b in zip(opt, opt[1:]))
+
+
+def test_icl_batch_follows_one_map_of_the_family_and_targets_every_value():
+    cfg = gpt3.ICLConfig()
+    fam = gpt3.icl_family(cfg)
+    seq, tgt = gpt3.icl_batch(cfg, 64, torch.Generator().manual_seed(0), fam)
+    repeats = 0
+    for b in range(64):
         s = seq[b].tolist()
-        for j in range(cfg.n_pairs):
-            k, v = s[2 * j], s[2 * j + 1]
-            assert k < cfg.n_keys <= v
-            seen = [s[2 * i + 1] for i in range(j) if s[2 * i] == k]
-            assert all(x == v for x in seen)                   # one map per sequence
-            assert tgt[b, 2 * j] == (v if seen else -100)
+        keys, vals = s[0::2], [v - cfg.n_keys for v in s[1::2]]
+        assert all(k < cfg.n_keys for k in keys) and all(0 <= v < cfg.n_values for v in vals)
+        maps = [t for t in range(cfg.n_tasks) if all(fam[t, k] == v for k, v in zip(keys, vals))]
+        assert maps                                               # the sequence is one map of the family
+        assert tgt[b, 0::2].tolist() == s[1::2] and (tgt[b, 1::2] == -100).all()
+        repeats += sum(k in keys[:j] for j, k in enumerate(keys))
+    assert 0.35 < repeats / (64 * (cfg.n_pairs - 1)) < 0.8       # p_seen, more once every key was shown
+
+
+def _brute_posterior(fam, x, K, V):
+    """P(v | prompt) by a plain loop over the maps (uniform prior, likelihood 1 if consistent, else 0)."""
+    s = (len(x) - 1) // 2
+    w = np.zeros(V)
+    for t in range(fam.shape[0]):
+        if all(fam[t, x[2 * i]] == x[2 * i + 1] - K for i in range(s)):
+            w[fam[t, x[-1]]] += 1
+    return w / w.sum()
+
+
+def test_icl_posterior_equals_a_loop_over_the_maps():
+    cfg = gpt3.ICLConfig()
+    fam = gpt3.icl_family(cfg)
+    g = torch.Generator().manual_seed(3)
+    for s in (0, 1, 2, 4):
+        pr = gpt3.icl_prompts(cfg, s, 40, g, fam)
+        post = gpt3.icl_posterior(cfg, fam, pr.x).numpy()
+        for i in range(40):
+            np.testing.assert_allclose(post[i], _brute_posterior(fam.numpy(), pr.x[i].tolist(), cfg.n_keys,
+                                                                 cfg.n_values), atol=1e-12)
+            assert post[i, pr.answer[i]] > 0                      # the true answer is always possible
+            if pr.seen[i]:
+                assert post[i, pr.answer[i]] == 1.0               # a shown key: every possible map agrees
+
+
+def test_icl_optimum_equals_enumerating_every_prompt():
+    """On a tiny family the exact optimum is also the average, over every ordered prompt (map, example keys in
+    order, question key, with their probabilities), of max_v P(v | prompt) by the loop above."""
+    from itertools import permutations
+    cfg = gpt3.ICLConfig(n_keys=4, n_values=3, n_variants=2, max_shots=3, p_seen=0.3, family_seed=5)
+    fam = gpt3.icl_family(cfg).numpy()
+    K, V, T = cfg.n_keys, cfg.n_values, cfg.n_tasks
+    opt, opt_new = gpt3.icl_optimum(cfg, torch.as_tensor(fam))
+    for s in range(cfg.max_shots + 1):
+        total = new = 0.0
+        orders = list(permutations(range(K), s))
+        for t in range(T):
+            for ex in orders:
+                rest = [k for k in range(K) if k not in ex]
+                for q in range(K):
+                    pq = (cfg.p_seen / s if q in ex else (1 - cfg.p_seen) / len(rest)) if s else 1 / K
+                    x = [z for k in ex for z in (k, fam[t, k] + K)] + [q]
+                    best = _brute_posterior(fam, x, K, V).max()
+                    total += pq * best / (T * len(orders))
+                    if q not in ex:
+                        new += best / (len(rest) * T * len(orders))
+        assert opt[s] == pytest.approx(total, abs=1e-12) and opt_new[s] == pytest.approx(new, abs=1e-12)
+
+
+def test_icl_prompts_and_the_monte_carlo_optimum_agree_with_the_exact_one():
+    cfg = gpt3.ICLConfig()
+    fam = gpt3.icl_family(cfg)
+    opt, _ = gpt3.icl_optimum(cfg, fam)
+    g = torch.Generator().manual_seed(0)
+    for s in (1, 2):
+        pr = gpt3.icl_prompts(cfg, s, 4000, g, fam)
+        keys = pr.x[:, 0:-1:2]
+        assert all(len(set(r)) == s for r in keys.tolist())        # distinct example keys
+        assert ((keys == pr.x[:, -1:]).any(1) == pr.seen).all()
+        assert abs(float(pr.seen.float().mean()) - cfg.p_seen) < 0.03
+        mc = float(gpt3.icl_posterior(cfg, fam, pr.x).max(1).values.mean())
+        assert abs(mc - opt[s]) < 0.02
+
+
+@pytest.mark.parametrize("wd", [0.1, 0.0])
+def test_adamw_equals_torch_optim(wd):
+    """engine.common.optim.AdamW against torch.optim.AdamW (wd > 0) and torch.optim.Adam (wd = 0, BERT's)."""
+    from engine.common.optim import Adam, AdamW
+    a, b = gpt3.init_gpt(TINY, 1), gpt3.init_gpt(TINY, 1)
+    if wd:
+        mine = AdamW(a.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=wd)
+        ref = torch.optim.AdamW(b.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=wd, foreach=False)
+    else:
+        mine = Adam(a.parameters(), lr=3e-3)
+        ref = torch.optim.Adam(b.parameters(), lr=3e-3, foreach=False)
+    x = torch.randint(0, TINY.vocab_size, (4, 12), generator=torch.Generator().manual_seed(0))
+    for step in range(5):
+        for m, o in ((a, mine), (b, ref)):
+            o.zero_grad(set_to_none=True)
+            m(x).logsumexp(-1).mean().backward()
+            if step == 3:
+                mine.lr = 1e-3
+                ref.param_groups[0]["lr"] = 1e-3
+            o.step()
+    for (n, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=1e-6, msg=n)
 
 
 def test_icl_untrained_is_chance_and_evaluation_leaves_weights_unchanged():
     cfg = gpt3.ICLConfig(eval_prompts=400, max_shots=3)
+    fam = gpt3.icl_family(cfg)
     model = gpt3.init_gpt(cfg.gpt, 0)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    ev = gpt3.icl_evaluate(model, cfg)
+    ev = gpt3.icl_evaluate(model, cfg, fam)
     assert ev.digest_before == ev.digest_after
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    assert abs(ev.accuracy[0] - 0.1) < 0.06
+    assert abs(ev.accuracy[0] - ev.chance) < 0.06
+    assert ev.optimum[0] == pytest.approx(ev.chance) and ev.induction.shape == ev.previous.shape == (2, 4)
 
 
 @pytest.mark.slow
-def test_icl_one_shot_jumps_within_a_short_training():
-    cfg = gpt3.ICLConfig(max_steps=120, steps_per_snapshot=40, eval_prompts=200, max_shots=4)
-    snaps = list(gpt3.train_icl(cfg))
-    last = snaps[-1].eval
-    assert last.accuracy[1] > 0.7 and abs(last.accuracy[0] - 0.1) < 0.08
+def test_icl_one_shot_jumps_and_shots_climb_within_a_short_training():
+    """A tiny family (5 keys, 4 values, 8 maps) and a narrow model: 400 steps."""
+    cfg = gpt3.ICLConfig(n_keys=5, n_values=4, max_shots=3, n_pairs=6, n_embd=32, max_steps=400,
+                         steps_per_snapshot=400, eval_prompts=300)
+    last = list(gpt3.train_icl(cfg))[-1].eval
+    assert abs(last.accuracy[0] - 1 / 4) < 0.08                  # no examples: chance
+    assert last.accuracy[1] > 0.6 and last.accuracy_seen[1] > 0.8
+    assert last.accuracy_new[3] > last.accuracy_new[1] + 0.08     # more examples, better on new keys
     assert last.digest_before == last.digest_after
 
 
 def test_icl_generator_is_deterministic():
     cfg = gpt3.ICLConfig(max_steps=4, steps_per_snapshot=2, eval_prompts=16)
-    a = [(s.step, repr(s.metrics), s.eval.accuracy, s.example_attention.tobytes()) for s in gpt3.train_icl(cfg)]
-    b = [(s.step, repr(s.metrics), s.eval.accuracy, s.example_attention.tobytes()) for s in gpt3.train_icl(cfg)]
+    a = [(s.step, repr(s.metrics), s.eval.accuracy, s.example_seen.attention.tobytes()) for s in gpt3.train_icl(cfg)]
+    b = [(s.step, repr(s.metrics), s.eval.accuracy, s.example_seen.attention.tobytes()) for s in gpt3.train_icl(cfg)]
     assert a == b and len(a) == 3
 
 

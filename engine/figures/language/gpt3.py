@@ -63,14 +63,24 @@ def plot_logit_diff(demo, labels: dict) -> go.Figure:
 
 
 def plot_icl_accuracy(ev, labels: dict) -> go.Figure:
-    """Accuracy against the number of examples in the prompt, with the chance level."""
+    """Accuracy against the number of examples in the prompt, the model's and the best possible (Bayes-optimal over
+    the task family), overall and on the questions whose key is not among the examples; chance dotted."""
+    x = list(ev.shots)
+    r = lambda v: [None if v_ != v_ else round(v_, 3) for v_ in v]          # noqa: E731 (nan → gap)
     fig = go.Figure([
-        go.Scatter(x=list(ev.shots), y=[round(a, 3) for a in ev.accuracy], mode="lines+markers",
-                   name=labels["accuracy"]),
-        go.Scatter(x=[0, max(ev.shots)], y=[ev.chance] * 2, mode="lines", line=dict(dash="dash"),
+        go.Scatter(x=x, y=r(ev.accuracy), mode="lines+markers", name=labels["accuracy"],
+                   line=dict(color="#1f77b4", width=3)),
+        go.Scatter(x=x, y=r(ev.optimum), mode="lines", name=labels["optimum"],
+                   line=dict(color="#1f77b4", dash="dash")),
+        go.Scatter(x=x, y=r(ev.accuracy_new), mode="lines+markers", name=labels["acc_new"],
+                   line=dict(color="#e6550d", width=2)),
+        go.Scatter(x=x, y=r(ev.optimum_new), mode="lines", name=labels["optimum_new"],
+                   line=dict(color="#e6550d", dash="dash")),
+        go.Scatter(x=[0, max(x)], y=[round(ev.chance, 4)] * 2, mode="lines", line=dict(dash="dot", color="gray"),
                    name=labels["chance"]),
     ])
-    fig.update_layout(xaxis_title=labels["shots"], yaxis=dict(title=labels["accuracy"], range=[0, 1.05]), **_LAYOUT)
+    fig.update_layout(xaxis=dict(title=labels["shots"], dtick=1), yaxis=dict(title=labels["accuracy"],
+                      range=[0, 1.05]), **_LAYOUT)
     return fig
 
 
@@ -82,13 +92,19 @@ def plot_icl_curves(curves: dict, labels: dict) -> go.Figure:
     return fig
 
 
-def plot_induction(scores: np.ndarray, labels: dict) -> go.Figure:
-    """Mean attention from the query to the value after its matching key, per layer and head."""
-    L, H = scores.shape
-    fig = go.Figure(go.Heatmap(z=np.round(scores, 3), x=[f"h{h}" for h in range(H)], y=[f"L{l}" for l in range(L)],
-                               colorscale=INFERNO, zmin=0, zmax=1, text=np.round(scores, 2),
-                               texttemplate="%{text}"))
-    fig.update_layout(title=labels["induction_title"], height=220, margin=dict(l=40, r=10, t=40, b=30))
+def plot_heads(induction: np.ndarray, previous: np.ndarray, labels: dict) -> go.Figure:
+    """Two head scores per layer and head: attention from each value to the key just before it (previous-token
+    head) and from the question to the value after its matching key (induction / copy head)."""
+    from plotly.subplots import make_subplots
+    L, H = induction.shape
+    fig = make_subplots(1, 2, subplot_titles=(labels["previous_title"], labels["induction_title"]),
+                        horizontal_spacing=0.12)
+    for col, z in ((1, previous), (2, induction)):
+        fig.add_trace(go.Heatmap(z=np.round(z, 2), x=[f"h{h + 1}" for h in range(H)],
+                                 y=[f"L{l + 1}" for l in range(L)], colorscale=INFERNO, zmin=0, zmax=1,
+                                 text=np.round(z, 2), texttemplate="%{text}", showscale=col == 2), 1, col)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=260, margin=dict(l=40, r=10, t=60, b=30))
     return fig
 
 
