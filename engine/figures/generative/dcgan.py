@@ -36,7 +36,7 @@ def plot_grid(images: np.ndarray, title: str = "", row_labels: list[str] | None 
 
 MODEL_COLOURS = {"dcgan": "#1f77b4", "cgan": "#e4572e"}
 # one dash per quantity, one colour per model: the eight series are eight different (colour, dash) pairs
-SERIES = (("hist_d", "L_D", "solid", 1), ("hist_g", "L_G", "dot", 1),
+SERIES = (("hist_d", "L<sub>D</sub>", "solid", 1), ("hist_g", "L<sub>G</sub>", "dot", 1),
           ("hist_d_real", "D(x)", "dash", 2), ("hist_d_fake", "D(G(z))", "dashdot", 2))
 
 
