@@ -230,3 +230,94 @@ def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
     page.get_by_role("button", name="↺ Reset").click()
     page.get_by_text("Paused at step 0").first.wait_for(timeout=30_000)
     _no_exception(page)
+
+
+# ---- issue 13: the RoI image, the CTC language notice, formulas in Japanese mode -------------------------------------
+
+def _figure_data(page, key: str) -> dict:
+    """The data and axis ranges of the plotly chart with Streamlit key `key`, read from the drawn graph div."""
+    css = ".st-key-" + "".join(c if c.isalnum() or c in "_-" else "-" for c in key)
+    graph = page.locator(f"{css} .js-plotly-plot").first
+    graph.wait_for(timeout=60_000)
+    return graph.evaluate("""gd => ({
+        traces: gd.data.map(t => ({name: t.name || '', type: t.type, x: t.x ? Array.from(t.x) : null,
+                                   y: t.y ? Array.from(t.y) : null})),
+        shapes: (gd.layout.shapes || []).map(s => [s.x0, s.y0, s.x1, s.y1]),
+        xrange: gd._fullLayout.xaxis.range, yrange: gd._fullLayout.yaxis.range,
+        images: Array.from(gd.querySelectorAll('image')).map(i => {
+            const r = i.getBoundingClientRect(); return [r.width, r.height]; })})""")
+
+
+@pytest.mark.parametrize("lang,roi_name", [("en", "RoI (image pixels)"), ("ja", "RoI (画像のピクセル)")])
+def test_roi_page_shows_the_image_with_the_roi_in_pixels(server, page, lang, roi_name):
+    """The RoI page draws the picture itself (on screen, not only the feature map) with the RoI in image pixels
+    (the sliders' default box: fractions 0.27, 0.2, 0.53, 0.55 of the picture), and the feature map beside it
+    carries the same RoI divided by the stride (8 px per cell)."""
+    _open(page, f"{server}/roi?lang={lang}")
+    _no_exception(page)
+    chart = page.locator(".st-key-roi-fig_image").first
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible()
+    img = _figure_data(page, "roi.fig_image")
+    W, H = img["xrange"][1], img["yrange"][0]                   # x over [0, W], y down over [H, 0]: pixels
+    assert img["xrange"][0] == 0 and img["yrange"][1] == 0 and W > 100 and H > 100
+    assert img["images"] and min(img["images"][0]) > 100, img["images"]     # the photo is drawn, and large
+    roi = next(t for t in img["traces"] if t["name"] == roi_name)
+    x1, x2, y1, y2 = min(roi["x"]), max(roi["x"]), min(roi["y"]), max(roi["y"])
+    assert (x1, y1, x2, y2) == (round(0.27 * W), round(0.2 * H), round(0.53 * W), round(0.55 * H))
+    fmap = _figure_data(page, "roi.fig_feature_map")
+    assert fmap["shapes"] and fmap["shapes"][0] == pytest.approx([x1 / 8, y1 / 8, x2 / 8, y2 / 8])
+    box = chart.bounding_box()
+    assert box["width"] > 300 and box["height"] > 300
+    chart.screenshot(path=str(ARTIFACTS / f"roi_image_{lang}.png"))
+
+
+@pytest.mark.parametrize("lang,speech,notice,foreign", [
+    ("en", "Real speech", "English only", "what an English model hears"),
+    ("ja", "実際の音声", "英語だけ", "英語のモデルにどう聞こえるか")])
+def test_ctc_speech_mode_says_the_recogniser_is_english_only(server, page, lang, speech, notice, foreign):
+    """CTC in speech mode says plainly what the recogniser knows (English only), in the page's language; the
+    Japanese sample is marked as what an English model hears."""
+    _open(page, f"{server}/ctc?lang={lang}")
+    page.get_by_text(speech, exact=True).first.click()
+    info = page.locator("[data-testid='stAlertContentInfo']").filter(has_text=notice).first
+    info.wait_for(timeout=60_000)
+    _settle(page)
+    _no_exception(page)
+    info.scroll_into_view_if_needed()
+    assert info.is_visible()
+    page.screenshot(path=str(ARTIFACTS / f"ctc_speech_{lang}.png"), full_page=False)
+    # the Japanese sample: picked from the sample list, it gets the "what an English model hears" warning
+    page.locator(".st-key-ctc-sample [role='combobox']").first.click()
+    page.get_by_role("option").filter(has_text="こんにちは世界").first.click()
+    warning = page.locator("[data-testid='stAlertContentWarning']").filter(has_text=foreign).first
+    warning.wait_for(timeout=90_000)
+    _settle(page)
+    _no_exception(page)
+    warning.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"ctc_speech_japanese_sample_{lang}.png"), full_page=False)
+
+
+RAW_TEX = ("$$", "\\frac", "\\sum", "\\mathrm", "\\text", "\\left", "\\qquad")
+
+
+@pytest.mark.parametrize("path", ["audio", "gan_theory"])
+def test_japanese_page_renders_its_formulas(server, page, path):
+    """In Japanese mode every formula is typeset by KaTeX: KaTeX elements are there, none is a KaTeX error box,
+    and no raw LaTeX ($$, \\frac, …) is left in the text outside them."""
+    _open(page, f"{server}/{path}?lang=ja")
+    _no_exception(page)
+    page.wait_for_selector(".katex", timeout=60_000)
+    found = page.evaluate("""() => {
+        const main = document.querySelector("[data-testid='stMain']").cloneNode(true);
+        const n = main.querySelectorAll('.katex').length, displays = main.querySelectorAll('.katex-display').length;
+        const errors = main.querySelectorAll('.katex-error').length;
+        main.querySelectorAll('.katex, pre, code').forEach(e => e.remove());    // source listings may hold TeX
+        return {n, displays, errors, text: main.textContent};
+    }""")
+    assert found["n"] > 5 and found["displays"] > 2, found["n"]
+    assert found["errors"] == 0
+    left = [s for s in RAW_TEX if s in found["text"]]
+    assert not left, (left, found["text"][:500])
+    page.locator(".katex-display").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"formulas_ja_{path}.png"), full_page=False)

@@ -118,3 +118,34 @@ def test_page_step_label_and_interpolation():
     at.toggle(key="dcgan.arch_cond").set_value(True).run()
     at.toggle(key="dcgan.slerp").set_value(False).run()
     assert_ok(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_curves_one_legend_per_chart_and_every_series_its_own_style(lang):
+    """The loss chart and the D-output chart each have their own legend, under their own chart, listing only their
+    own four series; the eight series are eight different (colour, dash) pairs; titles in the page's language."""
+    from engine.figures.generative import dcgan as figs
+    from ui.i18n import table
+
+    x, y = dcgan.load_digits_images()
+    data = (x[:64], y[:64])
+    snaps = {k: list(itertools.islice(dcgan.train(dcgan.Config(conditional=k == "cgan", **TINY), 0, data), 3))[-1]
+             for k in ("dcgan", "cgan")}
+    lab = table("dcgan.labels", lang)
+    fig = figs.plot_curves(snaps, labels=lab)
+    lines = [tr for tr in fig.data if tr.type == "scatter"]
+    assert len(lines) == 8
+    styles = {(tr.line.color, tr.line.dash) for tr in lines}
+    assert len(styles) == 8
+    by_legend = {}
+    for tr in lines:
+        by_legend.setdefault(tr.legend or "legend", []).append(tr)
+    assert sorted(by_legend) == ["legend", "legend2"]
+    for name, xaxis in (("legend", "x"), ("legend2", "x2")):
+        assert len(by_legend[name]) == 4 and {tr.xaxis for tr in by_legend[name]} == {xaxis}
+    left, right = fig.layout.legend, fig.layout.legend2
+    assert left.x < fig.layout.xaxis.domain[1] <= fig.layout.xaxis2.domain[0] <= right.x + 0.05
+    assert left.y < 0 and right.y < 0                                   # under the charts, not over them
+    titles = [a.text for a in fig.layout.annotations]
+    assert lab["loss_panel"] in titles and lab["d_panel"] in titles
+    np.testing.assert_allclose(by_legend["legend"][0].y, snaps["dcgan"].hist_d, atol=1e-4)

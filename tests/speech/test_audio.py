@@ -208,7 +208,7 @@ def test_every_figure_builder_returns_a_light_figure(speech):
 
     from PIL import Image
 
-    for fig, z in ((figures[8], f.mfcc), (figures[10], f.log_mel - f.reconstruction)):
+    for fig, z in ((figures[8], f.mfcc[1:]), (figures[10], f.log_mel - f.reconstruction)):
         picture = Image.open(io.BytesIO(base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])))
         assert picture.size == (z.shape[1], z.shape[0])        # ≤ 200 × 640 cells: one pixel each
         hover = np.asarray(fig.data[0].z)
@@ -216,6 +216,34 @@ def test_every_figure_builder_returns_a_light_figure(speech):
         h2, w2 = z.shape[0] // fy * fy, z.shape[1] // fx * fx
         means = z[:h2, :w2].reshape(h2 // fy, fy, w2 // fx, fx).mean(axis=(1, 3))
         np.testing.assert_allclose(hover, means, atol=0.051)
+
+
+def test_mfcc_figure_gives_c0_its_own_strip(speech):
+    """c₀ (the frame's loudness) is the strip, equal to the engine's c₀ and to √M × the mean log-mel level the page
+    states; the heatmap holds c₁… only, in a colour scale symmetric about 0 that c₀ plays no part in."""
+    from engine.figures.speech import audio as figs
+    from ui.i18n import table
+
+    y, sr = speech
+    f = audio.features(y, sr=sr, n_fft=512, hop_length=128, n_mels=64, n_mfcc=20)
+    fig = figs.plot_mfcc(f, frame=3, labels=table("audio.labels", "en"))
+    heat = [tr for tr in fig.data if tr.type == "heatmap"]
+    strip = [tr for tr in fig.data if tr.type == "scatter"]
+    assert len(heat) == 1 and len(strip) == 1
+    np.testing.assert_allclose(np.asarray(strip[0].y), f.mfcc[0], atol=0.006)
+    np.testing.assert_allclose(f.mfcc[0], np.sqrt(64) * f.log_mel.mean(axis=0), rtol=1e-4, atol=1e-2)
+    rows = np.asarray(heat[0].y)
+    assert rows.min() >= 1 and np.asarray(heat[0].z).shape[0] == 19               # c₁ … c₁₉, no c₀
+    fx = -(-f.mfcc.shape[1] // 64)                                                   # the hover grid's block width
+    w2 = f.mfcc.shape[1] // fx * fx
+    np.testing.assert_allclose(np.asarray(heat[0].z), f.mfcc[1:, :w2].reshape(19, -1, fx).mean(2), atol=0.051)
+    assert heat[0].zmin == -heat[0].zmax == -figs.mfcc_colour_limit(f.mfcc)
+    # the limit comes from c₁… alone: scaling c₀ changes nothing, and c₀ is far outside it
+    boosted = f.mfcc.copy()
+    boosted[0] *= 100
+    assert figs.mfcc_colour_limit(boosted) == figs.mfcc_colour_limit(f.mfcc)
+    assert np.abs(f.mfcc[0]).mean() > 2 * figs.mfcc_colour_limit(f.mfcc)
+    assert fig.layout.images[0].yref == "y" and strip[0].yaxis == "y2"              # two panels, one time axis
 
 
 def test_long_clip_waveform_is_an_envelope_of_the_samples():

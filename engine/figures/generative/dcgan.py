@@ -34,22 +34,35 @@ def plot_grid(images: np.ndarray, title: str = "", row_labels: list[str] | None 
     return fig
 
 
+MODEL_COLOURS = {"dcgan": "#1f77b4", "cgan": "#e4572e"}
+# one dash per quantity, one colour per model: the eight series are eight different (colour, dash) pairs
+SERIES = (("hist_d", "L<sub>D</sub>", "solid", 1), ("hist_g", "L<sub>G</sub>", "dot", 1),
+          ("hist_d_real", "D(x)", "dash", 2), ("hist_d_fake", "D(G(z))", "dashdot", 2))
+
+
 def plot_curves(snaps: dict, labels: dict | None = None) -> go.Figure:
-    """Left: L_D and L_G per model. Right: mean σ(D) on real and generated batches (½ at the equilibrium)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "loss_panel", "losses"),
-                                                        lab(labels, "d_panel", "D outputs")))
-    colors = {"dcgan": "#1f77b4", "cgan": "#ff7f0e"}
+    """Left: L_D and L_G per model. Right: mean σ(D) on real and generated batches (½ at the equilibrium).
+
+    Each chart has its own legend, under it; every series has its own colour and dash (colour = model, dash =
+    quantity), and the equilibrium lines are labelled where they are drawn."""
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=(lab(labels, "loss_panel", "losses"), lab(labels, "d_panel", "D outputs")))
     for name, s in snaps.items():
-        c, n = colors.get(name, "black"), lab(labels, name, name)
-        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_d, name=f"{n}: L_D", line=dict(color=c)), 1, 1)
-        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_g, name=f"{n}: L_G", line=dict(color=c, dash="dot")), 1, 1)
-        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_d_real, name=f"{n}: D(x)", line=dict(color=c)), 1, 2)
-        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_d_fake, name=f"{n}: D(G(z))",
-                                 line=dict(color=c, dash="dot")), 1, 2)
-    fig.add_hline(y=2 * np.log(2), line_dash="dash", line_color="gray", row=1, col=1)
-    fig.add_hline(y=0.5, line_dash="dash", line_color="gray", row=1, col=2)
-    fig.update_xaxes(title_text=lab(labels, "step", "step"))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(font=dict(size=10)))
+        c, n = MODEL_COLOURS.get(name, "black"), lab(labels, name, name)
+        for field, symbol, dash, col in SERIES:
+            fig.add_trace(go.Scatter(x=s.hist_step, y=np.round(getattr(s, field), 4), name=f"{n}: {symbol}",
+                                     legend="legend" if col == 1 else "legend2", mode="lines",
+                                     line=dict(color=c, dash=dash, width=2)), 1, col)
+    fig.add_hline(y=2 * np.log(2), line_dash="longdash", line_color="gray", line_width=1, row=1, col=1,
+                  annotation_text="2·log 2", annotation_position="top left", annotation_font_color="gray")
+    fig.add_hline(y=0.5, line_dash="longdash", line_color="gray", line_width=1, row=1, col=2,
+                  annotation_text="½", annotation_position="top left", annotation_font_color="gray")
+    fig.update_xaxes(title_text=lab(labels, "step", "step"), title_standoff=4)
+    # each legend under its own chart, one entry per line (a horizontal legend wraps at the figure's width only)
+    below = dict(orientation="v", yanchor="top", y=-0.2, xanchor="left", font=dict(size=12, color="#31333f"),
+                 tracegroupgap=0, itemwidth=40)
+    fig.update_layout(height=400, margin=dict(l=10, r=10, t=40, b=10),
+                      legend={**below, "x": 0.0}, legend2={**below, "x": 0.55})
     return fig
 
 

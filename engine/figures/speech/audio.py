@@ -176,14 +176,36 @@ def plot_log_mel(f: Features, *, frame: int | None = None, labels: dict[str, str
                     customdata=np.broadcast_to(f.mel_freqs[:, None], f.log_mel.shape).round(0))
 
 
+MFCC_CLIP = 0.97   # the c₁… colour scale ends at this quantile of |c₁…|: a few large c₁ values must not wash out the rest
+
+
+def mfcc_colour_limit(mfcc: np.ndarray) -> float:
+    """The symmetric colour range ±lim of the c₁… heatmap: the MFCC_CLIP quantile of |c₁…| (c₀ excluded)."""
+    rest = np.abs(np.asarray(mfcc[1:], dtype=np.float64))
+    return float(np.quantile(rest, MFCC_CLIP)) if rest.size and rest.max() > 0 else 1.0
+
+
 def plot_mfcc(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
-    """MFCC heatmap, coefficient index over time (diverging colours: the sign matters)."""
-    z = f.mfcc
-    lim = float(np.abs(z[1:]).max()) if z.shape[0] > 1 else float(np.abs(z).max())
-    # c0 (overall loudness) dwarfs the others; the colour range is that of the rest, so they stay visible
-    return _heatmap(z, f.times, np.arange(z.shape[0]), colorbar="", hover_y="c%{y:.0f}", ylabel=labels["coef"],
-                    xlabel=labels["time"], colorscale="RdBu_r", zmin=-lim, zmax=lim,
-                    frame_time=None if frame is None else f.times[frame])
+    """c₀ on its own strip (a line over time, on top), and c₁, c₂, … as a heatmap below it in diverging colours
+    symmetric about 0 (the sign matters). c₀ = √M · mean of the log-mel column, the frame's overall loudness, is ten
+    times larger than the rest: in the same colours it would swamp them."""
+    c0, rest = f.mfcc[0], f.mfcc[1:]                                        # (T,), (n_mfcc − 1, T)
+    lim = mfcc_colour_limit(f.mfcc)
+    strip = go.Scatter(x=np.round(f.times, 4), y=np.round(c0, 2), yaxis="y2", mode="lines", name="c₀",
+                       line=dict(color="#444", width=1.2), showlegend=False,
+                       hovertemplate="%{x:.3f} s<br>c₀ = %{y:.1f}<extra></extra>")
+    if rest.shape[0] == 0:                                                  # n_mfcc = 1: the strip alone
+        return _figure([strip], x=labels["time"], y="", yaxis2=dict(domain=[0, 1], anchor="x",
+                                                                     title=dict(text=labels["c0"])))
+    rows = np.arange(1, f.mfcc.shape[0])
+    traces, images = heat_traces(rest, f.times, rows, colorscale="RdBu_r", quality=75, zmin=-lim, zmax=lim,
+                                 colorbar=dict(title=dict(text=""), len=0.7, y=0, yanchor="bottom"),
+                                 hovertemplate="%{x:.3f} s<br>c%{y:.0f}<br>%{z:.1f}<extra></extra>")
+    ranges = heat_ranges(f.times, rows)
+    return _figure([*traces, strip], x=labels["time"], y=labels["coef"], height=380,
+                   shapes=[] if frame is None else [_vline(f.times[frame])],
+                   xaxis=ranges["xaxis"], yaxis={**ranges["yaxis"], "domain": [0, 0.7]}, images=images,
+                   yaxis2=dict(domain=[0.76, 1], anchor="x", title=dict(text=labels["c0"]), showgrid=True))
 
 
 def plot_reconstruction(f: Features, *, residual: bool = False, labels: dict[str, str]) -> go.Figure:
