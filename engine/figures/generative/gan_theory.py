@@ -60,5 +60,7 @@ def plot_shift_sweep(sweep: ShiftSweep, labels: dict | None = None) -> go.Figure
                              showlegend=False), 1, 2)
     fig.add_hline(y=LOG2, line_dash="dash", line_color="gray", annotation_text="log 2", row=1, col=1)
     fig.update_xaxes(title_text="θ")
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.18))
+    # the legend below the θ axis title: above the plots it covered the left subplot's title
+    fig.update_layout(height=370, margin=dict(l=10, r=10, t=40, b=80),
+                      legend=dict(orientation="h", y=-0.32, yanchor="top", x=0))
     return fig
