@@ -24,6 +24,5 @@ def log_axis(fig: go.Figure, values, axis: str = "y", row=None, col=None) -> go.
     """Make `axis` ("x" or "y") of `fig` (or of subplot row/col) logarithmic with full-number labels."""
     ticks = log_ticks(values)
     update = fig.update_yaxes if axis == "y" else fig.update_xaxes
-    update(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks],
-           minor=dict(showgrid=True, gridcolor="rgba(0,0,0,0.05)"), row=row, col=col)
+    update(type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], row=row, col=col)
     return fig

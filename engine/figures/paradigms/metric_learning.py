@@ -24,7 +24,7 @@ def plot_embedding(snap, *, title: str = "", labels: dict | None = None) -> go.F
     # the legend in one or two rows under the plot: at the side it took a third of a narrow column
     fig.update_layout(title=title, height=400, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(title=lab(labels, "digit", "digit"), font=dict(size=10), orientation="h",
-                                  y=-0.08, yanchor="top", itemwidth=30, tracegroupgap=0))
+                                  y=-0.14, yanchor="top", itemwidth=30, tracegroupgap=0))
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
 
@@ -47,7 +47,8 @@ def plot_neighbours(query: np.ndarray, gallery: list[np.ndarray], distance: np.n
                     labels: dict | None = None) -> go.Figure:
     """The query and its nearest gallery photos side by side (one JPEG), cosine distances in the title."""
     from engine.figures.common import jpeg_uri
-    strip = np.concatenate([query, np.full((query.shape[0], 6, 3), 255, np.uint8)] + list(gallery), 1)
+    gap, thin = np.full((query.shape[0], 12, 3), 255, np.uint8), np.full((query.shape[0], 4, 3), 255, np.uint8)
+    strip = np.concatenate([query, gap] + [part for g in gallery for part in (g, thin)][:-1], 1)   # one photo each
     fig = go.Figure(go.Image(source=jpeg_uri(strip)))
     dists = "  ".join(f"{d:.3f}" for d in distance)
     fig.update_layout(height=200, margin=dict(l=0, r=0, t=30, b=0),
