@@ -26,7 +26,7 @@ bl = F.box_level(box, short, H, W)                          # the detector resiz
 scale = short / min(H, W)
 c1, c2 = st.columns([1, 2])
 c1.metric(t("fcos.metric.box"), f"{bl.width:.0f} × {bl.height:.0f}")
-c1.metric("√(wh)", f"{bl.side:.0f}")
+c1.metric("√(wh)", f"{bl.side:.0f} px")
 c1.metric(t("fcos.metric.level"), f"P{bl.level}")
 c2.plotly_chart(figs.plot_fpn_levels(bl.side, lab), key="fcos.fig_fpn")
 
