@@ -50,7 +50,8 @@ def plot_value_path(alpha: np.ndarray, values: np.ndarray, current: float | None
 def _two_lines(title: str, most: int = 24) -> str:
     """A long subplot title broken at the space nearest its middle: side by side on a phone, two titles on one
     line ran into each other."""
-    if len(title) <= most or " " not in title:
+    width = sum(2 if ord(c) >= 0x2E80 else 1 for c in title)       # a CJK character is two Latin ones wide
+    if width <= most or " " not in title:
         return title
     spaces = [i for i, c in enumerate(title) if c == " "]
     i = min(spaces, key=lambda k: abs(k - len(title) / 2))
