@@ -75,9 +75,10 @@ def _r(a, d: int = 3) -> list:
 
 
 def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | None = None, height: int = 330,
-                vmax: float | None = None, mask=None) -> go.Figure:
+                vmax: float | None = None, mask=None, colorbar: bool = True) -> go.Figure:
     """A signal on a graph: the grid as an image; up to VECTOR_MAX nodes as markers over grey edges (hover: node
-    id and value); larger graphs as a PNG raster."""
+    id and value); larger graphs as a PNG raster. `colorbar=False` for a two-valued signal (a predicted class), whose
+    colours the title names."""
     values = np.asarray(values, float)
     vmax = float(np.abs(values).max()) if vmax is None else vmax
     if g.name == "grid":
@@ -102,7 +103,7 @@ def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | No
     fig.add_trace(go.Scatter(x=c[on, 0].tolist(), y=c[on, 1].tolist(), mode="markers",
                              marker=dict(size=size, color=_r(values[on]), colorscale=DIV_SCALE,
                                          cmin=-vmax, cmax=vmax, line=dict(width=0.5, color="#444"),
-                                         showscale=True, colorbar=dict(thickness=8, len=0.8)),
+                                         showscale=colorbar, colorbar=dict(thickness=8, len=0.8)),
                              text=[str(i) for i in ids], customdata=ids.tolist(),
                              hovertemplate=lab(labels, "node", "node") + " %{text}: %{marker.color}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), showlegend=False,
