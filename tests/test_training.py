@@ -126,3 +126,51 @@ def test_settings_change_restarts_with_a_notice():
     assert_ok(at)
     assert at.session_state["gan2d.run"].step == 0
     assert any("restarted" in i.value for i in at.info)
+
+
+def _counting_make(log: list):
+    """Generators that yield one mutable dict, updated in place each step (the worst case for sharing step 0)."""
+    def model(name):
+        state = {"w": 0}
+        log.append(("made", name))
+        try:
+            yield SimpleNamespace(step=0, state=state, metrics={"w": 0.0})
+            for step in range(10, 100, 10):
+                state["w"] += 1
+                yield SimpleNamespace(step=step, state=state, metrics={"w": float(state["w"])})
+        finally:
+            log.append(("closed", name))
+    return lambda cfg: {k: model(k) for k in cfg["models"]}
+
+
+def test_step_zero_is_computed_once_per_config_and_shared_read_only():
+    log: list = []
+    cfg = {"models": ("a", "b"), "lr": 0.1234567}
+    runs = [Run(stem="fake", name="", config=cfg, digest=config_digest(cfg), make=_counting_make(log))
+            for _ in range(3)]
+    firsts = [training.first_snapshots(r) for r in runs]
+    assert firsts[0] is firsts[1] is firsts[2]                       # one computation for three sessions
+    assert log == [("made", "a"), ("closed", "a"), ("made", "b"), ("closed", "b")]   # its generators are closed
+    for r in runs:
+        r.restart(firsts[0])
+    assert all(r.lazy and not r.its and r.step == 0 for r in runs)   # no session made generators yet
+    runs[0].step_once()                                              # the first Step makes this session's own
+    eager = Run(stem="fake", name="", config=cfg, digest="", make=_counting_make([]))
+    eager.restart()
+    eager.step_once()
+    assert {k: s.step for k, s in runs[0].snaps.items()} == {k: s.step for k, s in eager.snaps.items()} == \
+        {"a": 10, "b": 10}
+    for _ in range(5):
+        runs[0].step_once()
+    assert firsts[0]["a"].state == {"w": 0}                          # training never touched the shared step 0
+    assert runs[1].snaps["a"].state == {"w": 0} and runs[0].snaps["a"].state == {"w": 6}
+    assert runs[0].curve("a", "w")[0].tolist() == [0, 10, 20, 30, 40, 50, 60]
+
+
+def test_the_step_zero_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(training, "FIRST_CACHE", 4)
+    for i in range(10):
+        cfg = {"models": ("a",), "i": i}
+        training.first_snapshots(Run(stem="fake", name="", config=cfg, digest=config_digest(cfg),
+                                     make=_counting_make([])))
+    assert len(training._FIRST) <= 4

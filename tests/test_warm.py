@@ -26,6 +26,9 @@ assert not missing, missing
 from ui import models
 t1 = time.perf_counter(); model = models.mobilenet_v2(); took = time.perf_counter() - t1
 assert took < 0.5, f"the shared model was not cached by the warm-up ({{took:.2f}} s)"
+from ui import bert
+t1 = time.perf_counter(); bert.finetune(); took = time.perf_counter() - t1
+assert took < 0.5, f"the BERT page's fine-tuning curve was not cached by the warm-up ({{took:.2f}} s)"
 assert os.environ.get("OMP_NUM_THREADS") == threads_before
 print("ok", status["errors"])
 """

@@ -14,13 +14,18 @@ deterministic given the config (randomness comes in through it, e.g. a seed fiel
 
 Nothing runs in the background: the generators only advance inside the page's fragment, so pausing, or leaving the
 page, stops the work at once. Memory per run is bounded (latest snapshot per model + `history` points per model).
+
+Step 0 is the same for every reader with the same config, so the first snapshots are computed once per process
+(`first_snapshots`, bounded) and shared read-only; a session makes its own generators when it first trains.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import itertools
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Literal
 
@@ -34,6 +39,7 @@ BUDGET_S = 0.35                              # compute per refresh; the rest of 
 REFRESH_S = 0.5
 PULL_LIMIT: int | None = None                # tests only: cut every generator to this many snapshots
 NOTICE_S = 10.0                              # how long the "settings changed, restarted" notice stays
+FIRST_CACHE = 64                             # configs whose step-0 snapshots are kept per process
 
 
 def config_digest(obj: Any) -> str:
@@ -92,6 +98,7 @@ class Run:
     notice: tuple[int, float] | None = None       # (step the replaced run had reached, when): shown ~10 s
     cost: dict[str, float] = field(default_factory=dict)         # last pull time per model (laggard mode)
     timer_on: bool = False                        # the fragment was created with run_every
+    lazy: bool = False                            # step 0 came from the shared cache; generators not made yet
 
     # ---------------------------------------------------------------------------------------------- state
     @property
@@ -103,15 +110,35 @@ class Run:
         """The least advanced model's step (what every model has reached)."""
         return min((int(s.step) for s in self.snaps.values()), default=0)
 
-    def restart(self) -> None:
-        """Fresh generators from the config; the first snapshot of each is pulled (step 0)."""
+    def restart(self, first: dict[str, Any] | None = None) -> None:
+        """Back to step 0, paused. With `first` (each model's step-0 snapshot, shared read-only) the generators are
+        made when the run first advances; without it they are made now and their first snapshots pulled."""
+        self.snaps, self.history, self.cost = {}, {}, {}
+        self.status, self.pulls, self.seconds = "paused", 0, 0.0
+        self.its, self.lazy = {}, first is not None
+        if first is not None:
+            for k, snap in first.items():
+                self.history[k] = []
+                self._record(k, snap)
+            return
+        self._make_its()
+        for k, it in self.its.items():
+            self._pull(k, it, count=False)
+
+    def _make_its(self) -> None:
         self.its = dict(self.make(self.config))
         if PULL_LIMIT is not None:
             self.its = {k: itertools.islice(it, PULL_LIMIT) for k, it in self.its.items()}
-        self.snaps, self.history, self.cost = {}, {k: [] for k in self.its}, {}
-        self.status, self.pulls, self.seconds = "paused", 0, 0.0
-        for k, it in self.its.items():
-            self._pull(k, it, count=False)
+        for k in self.its:
+            self.history.setdefault(k, [])
+
+    def _ensure_its(self) -> None:
+        """Make the session's own generators and skip their step 0 (equal to the shared one: deterministic)."""
+        if self.lazy:
+            self.lazy = False
+            self._make_its()
+            for it in self.its.values():
+                next(it, None)
 
     def _pull(self, name: str, it: Iterator, count: bool = True) -> bool:
         t0 = time.perf_counter()
@@ -121,22 +148,26 @@ class Run:
             self.status = "finished"
             return False
         dt = time.perf_counter() - t0
-        self.snaps[name] = snap
         self.cost[name] = dt
         if count:
             self.pulls += 1
             self.seconds += dt
+        self._record(name, snap)
+        return True
+
+    def _record(self, name: str, snap: Any) -> None:
+        self.snaps[name] = snap
         metrics = getattr(snap, "metrics", None)
         if metrics:
             hist = self.history.setdefault(name, [])
             hist.append((int(snap.step), {k: float(v) for k, v in metrics.items()}))
             if len(hist) > HISTORY_POINTS:
                 del hist[1::2]                    # keep the whole run at half the density
-        return True
 
     # -------------------------------------------------------------------------------------------- advance
     def step_once(self) -> None:
         """One snapshot from every model (the Step button)."""
+        self._ensure_its()
         for k, it in self.its.items():
             if not self._pull(k, it):
                 return
@@ -145,6 +176,7 @@ class Run:
         """Pull snapshots for about `budget_s` seconds (at least one pull). Round robin pulls every model in turn;
         laggard pulls the model furthest behind and stops before a pull that its last one says would overshoot."""
         t0 = time.perf_counter()
+        self._ensure_its()
         if self.advance_mode == "round_robin":
             while True:
                 for k, it in self.its.items():
@@ -171,6 +203,38 @@ class Run:
         return np.asarray(steps), np.asarray(values, float)
 
 
+# ------------------------------------------------------------------------------------- shared step 0
+_FIRST: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+_FIRST_LOCK = threading.Lock()
+
+
+def first_snapshots(run: Run) -> dict[str, Any]:
+    """Every model's step-0 snapshot for this run's config, computed once per process from generators made for
+    that alone and then closed (so no session's training ever mutates what they hold); the last FIRST_CACHE
+    configs are kept. The language is part of the key: a page may pick a model per language outside the config."""
+    from ui import lang
+
+    key = (run.stem, run.name, run.digest, lang(), PULL_LIMIT)
+    with _FIRST_LOCK:
+        if key in _FIRST:
+            _FIRST.move_to_end(key)
+            return _FIRST[key]
+    its = dict(run.make(run.config))
+    first = {}
+    for k, it in its.items():
+        snap = next(it, None)
+        if snap is not None:
+            first[k] = snap
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+    with _FIRST_LOCK:
+        _FIRST[key] = first
+        while len(_FIRST) > FIRST_CACHE:
+            _FIRST.popitem(last=False)
+    return first
+
+
 # ------------------------------------------------------------------------------------------------ page API
 def start(stem: str, config: Any, make: Callable[[Any], dict[str, Iterator]], *, name: str = "",
           advance: Literal["round_robin", "laggard"] = "round_robin") -> Run:
@@ -183,7 +247,7 @@ def start(stem: str, config: Any, make: Callable[[Any], dict[str, Iterator]], *,
         run.make = make                        # a page rerun brings a new closure; the config is the same
         return run
     new = Run(stem=stem, name=name, config=config, digest=digest, make=make, advance_mode=advance)
-    new.restart()
+    new.restart(first_snapshots(new))
     if run is not None and run.pulls:
         new.notice = (run.step, time.time())
         new.status = "running" if run.status == "running" else "paused"
@@ -212,7 +276,7 @@ def _on_step(key: str) -> None:
 
 def _on_reset(key: str) -> None:
     run: Run = st.session_state[key]
-    run.restart()
+    run.restart(first_snapshots(run))
     run.notice = None
 
 

@@ -86,6 +86,23 @@ def test_build_context_with_and_without_dockerignore(project):
     assert ctx.ignored_top[0] == (".venv", 50_000)
 
 
+@pytest.mark.parametrize("dockerignore", [
+    ".venv\n**/__pycache__\n*.md\n",
+    "pkg\n!pkg/m.py\n",                          # a re-include inside an excluded directory
+    "**\n!app.py\n!pkg\n**/*.pyc\n",
+    "",
+])
+def test_build_context_equals_the_rule_by_rule_brute_force(project, dockerignore):
+    """build_context matches each rule once per directory (a mask); the oracle is `is_ignored` on every file."""
+    (project / "pkg" / "deep" / "er").mkdir(parents=True)
+    (project / "pkg" / "deep" / "er" / "x.md").write_text("x")
+    rules = docker.parse_dockerignore(dockerignore)
+    every = {p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()}
+    kept = {f.path for f in docker.build_context(project, dockerignore).files}
+    assert kept == {p for p in every if not docker.is_ignored(p, rules)}
+    assert {r for r, _, _ in docker.walk_files(project)} == every
+
+
 def test_project_context_leaves_out_dockerignored_paths():
     ctx = docker.build_context(ROOT)
     paths = [f.path for f in ctx.files]
@@ -342,3 +359,10 @@ def test_engine_has_no_ui_imports():
     names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not names & {"streamlit", "plotly"}
+
+
+@pytest.mark.parametrize("name", ["numpy", "streamlit", "plotly"])
+def test_installed_size_from_record_text_equals_importlib_metadata(name):
+    from importlib import metadata
+    dist = metadata.distribution(name)
+    assert docker._record_bytes(dist) == sum((f.size or 0) for f in dist.files) > 0

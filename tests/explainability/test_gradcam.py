@@ -308,6 +308,8 @@ def test_eight_concurrent_page_sessions_draw_what_each_draws_alone(monkeypatch):
         at.run()
         assert_ok(at)
         specs = {c.proto.id.rsplit("-", 1)[-1]: c.proto.spec for c in at.get("plotly_chart")}
+        missing = [k for k in shown if k not in specs]
+        assert not missing, (combo, missing, sorted(specs), [e.value for e in at.error], [w.value for w in at.warning])
         return {k: specs[k] for k in shown}
 
     alone = [session(c) for c in combos]
