@@ -30,7 +30,10 @@ from ui.chapters import PAGES, built_pages  # noqa: E402
 
 st.set_page_config(page_title="kicks", page_icon="👟", layout="wide")
 # A formula wider than a phone (390 px) scrolls inside its own box instead of running off the page.
-st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px}</style>",
+# The whole syllabus in the sidebar scrolls inside a box of its own: at full height (26 chapters, ~1400 px) it
+# pushed every chapter's own sidebar controls below the bottom of a laptop screen, where nobody found them.
+st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px}"
+            "[data-testid='stSidebarNavItems']{max-height:45vh;overflow-y:auto}</style>",
             unsafe_allow_html=True)
 lang_ui()
 

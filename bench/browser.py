@@ -9,17 +9,33 @@ Targets (issue #14): ≤ 2 s to idle on a warm server, ≤ 3 s for a torch chapt
 (coming through Home), ≤ 1 s for a slider change on pages that compute in < 0.3 s on the server; ≤ 300 kB of
 figures per run (the contract battery checks the figure JSON exactly; here: everything the websocket carried).
 Set BENCH_CHAPTERS=stem1,stem2 to measure a subset.
+
+Screenshot mode (for checking every page by eye, issue #13): `python -m bench.browser --shots DIR [--width 1280]
+[--lang en,ja] [--only home,ctc,...] [--narrow]` saves a full-page PNG of Home and every chapter at default settings
+per language as DIR/<stem>_<lang>_<width>.png, each taken once the script run is idle and the charts and formulas
+have rendered. `--narrow` is a phone (390 px wide) on the formula-heavy pages (NARROW_PAGES) unless --only says
+otherwise. Nothing is asserted: the PNGs are for a human; the run prints one line per page (exception boxes and
+error alerts counted).
 """
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import sys
 import time
+from pathlib import Path
 
 from bench.common import streamlit_server
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 WARM_WAIT_S = 15.0          # a reader reading Home for a while: the warm-up thread finishes meanwhile
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+NARROW_WIDTH = 390          # a phone
+# Formula-heavy pages, looked at on a phone in --narrow mode.
+NARROW_PAGES = ["gan_theory", "pix2pix", "vqvae", "ctc", "cfr", "gcn", "maml", "metric_learning", "gradcam",
+                "shapley", "bert", "fcos"]
 
 
 def _settle(page, timeout_ms: int = 180_000) -> None:
@@ -64,12 +80,95 @@ def _nudge_slider(page) -> float | None:
     return time.perf_counter() - t0
 
 
-def main() -> None:
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _full_page_png(page, path: Path, width: int) -> None:
+    """A PNG of the whole page: Streamlit scrolls inside its main container, not the document, so the viewport is
+    grown to the container's height (charts re-lay out; wait for idle again) before the shot."""
+    height = page.evaluate("""() => {
+        const m = document.querySelector("[data-testid='stMain']") || document.body;
+        const blocks = m.querySelector("[data-testid='stMainBlockContainer']") || m;
+        return Math.ceil(Math.max(m.scrollHeight, blocks.scrollHeight + blocks.getBoundingClientRect().top));
+    }""")
+    page.set_viewport_size({"width": width, "height": min(max(int(height) + 40, 600), 30_000)})
+    page.wait_for_timeout(800)
+    _settle(page)
+    page.wait_for_timeout(700)               # plotly's resize and KaTeX layout after the last run
+    page.screenshot(path=str(path), full_page=True)
+
+
+def shots(out: Path, width: int, langs: list[str], only: list[str]) -> None:
+    """Full-page screenshots of Home and every built chapter (or `only`) in each language, at default settings."""
     from playwright.sync_api import sync_playwright
 
     from ui.chapters import built_pages
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = _chromium()
+    if chromium is None:
+        print("Debian's chromium is not installed (apt-get install chromium): skipped")
+        return
+    stems = ["home", *(stem for _, stem, _ in built_pages())]
+    if only:
+        stems = [s for s in stems if s in only]
+    out.mkdir(parents=True, exist_ok=True)
+    with streamlit_server() as (url, _proc), sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        for lang in langs:
+            for stem in stems:
+                # a fresh context per page: default settings, nothing left over from the page before
+                ctx = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+                page = ctx.new_page()
+                t0 = time.perf_counter()
+                try:
+                    # Home is the default page, served at the root (`/home` answers "Page not found")
+                    path_ = "" if stem == "home" else stem
+                    page.goto(f"{url}/{path_}?lang={lang}", wait_until="commit", timeout=180_000)
+                    page.wait_for_timeout(300)
+                    _settle(page)
+                    page.wait_for_timeout(1500)      # charts and formulas draw after the run ends
+                    _settle(page)
+                    path = out / f"{stem}_{lang}_{width}.png"
+                    _full_page_png(page, path, width)
+                    # the text a reader sees, charts' SVG text included, for a search for English left in Japanese
+                    path.with_suffix(".txt").write_text(page.evaluate("""() => {
+                        const m = document.querySelector("[data-testid='stMain']") || document.body;
+                        const svg = Array.from(m.querySelectorAll('svg text')).map(e => e.textContent).join('\\n');
+                        return m.innerText + '\\n--- chart text ---\\n' + svg; }"""))
+                    exc = page.locator("[data-testid='stException']").count()
+                    err = page.locator("[data-testid='stAlertContentError']").count()
+                    print(f"{path.name:<40} {time.perf_counter() - t0:6.1f} s  exceptions {exc}  errors {err}",
+                          flush=True)
+                except Exception as e:  # noqa: BLE001 - one page failing must not stop the others
+                    print(f"{stem}_{lang}: FAILED {type(e).__name__}: {str(e)[:200]}", flush=True)
+                finally:
+                    ctx.close()
+        browser.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__.split("\n")[0])
+    ap.add_argument("--shots", type=Path, help="save full-page screenshots into this folder instead of timing")
+    ap.add_argument("--width", type=int, default=None, help="viewport width in px (default 1280; 390 with --narrow)")
+    ap.add_argument("--lang", default="en,ja", help="languages, comma-separated")
+    ap.add_argument("--only", default="", help="page stems (home, ctc, ...), comma-separated")
+    ap.add_argument("--narrow", action="store_true", help="a phone's width on the formula-heavy pages")
+    args = ap.parse_args(sys.argv[1:] if argv is None and __name__ == "__main__" else (argv or []))
+    if args.shots is not None:
+        only = [s for s in args.only.split(",") if s] or (NARROW_PAGES if args.narrow else [])
+        width = args.width or (NARROW_WIDTH if args.narrow else 1280)
+        shots(args.shots, width, [x for x in args.lang.split(",") if x], only)
+        return
+    timings()
+
+
+def timings() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from ui.chapters import built_pages
+
+    chromium = _chromium()
     if chromium is None:
         print("Debian's chromium is not installed (apt-get install chromium): skipped")
         return
@@ -77,9 +176,7 @@ def main() -> None:
     chapters = [stem for _, stem, _ in built_pages() if not only or stem in only]
     rows = []
     with streamlit_server() as (url, _proc), sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         bytes_ = _Bytes(page)
         home_s, home_b = _visit(page, bytes_, f"{url}/?lang=en")
@@ -88,7 +185,7 @@ def main() -> None:
         for stem in chapters:
             first_s, first_b = _visit(page, bytes_, f"{url}/{stem}?lang=en")
             slider_s = _nudge_slider(page)
-            _visit(page, bytes_, f"{url}/home?lang=en")
+            _visit(page, bytes_, f"{url}/?lang=en")         # Home: the root (`/home` is "Page not found")
             again_s, _ = _visit(page, bytes_, f"{url}/{stem}?lang=en")
             rows.append((stem, first_s, first_b, again_s, slider_s))
             print(f"{stem:<34} first {first_s:6.2f} s {first_b / 1e3:8.1f} kB · later {again_s:6.2f} s · slider "

@@ -6,6 +6,8 @@ from ui.chapters import SYLLABUS, is_built
 
 COLUMNS = 3
 
+# A chapter's title wraps inside its card instead of ending in "…" (Streamlit keeps a page link on one line).
+st.markdown("<style>[data-testid='stPageLink-NavLink'] span{white-space:normal}</style>", unsafe_allow_html=True)
 st.title(t("common.app_title"))
 st.markdown(t("chapters.home_intro"))
 

@@ -26,7 +26,7 @@ bl = F.box_level(box, short, H, W)                          # the detector resiz
 scale = short / min(H, W)
 c1, c2 = st.columns([1, 2])
 c1.metric(t("fcos.metric.box"), f"{bl.width:.0f} × {bl.height:.0f}")
-c1.metric("√(wh)", f"{bl.side:.0f}")
+c1.metric("√(wh)", f"{bl.side:.0f} px")
 c1.metric(t("fcos.metric.level"), f"P{bl.level}")
 c2.plotly_chart(figs.plot_fpn_levels(bl.side, lab), key="fcos.fig_fpn")
 
@@ -37,7 +37,8 @@ formula("fcos.range_formula")
 levels = F.fcos_levels(np.asarray(box) * scale)
 st.plotly_chart(figs.plot_fcos_levels(img, levels, box, scale, lab), key="fcos.fig_levels")
 st.dataframe([{t("fcos.table.level"): f"P{lv.level}", t("fcos.table.stride"): lv.stride,
-               t("fcos.table.range"): f"({lv.lo:g}, {lv.hi:g}]", t("fcos.table.inside"): len(lv.points),
+               t("fcos.table.range"): f"({lv.lo:g}, {'∞' if np.isinf(lv.hi) else f'{lv.hi:g}'}]",
+               t("fcos.table.inside"): len(lv.points),
                t("fcos.table.positive"): int(lv.positive.sum())} for lv in levels], hide_index=True,
              key="fcos.level_table")
 show_source(F.fpn_level)

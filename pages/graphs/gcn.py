@@ -145,7 +145,8 @@ def draw(run: training.Run) -> None:
     s = run.snaps["gcn"]
     c1, c2 = st.columns(2)
     c1.plotly_chart(figs.plot_embedding(kg, s, run.config.labelled, labels=lab), key="gcn.fig_emb")
-    c2.plotly_chart(figs.plot_signal(kg, 2.0 * s.pred - 1, lab["pred_title"], lab), key="gcn.fig_pred")
+    c2.plotly_chart(figs.plot_signal(kg, 2.0 * s.pred - 1, lab["pred_title"], lab, colorbar=False),
+                    key="gcn.fig_pred")
     steps, loss = run.curve("gcn", "loss")
     _, acc = run.curve("gcn", "acc")
     st.plotly_chart(figs.plot_curves(steps, loss, acc, labels=lab), key="gcn.fig_curves")

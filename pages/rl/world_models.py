@@ -55,10 +55,10 @@ st.plotly_chart(figs.plot_frame_rows({"frame": rec.frames, "recon": rec.recons},
                 key="world_models.fig.recon")
 st.subheader(t("world_models.sliders_header"))
 st.markdown(t("world_models.sliders_text"))
-c_sl, c_img = st.columns([2, 1])
-with c_sl:
-    offsets = np.array([st.slider(f"z[{j}]", -3.0, 3.0, 0.0, 0.25, key=f"world_models.z{j}")
-                        for j in range(meta["z_dim"])])
+c_sl, c_sl2, c_img = st.columns([1, 1, 1])          # the sliders in two columns beside the frame, not one tall one
+half = (meta["z_dim"] + 1) // 2
+offsets = np.array([(c_sl if j < half else c_sl2).slider(f"z[{j}]", -3.0, 3.0, 0.0, 0.25, key=f"world_models.z{j}")
+                    for j in range(meta["z_dim"])])
 z = rec.mu[0] + offsets
 with c_img:
     st.plotly_chart(figs.plot_image(wm.decode_latent(model, z)[0], t("world_models.decoded")),

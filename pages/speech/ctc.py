@@ -135,5 +135,6 @@ st.dataframe(pd.DataFrame([[f"{spell(p)}  ({np.exp(s):.3g})" for p, s in zip(ste
                                                                               step.log_scores[:shown])]
                            + [""] * (shown - min(shown, len(step.prefixes))) for step in dec.steps],
                           index=[f"t={i + 1}" for i in range(len(dec.steps))],
-                          columns=[f"#{j + 1}" for j in range(shown)]), height=300)
+                          columns=[f"#{j + 1}" for j in range(shown)]),
+             height=min(38 + 35 * len(dec.steps), 600))          # every frame's row visible up to ~16 frames
 show_source(ctc.beam_search_steps)

@@ -41,7 +41,7 @@ def plot_confounding(d: Data, labels: dict | None = None, height: int = 360, mos
     return fig
 
 
-def plot_phi(s: Snapshot, title: str, labels: dict | None = None, height: int = 300) -> go.Figure:
+def plot_phi(s: Snapshot, title: str, labels: dict | None = None, height: int = 330) -> go.Figure:
     """Φ(x) of the drawn training points, projected on its first two principal components, by group."""
     fig = go.Figure()
     if s.phi2d is not None:
@@ -51,7 +51,7 @@ def plot_phi(s: Snapshot, title: str, labels: dict | None = None, height: int = 
                                      name=lab(labels, f"t{t}", f"t = {t}"),
                                      marker=dict(size=5, color=T_COL[t], opacity=0.6)))
     fig.update_layout(height=height, margin=dict(l=5, r=5, t=35, b=5), title=dict(text=title, font=dict(size=13)),
-                      legend=dict(orientation="h", y=-0.1), xaxis_title="PC1", yaxis_title="PC2")
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"), xaxis_title="PC1", yaxis_title="PC2")
     return fig
 
 
@@ -65,7 +65,7 @@ def plot_curves(curves: dict[str, dict[str, tuple]], labels: dict | None = None,
             if p not in c or len(c[p][0]) == 0:
                 continue
             steps, vals = c[p]
-            fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(vals, 4), mode="lines",
+            fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(vals, 4), mode="lines+markers", marker=dict(size=3),
                                      name=lab(labels, m, m), legendgroup=m, showlegend=j == 1,
                                      line=dict(color=MODEL_COL.get(m, "black"))), 1, j)
     fig.update_xaxes(title_text=lab(labels, "step", "step"))

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.detection import fcos as F
-from engine.figures.common import INFERNO, TRUTH, add_box, decades, image_figure, jpeg_uri
+from engine.figures.common import INFERNO, TRUTH, add_box, decades, image_figure, jpeg_uri, lab
 
 LEVEL_COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd")   # P3 … P7
 
@@ -37,11 +37,13 @@ def plot_fcos_levels(img: np.ndarray, levels: list[F.LevelAssignment], box, scal
         m = lv.positive
         fig.add_trace(go.Scatter(
             x=lv.points[m, 0] / scale, y=lv.points[m, 1] / scale, mode="markers",
-            name=f"P{lv.level} (stride {lv.stride}) · {int(m.sum())}",
+            name=f"P{lv.level} ({lab(labels, 'stride', 'stride')} {lv.stride}) · {int(m.sum())}",
             marker=dict(size=4 + 2 * (lv.level - 3), color=colour, line=dict(width=1, color="white")),
             text=[f"P{lv.level}: max(l,t,r,b) = {d:.0f}" for d in lv.max_dist[m]], hoverinfo="text"))
     add_box(fig, box, TRUTH, labels["truth"], width=3)
-    fig.update_layout(legend=dict(orientation="h", y=-0.05, font=dict(size=10)))
+    # the legend below the x ticks, never over them
+    fig.update_layout(legend=dict(orientation="h", y=-0.14, yanchor="top", font=dict(size=10)),
+                      margin=dict(b=70))
     return fig
 
 
@@ -97,7 +99,7 @@ def plot_rerank(img: np.ndarray, preds: F.Predictions, box, rk: F.Rerank, labels
     """Left: the top-k boxes by classification score; right: by score × centre-ness. Colour = IoU with the truth
     (red poor, green good); the locations that predicted them are marked."""
     h, w = img.shape[:2]
-    fig = make_subplots(1, 2, subplot_titles=(labels["by_cls"], labels["by_ctr"]), horizontal_spacing=0.03)
+    fig = make_subplots(1, 2, subplot_titles=(labels["by_cls"], labels["by_ctr"]), horizontal_spacing=0.08)
     src = jpeg_uri(img)
     for col, score, order in ((1, preds.cls, rk.top_cls), (2, preds.cls * preds.ctr, rk.top_ctr)):
         fig.add_trace(go.Image(source=src, x0=0.5, y0=0.5, dx=1, dy=1, hoverinfo="skip"), 1, col)

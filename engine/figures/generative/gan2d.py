@@ -30,7 +30,9 @@ def plot_model(snap: Snapshot, labels: dict | None = None, height: int = 360) ->
     lim = [float(snap.grid_x[0]), float(snap.grid_x[-1])]
     fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5), showlegend=False,
                       title=dict(text=lab(labels, snap.loss, snap.loss), font=dict(size=14)),
-                      xaxis=dict(range=lim, constrain="domain"), yaxis=dict(range=lim, scaleanchor="x"))
+                      # both axes keep the map's square: on y alone the range grew and left a gap above the ticks
+                      xaxis=dict(range=lim, constrain="domain"),
+                      yaxis=dict(range=lim, scaleanchor="x", constrain="domain"))
     return fig
 
 

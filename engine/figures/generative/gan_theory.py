@@ -47,10 +47,21 @@ def plot_value_path(alpha: np.ndarray, values: np.ndarray, current: float | None
     return fig
 
 
+def _two_lines(title: str, most: int = 24) -> str:
+    """A long subplot title broken at the space nearest its middle: side by side on a phone, two titles on one
+    line ran into each other."""
+    width = sum(2 if ord(c) >= 0x2E80 else 1 for c in title)       # a CJK character is two Latin ones wide
+    if width <= most or " " not in title:
+        return title
+    spaces = [i for i, c in enumerate(title) if c == " "]
+    i = min(spaces, key=lambda k: abs(k - len(title) / 2))
+    return title[:i] + "<br>" + title[i + 1:]
+
+
 def plot_shift_sweep(sweep: ShiftSweep, labels: dict | None = None) -> go.Figure:
     """Left: JS and W1 against the shift θ. Right: their derivatives (the generator's gradient signal)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "distance", "distance"),
-                                                        lab(labels, "gradient", "d/dθ")))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_two_lines(lab(labels, "distance", "distance")),
+                                                        _two_lines(lab(labels, "gradient", "d/dθ"))))
     js_name, w_name = lab(labels, "js", "JS"), lab(labels, "w1", "W1")
     fig.add_trace(go.Scatter(x=sweep.theta, y=sweep.js, name=js_name, line=dict(color=GEN, width=3)), 1, 1)
     fig.add_trace(go.Scatter(x=sweep.theta, y=sweep.w1, name=w_name, line=dict(color=W1C, width=3)), 1, 1)
@@ -60,5 +71,7 @@ def plot_shift_sweep(sweep: ShiftSweep, labels: dict | None = None) -> go.Figure
                              showlegend=False), 1, 2)
     fig.add_hline(y=LOG2, line_dash="dash", line_color="gray", annotation_text="log 2", row=1, col=1)
     fig.update_xaxes(title_text="θ")
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.18))
+    # the legend below the θ axis title: above the plots it covered the left subplot's title
+    fig.update_layout(height=390, margin=dict(l=10, r=10, t=60, b=80),
+                      legend=dict(orientation="h", y=-0.32, yanchor="top", x=0))
     return fig

@@ -28,7 +28,10 @@ def plot_pix2pix_curves(with_skip: Pix2PixSnapshot, without: Pix2PixSnapshot, la
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_test_l1, name=n, line=dict(color=color)), 1, 1)
         fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_adv, name=n, line=dict(color=color), showlegend=False), 1, 2)
     fig.update_xaxes(title_text=lab(labels, "step", "step"))
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
+    # the legend under the plots (at the side it squeezed them on a phone); titles a size smaller so two fit
+    fig.update_layout(height=310, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.3, yanchor="top"))
+    fig.update_annotations(font_size=13)
     return fig
 
 

@@ -8,6 +8,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from engine.figures.common import lab, png_uri
+from engine.figures.logaxis import log_axis
 from engine.generative.vqvae import Snapshot2D, SnapshotCollapse, SnapshotDigits
 
 PALETTE = qualitative.Light24
@@ -92,7 +93,7 @@ def plot_terms(steps: np.ndarray, curves: dict[str, np.ndarray], perplexity: np.
     if len(steps):
         fig.add_trace(go.Scatter(x=[int(steps[0]), int(steps[-1])], y=[K, K], mode="lines", name="K",
                                  line=dict(color="grey", dash="dot")), 1, 2)
-    fig.update_yaxes(type="log", row=1, col=1)
+    log_axis(fig, [v for y in curves.values() for v in np.maximum(np.ravel(np.asarray(y, float)), 1e-6)], row=1, col=1)
     fig.update_xaxes(title_text=lab(labels, "step", "step"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.35))
     return fig
@@ -107,6 +108,7 @@ def plot_usage(counts: np.ndarray, labels: dict | None = None, height: int = 230
     if len(dead):
         fig.add_trace(go.Scatter(x=dead.tolist(), y=[0] * len(dead), mode="markers",
                                  marker=dict(symbol="x", color="#d62728", size=7), hoverinfo="skip"))
+    fig.update_xaxes(range=[-0.6, K - 0.4])          # every bar whole, the last one included
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), showlegend=False, bargap=0.1,
                       title=dict(text=lab(labels, "usage_title", "code usage"), font=dict(size=14)),
                       xaxis_title=lab(labels, "code", "code k"), yaxis_title=lab(labels, "count", "count"))
@@ -173,7 +175,7 @@ def plot_digit_curves(steps: np.ndarray, mse: np.ndarray, perplexity: np.ndarray
         fig.add_trace(go.Scatter(x=x, y=[0.02, 0.02], mode="lines", line=dict(color="grey", dash="dot"),
                                  name="0.02"), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=[K, K], mode="lines", line=dict(color="grey", dash="dot"), name="K"), 1, 2)
-    fig.update_yaxes(type="log", row=1, col=1)
+    log_axis(fig, np.append(np.asarray(mse, float), 0.02), row=1, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
     return fig
 

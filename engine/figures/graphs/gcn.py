@@ -75,9 +75,10 @@ def _r(a, d: int = 3) -> list:
 
 
 def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | None = None, height: int = 330,
-                vmax: float | None = None, mask=None) -> go.Figure:
+                vmax: float | None = None, mask=None, colorbar: bool = True) -> go.Figure:
     """A signal on a graph: the grid as an image; up to VECTOR_MAX nodes as markers over grey edges (hover: node
-    id and value); larger graphs as a PNG raster."""
+    id and value); larger graphs as a PNG raster. `colorbar=False` for a two-valued signal (a predicted class), whose
+    colours the title names."""
     values = np.asarray(values, float)
     vmax = float(np.abs(values).max()) if vmax is None else vmax
     if g.name == "grid":
@@ -102,7 +103,7 @@ def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | No
     fig.add_trace(go.Scatter(x=c[on, 0].tolist(), y=c[on, 1].tolist(), mode="markers",
                              marker=dict(size=size, color=_r(values[on]), colorscale=DIV_SCALE,
                                          cmin=-vmax, cmax=vmax, line=dict(width=0.5, color="#444"),
-                                         showscale=True, colorbar=dict(thickness=8, len=0.8)),
+                                         showscale=colorbar, colorbar=dict(thickness=8, len=0.8)),
                              text=[str(i) for i in ids], customdata=ids.tolist(),
                              hovertemplate=lab(labels, "node", "node") + " %{text}: %{marker.color}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), showlegend=False,
@@ -123,17 +124,19 @@ def plot_eigvecs(g: Graph, spec: Spectrum, which: list[int], labels: dict | None
         else:
             t = _raster(g, u, float(np.abs(u).max()), w=170, h=136)
         tiles.append(t)
-    h = max(t.shape[0] for t in tiles)
-    tiles = [np.pad(t, ((0, h - t.shape[0]), (0, 4), (0, 0)), constant_values=255) for t in tiles]
+    top = 18                                              # a white band above each tile for its name
+    h = max(t.shape[0] for t in tiles) + top
+    tiles = [np.pad(t, ((top, h - top - t.shape[0]), (0, 4), (0, 0)), constant_values=255) for t in tiles]
     cols = 4
     rows = [np.concatenate(tiles[i:i + cols] + [np.full_like(tiles[0], 255)] * (cols - len(tiles[i:i + cols])), 1)
             for i in range(0, len(tiles), cols)]
     img = np.concatenate(rows, 0)
-    names = " · ".join(f"u{k}: λ={spec.lam[k]:.3f}" for k in which)
-    fig = _image_fig(img, lab(labels, "eig_title", "eigenvectors"), 170 * len(rows) + 60)
-    fig.update_layout(margin=dict(l=0, r=0, t=30, b=30))
-    fig.add_annotation(text=names, xref="paper", yref="paper", x=0, y=-0.02, showarrow=False, xanchor="left",
-                       yanchor="top", font=dict(size=10))
+    fig = _image_fig(img, lab(labels, "eig_title", "eigenvectors"), int(1.25 * img.shape[0]) + 40)
+    fig.update_layout(margin=dict(l=0, r=0, t=30, b=0))
+    w = tiles[0].shape[1]
+    for i, k in enumerate(which):                         # each tile named where it is (a caption line was ~8 px)
+        fig.add_annotation(x=(i % cols + 0.5) * w, y=(i // cols) * h + 2, text=f"u{k} · λ = {spec.lam[k]:.3f}",
+                           showarrow=False, yanchor="top", font=dict(size=12, color="#222"))
     return fig
 
 
@@ -153,7 +156,8 @@ def plot_spectrum(f: Filtered, lam: np.ndarray, labels: dict | None = None, heig
                              name=lab(labels, "g", "g(λ)")), secondary_y=True)
     fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5), legend=dict(orientation="h", y=1.12),
                       xaxis_title="λ")
-    fig.update_yaxes(range=[0, 1.05], secondary_y=True)
+    # the second axis keeps its own round ticks (synced to the first one's grid it read 0.917, 0.704, …)
+    fig.update_yaxes(range=[0, 1.05], tickmode="auto", showgrid=False, secondary_y=True)
     return fig
 
 
@@ -200,9 +204,10 @@ def plot_embedding(g: Graph, s: GCNSnapshot, labelled: tuple[int, ...], labels: 
 def plot_curves(steps, loss, acc, labels: dict | None = None, height: int = 260) -> go.Figure:
     """Training loss and accuracy on the unlabelled members against the step."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(loss, 4), name=lab(labels, "loss", "loss")))
-    fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(acc), name=lab(labels, "acc", "accuracy")),
-                  secondary_y=True)
+    fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(loss, 4), name=lab(labels, "loss", "loss"),
+                             mode="lines+markers", marker=dict(size=3)))
+    fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(acc), name=lab(labels, "acc", "accuracy"),
+                             mode="lines+markers", marker=dict(size=3)), secondary_y=True)
     fig.update_layout(height=height, margin=dict(l=5, r=5, t=30, b=5), legend=dict(orientation="h", y=1.15))
-    fig.update_yaxes(range=[0, 1.02], secondary_y=True)
+    fig.update_yaxes(range=[0, 1.02], tickmode="auto", showgrid=False, secondary_y=True)
     return fig

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from engine.figures.common import lab
+from engine.figures.logaxis import log_axis
 from engine.paradigms.maml import Adaptation, Cost, MetaGrad2D
 
 COLORS = {"maml": "#d62728", "fomaml": "#ff7f0e", "reptile": "#2ca02c", "pretrain": "#1f77b4",
@@ -60,9 +61,9 @@ def plot_meta_curves(curves: dict, labels: dict | None = None) -> go.Figure:
     for name, (x, y) in curves.items():
         fig.add_trace(go.Scatter(x=x, y=np.round(y, 4), name=lab(labels, name, name), line=dict(color=COLORS[name])))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=lab(labels, "meta_iter", "meta-iteration"),
-                      yaxis_title=lab(labels, "query_mse", "query MSE"), yaxis_type="log",
+                      yaxis_title=lab(labels, "query_mse", "query MSE"),
                       legend=dict(orientation="h", y=-0.3))
-    return fig
+    return log_axis(fig, [v for _, y in curves.values() for v in np.ravel(y)])
 
 
 def plot_adaptation(ad: Adaptation, labels: dict | None = None) -> go.Figure:
@@ -85,7 +86,7 @@ def plot_adaptation(ad: Adaptation, labels: dict | None = None) -> go.Figure:
                                  legendgroup=name, mode="lines+markers", line=dict(color=c)), 1, 2)
     fig.update_xaxes(title_text="x", row=1, col=1)
     fig.update_xaxes(title_text=lab(labels, "grad_steps", "gradient steps"), row=1, col=2)
-    fig.update_yaxes(type="log", row=1, col=2)
+    log_axis(fig, np.concatenate([np.ravel(v) for v in ad.losses.values()]), row=1, col=2)
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
 

@@ -39,10 +39,13 @@ def plot_curves(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str 
                 y_range=None, labels: dict | None = None) -> go.Figure:
     """One line per model {name: (steps, values)} (NaNs dropped, ≤ 200 points), optional horizontal references."""
     fig = go.Figure(curve_traces(curves, labels))
+    for tr in fig.data:                    # before the second snapshot a line has one point: draw it as a dot
+        tr.update(mode="lines+markers", marker=dict(size=6 if len(tr.x) < 2 else 3))
     for name, v in (hlines or {}).items():
         if np.isfinite(v):
             fig.add_hline(y=round(float(v), 4), line_dash="dot", annotation_text=lab(labels, name, name))
-    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(title=title, height=290, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.3, yanchor="top", font=dict(size=10)),
                       xaxis_title=lab(labels, "step", "step"))
     if y_range is not None:
         fig.update_yaxes(range=y_range)

@@ -42,13 +42,13 @@ def plot_network(hidden: int, labels: dict | None = None) -> go.Figure:
     for x, y, text in boxes:
         fig.add_shape(type="rect", x0=x - 0.42, x1=x + 0.42, y0=y - 0.16, y1=y + 0.16,
                       line=dict(color="#555"), fillcolor="rgba(31,119,180,0.08)")
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=11))
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=13, color="#222"))
     for (x0, y0), (x1, y1) in (((0.42, 0.5), (0.58, 0.5)), ((1.42, 0.55), (1.68, 0.85)), ((1.42, 0.45), (1.68, 0.15))):
         fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=2, text="")
     fig.update_xaxes(visible=False, range=[-0.5, 2.6])
     fig.update_yaxes(visible=False, range=[-0.1, 1.1])
-    fig.update_layout(height=260, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white")
+    fig.update_layout(height=300, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white")
     return fig
 
 
@@ -63,7 +63,11 @@ def plot_curves(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], lab
             step = max(1, len(x) // 150)                      # at most ~150 points per line
             fig.add_trace(go.Scatter(x=x[::step], y=np.round(y[::step], 4), name=name, legendgroup=name,
                                      showlegend=j == 0, line=dict(color=COLORS.get(name, "black"))), 1, j + 1)
-    fig.add_hline(y=195, line_dash="dot", line_color="grey", row=1, col=1)
+    fig.add_hline(y=195, line_dash="dot", line_color="grey", annotation_text="195", row=1, col=1)
+    # the 195 reference inside the panel: on autorange (returns ≪ 195) it was drawn across the panel's title
+    finite = [v for per in curves.values() for v in np.ravel(per["return"][1]) if np.isfinite(v)]
+    top = max([195.0, *finite])
+    fig.update_yaxes(range=[0, 1.08 * top], row=1, col=1)
     fig.update_xaxes(title_text=lab(labels, "env_steps", "environment steps"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.35))
     return fig

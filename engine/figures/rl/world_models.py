@@ -40,7 +40,8 @@ def plot_frame_rows(rows: dict[str, np.ndarray], labels: dict | None = None, col
                                font=dict(size=11))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(height=height or int(70 * len(names) + 50), margin=dict(l=90, r=5, t=25, b=5))
+    # ~120 px per 64×64 frame: at 70 px the pole was a hairline
+    fig.update_layout(height=height or int(130 * len(names) + 50), margin=dict(l=90, r=5, t=25, b=5))
     return fig
 
 
