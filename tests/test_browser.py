@@ -212,11 +212,20 @@ def test_deep_link_is_the_first_request_of_a_fresh_server(browser, path, heading
 def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
     """The shared run object on the WGAN page: while training, every chart on screen is drawn at every look (a
     refreshed chart replaces the old one once rendered; only the one page rerun that starts the timer redraws them
-    all, so looking starts two seconds in); Pause, Step and Reset act and the status line says so."""
+    all, so looking starts once two timer refreshes have come after it: the first model's step has shown three
+    values); Pause, Step and Reset act and the status line says so."""
     _open(page, f"{server}/gan2d?lang=en")
     page.get_by_role("button", name="▶ Train").click()
     page.get_by_text("Training…").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(2000)
+    seen: set[str] = set()
+    for _ in range(240):                           # up to a minute on a busy CI machine
+        seen.add(page.evaluate("""() => (document.querySelector("[data-testid='stMetricValue']") || {})
+            .textContent || ''"""))
+        if len(seen - {""}) >= 3:
+            break
+        page.wait_for_timeout(250)
+    assert len(seen - {""}) >= 3, seen
+    page.wait_for_timeout(500)
     for _ in range(8):
         page.wait_for_timeout(350)
         shown = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
