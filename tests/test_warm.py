@@ -30,6 +30,8 @@ from ui import bert
 t1 = time.perf_counter(); bert.finetune(); took = time.perf_counter() - t1
 assert took < 0.5, f"the BERT page's fine-tuning curve was not cached by the warm-up ({{took:.2f}} s)"
 assert os.environ.get("OMP_NUM_THREADS") == threads_before
+import gc
+assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()    # the loaded libraries are out of the GC's sight
 print("ok", status["errors"])
 """
 
@@ -40,3 +42,10 @@ def test_warm_up_imports_the_heavy_libraries_and_loads_the_shared_model():
                          text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.startswith("ok {}"), out.stdout
+
+
+def test_streamlit_does_not_collect_all_garbage_after_every_run():
+    """Streamlit's default `runner.postScriptGC` costs ~0.3 s of held GIL per script run once torch is loaded."""
+    import tomllib
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["runner"]["postScriptGC"] is False

@@ -3,10 +3,12 @@ libraries and loads the shared models, so a reader who lands on Home and then op
 
 Started once per process (`st.cache_resource`), a second after the first script run so that Home itself is not
 slowed; it only imports modules and fills the same `st.cache_resource` caches the pages use (the models stay
-read-only and shared), and changes no setting. Works wherever app.py runs: `python app.py`, Docker, Streamlit
+read-only and shared), and changes no setting; at the end it freezes the objects it made (`gc.freeze()`, once per
+process) so that full garbage collections skip them. Works wherever app.py runs: `python app.py`, Docker, Streamlit
 Community Cloud. A failure (no weights offline, say) is kept for the page that needs it to report."""
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 import time
@@ -60,6 +62,9 @@ def start() -> dict:
                 load()
             except Exception as err:  # noqa: BLE001 — e.g. weights unavailable offline: the page says so
                 status["errors"][load.__name__] = repr(err)
+        # Everything loaded so far lives as long as the process: out of the collector's sight, an automatic full
+        # collection scans only what readers' runs create (~0.3 s → ~0 with ~570 000 objects).
+        gc.freeze()
         status["seconds"] = time.perf_counter() - t0
         status["done"] = True
 
