@@ -54,6 +54,36 @@ def test_round_robin_and_step_advance_every_model_once():
     assert [s.step for s in r.snaps.values()] == [20, 20, 20] and r.pulls == 6
 
 
+@pytest.mark.parametrize("mode", ["round_robin", "laggard"])
+def test_a_readers_action_stops_the_pulls_early(mode):
+    """Pause must not wait for the whole budget: once the reader has acted, at most one more pull per model."""
+    r = _run(mode, a=0.01, b=0.01)
+    calls = []
+    t0 = time.perf_counter()
+    r.advance(5.0, interrupted=lambda: calls.append(1) or len(calls) >= 3)
+    assert time.perf_counter() - t0 < 1.0 and r.pulls <= 6
+    n = r.pulls
+    r.advance(0.3)                                   # no action: the budget is used
+    assert r.pulls - n >= 4
+
+
+def test_reader_acted_is_false_outside_a_script_run():
+    assert training.reader_acted() is False
+
+
+def test_rerun_requested_reads_the_installed_streamlits_request_state():
+    """Pins the private names `rerun_requested` reads: a click's rerun counts, the refresh timer's does not."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+    requests = ScriptRequests()
+    assert not training.rerun_requested(requests)
+    requests.request_rerun(RerunData(is_auto_rerun=True))
+    assert not training.rerun_requested(requests)
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(fragment_id="f", is_fragment_scoped_rerun=True))
+    assert training.rerun_requested(requests)
+
+
 def test_a_finished_generator_finishes_the_run():
     r = _run(a=0.0)
     r.its["a"] = iter(())

@@ -172,23 +172,24 @@ class Run:
             if not self._pull(k, it):
                 return
 
-    def advance(self, budget_s: float) -> None:
-        """Pull snapshots for about `budget_s` seconds (at least one pull). Round robin pulls every model in turn;
-        laggard pulls the model furthest behind and stops before a pull that its last one says would overshoot."""
+    def advance(self, budget_s: float, interrupted: Callable[[], bool] = lambda: False) -> None:
+        """Pull snapshots for about `budget_s` seconds (at least one pull), stopping early once `interrupted()` says
+        the reader has acted. Round robin pulls every model in turn; laggard pulls the model furthest behind and
+        stops before a pull that its last one says would overshoot."""
         t0 = time.perf_counter()
         self._ensure_its()
         if self.advance_mode == "round_robin":
             while True:
                 for k, it in self.its.items():
-                    if not self._pull(k, it):
-                        return
+                    if not self._pull(k, it) or interrupted():
+                        return                    # a reader's action leaves models one pull apart at most
                 if time.perf_counter() - t0 >= budget_s:
                     return
         while True:
             k = self._behind()
             if not self._pull(k, self.its[k]):
                 return
-            if time.perf_counter() - t0 + self.cost.get(self._behind(), 0.0) > budget_s:
+            if time.perf_counter() - t0 + self.cost.get(self._behind(), 0.0) > budget_s or interrupted():
                 return
 
     def _behind(self) -> str:
@@ -253,6 +254,28 @@ def start(stem: str, config: Any, make: Callable[[Any], dict[str, Iterator]], *,
         new.status = "running" if run.status == "running" else "paused"
     st.session_state[key] = new
     return new
+
+
+def reader_acted() -> bool:
+    """True once the reader's browser has asked for a rerun that is not the refresh timer's (a click, a slider)
+    while this script computes. Streamlit acts on it only at the script's next element, after the whole training
+    budget: stopping the pulls instead is what lets Pause answer within a second. False outside a script run."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx is not None and ctx.script_requests is not None and rerun_requested(ctx.script_requests)
+
+
+def rerun_requested(requests: Any) -> bool:
+    """A pending rerun in Streamlit's `ScriptRequests` that is not an automatic (timer) one. There is no public API
+    for it: a test pins these private names to the installed Streamlit; if they move, training just finishes its
+    budget before a click is answered, as it did before."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+
+    try:
+        return requests._state == ScriptRequestType.RERUN and not requests._rerun_data.is_auto_rerun
+    except AttributeError:
+        return False
 
 
 def _on_train(key: str) -> None:
@@ -320,7 +343,7 @@ def live(run: Run, draw: Callable[[Run], None], *, budget_s: float = BUDGET_S, r
             st.rerun(scope="app")              # Train pressed, Pause pressed or training ended: set the timer
         draw(current)
         if current.status == "running":
-            current.advance(budget_s)
+            current.advance(budget_s, reader_acted)
 
     run.timer_on = run.status == "running"
     st.fragment(run_every=refresh_s if run.timer_on else None)(body)()

@@ -141,7 +141,7 @@ mine = eff.as_budget_fit(net, budget)
 st.dataframe([{t(f"{K}.col_strategy"): names.get(f.strategy, t(f"{K}.single_you")),
                t(f"{K}.col_setting"): t(f"{K}.setting_{f.strategy}", x=f"{f.x:.3f}", d=f"{f.depth_mult:.3f}",
                                         w=f"{f.width_mult:.3f}", res=f.resolution),
-               t(f"{K}.col_macs_exact"): f"{f.macs:,}", t(f"{K}.col_deviation"): f"{f.deviation:+.2%}",
+               t(f"{K}.col_macs_exact"): f"{f.macs:,}", t(f"{K}.col_deviation"): f"{f.deviation + 0.0:+.2%}".replace("-0.00%", "±0.00%").replace("+0.00%", "±0.00%"),
                t(f"{K}.col_blocks"): f.blocks, t(f"{K}.col_head"): f.head_channels}
               for f in (*fits.values(), mine)], hide_index=True, key=f"{K}.single_table")
 st.caption(t(f"{K}.single_caption", budget=f"{budget:,.0f}"))

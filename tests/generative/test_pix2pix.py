@@ -116,3 +116,17 @@ def test_page_steps_and_switches_task():
     at.radio(key="pix2pix.task").set_value("denoise").run()
     assert_ok(at)
     assert [m.value for m in at.metric if m.label == "ステップ"] == ["0", "0"]
+
+
+def test_curves_at_step_zero_draw_dots_and_say_when_the_adversarial_term_starts():
+    """Step 0 has one held-out L1 point and no adversarial term yet: a dot per model, and a note in that panel."""
+    from engine.figures.generative.pix2pix import plot_pix2pix_curves
+
+    cfg = pp.Pix2PixConfig()
+    on, off = next(pp.train_pix2pix(cfg, 0)), next(pp.train_pix2pix(replace(cfg, skip=False), 0))
+    fig = plot_pix2pix_curves(on, off, labels={"adv_pending": "soon"})
+    assert all(tr.mode == "lines+markers" for tr in fig.data)
+    assert [a.text for a in fig.layout.annotations if a.text == "soon"] == ["soon"]
+    later = next(itertools.islice(pp.train_pix2pix(cfg, 0), 2, None))
+    fig = plot_pix2pix_curves(later, later, labels={"adv_pending": "soon"})
+    assert not [a for a in fig.layout.annotations if a.text == "soon"]

@@ -23,10 +23,15 @@ def plot_pix2pix(with_skip: Pix2PixSnapshot, without: Pix2PixSnapshot, labels: d
 def plot_pix2pix_curves(with_skip: Pix2PixSnapshot, without: Pix2PixSnapshot, labels: dict | None = None) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "l1_panel", "held-out L1"),
                                                         lab(labels, "adv_panel", "adversarial term")))
+    mode = "lines+markers" if len(with_skip.hist_step) <= 2 else "lines"      # one point is no line: draw a dot
     for s, name, color in ((with_skip, "skip_on", "#1f77b4"), (without, "skip_off", "#ff7f0e")):
         n = lab(labels, name, name)
-        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_test_l1, name=n, line=dict(color=color)), 1, 1)
-        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_adv, name=n, line=dict(color=color), showlegend=False), 1, 2)
+        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_test_l1, name=n, mode=mode, line=dict(color=color)), 1, 1)
+        fig.add_trace(go.Scatter(x=s.hist_step, y=s.hist_adv, name=n, mode=mode, line=dict(color=color),
+                                 showlegend=False), 1, 2)
+    if not np.isfinite(np.asarray(with_skip.hist_adv, dtype=float)).any():     # step 0: no adversarial step yet
+        fig.add_annotation(text=lab(labels, "adv_pending", "from the first training step on"), showarrow=False,
+                           xref="x2 domain", yref="y2 domain", x=0.5, y=0.5, font=dict(color="#888"))
     fig.update_xaxes(title_text=lab(labels, "step", "step"))
     # the legend under the plots (at the side it squeezed them on a phone); titles a size smaller so two fit
     fig.update_layout(height=310, margin=dict(l=10, r=10, t=40, b=10),
