@@ -16,6 +16,29 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident set size of a process in MiB (VmRSS), NaN once it has gone."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+# The head of a probe run in a fresh interpreter (format it with root=...): the project on the path, `rss()`, and
+# what every page of the app already has imported, so that what a page adds is measured from `before`.
+PAGE_PROBE_HEAD = r"""
+import json, sys
+sys.path.insert(0, {root!r})
+from bench.common import rss_mb as rss
+from streamlit.testing.v1 import AppTest
+import numpy, pandas, plotly, torch            # what every page of the app already has
+before = rss()
+"""
+
+
 def best_of(fn, *, repeat: int = 5, number: int = 1) -> float:
     """Median seconds per call over `repeat` rounds of `number` calls (median: robust to a busy machine)."""
     times = []

@@ -13,16 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from bench.common import streamlit_server
+from bench.common import rss_mb, streamlit_server
 from bench.stclient import Session
 
 
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
@@ -33,12 +27,12 @@ def main() -> None:
     rounds = int(os.environ.get("BENCH_ROUNDS", 2))
     stems = [stem for _, stem, _ in built_pages()]
     with streamlit_server() as (url, proc):
-        rss0 = _rss_mb(proc.pid)
+        rss0 = rss_mb(proc.pid)
         with Session(url) as s:                         # one reader through every chapter: warm caches, RSS
             warm = [s.open(stem, "lang=en") for stem in stems]
         alone = sorted(((r.seconds, r.page) for r in warm), reverse=True)[:6]
         print("slowest first runs, one reader: " + ", ".join(f"{p} {sec:.1f} s" for sec, p in alone))
-        rss_all = _rss_mb(proc.pid)
+        rss_all = rss_mb(proc.pid)
         bad = [(r.page, r.status, r.exceptions[:1]) for r in warm if r.status != "FINISHED_SUCCESSFULLY" or r.exceptions]
         print(f"one reader, every chapter ({len(stems)}): {sum(r.seconds for r in warm):.1f} s, errors {bad or 0}")
         print(f"server RSS: at start {rss0:.0f} MB, after every chapter once {rss_all:.0f} MB (target ≤ 2048 MB)")
@@ -55,7 +49,7 @@ def main() -> None:
         with ThreadPoolExecutor(n_sessions) as pool:
             results = [r for rs in pool.map(reader, range(n_sessions)) for r in rs]
         wall = time.perf_counter() - t0
-        rss_n = _rss_mb(proc.pid)
+        rss_n = rss_mb(proc.pid)
     times = np.array([r.seconds for r in results])
     errors = [(r.page, r.status, r.exceptions[:1]) for r in results
               if r.status != "FINISHED_SUCCESSFULLY" or r.exceptions]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from bench.common import ROOT, best_of, report
+from bench.common import ROOT, best_of, report, rss_mb
 
 SESSIONS = 24          # readers per configuration
 CONCURRENCY = 6        # readers in flight at once
@@ -22,11 +22,6 @@ def _serve():
     return mod
 
 
-def _rss_mb(pid: int) -> float:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _reader(url: str, seed: int) -> tuple[float, bool]:
@@ -50,7 +45,7 @@ def serve_class(replicas: int) -> dict[str, float]:
             t0 = time.perf_counter()
             results = list(pool.map(lambda k: _reader(cluster.url, k), range(SESSIONS)))
             wall = time.perf_counter() - t0
-        rss = [_rss_mb(p.pid) for p in cluster.replicas]
+        rss = [rss_mb(p.pid) for p in cluster.replicas]
     lat = np.array([r[0] for r in results])
     return {"throughput": SESSIONS / wall, "p50": float(np.percentile(lat, 50)),
             "p95": float(np.percentile(lat, 95)), "ok": sum(r[1] for r in results), "rss": max(rss)}
@@ -64,7 +59,7 @@ def app_rss() -> float:
     with serve.Cluster(ROOT / "app.py", replicas=1) as cluster:
         for _ in range(4):
             StreamlitSession(cluster.url, timeout=120).connect().close()
-        return _rss_mb(cluster.replicas[0].pid)
+        return rss_mb(cluster.replicas[0].pid)
 
 
 def main() -> None:

@@ -9,19 +9,10 @@ import sys
 
 import torch
 
-from bench.common import ROOT, best_of, report
+from bench.common import PAGE_PROBE_HEAD, ROOT, best_of, report
 from engine.language import bert
 
-RSS_PROBE = r"""
-import json, sys
-sys.path.insert(0, {root!r})
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-from streamlit.testing.v1 import AppTest
-import numpy, pandas, plotly, torch            # what every page of the app already has
-before = rss()
+RSS_PROBE = PAGE_PROBE_HEAD + r"""
 at = AppTest.from_file({page!r}, default_timeout=600).run()
 assert not at.exception, [e.value for e in at.exception]
 at.button(key="bert.run.step").click().run()

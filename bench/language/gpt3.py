@@ -17,7 +17,7 @@ import json
 import subprocess
 import sys
 
-from bench.common import ROOT, report
+from bench.common import PAGE_PROBE_HEAD, ROOT, report
 
 ICL_PROBE = r"""
 import json, sys, time
@@ -44,16 +44,7 @@ print(json.dumps(dict(per_token=per_token, uniform=1 / (2 * cfg.max_shots + 1), 
                       previous=ev.previous.max(), same=ev.digest_before == ev.digest_after)))
 """
 
-RSS_PROBE = r"""
-import json, sys
-sys.path.insert(0, {root!r})
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-from streamlit.testing.v1 import AppTest
-import numpy, pandas, plotly, torch            # what every page of the app already has
-before = rss()
+RSS_PROBE = PAGE_PROBE_HEAD + r"""
 out = {{}}
 for page, stem, run in (("bert", "bert", "bert.run.step"), ("gpt3", "gpt3", "gpt3.run.icl.step")):
     at = AppTest.from_file({root!r} + f"/pages/language/{{page}}.py", default_timeout=600).run()

@@ -132,24 +132,25 @@ def plot_mbconv(layers: tuple[eff.LayerInfo, ...], labels: dict[str, str]) -> go
     shapes, notes = [], []
     for x, (name, shape, params) in zip(xs, boxes):
         color = next((c for k, c in colors.items() if name.startswith(k)), "#dddddd")
-        shapes.append(dict(type="rect", x0=x - 0.65, x1=x + 0.65, y0=-0.6, y1=0.6, fillcolor=color,
+        shapes.append(dict(type="rect", x0=x - 0.65, x1=x + 0.65, y0=-0.75, y1=0.75, fillcolor=color,
                            line=dict(color="#555")))
-        text = f"<b>{name}</b><br>{'×'.join(str(v) for v in shape)}"
+        # a box is ~70 px wide at 1280 px with nine of them: the name's last word and the count get lines of their own
+        text = "<b>" + "<br>".join(name.rsplit(" ", 1)) + f"</b><br>{'×'.join(str(v) for v in shape)}"
         if params is not None:
-            text += f"<br>{labels['params']}: {params:,}"
-        notes.append(dict(x=x, y=0, text=text, showarrow=False, font=dict(size=12, color="#222")))
+            text += f"<br>{labels['params']}<br>{params:,}"
+        notes.append(dict(x=x, y=0, text=text, showarrow=False, font=dict(size=11, color="#222")))
     for x0, x1 in zip(xs[:-1], xs[1:]):
         notes.append(dict(x=x1 - 0.66, y=0, ax=x0 + 0.66, ay=0, xref="x", yref="y", axref="x", ayref="y",
                           showarrow=True, arrowhead=2, text=""))
     if has_skip:
-        shapes.append(dict(type="path", path=f"M {xs[0]},0.6 C {xs[0]},1.5 {xs[-1]},1.5 {xs[-1]},0.6",
+        shapes.append(dict(type="path", path=f"M {xs[0]},0.75 C {xs[0]},1.6 {xs[-1]},1.6 {xs[-1]},0.75",
                            line=dict(color=_RED, dash="dash")))
-        notes.append(dict(x=(xs[0] + xs[-1]) / 2, y=1.3, text=labels["skip"], showarrow=False,
+        notes.append(dict(x=(xs[0] + xs[-1]) / 2, y=1.4, text=labels["skip"], showarrow=False,
                           font=dict(color=_RED)))
     return go.Figure(layout=dict(
-        shapes=shapes, annotations=notes, height=260 if has_skip else 180, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
-        xaxis=dict(visible=False, range=[xs[0] - 0.8, xs[-1] + 0.8]),
-        yaxis=dict(visible=False, range=[-0.8, 1.6 if has_skip else 0.8])))
+        shapes=shapes, annotations=notes, height=300 if has_skip else 220, margin=dict(l=5, r=5, t=5, b=5),
+        plot_bgcolor="white", xaxis=dict(visible=False, range=[xs[0] - 0.8, xs[-1] + 0.8]),
+        yaxis=dict(visible=False, range=[-0.95, 1.7 if has_skip else 0.95])))
 
 
 def plot_se_weights(se: eff.SEResult, labels: dict[str, str]) -> go.Figure:
