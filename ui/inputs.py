@@ -58,7 +58,8 @@ def _decode_image(data: bytes):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _sample_image(name: str):
+def sample_image(name: str):
+    """A scikit-image photo by name, as an RGB PIL image (the image inputs' default)."""
     import skimage.data
     from PIL import Image
     return Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
@@ -102,7 +103,7 @@ def image_input_ui(key: str):
     if source == "default":
         name = st.selectbox(_t("common.input.sample"), DEFAULT_IMAGES, key=f"{key}.sample",
                             format_func=_fmt("common.images"))
-        return _sample_image(name)
+        return sample_image(name)
     f = st.file_uploader(_t("common.input.upload_image"), type=list(uploads.IMAGE_TYPES), key=f"{key}.file",
                          help=_t("common.input.image_limits", mb=uploads.MAX_BYTES // 2**20,
                                  mp=int(uploads.MAX_PIXELS / 1e6)))

@@ -114,6 +114,13 @@ def array_key(a) -> str:
     return hashlib.blake2b(a.tobytes() + repr((a.shape, a.dtype.str)).encode(), digest_size=16).hexdigest()
 
 
+def prefill(key: tuple, compute) -> None:
+    """`compute` into the same store without a progress bar (no page to draw it on: the warm-up thread)."""
+    store = _results()
+    if store.get(key) is None:
+        store.put(key, compute(lambda f: None))
+
+
 def cached_with_progress(key: tuple, compute, text: str):
     """`compute(progress)` once per key (progress(fraction) drives a bar on the page); later calls with the same
     key return the stored result at once, so moving an unrelated slider never recomputes."""

@@ -37,9 +37,9 @@ def _bert_defaults() -> None:
 
 def _loaders():
     """The shared models the pages load through `st.cache_resource` (in the order readers most often meet them),
-    then the input-independent work of the slowest first run."""
-    from ui import bert, models
-    return (models.mobilenet_v2, models.imagenet_categories, bert.minilm, _bert_defaults)
+    then the input-independent work of the slowest first runs (BERT's, and Grad-CAM's at its defaults)."""
+    from ui import bert, gradcam, models
+    return (models.mobilenet_v2, models.imagenet_categories, bert.minilm, _bert_defaults, gradcam.warm_defaults)
 
 
 @st.cache_resource(show_spinner=False)

@@ -9,36 +9,9 @@ from engine.explainability import gradcam
 from engine.figures.common import sci_tex
 from engine.figures.explainability import gradcam as figs
 from ui import fmt, formula, image_input_ui, show_source, t
-from ui.models import MODELS, array_key, cached_with_progress, imagenet_categories, mobilenet_or_error
-
-MAPS = gradcam.METHODS
-PATCH = 16   # px: the deletion curve removes 16×16 blocks (see gradcam.deletion_curve)
-N_RANDOM = 4  # random orders averaged into the deletion test's reference curve
-DELETION_CASES = (gradcam.DELETION_LESSON, gradcam.DELETION_COUNTER, "yours")
-
-
-def explain(model, arch: str, rgb: np.ndarray, layer: str, target: int):
-    """Every map of the family for one (image, layer, class), with a progress bar the first time; cached per process
-    (ui.models.cached_with_progress), so opacity/colour never recompute."""
-    return cached_with_progress(("gradcam.family", arch, array_key(rgb), layer, target),
-                                lambda progress: gradcam.explain_family(model, layer, classifier.to_tensor(rgb), target,
-                                                                        progress=progress),
-                                t("gradcam.progress.family", layer=layer))
-
-
-def sanity(model, arch: str, rgb: np.ndarray, layer: str, target: int, method: str, steps: int):
-    return cached_with_progress(("gradcam.sanity", arch, array_key(rgb), layer, target, method, steps),
-                                lambda progress: gradcam.sanity_check(model, layer, classifier.to_tensor(rgb), target,
-                                                                      method, steps=steps, seed=0, progress=progress),
-                                t("gradcam.progress.sanity", steps=steps))
-
-
-def deletion(model, arch: str, rgb: np.ndarray, layer: str, target: int, steps: int):
-    return cached_with_progress(("gradcam.deletion", arch, array_key(rgb), layer, target, steps),
-                                lambda progress: gradcam.deletion_comparison(
-                                    model, layer, classifier.to_tensor(rgb), target, steps, PATCH,
-                                    np.random.default_rng(0), n_random=N_RANDOM, progress=progress),
-                                t("gradcam.progress.deletion", n=len(MAPS), r=N_RANDOM))
+from ui.gradcam import (DELETION_CASES, DELETION_STEPS, MAPS, N_RANDOM, PATCH, SANITY_METHOD, SANITY_STEPS, deletion,
+                        explain, sample_photo, sanity, top1)
+from ui.models import MODELS, imagenet_categories, mobilenet_or_error
 
 
 def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
@@ -65,15 +38,6 @@ def display_ui() -> tuple[float, str]:
     opacity = c1.slider(t("gradcam.opacity"), 0.0, 1.0, 0.5, 0.05, key="gradcam.opacity")
     cmap = c2.selectbox(t("gradcam.colormap"), figs.COLORMAPS, key="gradcam.colormap")
     return opacity, cmap
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def sample_photo(name: str) -> np.ndarray:
-    """A scikit-image photo at the model's input (H, W, 3) uint8, for the deletion test's fixed cases."""
-    import skimage.data
-    from PIL import Image
-
-    return classifier.preprocess(Image.fromarray(getattr(skimage.data, name)()).convert("RGB")).rgb
 
 
 def deletion_case_ui() -> str:
@@ -154,9 +118,9 @@ formula("gradcam.formula_guided")
 st.subheader(t("gradcam.trust_title"))
 st.markdown(t("gradcam.sanity_text"))
 c1, c2 = st.columns(2)
-method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=1, key="gradcam.sanity_method",
+method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=SANITY_METHOD, key="gradcam.sanity_method",
                       format_func=fmt("gradcam.methods"))
-steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, 2, key="gradcam.sanity_steps")
+steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, SANITY_STEPS, key="gradcam.sanity_steps")
 san = sanity(model, arch, photo.rgb, layer, target, method, steps)
 labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=n) for n in san.randomized]
 st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
@@ -166,12 +130,12 @@ st.markdown(t("gradcam.deletion_text", patch=PATCH, r=N_RANDOM))
 c1, c2 = st.columns([3, 2])
 with c1:
     case = deletion_case_ui()
-del_steps = c2.slider(t("gradcam.deletion_steps"), 4, 16, 8, key="gradcam.deletion_steps")
+del_steps = c2.slider(t("gradcam.deletion_steps"), 4, 16, DELETION_STEPS, key="gradcam.deletion_steps")
 if case == "yours":
     case_rgb, case_target = photo.rgb, target
 else:                                   # a fixed photo, explained for the model's own top-1 class on it
     case_rgb = sample_photo(case)
-    case_target = int(classifier.top_k(model, classifier.to_tensor(case_rgb), k=1).indices[0])
+    case_target = top1(model, case_rgb)
 curves = deletion(model, arch, case_rgb, layer, case_target, del_steps)
 named = {t(f"gradcam.methods.{m}"): (c.fractions, c.probs, c.auc) for m, c in curves.items()}
 c1, c2 = st.columns([1, 3])

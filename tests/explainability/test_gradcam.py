@@ -404,3 +404,18 @@ def test_page_deletion_opens_on_the_clear_case_and_runs_on_the_readers_image():
     at.selectbox(key="gradcam.sample").set_value("coffee").run()
     assert_ok(at)
     assert "espresso" in " ".join(m.value for m in at.markdown)     # the reader's image, for the class picked above
+
+
+def test_warm_up_fills_everything_the_page_computes_at_its_defaults():
+    """ui.gradcam.warm_defaults (run by the warm-up before the first reader) computes the very keys the page's
+    default run asks for: the page then adds nothing to the store and draws no progress bar."""
+    from conftest import assert_ok, run_page
+    from ui import gradcam as ui_gradcam
+    from ui.models import _results
+
+    ui_gradcam.warm_defaults()
+    before = set(_results().items)
+    at = run_page(PAGE)
+    assert_ok(at)
+    assert set(_results().items) == before
+    assert not at.get("progress")
