@@ -3,7 +3,7 @@
 
 For Home and then every chapter in SYLLABUS (in order, as a reader coming through Home would):
 1. first visit, following the sidebar's link as a reader does (same session, no reload): click → the script idle
-   (and staying idle: the 300 ms that checks it are not counted), and the websocket bytes the server sent for it;
+   (the run's `script_finished` message has arrived and the page shows it), and the websocket bytes the server sent for it;
 2. a later visit (Home in between), by the sidebar again; and the same page opened by its URL (a reload: a new
    session, the websocket connected again);
 3. a slider change (the page's first slider nudged one step with the keyboard) → idle.
@@ -47,59 +47,69 @@ def _settle(page, timeout_ms: int = 180_000) -> None:
 
 
 class _Bytes:
-    """Bytes received on the app's websocket since the last reset."""
+    """Bytes received on the app's websocket since the last reset, and the script runs it saw finish (a
+    `script_finished` ForwardMsg: the one sure sign that the run the click started is over)."""
 
     def __init__(self, page):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._msg = ForwardMsg
         self.n = 0
+        self.finished = 0
         page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
 
     def _frame(self, payload) -> None:
-        self.n += len(payload) if isinstance(payload, (bytes, str)) else 0
+        if not isinstance(payload, (bytes, str)):
+            return
+        self.n += len(payload)
+        if isinstance(payload, bytes):
+            try:
+                if self._msg.FromString(payload).WhichOneof("type") == "script_finished":
+                    self.finished += 1
+            except Exception:  # noqa: BLE001 — not a ForwardMsg
+                pass
 
     def take(self) -> int:
         n, self.n = self.n, 0
         return n
 
 
-def _idle_since(page, t0: float, timeout_ms: int = 180_000) -> float:
-    """Seconds from t0 to the script going idle and staying so for 300 ms (the 300 ms are not counted)."""
-    while True:
-        page.wait_for_selector(IDLE, timeout=timeout_ms)
-        t_idle = time.perf_counter()
-        page.wait_for_timeout(300)
-        if page.locator(IDLE).count():
-            return t_idle - t0
+def _idle_since(page, bytes_, t0: float, finished0: int, timeout_s: float = 180.0) -> float:
+    """Seconds from t0 until a script run has finished since then and the page shows the script idle."""
+    while bytes_.finished <= finished0:
+        if time.perf_counter() - t0 > timeout_s:
+            raise TimeoutError("no script run finished")
+        page.wait_for_timeout(10)
+    page.wait_for_selector(IDLE, timeout=timeout_s * 1000)
+    return time.perf_counter() - t0
 
 
 def _visit(page, bytes_, url: str) -> tuple[float, int]:
     """Open a URL (a reload: a new session) → idle."""
     bytes_.take()
-    t0 = time.perf_counter()
+    f0, t0 = bytes_.finished, time.perf_counter()
     page.goto(url, wait_until="commit", timeout=180_000)
-    page.wait_for_timeout(50)
-    return _idle_since(page, t0), bytes_.take()
+    return _idle_since(page, bytes_, t0, f0), bytes_.take()
 
 
 def _click_to(page, bytes_, stem: str) -> tuple[float, int]:
     """Follow the sidebar's link to `stem` ("" for Home), as a reader does (same session, no reload) → idle."""
     link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{stem}']").first
     bytes_.take()
-    t0 = time.perf_counter()
+    f0, t0 = bytes_.finished, time.perf_counter()
     link.click(timeout=30_000)
-    page.wait_for_url(lambda u: u.split("?")[0].rstrip("/").endswith("/" + stem) if stem else True, timeout=60_000)
-    page.wait_for_timeout(50)
-    return _idle_since(page, t0), bytes_.take()
+    return _idle_since(page, bytes_, t0, f0), bytes_.take()
 
 
-def _nudge_slider(page) -> float | None:
+def _nudge_slider(page, bytes_) -> float | None:
+    if page.locator("[data-testid='stMain'] [data-testid='stSlider']").count() == 0:
+        return None                                  # a page without sliders (its elements are all drawn at idle)
     slider = page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first
-    if slider.count() == 0:
-        return None
+    slider.wait_for(state="attached", timeout=30_000)
     slider.focus()
-    t0 = time.perf_counter()
+    f0, t0 = bytes_.finished, time.perf_counter()
     page.keyboard.press("ArrowRight")
-    page.wait_for_timeout(50)
-    return _idle_since(page, t0)
+    return _idle_since(page, bytes_, t0, f0)
 
 
 def _chromium() -> str | None:
@@ -206,7 +216,7 @@ def timings() -> None:
         page.wait_for_timeout(WARM_WAIT_S * 1000)
         for stem in chapters:
             first_s, first_b = _click_to(page, bytes_, stem)        # from Home or the previous chapter
-            slider_s = _nudge_slider(page)
+            slider_s = _nudge_slider(page, bytes_)
             _click_to(page, bytes_, "")                              # Home
             again_s, _ = _click_to(page, bytes_, stem)
             url_s, _ = _visit(page, bytes_, f"{url}/{stem}?lang=en")  # a reload: a new session
