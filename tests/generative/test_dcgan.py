@@ -149,3 +149,17 @@ def test_curves_one_legend_per_chart_and_every_series_its_own_style(lang):
     titles = [a.text for a in fig.layout.annotations]
     assert lab["loss_panel"] in titles and lab["d_panel"] in titles
     np.testing.assert_allclose(by_legend["legend"][0].y, snaps["dcgan"].hist_d, atol=1e-4)
+
+
+def test_curves_at_step_zero_say_when_lines_come():
+    """Step 0 has no history: each panel says the curves start with the first step; later the note is gone."""
+    from engine.figures.generative import dcgan as figs
+
+    x, y = dcgan.load_digits_images()
+    data = (x[:64], y[:64])
+    first = {k: next(dcgan.train(dcgan.Config(conditional=k == "cgan", **TINY), 0, data)) for k in ("dcgan", "cgan")}
+    notes = [a for a in figs.plot_curves(first, labels={"pending": "soon"}).layout.annotations if a.text == "soon"]
+    assert sorted(a.xref for a in notes) == ["x domain", "x2 domain"]
+    later = {k: list(itertools.islice(dcgan.train(dcgan.Config(conditional=k == "cgan", **TINY), 0, data), 2))[-1]
+             for k in ("dcgan", "cgan")}
+    assert not [a for a in figs.plot_curves(later, labels={"pending": "soon"}).layout.annotations if a.text == "soon"]

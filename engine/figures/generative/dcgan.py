@@ -57,6 +57,10 @@ def plot_curves(snaps: dict, labels: dict | None = None) -> go.Figure:
                   annotation_text="2·log 2", annotation_position="top left", annotation_font_color="gray")
     fig.add_hline(y=0.5, line_dash="longdash", line_color="gray", line_width=1, row=1, col=2,
                   annotation_text="½", annotation_position="top left", annotation_font_color="gray")
+    if not any(len(s.hist_step) for s in snaps.values()):        # step 0: nothing trained yet, say when lines come
+        for xref in ("x domain", "x2 domain"):
+            fig.add_annotation(text=lab(labels, "pending", "curves from the first training step on"), showarrow=False,
+                               xref=xref, yref=xref.replace("x", "y"), x=0.5, y=0.5, font=dict(color="#888"))
     fig.update_xaxes(title_text=lab(labels, "step", "step"), title_standoff=4)
     # each legend under its own chart, one entry per line (a horizontal legend wraps at the figure's width only)
     below = dict(orientation="v", yanchor="top", y=-0.2, xanchor="left", font=dict(size=12, color="#31333f"),
