@@ -60,7 +60,7 @@ def plot_curves(snaps: dict, labels: dict | None = None) -> go.Figure:
     if not any(len(s.hist_step) for s in snaps.values()):        # step 0: nothing trained yet, say when lines come
         for xref in ("x domain", "x2 domain"):
             fig.add_annotation(text=lab(labels, "pending", "curves from the first training step on"), showarrow=False,
-                               xref=xref, yref=xref.replace("x", "y"), x=0.5, y=0.5, font=dict(color="#888"))
+                               xref=xref, yref=xref.replace("x", "y"), x=0.5, y=0.85, font=dict(color="#888"))  # above ½ and 2·log 2
     fig.update_xaxes(title_text=lab(labels, "step", "step"), title_standoff=4)
     # each legend under its own chart, one entry per line (a horizontal legend wraps at the figure's width only)
     below = dict(orientation="v", yanchor="top", y=-0.2, xanchor="left", font=dict(size=12, color="#31333f"),
