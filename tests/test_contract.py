@@ -4,9 +4,9 @@ registered and its page file exists.
 
 Per chapter: its files in every layer; the engine imports neither streamlit nor plotly, the figures no streamlit;
 the page runs in both languages at defaults, at every slider's ends and every select_slider's ends; one page run
-sends at most FIGURE_BUDGET bytes of plotly JSON; every locale key a run looks up exists in both languages (keys
-built with f-strings included: they are recorded at run time); a page that trains gives the same snapshots after
-two Steps in two fresh sessions. Across chapters: no chapter imports another chapter's private names.
+sends at most FIGURE_BUDGET bytes of plotly JSON and no WebGL trace; every locale key a run looks up exists in both
+languages (keys built with f-strings included: they are recorded at run time); a page that trains gives the same
+snapshots after two Steps in two fresh sessions. Across chapters: no chapter imports another chapter's private names.
 """
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ from ui import i18n
 from ui.chapters import SYLLABUS, built_pages
 
 FIGURE_BUDGET = 300_000          # bytes of plotly JSON per page run (CONTRIBUTING.md, "Budgets")
+# Trace types plotly draws with WebGL. Streamlit re-mounts a chart whose figure changed, and each mount of one of these
+# creates a WebGL context: ~0.4 s of Chromium's main thread per slider change on the Speech page where there is no GPU,
+# and browsers cap the live contexts (~16). SVG traces draw a few thousand points faster than that.
+WEBGL_TRACES = {"scattergl", "splom", "heatmapgl", "pointcloud", "scatter3d", "surface", "mesh3d", "cone",
+                "streamtube", "isosurface", "volume", "scattermapbox", "choroplethmapbox", "densitymapbox",
+                "parcoords"}
 # Chapters allowed more than the budget, with the most they may send (none: every chapter fits).
 OVER_BUDGET: dict[str, int] = {}
 
@@ -117,6 +123,13 @@ def _figure_bytes(at) -> int:
     return sum(len(e.proto.spec) for e in at.get("plotly_chart"))
 
 
+def _webgl_traces(at) -> set[str]:
+    import json
+
+    return {tr.get("type", "scatter") for e in at.get("plotly_chart")
+            for tr in json.loads(e.proto.spec).get("data", [])} & WEBGL_TRACES
+
+
 def _recorded_run(path: str, lang: str):
     """Run a page with every locale lookup recorded; (AppTest, keys looked up)."""
     i18n.RECORDED = set()
@@ -138,6 +151,7 @@ def test_page_runs_at_defaults(section, stem, lang):
     budget = OVER_BUDGET.get(stem, FIGURE_BUDGET)
     sent = _figure_bytes(at)
     assert sent <= budget, f"{stem}: {sent:,} bytes of plotly JSON in one run (budget {budget:,})"
+    assert not _webgl_traces(at), f"{stem}: WebGL traces {_webgl_traces(at)} (SVG ones: see WEBGL_TRACES)"
 
 
 @pytest.mark.parametrize("end", ["min", "max"])

@@ -17,7 +17,7 @@ def plot_embedding(snap, *, title: str = "", labels: dict | None = None) -> go.F
         m = snap.labels == c
         e = np.asarray(snap.emb[m], float)
         unseen = c >= 7
-        fig.add_trace(go.Scattergl(
+        fig.add_trace(go.Scatter(
             x=np.round(e[:, 0], 3), y=np.round(e[:, 1], 3), mode="markers", name=str(c),
             marker=dict(color=COLOURS[c], size=7 if unseen else 5, symbol="x" if unseen else "circle"),
             hovertemplate=f"{c}<extra></extra>"))
