@@ -102,10 +102,13 @@ def _click_to(page, bytes_, stem: str) -> tuple[float, int]:
 
 
 def _nudge_slider(page, bytes_) -> float | None:
-    if page.locator("[data-testid='stMain'] [data-testid='stSlider']").count() == 0:
-        return None                                  # a page without sliders (its elements are all drawn at idle)
+    """The page's first slider in the main area nudged one step → idle; None on a page without one (its sliders, if
+    any, are in the sidebar). A count taken the moment the run is idle can miss a slider React has not drawn yet."""
     slider = page.locator("[data-testid='stMain'] [data-testid='stSlider'] input[type='range']").first
-    slider.wait_for(state="attached", timeout=30_000)
+    try:
+        slider.wait_for(state="attached", timeout=3_000)
+    except Exception:  # noqa: BLE001 — playwright's TimeoutError: no slider in the main area
+        return None
     slider.focus()
     f0, t0 = bytes_.finished, time.perf_counter()
     page.keyboard.press("ArrowRight")
