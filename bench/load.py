@@ -63,6 +63,8 @@ def main() -> None:
         per_page.setdefault(r.page, []).append(r.seconds)
     slowest = sorted(per_page.items(), key=lambda kv: -float(np.median(kv[1])))[:6]
     print("slowest chapters under this load (median s): " + ", ".join(f"{k} {np.median(v):.1f}" for k, v in slowest))
+    worst = sorted(results, key=lambda r: -r.seconds)[:5]
+    print("slowest runs under this load: " + ", ".join(f"{r.page} {r.seconds:.1f} s" for r in worst))
     for e in errors[:10]:
         print("  error:", e)
 

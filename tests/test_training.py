@@ -204,3 +204,55 @@ def test_the_step_zero_cache_is_bounded(monkeypatch):
         training.first_snapshots(Run(stem="fake", name="", config=cfg, digest=config_digest(cfg),
                                      make=_counting_make([])))
     assert len(training._FIRST) <= 4
+
+
+def test_sessions_asking_for_a_step_zero_being_computed_wait_for_it():
+    import threading
+
+    log: list = []
+    make = _counting_make(log)
+
+    def slow_make(cfg):
+        time.sleep(0.3)                                              # long enough for every thread to ask meanwhile
+        return make(cfg)
+
+    cfg = {"models": ("a",), "concurrent": True}
+    runs = [Run(stem="fake", name="", config=cfg, digest=config_digest(cfg), make=slow_make) for _ in range(4)]
+    out: list = [None] * 4
+    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, training.first_snapshots(runs[i])))
+               for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert log == [("made", "a"), ("closed", "a")]                   # computed once, not four times
+    assert all(o is out[0] for o in out) and not training._FIRST_PENDING
+
+
+def test_when_the_computing_session_fails_a_waiting_one_computes_its_own():
+    import threading
+
+    cfg = {"models": ("a",), "fails": True}
+    started = threading.Event()
+
+    def failing(cfg):
+        started.set()
+        time.sleep(0.3)
+        raise RuntimeError("the first session's run was stopped")
+
+    bad = Run(stem="fake", name="", config=cfg, digest=config_digest(cfg), make=failing)
+    good = Run(stem="fake", name="", config=cfg, digest=config_digest(cfg), make=_counting_make([]))
+    errors: list = []
+
+    def first_session():
+        try:
+            training.first_snapshots(bad)
+        except RuntimeError as err:
+            errors.append(err)
+
+    th = threading.Thread(target=first_session)
+    th.start()
+    started.wait()
+    first = training.first_snapshots(good)                           # waits, then computes its own
+    th.join()
+    assert errors and first["a"].step == 0 and not training._FIRST_PENDING

@@ -207,19 +207,45 @@ class Run:
 # ------------------------------------------------------------------------------------- shared step 0
 _FIRST: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
 _FIRST_LOCK = threading.Lock()
+_FIRST_PENDING: dict[tuple, threading.Event] = {}   # keys being computed now, each by one session
 
 
 def first_snapshots(run: Run) -> dict[str, Any]:
     """Every model's step-0 snapshot for this run's config, computed once per process from generators made for
     that alone and then closed (so no session's training ever mutates what they hold); the last FIRST_CACHE
-    configs are kept. The language is part of the key: a page may pick a model per language outside the config."""
-    from ui import lang
-
-    key = (run.stem, run.name, run.digest, lang(), PULL_LIMIT)
+    configs are kept. What `make` builds depends on the config alone (and on process-wide constants), never on the
+    reader's language: the contract battery trains every page in both languages and compares.
+    Sessions that ask for a key another session is computing wait for it rather than compute it again (ten readers
+    opening a chapter at once computed its step 0 ten times over, 17 s under the load benchmark); if that
+    computation fails, each computes its own."""
+    key = (run.stem, run.name, run.digest, PULL_LIMIT)
     with _FIRST_LOCK:
         if key in _FIRST:
             _FIRST.move_to_end(key)
             return _FIRST[key]
+        pending = _FIRST_PENDING.get(key)
+        if pending is None:
+            _FIRST_PENDING[key] = done = threading.Event()
+    if pending is not None:
+        pending.wait()
+        with _FIRST_LOCK:
+            if key in _FIRST:
+                return _FIRST[key]
+        return _compute_first(run)                            # the other session's computation failed
+    try:
+        first = _compute_first(run)
+        with _FIRST_LOCK:
+            _FIRST[key] = first
+            while len(_FIRST) > FIRST_CACHE:
+                _FIRST.popitem(last=False)
+        return first
+    finally:
+        with _FIRST_LOCK:
+            _FIRST_PENDING.pop(key, None)
+        done.set()
+
+
+def _compute_first(run: Run) -> dict[str, Any]:
     its = dict(run.make(run.config))
     first = {}
     for k, it in its.items():
@@ -229,10 +255,6 @@ def first_snapshots(run: Run) -> dict[str, Any]:
         close = getattr(it, "close", None)
         if close is not None:
             close()
-    with _FIRST_LOCK:
-        _FIRST[key] = first
-        while len(_FIRST) > FIRST_CACHE:
-            _FIRST.popitem(last=False)
     return first
 
 

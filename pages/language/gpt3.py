@@ -26,7 +26,8 @@ st.markdown(t("gpt3.ar.text"))
 
 
 def prompt_ui() -> dict:
-    model = st.radio(t("gpt3.ar.model"), ("en", "ja"), format_func=lambda k: t(f"gpt3.ar.model_{k}"),
+    names = {k: t(f"gpt3.ar.model_{k}") for k in ("en", "ja")}        # in this run's language (AppTest formats later)
+    model = st.radio(t("gpt3.ar.model"), ("en", "ja"), format_func=names.__getitem__,
                      horizontal=True, key="gpt3.model")
     text = st.text_area(t("gpt3.ar.prompt"), gpt3.DEFAULT_PROMPTS[model], max_chars=10_000, key=f"gpt3.prompt.{model}")
     c1, c2, c3, c4, c5 = st.columns(5)
@@ -152,8 +153,8 @@ sweep = gpt3.load_sweep()
 rows = sweep["rows"]
 fit = gpt3.fit_power_law([r["n_params"] for r in rows], [r["val_loss"] for r in rows])
 sizes = [(r["n_layer"], r["n_head"], r["n_embd"]) for r in rows]
-size = st.selectbox(t("gpt3.scaling.rerun"), sizes[:3], format_func=lambda z: t("gpt3.scaling.size", L=z[0], H=z[1],
-                    C=z[2]), key="gpt3.scaling.size")
+size_names = {z: t("gpt3.scaling.size", L=z[0], H=z[1], C=z[2]) for z in sizes[:3]}
+size = st.selectbox(t("gpt3.scaling.rerun"), sizes[:3], format_func=size_names.__getitem__, key="gpt3.scaling.size")
 
 
 def scaling_draw(run: training.Run) -> None:
