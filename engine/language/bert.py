@@ -38,6 +38,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.common.logistic import fit_logistic
+
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 MAX_TOKENS = 64           # tokens shown on the attention page ([CLS] and [SEP]s included); longer input is cut
 MAX_CHARS = 2000          # characters read from the text box before tokenising (the rest is dropped, with a note)
@@ -869,33 +871,6 @@ def sentence_vectors(pre: Pretrained, sentences: tuple[str, ...] | list[str], ma
         m = mask[..., None].float()
         mean.append(((h * m).sum(1) / m.sum(1)).numpy())                                   # (B, H)
     return np.concatenate(cls), np.concatenate(mean)
-
-
-def fit_logistic(X: np.ndarray, y: np.ndarray, n_classes: int, C: float = 1.0, max_iter: int = 100
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Multinomial logistic regression by L-BFGS (scipy's L-BFGS-B, analytic gradient), scikit-learn's objective:
-    $\min_{W,b} \tfrac12\|W\|^2 + C\sum_i -\log \mathrm{softmax}(W x_i + b)_{y_i}$ (intercept not penalised).
-    Gradient: $\nabla_W = W + C\,(P - Y)^\top X$, $\nabla_b = C\,\mathbf{1}^\top(P - Y)$ with P the softmax
-    probabilities and Y the one-hot labels. (numpy + scipy: torch.optim's constructor would import torch._dynamo.)
-    Returns W (K, D), b (K,)."""
-    from scipy.optimize import minimize
-    from scipy.special import log_softmax
-    X = np.asarray(X, dtype=np.float64)
-    N, D = X.shape
-    K = n_classes
-    Y = np.eye(K)[np.asarray(y)]                                                       # (N, K) one-hot
-
-    def f(theta):
-        W, b = theta[:K * D].reshape(K, D), theta[K * D:]
-        logp = log_softmax(X @ W.T + b, axis=1)                                        # (N, K)
-        # ½‖W‖² + C Σ CE(Wx + b, y)
-        loss = 0.5 * (W ** 2).sum() - C * (Y * logp).sum()
-        R = C * (np.exp(logp) - Y)                                                     # (N, K) C (P − Y)
-        return loss, np.concatenate([(W + R.T @ X).ravel(), R.sum(0)])
-
-    res = minimize(f, np.zeros(K * D + K), jac=True, method="L-BFGS-B",
-                   options=dict(maxiter=max_iter, gtol=1e-10, ftol=1e-14, maxcor=20))
-    return res.x[:K * D].reshape(K, D), res.x[K * D:]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.common.logistic import fit_logistic
+
 AUGMENTATIONS = ("crop", "color", "blur", "flip")
 
 
@@ -185,28 +187,13 @@ def linear_probe(h_train: np.ndarray, y_train: np.ndarray, h_test: np.ndarray, y
 
     $$\min_{W,b}\ \tfrac12\lVert W\rVert^2 + C\sum_n -\log\mathrm{softmax}(W h_n + b)_{y_n}$$
 
-    minimised with L-BFGS in float64. Returns (test accuracy, coef (K, d)); the features are standardised with
-    the training set's mean and std."""
+    minimised with L-BFGS in float64 (`engine.common.logistic`). Returns (test accuracy, coef (K, d)); the features
+    are standardised with the training set's mean and std."""
     mu, sd = h_train.mean(0), h_train.std(0) + 1e-8
-    xtr = torch.tensor((h_train - mu) / sd, dtype=torch.float64)            # (n, d)
-    xte = torch.tensor((h_test - mu) / sd, dtype=torch.float64)
-    ytr = torch.as_tensor(y_train)
     K = int(max(y_train.max(), y_test.max())) + 1
-    W = torch.zeros(K, xtr.shape[1], dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(K, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], lr=1, max_iter=max_iter, tolerance_grad=1e-7, line_search_fn="strong_wolfe")
-
-    def closure():
-        opt.zero_grad()
-        # ½||W||² + C Σ −log softmax(W h + b)_y
-        obj = 0.5 * (W ** 2).sum() + C * F.cross_entropy(xtr @ W.T + b, ytr, reduction="sum")
-        obj.backward()
-        return obj
-
-    opt.step(closure)
-    with torch.no_grad():
-        acc = float(((xte @ W.T + b).argmax(1).numpy() == y_test).mean())
-    return acc, W.detach().numpy()
+    W, b = fit_logistic((h_train - mu) / sd, y_train, K, C=C, max_iter=max_iter)      # (K, d), (K,)
+    acc = float(((((h_test - mu) / sd) @ W.T + b).argmax(1) == y_test).mean())
+    return acc, W
 
 
 # ---------------------------------------------------------------------------------------------- models
@@ -254,7 +241,7 @@ class Config:
     batch_size: int = 128          # N images → 2N views
     lr: float = 2e-3               # Adam
     n_labels: int = 20             # labelled digits per class for the linear probe
-    snapshot_every: int = 25
+    snapshot_every: int = 8        # one Step = 8 steps of each model + its probes (~0.5 s): within a second in the browser
     max_steps: int = 2000
     seed: int = 0
 

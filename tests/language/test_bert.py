@@ -302,18 +302,6 @@ def test_minilm_count_equals_the_loaded_model(pre):
     assert 60e6 < bert.count_transformer_base() < 66e6
 
 
-def test_logistic_head_equals_scikit_learn():
-    from sklearn.linear_model import LogisticRegression
-
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((60, 5))
-    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
-    W, b = bert.fit_logistic(X, y, 3, C=1.0)
-    sk = LogisticRegression(C=1.0, tol=1e-10, max_iter=10_000).fit(X, y)
-    mine = torch.softmax(torch.as_tensor(X @ W.T + b), 1).numpy()
-    np.testing.assert_allclose(mine, sk.predict_proba(X), atol=1e-4)
-
-
 @pytest.mark.slow
 def test_finetune_curve_beats_chance(pre):
     data = bert.topic_sentences(per_class=20)
