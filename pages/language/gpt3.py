@@ -19,6 +19,13 @@ def pretrained(lang: str) -> gpt3.Pretrained:
     return gpt3.load_pretrained(lang)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def generate(model: str, text: str, forced: dict[int, str] | None = None, **kw) -> gpt3.Generation:
+    """One continuation, shared by every reader who asks for the same one (most read the default): generating is
+    hundreds of tiny torch calls, which many sessions at once slow down far beyond their share of the CPU."""
+    return gpt3.generate(pretrained(model), text, forced=forced, **kw)
+
+
 # ------------------------------------------------------------------------------------------ 1. autoregression
 st.header(t("gpt3.ar.header"))
 formula("gpt3.ar_formula")
@@ -55,14 +62,14 @@ if chk is not None:
     if chk.unknown:
         st.warning(t("gpt3.ar.unknown", chars=" ".join(chk.unknown), pct=100 * chk.unknown_share))
     kw = dict(n_new=p["n_new"], temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"], seed=p["seed"])
-    gen0 = gpt3.generate(pre, chk.text, **kw)
+    gen0 = generate(p["model"], chk.text, **kw)
     s_idx = st.slider(t("gpt3.ar.inspect"), 1, len(gen0.steps), 1, key="gpt3.inspect") - 1 if len(gen0.steps) > 1 else 0
     force = st.toggle(t("gpt3.ar.force"), False, key="gpt3.force")
     gen = gen0
     if force:
         choices = [c for c in gen0.steps[s_idx].candidates if c != gen0.steps[s_idx].token]
         new = st.selectbox(t("gpt3.ar.force_token"), choices, format_func=repr, key="gpt3.force_token")
-        gen = gpt3.generate(pre, chk.text, forced={s_idx: new}, **kw)
+        gen = generate(p["model"], chk.text, forced={s_idx: new}, **kw)
         st.caption(t("gpt3.ar.force_note", i=s_idx + 1, old=repr(gen0.steps[s_idx].token), new=repr(new),
                      before=gen0.steps[-1].cum_logp, after=gen.steps[-1].cum_logp))
     shown_prompt = chk.text[-300:]

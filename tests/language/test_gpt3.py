@@ -312,3 +312,22 @@ def test_page_force_and_japanese_model_and_icl_step():
     at.button(key="gpt3.run.icl.step").click().run()
     assert_ok(at)
     assert at.session_state["gpt3.run.icl"].step > before
+
+
+def test_the_shared_generation_cache_keys_every_setting():
+    """Continuations are cached across readers (pages/language/gpt3.py `generate`): every setting must reach the key,
+    and the cached text is what the engine generates for those settings."""
+    at = run_page("pages/language/gpt3.py")
+    first = at.code[0].value
+    at.number_input(key="gpt3.seed").set_value(1).run()
+    assert_ok(at)
+    assert at.code[0].value != first                                 # another seed, another continuation
+    at.slider(key="gpt3.temperature").set_value(1.5).run()
+    hot = at.code[0].value
+    at.slider(key="gpt3.temperature").set_value(0.8).run()
+    at.number_input(key="gpt3.seed").set_value(0).run()
+    assert at.code[0].value == first                                 # back to the defaults: the same text
+    pre = gpt3.load_pretrained("en")
+    text = gpt3.check_prompt(gpt3.DEFAULT_PROMPTS["en"], pre.vocab).text
+    direct = gpt3.generate(pre, text, n_new=60, temperature=1.5, top_k=0, top_p=0.95, seed=1)
+    assert hot.endswith(direct.text[len(text):] + "⟧")

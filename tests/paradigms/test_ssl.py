@@ -155,3 +155,19 @@ def test_page_at_tau_limits_and_batch_of_two():
         at.select_slider(key="ssl.tau").set_value(tau).run()
         assert_ok(at)
         assert not any("nan" in m.value.lower() for m in at.metric)
+
+
+def test_the_shared_views_cache_keys_every_setting():
+    """The two views and their NT-Xent are cached across readers (pages/paradigms/ssl.py `views_and_loss`): an
+    augmentation switched off changes the loss, switched back gives the first value again."""
+    at = run_page("pages/paradigms/ssl.py")
+    first = at.metric[0].value
+    at.toggle(key="ssl.photo.color").set_value(False).run()
+    assert_ok(at)
+    off = at.metric[0].value
+    assert off != first
+    at.select_slider(key="ssl.tau").set_value(0.1).run()
+    assert at.metric[0].value != off                                   # τ reaches the key too
+    at.select_slider(key="ssl.tau").set_value(0.5).run()
+    at.toggle(key="ssl.photo.color").set_value(True).run()
+    assert at.metric[0].value == first
