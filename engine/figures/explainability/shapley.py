@@ -14,12 +14,13 @@ def _padded(lo: float, hi: float, pad: float = 0.22) -> list[float]:
     return [lo - pad * span if lo < 0 else lo, hi + pad * span]
 
 
-def plot_phi(phi: np.ndarray, names: list[str], title: str = "", ylabel: str = "φ_i") -> go.Figure:
+def plot_phi(phi: np.ndarray, names: list[str], title: str = "", ylabel: str = "φ<sub>i</sub>") -> go.Figure:
     fig = go.Figure(go.Bar(x=names, y=phi, text=[f"{p:.3g}" for p in phi], textposition="outside",
                            cliponaxis=False, marker_color=np.where(phi >= 0, "#d62728", "#1f77b4"),
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(title=title, height=280, margin=dict(l=0, r=0, t=30 if title else 0, b=0),
-                      yaxis_title=ylabel, yaxis_range=_padded(float(np.min(phi)), float(np.max(phi)), 0.15))
+    # room on the left for the axis title, large enough to read (with no margin plotly shrank it)
+    fig.update_layout(title=title, height=280, margin=dict(l=55, r=0, t=30 if title else 0, b=0),
+                      yaxis_title=dict(text=ylabel, font=dict(size=20)), yaxis_range=_padded(float(np.min(phi)), float(np.max(phi)), 0.15))
     return fig
 
 
@@ -58,7 +59,7 @@ def plot_waterfall(base: float, phi: np.ndarray, names: list[str], fx: float, to
 
 
 def plot_beeswarm(values: np.ndarray, X: np.ndarray, names: list[str], top: int = 10, title: str = "",
-                  xlabel: str = "SHAP value φ_i", clabel: str = "feature value", seed: int = 0) -> go.Figure:
+                  xlabel: str = "SHAP value φ<sub>i</sub>", clabel: str = "feature value", seed: int = 0) -> go.Figure:
     """Each row a feature (largest mean |φ| on top), each dot one sample, coloured by the feature's value
     (rank-scaled per feature, low = blue, high = red); vertical jitter stands in for the swarm layout."""
     rng = np.random.default_rng(seed)

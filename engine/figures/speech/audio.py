@@ -165,7 +165,8 @@ def plot_filterbank(f: Features, frame: int, *, labels: dict[str, str]) -> go.Fi
                    yaxis="y2",
                    line=dict(color="#9aa5b1", width=1), hovertemplate="%{x:.0f} Hz<br>%{y:.1f} dB<extra></extra>"),
     ], x=labels["freq"], y=labels["weight"],
-        yaxis2=dict(title=dict(text="dB"), overlaying="y", side="right", showgrid=False))
+        # tickmode "auto": Streamlit's theme syncs an overlaying axis's ticks to the left one (odd dB values, peaks cut)
+        yaxis2=dict(title=dict(text="dB"), overlaying="y", side="right", showgrid=False, tickmode="auto"))
 
 
 def plot_log_mel(f: Features, *, frame: int | None = None, labels: dict[str, str]) -> go.Figure:
