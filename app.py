@@ -37,7 +37,7 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
             unsafe_allow_html=True)
 lang_ui()
 
-home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon="🏠", url_path="home", default=True)
+home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon=":material/home:", url_path="home", default=True)
 sections: dict[str, list[st.Page]] = {"": [home]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))

@@ -32,7 +32,7 @@ CLICK_AND_WAIT = """async ([label, pattern, differ]) => {
     }
     return "";
   };
-  const btn = [...document.querySelectorAll("button")].find(b => b.innerText.trim() === label && !b.disabled);
+  const btn = [...document.querySelectorAll("button")].find(b => b.innerText.trim().endsWith(label) && !b.disabled);
   if (!btn) return null;
   const before = status(), re = new RegExp(pattern);
   const t0 = performance.now();
@@ -84,11 +84,11 @@ def main() -> None:
             try:
                 times = {"pause": [], "step": [], "reset": []}
                 for _ in range(REPEAT):
-                    _time_until(page, "▶ Train", "^Training")
+                    _time_until(page, "Train", "^Training")
                     page.wait_for_timeout(2000)
-                    times["pause"].append(_time_until(page, "⏸ Pause", "^Paused"))
-                    times["step"].append(_time_until(page, "⏭ Step", "^(Paused|Finished)", differ=True))
-                    times["reset"].append(_time_until(page, "↺ Reset", f"^{first}\\b"))
+                    times["pause"].append(_time_until(page, "Pause", "^Paused"))
+                    times["step"].append(_time_until(page, "Step", "^(Paused|Finished)", differ=True))
+                    times["reset"].append(_time_until(page, "Reset", f"^{first}\\b"))
             except Exception as err:  # noqa: BLE001 — e.g. a page whose run ends before Pause, or two runs
                 print(f"{stem:<16} not measured: {str(err).splitlines()[0]}", flush=True)
                 continue

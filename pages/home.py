@@ -19,7 +19,7 @@ for section, stems in SYLLABUS.items():
         title, blurb = t(f"{stem}.title"), t(f"{stem}.blurb")
         with cols[i % COLUMNS].container(border=True, height="stretch"):
             if is_built(section, stem):
-                st.page_link(chapter_page(section, stem), label=f"**{title}**", icon="▶️")
+                st.page_link(chapter_page(section, stem), label=f"**{title}**", icon=":material/play_arrow:")
             else:
                 st.markdown(f"⏳ **{title}** :gray-badge[{t('common.coming_soon')}]")
             st.caption(blurb)

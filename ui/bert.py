@@ -20,7 +20,7 @@ def minilm_or_error() -> bert.Pretrained | None:
         with st.spinner(t("common.shared.loading_model")):
             return minilm()
     except bert.WeightsUnavailable as err:
-        st.error(t("bert.no_weights", reason=str(err)), icon="⚠️")
+        st.error(t("bert.no_weights", reason=str(err)), icon=":material/warning:")
         return None
 
 

@@ -128,7 +128,7 @@ def speech_ui() -> Source | None:
     if rec is None:
         st.warning(t("ctc.speech.unavailable", reason=reason))
         return None
-    st.info(t("ctc.speech.model_knows"), icon="ℹ️")
+    st.info(t("ctc.speech.model_knows"), icon=":material/info:")
     clip = audio_input_ui("ctc", sr=16000)
     if clip is None:
         return None
@@ -140,7 +140,7 @@ def speech_ui() -> Source | None:
     st.markdown(t("ctc.speech.recognised", phonemes=rec.spell(greedy) or "∅",
                   text=phonemes_to_text(tuple(greedy)) or "∅", T=len(pg.log_probs), ms=int(round(pg.frame_s * 1000))))
     if st.session_state.get("ctc.sample") == "konnichiwa_sekai" and st.session_state.get("ctc.source") == "default":
-        st.warning(t("ctc.speech.foreign"), icon="🌐")
+        st.warning(t("ctc.speech.foreign"), icon=":material/language:")
     mode = st.radio(t("ctc.speech.target"), ("recognised", "text", "phonemes"), horizontal=True,
                     key="ctc.speech_target", format_func=fmt("ctc.speech.targets"))
     if mode == "recognised":

@@ -44,7 +44,7 @@ def show_upload_error(err: Exception) -> None:
     code = getattr(err, "code", None)
     key = f"common.upload.{code}"
     reason = i18n.lookup(key, lang()).format(**err.params) if code and i18n.exists(key) else str(err)
-    st.error(_t("common.upload_error", reason=reason), icon="⚠️")
+    st.error(_t("common.upload_error", reason=reason), icon=":material/warning:")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

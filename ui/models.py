@@ -43,7 +43,7 @@ def mobilenet_or_error(name: str = "mobilenet_v2"):
         with st.spinner(t("common.shared.loading_model")):
             return MODELS[name]()
     except WeightsUnavailable as err:
-        st.error(t("common.shared.no_weights", reason=str(err)), icon="⚠️")
+        st.error(t("common.shared.no_weights", reason=str(err)), icon=":material/warning:")
         return None
 
 

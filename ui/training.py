@@ -331,19 +331,21 @@ def controls(run: Run) -> None:
 
     k = run.key
     b1, b2, b3, b4 = st.columns(4)
+    # Material icons ship with Streamlit (its own font): emoji such as ⏸ ⏭ were boxes where no emoji font is installed
     b1.button(t("common.run.train"), key=f"{k}.train", on_click=_on_train, args=(k,), type="primary",
-              disabled=run.status != "paused", use_container_width=True)
-    b2.button(t("common.run.pause"), key=f"{k}.pause", on_click=_on_pause, args=(k,),
+              icon=":material/play_arrow:", disabled=run.status != "paused", use_container_width=True)
+    b2.button(t("common.run.pause"), key=f"{k}.pause", on_click=_on_pause, args=(k,), icon=":material/pause:",
               disabled=run.status != "running", use_container_width=True)
-    b3.button(t("common.run.step"), key=f"{k}.step", on_click=_on_step, args=(k,),
+    b3.button(t("common.run.step"), key=f"{k}.step", on_click=_on_step, args=(k,), icon=":material/skip_next:",
               disabled=run.status == "finished", use_container_width=True)
-    b4.button(t("common.run.reset"), key=f"{k}.reset", on_click=_on_reset, args=(k,), use_container_width=True)
+    b4.button(t("common.run.reset"), key=f"{k}.reset", on_click=_on_reset, args=(k,), icon=":material/replay:",
+              use_container_width=True)
     speed = run.pulls / run.seconds if run.seconds > 0 else 0.0
     st.caption(t(f"common.run.status.{run.status}", step=f"{run.step:,}", speed=speed))
     if run.status == "finished":
         st.info(t("common.run.finished", step=f"{run.step:,}"))
     if run.notice is not None and time.time() - run.notice[1] < NOTICE_S:
-        st.info(t("common.run.restarted", step=f"{run.notice[0]:,}"), icon="🔄")
+        st.info(t("common.run.restarted", step=f"{run.notice[0]:,}"), icon=":material/restart_alt:")
 
 
 def live(run: Run, draw: Callable[[Run], None], *, budget_s: float = BUDGET_S, refresh_s: float = REFRESH_S,
