@@ -105,6 +105,14 @@ def make(c: maml.SineConfig) -> dict:
     return {m: maml.train_sine(m, c) for m in maml.METHODS}
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def adapt(inits: dict, amplitude: float, phase: float, K: int, alpha: float, steps: int, seed: int,
+          x_support) -> maml.Adaptation:
+    """Adaptation to the reader's task, shared by readers asking the same (at step 0 with the default task, all of
+    them): tens of small autograd steps per model, slow when many sessions run at once."""
+    return maml.adapt_new_task(inits, amplitude, phase, K, alpha, steps, seed, x_support=x_support)
+
+
 def draw(run: training.Run) -> None:
     snaps = run.snaps
     for name, s in snaps.items():
@@ -117,8 +125,8 @@ def draw(run: training.Run) -> None:
         q_mse = s.metrics.get("query_mse", float("nan"))
         col.metric(t(f"maml.labels.{name}"), f"{q_mse:.3f}", help=t("maml.sine.metric_help"))
     K = len(new["xs"]) if new["xs"] is not None and len(new["xs"]) < run.config.K else run.config.K
-    ad = maml.adapt_new_task({k: s.params for k, s in snaps.items()}, new["amplitude"], new["phase"], K,
-                             run.config.alpha, new["steps"], run.config.seed, x_support=new["xs"])
+    ad = adapt({k: s.params for k, s in snaps.items()}, new["amplitude"], new["phase"], K, run.config.alpha,
+               new["steps"], run.config.seed, new["xs"])
     st.plotly_chart(figs.plot_adaptation(ad, labels=lab), key="maml.fig.adapt")
     last = {k: v[-1] for k, v in ad.losses.items()}
     best = min((k for k in last if np.isfinite(last[k])), key=last.get, default=None)

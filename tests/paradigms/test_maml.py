@@ -227,3 +227,26 @@ def test_page_bad_inputs_show_messages():
     at.text_input(key="maml.new.xs").set_value("1, banana").run()
     assert_ok(at)
     assert any("banana" in e.value for e in at.error)
+
+
+def test_the_shared_adaptation_cache_keys_every_setting():
+    """The adaptation to the reader's task is cached across readers (pages/paradigms/maml.py `adapt`): what the page
+    says is the engine's result for this session's initialisations and task, and every task setting reaches the key."""
+    from ui.training import Run
+
+    def best(at) -> str:
+        return next(c.value for c in at.caption if c.value.startswith("Lowest query MSE"))
+
+    at = run_page("pages/paradigms/maml.py")
+    first = best(at)
+    run = next(v for v in at.session_state.values() if isinstance(v, Run))
+    ad = maml.adapt_new_task({k: s.params for k, s in run.snaps.items()}, 2.0, 1.0, run.config.K, run.config.alpha,
+                             10, run.config.seed)
+    last = {k: v[-1] for k, v in ad.losses.items()}
+    assert f"({min(v for v in last.values() if np.isfinite(v)):.3f})" in first
+    for key, value in (("maml.new.amp", 4.0), ("maml.new.phase", 2.0), ("maml.new.steps", 3)):
+        at.slider(key=key).set_value(value).run()
+        assert_ok(at)
+        assert best(at) != first, key
+        at.slider(key=key).set_value({"maml.new.amp": 2.0, "maml.new.phase": 1.0, "maml.new.steps": 10}[key]).run()
+        assert best(at) == first
