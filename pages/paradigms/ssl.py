@@ -34,6 +34,17 @@ def gallery_rgbs() -> list:
     return [classifier.preprocess(Image.fromarray(getattr(skimage.data, n)()), size=96).rgb for n in GALLERY]
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def views_and_loss(rgb: np.ndarray, n: int, aug: ssl.Augment, seed: int, tau: float, _model) -> tuple:
+    """The reader's photo and n − 1 gallery photos in two views each, (2N, 96, 96, 3) uint8, and their NT-Xent;
+    shared by readers asking the same (most keep the defaults): augmenting and one MobileNetV2 pass are many small
+    torch calls, slow when many sessions run at once."""
+    rgbs = [rgb] + gallery_rgbs()[: n - 1]
+    views = ssl.two_views(ssl.photo_batch(rgbs), aug, seed)                          # (2N, 3, 96, 96)
+    res = ssl.nt_xent_matrix(ssl.embed_views(_model, views), tau)
+    return (views.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8), res
+
+
 # ------------------------------------------------------------------------------------------ 1. views and NT-Xent
 st.header(t("ssl.views.header"))
 st.markdown(t("ssl.views.text"))
@@ -45,17 +56,6 @@ n = c1.slider(t("ssl.views.n"), 2, 8, 4, key="ssl.n")
 tau = c2.select_slider(t("ssl.views.tau"), (0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), value=0.5, key="ssl.tau")
 seed = c3.number_input(t("ssl.views.seed"), 0, 9999, 0, key="ssl.view_seed")
 model = mobilenet_or_error()
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def views_and_loss(rgb: np.ndarray, n: int, aug: ssl.Augment, seed: int, tau: float, _model) -> tuple:
-    """The reader's photo and n − 1 gallery photos in two views each, (2N, 96, 96, 3) uint8, and their NT-Xent;
-    shared by readers asking the same (most keep the defaults): augmenting and one MobileNetV2 pass are many small
-    torch calls, slow when many sessions run at once."""
-    rgbs = [rgb] + gallery_rgbs()[: n - 1]
-    views = ssl.two_views(ssl.photo_batch(rgbs), aug, seed)                          # (2N, 3, 96, 96)
-    res = ssl.nt_xent_matrix(ssl.embed_views(_model, views), tau)
-    return (views.permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8), res
 
 
 if image is not None and model is not None:

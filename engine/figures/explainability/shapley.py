@@ -20,7 +20,8 @@ def plot_phi(phi: np.ndarray, names: list[str], title: str = "", ylabel: str = "
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     # room on the left for the axis title, large enough to read (with no margin plotly shrank it)
     fig.update_layout(title=title, height=280, margin=dict(l=55, r=0, t=30 if title else 0, b=0),
-                      yaxis_title=dict(text=ylabel, font=dict(size=20)), yaxis_range=_padded(float(np.min(phi)), float(np.max(phi)), 0.15))
+                      yaxis_title=dict(text=ylabel, font=dict(size=20)),
+                      yaxis_range=_padded(float(np.min(phi)), float(np.max(phi)), 0.15))
     return fig
 
 

@@ -45,7 +45,7 @@ def plot_waveform(y: np.ndarray, sr: int, *, span: tuple[float, float] | None = 
         t, v = np.arange(n) / sr, y
     t, v = np.round(t, 5), np.round(v, 4)                                      # what a pixel can show
     trace = go.Scatter(x=t, y=v, mode="lines", line=dict(width=1), name=labels["amplitude"],
-                         hovertemplate="%{x:.4f} s<br>%{y:.4f}<extra></extra>")
+                       hovertemplate="%{x:.4f} s<br>%{y:.4f}<extra></extra>")
     shapes = [] if span is None else [dict(type="rect", x0=span[0], x1=span[1], y0=0, y1=1, yref="paper",
                                            fillcolor="orange", opacity=0.3, line_width=0)]
     return _figure([trace], x=labels["time"], y=labels["amplitude"], height=220, shapes=shapes)
