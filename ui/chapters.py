@@ -11,17 +11,19 @@ from pathlib import Path
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 SYLLABUS: dict[str, list[str]] = {
+    "basics": ["backprop", "optimizers", "init_norm", "regularization", "conv"],
     "speech": ["audio", "ctc"],
     "vision": ["efficientnet", "wideresnet"],
     "detection": ["boxes", "roi", "fcos"],
     "explainability": ["gradcam", "lime_explain", "shapley"],
+    "sequences": ["rnn", "seq2seq", "transformer", "word2vec", "vit"],
     "language": ["bert", "gpt3"],
     "generative": ["gan_theory", "gan2d", "dcgan", "pix2pix", "vqvae"],
     "paradigms": ["metric_learning", "maml", "ssl", "continual"],
-    "rl": ["a3c", "world_models"],
+    "rl": ["dqn", "alphago", "a3c", "world_models"],
     "graphs": ["gcn"],
     "causal": ["cfr"],
-    "engineering": ["docker"],
+    "engineering": ["compression", "parallel", "docker"],
 }
 
 
