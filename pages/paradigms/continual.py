@@ -44,8 +44,10 @@ def draw(run: training.Run) -> None:
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):
         acc, bwt = cl.acc_bwt(s.R, s.task)
+        # the delta must start with its sign: Streamlit reads "BWT −…" as a rise (a green ↑ for forgetting)
         col.metric(t(f"continual.labels.{name}"), f"ACC {100 * acc:.1f} %",
-                   None if np.isnan(bwt) else f"BWT {100 * bwt:+.1f} pt", delta_color="off" if bwt >= -0.05 else "normal")
+                   None if np.isnan(bwt) else f"{100 * bwt:+.1f} pt", delta_color="normal",
+                   delta_description=None if np.isnan(bwt) else "BWT")
     curves = {m: run.curve(m, "acc") for m in snaps}
     st.plotly_chart(figs.plot_acc(curves, run.config.iters, labels=lab), key="continual.fig.acc")
     dgr = snaps["dgr"]

@@ -137,3 +137,27 @@ def test_page_task_scenario_and_r_zero():
     assert_ok(at)
     assert any("r = 0" in i.value for i in at.info)
     assert at.session_state["continual.run"].config.scenario == "task"
+
+
+def test_forgetting_shows_as_a_fall():
+    """Issue 29: "↑ BWT −100.0 pt" in green. A negative BWT is a red ↓ (Streamlit reads a delta's sign from its first
+    character), a positive one a green ↑, in both languages."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    for lang in ("en", "ja"):
+        at = run_page(PAGE, lang=lang)
+        at.slider(key="continual.iters").set_value(50).run()
+        for _ in range(3):                                            # into task 2: BWT exists
+            at.button(key="continual.run.step").click().run()
+        assert_ok(at)
+        run = at.session_state["continual.run"]
+        deltas = [m for m in at.metric if m.proto.delta]
+        assert len(deltas) == len(cl.METHODS)
+        for m, s in zip(deltas, run.snaps.values()):
+            bwt = cl.acc_bwt(s.R, s.task)[1]
+            assert m.proto.delta == f"{100 * bwt:+.1f} pt" and m.proto.delta_description == "BWT"
+            if bwt < 0:
+                assert (m.proto.direction, m.proto.color) == (Metric.MetricDirection.DOWN, Metric.MetricColor.RED)
+            elif bwt > 0:
+                assert (m.proto.direction, m.proto.color) == (Metric.MetricDirection.UP, Metric.MetricColor.GREEN)
+        assert cl.acc_bwt(run.snaps["finetune"].R, run.snaps["finetune"].task)[1] < 0   # fine-tuning forgets
