@@ -127,11 +127,20 @@ def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 def vae_loss(x: torch.Tensor, recon: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
              kl_tolerance: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
-    """Reconstruction (binary cross-entropy summed over pixels) and KL (floored at `kl_tolerance` per latent
-    dimension, as the paper's code does), each averaged over the batch."""
+    r"""Reconstruction and KL, each averaged over the batch.
+
+    The KL follows the paper's code (``vae.py`` of hardmaru's WorldModelsExperiments): each frame's KL is floored
+    at `kl_tolerance` per latent dimension, *then* averaged,
+
+    $$\overline{D}_{KL} = \frac1B\sum_{b=1}^{B}\max\big(D_{KL}^{(b)},\ \text{kl\_tolerance}\cdot z_{\dim}\big).$$
+
+    The reconstruction term is binary cross-entropy summed over pixels (our frames are in [0, 1]); the paper's
+    code uses the squared error $\sum_{\text{pixels}}(x-\hat x)^2$ instead.
+    """
     rec = F.binary_cross_entropy(recon, x, reduction="none").flatten(1).sum(1).mean()
-    kl = kl_standard_normal(mu, logvar).mean()
-    return rec, torch.clamp(kl, min=kl_tolerance * mu.shape[-1])
+    # mean_b max(KL_b, tol · z_dim): floor per frame, then average (not the floor of the batch mean)
+    kl = torch.clamp(kl_standard_normal(mu, logvar), min=kl_tolerance * mu.shape[-1]).mean()
+    return rec, kl
 
 
 # ------------------------------------------------------------------------------------------------ M

@@ -29,6 +29,29 @@ def test_kl_equals_torch_kl_divergence():
     torch.testing.assert_close(wm.kl_standard_normal(mu, logvar), ref, rtol=1e-5, atol=1e-6)
 
 
+def test_kl_floor_is_per_frame_then_mean_as_the_papers_code():
+    """The paper's vae.py: kl = max(kl_b, tol·z) per frame, then reduce_mean. A batch with frames above and below
+    the floor, where the floor of the batch mean would differ."""
+    z = 4
+    mu = torch.zeros(4, z)
+    mu[0] = 3.0                                                # KL = ½·4·9 = 18 > floor 2
+    mu[1] = 0.1                                                # KL = 0.02 < floor
+    mu[2] = 1.0                                                # KL = 2 = floor
+    logvar = torch.zeros(4, z)                                 # frame 3: KL = 0 < floor
+    x = torch.full((4, 1, 2, 2), 0.5)
+    rec, kl = wm.vae_loss(x, torch.full_like(x, 0.5), mu, logvar, kl_tolerance=0.5)
+    per_frame = D.kl_divergence(D.Normal(mu, (0.5 * logvar).exp()), D.Normal(0.0, 1.0)).sum(-1).numpy()
+    paper = np.maximum(per_frame, 0.5 * z).mean()              # tf.reduce_mean(tf.maximum(kl_loss, tol * z_size))
+    assert float(kl) == pytest.approx(paper, rel=1e-6) and paper == pytest.approx((18 + 2 + 2 + 2) / 4)
+    assert float(kl) != pytest.approx(max(per_frame.mean(), 0.5 * z))   # the batch-mean floor would give 5.005
+    assert float(rec) == pytest.approx(4 * np.log(2), rel=1e-6)       # BCE of 0.5 vs 0.5 summed over 4 pixels
+    # the floor carries no gradient to frames below it, full gradient to frames above
+    mu = mu.clone().requires_grad_(True)
+    wm.vae_loss(x, torch.full_like(x, 0.5), mu, logvar)[1].backward()
+    assert mu.grad[1].abs().max() == 0 and mu.grad[3].abs().max() == 0
+    torch.testing.assert_close(mu.grad[0], torch.full((z,), 3.0 / 4))
+
+
 def test_mdn_log_prob_equals_mixture_same_family():
     g = torch.Generator().manual_seed(1)
     logit_pi, mu, log_sigma = (torch.randn(3, 4, 6, 5, generator=g) for _ in range(3))
