@@ -84,6 +84,73 @@ def test_rerun_requested_reads_the_installed_streamlits_request_state():
     assert training.rerun_requested(requests)
 
 
+def test_a_stopped_script_run_counts_as_the_reader_acting():
+    """With runner.fastReruns a click stops the running script and starts the next run in a new thread at once: the
+    stopped one must stop pulling."""
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequests
+
+    requests = ScriptRequests()
+    requests.request_stop()
+    assert training.rerun_requested(requests)
+
+
+def _counting(pull_s: float, last: int):
+    """Snapshots 0, 1, …, last; each pull sleeps, so two threads pulling at once overlap inside `next`."""
+    for step in range(last + 1):
+        if step:
+            time.sleep(pull_s)
+        yield SimpleNamespace(step=step, metrics={"loss": float(step)})
+
+
+@pytest.mark.parametrize("mode", ["round_robin", "laggard"])
+def test_two_threads_pulling_one_run_neither_raise_nor_skip_nor_repeat(mode):
+    """Issue 29: "ValueError: generator already executing" in the server log. Two script threads of one session
+    (a stopped run still inside `next(it)` and the new run its click started; or Step's callback and the fragment)
+    advance the same run at once: every pull must wait for the other, and each snapshot is recorded exactly once,
+    in order. Without the run's lock this raises within a few pulls."""
+    import threading
+
+    last = 60
+    r = Run(stem="fake", name="", config=None, digest="", advance_mode=mode,
+            make=lambda cfg: {"a": _counting(0.002, last), "b": _counting(0.002, last)})
+    r.restart()
+    errors, go = [], threading.Barrier(3)
+
+    def worker(kind):
+        go.wait()
+        try:
+            while r.status != "finished":
+                r.step_once() if kind == "step" else r.advance(0.02)
+        except Exception as err:                               # noqa: BLE001 — the failure under test
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in ("advance", "advance", "step")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not errors, errors
+    for name in ("a", "b"):
+        assert [s for s, _ in r.history[name]] == list(range(last + 1))     # none skipped, none twice
+    assert r.pulls == 2 * last
+
+
+def test_a_restart_while_another_thread_pulls_keeps_old_snapshots_out():
+    """Reset (or a settings change) in one thread while another is pulling: the old generator's next snapshot must
+    not land in the restarted run."""
+    import threading
+
+    r = Run(stem="fake", name="", config=None, digest="", make=lambda cfg: {"a": _counting(0.05, 1000)})
+    r.restart()
+    t = threading.Thread(target=r.advance, args=(0.5,))
+    t.start()
+    time.sleep(0.12)
+    r.restart()
+    t.join(5)
+    steps = [s for s, _ in r.history["a"]]
+    assert steps == list(range(len(steps))) and r.snaps["a"].step == steps[-1]
+
+
 def test_a_finished_generator_finishes_the_run():
     r = _run(a=0.0)
     r.its["a"] = iter(())

@@ -99,6 +99,10 @@ class Run:
     cost: dict[str, float] = field(default_factory=dict)         # last pull time per model (laggard mode)
     timer_on: bool = False                        # the fragment was created with run_every
     lazy: bool = False                            # step 0 came from the shared cache; generators not made yet
+    # Held around every pull (and restart): two script threads of one session can run at once — a click with
+    # runner.fastReruns stops the running script and starts the next run in a new thread at once, while the old
+    # thread is still inside `next(it)` — and a generator advanced by both raises "generator already executing".
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # ---------------------------------------------------------------------------------------------- state
     @property
@@ -113,6 +117,10 @@ class Run:
     def restart(self, first: dict[str, Any] | None = None) -> None:
         """Back to step 0, paused. With `first` (each model's step-0 snapshot, shared read-only) the generators are
         made when the run first advances; without it they are made now and their first snapshots pulled."""
+        with self.lock:
+            self._restart(first)
+
+    def _restart(self, first: dict[str, Any] | None) -> None:
         self.snaps, self.history, self.cost = {}, {}, {}
         self.status, self.pulls, self.seconds = "paused", 0, 0.0
         self.its, self.lazy = {}, first is not None
@@ -134,26 +142,33 @@ class Run:
 
     def _ensure_its(self) -> None:
         """Make the session's own generators and skip their step 0 (equal to the shared one: deterministic)."""
-        if self.lazy:
+        with self.lock:
+            if not self.lazy:
+                return
             self.lazy = False
             self._make_its()
             for it in self.its.values():
                 next(it, None)
 
     def _pull(self, name: str, it: Iterator, count: bool = True) -> bool:
-        t0 = time.perf_counter()
-        try:
-            snap = next(it)
-        except StopIteration:
-            self.status = "finished"
-            return False
-        dt = time.perf_counter() - t0
-        self.cost[name] = dt
-        if count:
-            self.pulls += 1
-            self.seconds += dt
-        self._record(name, snap)
-        return True
+        """One snapshot of one model; False when its generator ended or was replaced (a restart by another thread
+        while this one waited for the lock: its snapshot must not enter the new run)."""
+        with self.lock:
+            if self.its.get(name) is not it:
+                return False
+            t0 = time.perf_counter()
+            try:
+                snap = next(it)
+            except StopIteration:
+                self.status = "finished"
+                return False
+            dt = time.perf_counter() - t0
+            self.cost[name] = dt
+            if count:
+                self.pulls += 1
+                self.seconds += dt
+            self._record(name, snap)
+            return True
 
     def _record(self, name: str, snap: Any) -> None:
         self.snaps[name] = snap
@@ -167,10 +182,11 @@ class Run:
     # -------------------------------------------------------------------------------------------- advance
     def step_once(self) -> None:
         """One snapshot from every model (the Step button)."""
-        self._ensure_its()
-        for k, it in self.its.items():
-            if not self._pull(k, it):
-                return
+        with self.lock:
+            self._ensure_its()
+            for k, it in list(self.its.items()):
+                if not self._pull(k, it):
+                    return
 
     def advance(self, budget_s: float, interrupted: Callable[[], bool] = lambda: False) -> None:
         """Pull snapshots for about `budget_s` seconds (at least one pull), stopping early once `interrupted()` says
@@ -180,14 +196,17 @@ class Run:
         self._ensure_its()
         if self.advance_mode == "round_robin":
             while True:
-                for k, it in self.its.items():
-                    if not self._pull(k, it) or interrupted():
-                        return                    # a reader's action leaves models one pull apart at most
+                with self.lock:                   # one round at a time: another thread's pulls wait for it
+                    for k, it in list(self.its.items()):
+                        if not self._pull(k, it) or interrupted():
+                            return                # a reader's action leaves models one pull apart at most
                 if time.perf_counter() - t0 >= budget_s:
                     return
         while True:
-            k = self._behind()
-            if not self._pull(k, self.its[k]):
+            with self.lock:
+                k = self._behind()
+                it = self.its.get(k)
+            if it is None or not self._pull(k, it):
                 return
             if time.perf_counter() - t0 + self.cost.get(self._behind(), 0.0) > budget_s or interrupted():
                 return
@@ -289,12 +308,15 @@ def reader_acted() -> bool:
 
 
 def rerun_requested(requests: Any) -> bool:
-    """A pending rerun in Streamlit's `ScriptRequests` that is not an automatic (timer) one. There is no public API
+    """A pending rerun in Streamlit's `ScriptRequests` that is not an automatic (timer) one, or a stop (with
+    runner.fastReruns a click stops the running script and starts the next run at once). There is no public API
     for it: a test pins these private names to the installed Streamlit; if they move, training just finishes its
     budget before a click is answered, as it did before."""
     from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 
     try:
+        if requests._state == ScriptRequestType.STOP:     # this run was stopped: a newer one has taken over
+            return True
         return requests._state == ScriptRequestType.RERUN and not requests._rerun_data.is_auto_rerun
     except AttributeError:
         return False
