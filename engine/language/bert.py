@@ -191,8 +191,10 @@ class Encoding:
 def encode_input(tok: WordPiece, text_a: str, text_b: str | None = None, max_tokens: int = MAX_TOKENS,
                  max_chars: int = MAX_CHARS) -> Encoding:
     """Tokenise the reader's sentence (or pair) for the encoder, bounded: at most `max_chars` characters are read
-    and at most `max_tokens` tokens kept (the longer text of a pair is cut first, BERT's "longest first").
-    Raises ValueError with a reason when nothing but special tokens is left (empty text, only "[SEP]")."""
+    and at most `max_tokens` tokens kept (the longer text of a pair is cut first, BERT's "longest first"; when both
+    are equally long the token comes off segment B, as in Google's `_truncate_seq_pair` and transformers' Python
+    tokenizer with ``truncation="longest_first"``; the Rust `tokenizers` backend splits an odd remainder the other
+    way). Raises ValueError with a reason when nothing but special tokens is left (empty text, only "[SEP]")."""
     texts = [text_a or ""] + ([text_b] if text_b else [])
     truncated = any(len(s) > max_chars for s in texts)
     segs = [[t for t in tok.tokenize(s[:max_chars])] for s in texts]
@@ -201,7 +203,8 @@ def encode_input(tok: WordPiece, text_a: str, text_b: str | None = None, max_tok
         raise ValueError("no words: the text is empty or holds only special tokens")
     budget = max_tokens - 1 - len(segs)                       # room left after [CLS] and one [SEP] per segment
     while sum(map(len, segs)) > budget:
-        longest = max(range(len(segs)), key=lambda i: len(segs[i]))
+        # _truncate_seq_pair: pop from A only when A is strictly longer, otherwise from B
+        longest = 0 if len(segs) == 1 or len(segs[0]) > len(segs[1]) else 1
         segs[longest].pop()
         truncated = True
     tokens = ["[CLS]", *segs[0], "[SEP]"]

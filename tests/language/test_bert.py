@@ -69,6 +69,36 @@ def test_pair_encoding_equals_transformers(pre):
     assert enc.tokens[0] == "[CLS]" and enc.tokens.count("[SEP]") == 2 and not enc.truncated
 
 
+def test_pair_truncation_equals_transformers_longest_first(pre):
+    """Random pairs (equal lengths included, where the token must come off segment B) cut to random maxima, against
+    Google's _truncate_seq_pair and transformers' Python tokenizer with longest_first (BertTokenizerLegacy in
+    transformers 5, BertTokenizer in 4). The Rust `tokenizers` backend (transformers 5's BertTokenizer, the fast
+    tokenizer) gives an odd remainder to segment B instead, so it is not BERT's rule and not the oracle here."""
+    try:
+        from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy as PyBert
+    except ImportError:                                    # transformers 4: BertTokenizer is the Python one
+        from transformers import BertTokenizer as PyBert
+    slow = PyBert(str(bert.package_dir() / "vocab.txt"), do_lower_case=True)
+    rng = np.random.default_rng(29)
+    words = ["the", "bank", "river", "money", "tired", "street", "unbelievable", "cats", "run", "quickly", ",", "."]
+    n_equal = 0
+    for _ in range(300):
+        a = " ".join(rng.choice(words, rng.integers(1, 12)))
+        b = a if rng.random() < 0.3 else " ".join(rng.choice(words, rng.integers(1, 12)))
+        m = int(rng.integers(5, 30))
+        enc = bert.encode_input(pre.tokenizer, a, b, max_tokens=m)
+        theirs = slow(a, b, truncation="longest_first", max_length=m, return_token_type_ids=True)
+        assert enc.input_ids.tolist() == theirs["input_ids"], (a, b, m)
+        assert enc.token_type_ids.tolist() == theirs["token_type_ids"]
+        ta, tb = pre.tokenizer.tokenize(a), pre.tokenizer.tokenize(b)
+        n_equal += len(ta) == len(tb) and len(ta) + len(tb) > m - 3
+        while len(ta) + len(tb) > m - 3:                   # Google's _truncate_seq_pair, verbatim
+            (ta if len(ta) > len(tb) else tb).pop()
+        assert list(enc.tokens) == ["[CLS]", *ta, "[SEP]", *tb, "[SEP]"]
+        assert enc.truncated == (len(pre.tokenizer.tokenize(a)) + len(pre.tokenizer.tokenize(b)) > m - 3)
+    assert n_equal >= 20                                   # the tie case (cut from B) was exercised
+
+
 @pytest.mark.parametrize("text", ["", "   ", "[SEP]", "[SEP] [SEP] [SEP]", "[CLS][SEP]"])
 def test_nothing_to_read_is_a_clear_error(pre, text):
     with pytest.raises(ValueError, match="no words"):
