@@ -79,7 +79,7 @@ def _owner(module: str) -> str | None:
     """The chapter stem a module belongs to (engine.<section>.<stem>, engine.figures.<section>.<stem>,
     pages.<section>.<stem>, bench.<section>.<stem>), or None for shared code."""
     parts = module.split(".")
-    if parts[:2] == ["engine", "figures"]:
+    if parts[:2] in (["engine", "figures"], ["engine", "practice"]):
         parts = parts[1:]
     if len(parts) >= 3 and parts[0] in ("engine", "figures", "pages", "bench") and parts[2] in ALL_STEMS:
         return parts[2]

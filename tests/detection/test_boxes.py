@@ -266,3 +266,44 @@ def test_figures_stay_small_at_the_extremes():
              figs.plot_ssd(img, d, fs, 0, a, slab, lab)]
     for fig in built:
         assert isinstance(fig, go.Figure) and len(fig.to_json()) < 2_000_000
+
+
+# ---- practice items: answers recomputed from the numbers shown, by torchvision (never the generator's code)
+def test_practice_answers_equal_torchvision():
+    import torch
+    from torchvision.ops import box_iou, nms
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("boxes", "iou_value", seed)
+        a, b = (torch.tensor([item.params[k]], dtype=torch.float64) for k in "ab")
+        want = float(box_iou(a, b)[0, 0])
+        assert abs(item.answer - want) < 1e-12
+        shown = item.choices[item.correct_index].label["en"]
+        assert shown == f"{want:.3f}"
+        impl = P.make("boxes", "iou_implementation", seed)
+        a, b = (torch.tensor([impl.params[k]], dtype=torch.float64) for k in "ab")
+        assert abs(impl.exec.expected - float(box_iou(a, b)[0, 0])) < 1e-12
+        blank = P.make("boxes", "nms_blank", seed)
+        p = blank.params
+        keep = nms(torch.tensor(p["boxes"]), torch.tensor(p["scores"]), p["thr"]).tolist()
+        assert list(blank.exec.expected) == keep
+
+
+def test_practice_statements_hold_on_cases():
+    """The statements the NMS item calls true are true on random scenes; the false ones fail on some scene."""
+    import torch
+    from torchvision.ops import batched_nms, nms
+
+    rng = np.random.default_rng(0)
+    fewer_at_low, agnostic_differs = False, False
+    for _ in range(200):
+        xy = rng.uniform(0, 100, (8, 2))
+        boxes = torch.tensor(np.c_[xy, xy + rng.uniform(5, 40, (8, 2))])
+        scores, labels = torch.tensor(rng.uniform(size=8)), torch.tensor(rng.integers(0, 2, 8))
+        assert len(nms(boxes, scores, 0.7)) >= len(nms(boxes, scores, 0.5))        # higher_thr_keeps_more
+        fewer_at_low |= len(nms(boxes, scores, 0.3)) < len(nms(boxes, scores, 0.5))
+        agnostic_differs |= set(nms(boxes, scores, 0.5).tolist()) != set(batched_nms(boxes, scores, labels, 0.5).tolist())
+        s = float(rng.uniform(0.5, 3))
+        assert np.isclose(B.box_iou(boxes[:1].numpy() * s, boxes[1:2].numpy() * s), B.box_iou(boxes[:1], boxes[1:2]))
+    assert fewer_at_low and agnostic_differs        # lower_thr_keeps_more and agnostic_same are false
