@@ -85,7 +85,14 @@ def show_source(obj, label_key: str = "common.show_source") -> None:
         st.code(inspect.getsource(obj), language="python")
 
 
+def signed(value: float, spec: str = ".1f", unit: str = "") -> str:
+    """A `st.metric` delta: Streamlit reads its direction from the first character ("-" down, anything else up)
+    and only "0" as no change, so the sign comes first and a value that rounds to zero is "0" (no arrow)."""
+    text = f"{value:+{spec}}"
+    return "0" if float(text) == 0 else text + unit
+
+
 from ui.inputs import AudioClip, audio_input_ui, image_input_ui, show_upload_error  # noqa: E402
 
 __all__ = ["AudioClip", "audio_input_ui", "chapter_page", "fmt", "formula", "image_input_ui", "labels", "lang", "lang_ui",
-           "show_source", "show_upload_error", "t"]
+           "show_source", "show_upload_error", "signed", "t"]

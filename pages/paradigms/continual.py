@@ -5,7 +5,8 @@ import streamlit as st
 
 from engine.paradigms import continual as cl
 from engine.figures.paradigms import continual as figs
-from ui import fmt, formula, labels, show_source, t
+from ui import charts
+from ui import fmt, formula, labels, show_source, signed, t
 from ui import training
 
 st.title(t("continual.title"))
@@ -40,13 +41,13 @@ def draw(run: training.Run) -> None:
     snaps = run.snaps
     s0 = next(iter(snaps.values()))
     st.caption(t("continual.now", task=s0.task + 1, classes="/".join(map(str, cl.TASKS[s0.task]))))
-    st.plotly_chart(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
+    charts.panels(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):
         acc, bwt = cl.acc_bwt(s.R, s.task)
         # the delta must start with its sign: Streamlit reads "BWT −…" as a rise (a green ↑ for forgetting)
         col.metric(t(f"continual.labels.{name}"), f"ACC {100 * acc:.1f} %",
-                   None if np.isnan(bwt) else f"{100 * bwt:+.1f} pt", delta_color="normal",
+                   None if np.isnan(bwt) else signed(100 * bwt, ".1f", " pt"), delta_color="normal",
                    delta_description=None if np.isnan(bwt) else "BWT")
     curves = {m: run.curve(m, "acc") for m in snaps}
     st.plotly_chart(figs.plot_acc(curves, run.config.iters, labels=lab), key="continual.fig.acc")

@@ -9,7 +9,7 @@ import streamlit as st
 from engine.common import classifier
 from engine.figures.paradigms import ssl as figs
 from engine.paradigms import ssl
-from ui import formula, image_input_ui, labels, show_source, t
+from ui import formula, image_input_ui, labels, show_source, signed, t
 from ui import training
 from ui.models import mobilenet_or_error
 
@@ -96,7 +96,7 @@ def draw(run: training.Run) -> None:
     cols = st.columns(3)
     for col, (name, s) in zip(cols, run.snaps.items()):
         col.markdown(f"**{lab[name]}**")
-        col.metric(t("ssl.metric.probe_h"), pct(s.probe_h), f"{100 * (s.probe_h - s.random_probe):+.1f}")
+        col.metric(t("ssl.metric.probe_h"), pct(s.probe_h), signed(100 * (s.probe_h - s.random_probe)))
         col.metric(t("ssl.metric.probe_z"), pct(s.probe_z))
         col.metric(t("ssl.metric.std"), f"{s.std_z:.2f}")
         col.metric(t("ssl.metric.rank"), f"{s.rank_z:.1f}")
