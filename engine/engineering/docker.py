@@ -542,36 +542,216 @@ def run_hadolint(text: str, binary: str) -> list[Finding]:
 
 
 def _shell(args: str) -> str:
+    """A RUN's (or SHELL's) text as hadolint reads it: the exec form's JSON words joined by spaces."""
     return args if not is_exec_form(args) else " ".join(json.loads(args))
 
 
+_OPS = ("&&", "||", "|&", ";;", "|", ";", "&", "(", ")", "\n")
+_RESERVED = {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "time"}
+
+
+def _lex(script: str) -> tuple[list[list[str]], bool]:
+    """A shell script's simple commands ([[name, arg, ...], ...], quotes removed, leading `VAR=x` assignments and
+    reserved words dropped, redirections left out) and whether it has a pipe (`|` or `|&`).
+
+    Quotes, backslashes, `#` comments, `$( )` and backticks are understood (the commands inside a substitution
+    count), as in the ShellCheck parse that hadolint's rules read; `||` is not a pipe, nor is a `|` in quotes."""
+    n = len(script)
+    cmds: list[list[str]] = []
+    pipe = False
+
+    def scan(i: int, stop: str | None) -> int:
+        nonlocal pipe
+        words: list[str] = []
+        word: list[str] = []
+        in_word = False
+
+        def end_word():
+            nonlocal word, in_word
+            if in_word:
+                words.append("".join(word))
+            word, in_word = [], False
+
+        def end_cmd():
+            end_word()
+            k = 0
+            while k < len(words) and (words[k] in _RESERVED or re.match(r"^[A-Za-z_]\w*=", words[k])):
+                k += 1
+            if words[k:]:
+                cmds.append(words[k:])
+            words.clear()
+
+        while i < n:
+            c = script[i]
+            if stop is not None and c == stop:
+                end_cmd()
+                return i + 1
+            if c == "\\":
+                if i + 1 < n:
+                    word.append(script[i + 1])
+                in_word = True
+                i += 2
+            elif c == "'":
+                j = script.find("'", i + 1)
+                j = n if j < 0 else j
+                word.append(script[i + 1:j])
+                in_word, i = True, j + 1
+            elif c == '"':
+                in_word, i = True, i + 1
+                while i < n and script[i] != '"':
+                    if script[i] == "\\" and i + 1 < n:
+                        word.append(script[i + 1])
+                        i += 2
+                    elif script.startswith("$(", i) and not script.startswith("$((", i):
+                        i = scan(i + 2, ")")
+                    elif script[i] == "`":
+                        i = scan(i + 1, "`")
+                    else:
+                        word.append(script[i])
+                        i += 1
+                i += 1
+            elif script.startswith("$((", i):                 # arithmetic, not a command
+                j = script.find("))", i)
+                j = n - 2 if j < 0 else j
+                word.append(script[i:j + 2])
+                in_word, i = True, j + 2
+            elif script.startswith("$(", i) or c == "`":
+                i = scan(i + 2, ")") if c == "$" else scan(i + 1, "`")
+                word.append("$()")
+                in_word = True
+            elif c == "#" and not in_word:                    # a comment runs to the end of the line
+                j = script.find("\n", i)
+                i = n if j < 0 else j
+            elif c in " \t\r":
+                end_word()
+                i += 1
+            elif c in "<>":                                   # a redirection and its target are not arguments
+                if in_word and "".join(word).isdigit():
+                    word, in_word = [], False
+                end_word()
+                while i < n and script[i] in "<>":
+                    i += 1
+                if i < n and script[i] == "&":
+                    i += 1
+                while i < n and script[i] in " \t":
+                    i += 1
+                while i < n and not script[i].isspace() and script[i] not in "|&;()<>":
+                    i += 1
+            else:
+                op = next((o for o in _OPS if script.startswith(o, i)), None)
+                if op is None:
+                    word.append(c)
+                    in_word = True
+                    i += 1
+                    continue
+                pipe = pipe or op in ("|", "|&")
+                end_cmd()
+                i += len(op)
+        end_cmd()
+        return n
+
+    scan(0, None)
+    return cmds, pipe
+
+
 def _commands(script: str) -> list[list[str]]:
-    """A RUN's shell text split into simple commands ([[word, ...], ...]) on && || ; |."""
-    out = []
-    for part in re.split(r"&&|\|\||;|\|", script):
-        try:
-            words = shlex.split(part)
-        except ValueError:
-            words = part.split()
-        if words:
-            out.append(words)
-    return out
+    """A RUN's shell text split into simple commands ([[word, ...], ...]), see `_lex`."""
+    return _lex(script)[0]
 
 
 def _flags_of(ins: Instruction) -> dict[str, str]:
     return split_flags(ins.args)[0]
 
 
+def _run_script(args: str) -> tuple[list[dict[str, str]], str]:
+    """A RUN's `--mount=...` options ([{type, target, ...}], type `bind` by default) and its shell text."""
+    mounts = []
+    for m in re.findall(r"(?:^|\s)--mount=(\S+)", re.match(r"^((?:--\S+\s+)*)", args).group(1)):
+        opts = dict(kv.partition("=")[::2] for kv in m.split(","))
+        opts.setdefault("type", "bind")
+        opts["target"] = opts.get("target") or opts.get("dst") or opts.get("destination") or ""
+        mounts.append(opts)
+    return mounts, _shell(re.sub(r"^(--\S+\s+)*", "", args))
+
+
+def _cache_mount(mounts: list[dict[str, str]], test) -> bool:
+    return any(m["type"] in ("cache", "tmpfs") and test(m["target"]) for m in mounts)
+
+
+def _image_name(image: str) -> str:
+    """`docker.io/library/python:3.11@sha256:...` -> `library/python`: the name without registry, tag or digest."""
+    name = image.split("@")[0]
+    head, _, tail = name.rpartition("/")
+    name = (head + "/" if head else "") + tail.split(":")[0]
+    first, sep, rest = name.partition("/")
+    return rest if sep and ("." in first or ":" in first or first == "localhost") else name
+
+
+_TRUTHY = ("1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES")
+_PIPEFAIL_SHELLS = ("/bin/bash", "/bin/zsh", "/bin/ash", "bash", "zsh", "ash")
+_NON_POSIX_SHELLS = ("pwsh", "powershell", "cmd")
+
+
+def _env_pairs(args: str) -> dict[str, str]:
+    """ENV's pairs: `k=v k2="v 2"` or the legacy `k v`."""
+    try:
+        words = shlex.split(args)
+    except ValueError:
+        words = args.split()
+    if words and "=" not in words[0]:
+        return {words[0]: " ".join(words[1:])}
+    return dict(w.partition("=")[::2] for w in words if "=" in w)
+
+
+def _sets_pipefail(shell_args: str) -> bool:
+    """hadolint 2.15.1's reading of `SHELL [...]`: a non-POSIX shell, or bash/zsh/ash given `-o pipefail`."""
+    orig = _shell(shell_args)
+    if orig.startswith(_NON_POSIX_SHELLS):
+        return True
+    for w in _lex(orig)[0]:
+        if w[0] in _PIPEFAIL_SHELLS and "pipefail" in w[1:] and any(
+                x.startswith("-") and not x.startswith("--") and "o" in x[1:] for x in w[1:]):
+            return True
+    return False
+
+
+def _pip_install_without_no_cache(w: list[str]) -> bool:
+    name, args = w[0], w[1:]
+
+    def has(seq):
+        return any(args[i:i + len(seq)] == seq for i in range(len(args)))
+
+    install = (name.startswith("pip") and "install" in args) or \
+        (name.startswith("python") and has(["-m", "pip", "install"]))
+    wrapper = "pipx" in name or "pipenv" in name or \
+        (name.startswith("python") and (has(["-m", "pipx"]) or has(["-m", "pipenv"])))
+    return install and "--no-cache-dir" not in args and not wrapper
+
+
 def own_rules(text: str) -> list[Finding]:
     """A subset of hadolint's rules, for where the binary is absent (Streamlit Community Cloud).
 
     Rules: DL3000 DL3002 DL3003 DL3004 DL3006 DL3007 DL3009 DL3014 DL3015 DL3020 DL3025 DL3027 DL3042 DL3059
-    DL4000 DL4006, with hadolint's levels. A test checks them against hadolint's JSON on the same files."""
+    DL4000 DL4006, with hadolint's levels: an approximation of hadolint 2.15.1 (its other rules and ShellCheck
+    are not run; `ONBUILD` triggers are not checked). A differential test compares them with hadolint's JSON on
+    varied Dockerfiles, including these stage-aware rules as hadolint reads them:
+
+    - DL3009: a RUN with `apt-get update` / `apt update` and no `rm` given `-rf` or `/var/lib/apt/lists/*` (nor a
+      cache mount on the lists), reported only in the last stage or in a stage another `FROM` builds on;
+    - DL4006: a pipe in a RUN, unless the stage's `SHELL` is bash/zsh/ash with `-o pipefail` (or not POSIX);
+      a `set -o pipefail` inside the RUN does not count, and every `FROM` resets the shell;
+    - DL3042: `pip install` without `--no-cache-dir`, unless `PIP_NO_CACHE_DIR` is set truthy in the RUN, in the
+      stage, or in the stage it is built `FROM` (hadolint keys stages by alias or image name)."""
     instrs = parse_dockerfile(text)
     found: list[Finding] = []
     add = lambda code, ins, level, msg: found.append(Finding(code, ins.line, level, msg))  # noqa: E731
     stages: set[str] = set()
-    env_pip_no_cache = False
+    no_cache: dict[str | None, bool] = {}          # DL3042: PIP_NO_CACHE_DIR per stage (None: before any FROM)
+    stage: str | None = None
+    pipefail = False                               # DL4006: the stage's SHELL sets -o pipefail
+    current_from: tuple = ("scratch",)             # DL3009: the FROM of the current stage, apt lists left
+    from_names: set[str] = set()
+    forgets: list[tuple[Instruction, tuple]] = []
     last_user: Instruction | None = None
     prev: Instruction | None = None
     for ins in instrs:
@@ -579,6 +759,13 @@ def own_rules(text: str) -> list[Finding]:
         if c == "FROM":
             flags, words = split_flags(a)
             image = words[0] if words else ""
+            alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+            current_from = (tuple(sorted(flags.items())), tuple(words))
+            from_names.add(_image_name(image))
+            parent = no_cache.get(_image_name(image), False)
+            stage = alias if alias is not None else _image_name(image)
+            no_cache[stage] = parent
+            pipefail = False
             if len(words) >= 3 and words[1].lower() == "as":
                 stages.add(words[2].lower())
             if image.lower() not in stages and image != "scratch" and "$" not in image:
@@ -589,9 +776,10 @@ def own_rules(text: str) -> list[Finding]:
                     add("DL3007", ins, "warning", "Using latest is prone to errors if the image will ever update. "
                         "Pin the version explicitly to a release tag")
             last_user = None
-            env_pip_no_cache = False
-        elif c == "ENV" and re.search(r"\bPIP_NO_CACHE_DIR=(1|true|yes|on)\b", a, re.I):
-            env_pip_no_cache = True
+        elif c == "ENV" and _env_pairs(a).get("PIP_NO_CACHE_DIR", "") in _TRUTHY:
+            no_cache[stage] = True
+        elif c == "SHELL":
+            pipefail = _sets_pipefail(a)
         elif c == "USER":
             last_user = ins
         elif c == "MAINTAINER":
@@ -613,9 +801,9 @@ def own_rules(text: str) -> list[Finding]:
             if body.upper().startswith("CMD ") and not is_exec_form(body[4:]):
                 add("DL3025", ins, "warning", "Use arguments JSON notation for CMD and ENTRYPOINT arguments")
         elif c == "RUN":
-            script = _shell(re.sub(r"^(--\S+\s+)*", "", a))
-            cmds = _commands(script)
-            if "|" in re.sub(r"\|\|", "", script) and not is_exec_form(a) and "pipefail" not in script:
+            mounts, script = _run_script(a)
+            cmds, has_pipe = _lex(script)
+            if has_pipe and not pipefail:
                 add("DL4006", ins, "warning", "Set the SHELL option -o pipefail before RUN with a pipe in it. "
                     "If you are using /bin/sh in an alpine image or if your shell is symlinked to busybox then "
                     "consider explicitly setting your SHELL to /bin/ash, or disable this check")
@@ -636,20 +824,29 @@ def own_rules(text: str) -> list[Finding]:
                             "APT::Install-Recommends=false" in x for x in w):
                         add("DL3015", ins, "info", "Avoid additional packages by specifying "
                             "`--no-install-recommends`")
-                if (w[0] in ("pip", "pip3") or w[:3] in (["python", "-m", "pip"], ["python3", "-m", "pip"])) \
-                        and "install" in w and not env_pip_no_cache \
-                        and "--no-cache-dir" not in w and not any(x.startswith("--no-cache-dir") for x in w):
-                    add("DL3042", ins, "warning", "Avoid use of cache directory with pip. "
-                        "Use `pip install --no-cache-dir <package>`")
-            if any(w[0] == "apt-get" and ("install" in w or "update" in w) for w in cmds) and \
-                    "rm -rf /var/lib/apt/lists" not in re.sub(r"\s+", " ", script):
-                add("DL3009", ins, "info", "Delete the apt-get lists after installing something")
+            after = script.partition("PIP_NO_CACHE_DIR=")[2]
+            if not no_cache.get(stage) and not (after and after.startswith(_TRUTHY)) \
+                    and not _cache_mount(mounts, lambda t: t.rstrip("/").endswith("/.cache/pip")) \
+                    and any(_pip_install_without_no_cache(w) for w in cmds):
+                add("DL3042", ins, "warning", "Avoid use of cache directory with pip. "
+                    "Use `pip install --no-cache-dir <package>`")
+            if any(w[0] in ("apt-get", "apt") and "update" in w[1:] for w in cmds) \
+                    and not any(w[0] == "rm" and ("-rf" in w[1:] or "/var/lib/apt/lists/*" in w[1:]) for w in cmds) \
+                    and not _cache_mount(mounts, lambda t: t.startswith("/var/lib/apt/lists")) \
+                    and not (_cache_mount(mounts, lambda t: t.startswith("/var/lib/apt"))
+                             and _cache_mount(mounts, lambda t: t.startswith("/var/cache/apt"))):
+                forgets.append((ins, current_from))
             if prev is not None and prev.cmd == "RUN" and _flags_of(prev) == _flags_of(ins) \
-                    and len(cmds) == 1 and len(_commands(_shell(re.sub(r"^(--\S+\s+)*", "", prev.args)))) == 1:
+                    and len(cmds) == 1 and len(_commands(_run_script(prev.args)[1])) == 1:
                 add("DL3059", ins, "info", "Multiple consecutive `RUN` instructions. Consider consolidation.")
         prev = ins
     if last_user is not None and last_user.args.split(":")[0] in ("root", "0"):
         add("DL3002", last_user, "warning", "Last USER should not be root")
+    for ins, frm in forgets:         # DL3009 only where the stage ends up in the image: the last or a base stage
+        words = frm[-1]
+        alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
+        if frm == current_from or (alias is not None and alias in from_names):
+            add("DL3009", ins, "info", "Delete the apt lists (/var/lib/apt/lists) after installing something")
     return sorted(found, key=lambda f: (f.line, f.code))
 
 

@@ -82,7 +82,7 @@ st.markdown(t("docker.lint.text"))
 use_hadolint = st.toggle(t("docker.lint.use_hadolint"), value=True, key="docker.use_hadolint")
 result = lint(text, use_hadolint)
 st.caption(t("docker.lint.tool_hadolint", version=result.version) if result.tool == "hadolint"
-           else t("docker.lint.tool_own", rules=", ".join(docker.OWN_RULES)))
+           else t("docker.lint.tool_own", n=len(docker.OWN_RULES), rules=", ".join(docker.OWN_RULES)))
 if result.findings:
     st.dataframe([{t("docker.col.line"): f.line, t("docker.col.rule"): f.code, t("docker.col.level"): f.level,
                    t("docker.col.message"): f.message,
@@ -123,3 +123,8 @@ st.header(t("docker.class.header"))
 st.markdown(t("docker.class.text"))
 if Path(docker.ROOT / "deploy").is_dir():
     st.caption(t("docker.class.caption"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("docker")

