@@ -176,3 +176,75 @@ def test_page_runs_and_steps(lang):
     assert_ok(at)
     run = at.session_state["a3c.run"]
     assert run.step > 0 and set(run.snaps) == {"A2C", "A3C"}
+
+
+# ---- practice items: answers recomputed from the numbers shown (brute force, torch, scipy), never the generator's code
+def _shown_right(item, want, digits):
+    """The correct choice shows `want` rounded (a half-way case may round either way in floating point)."""
+    return abs(float(item.choices[item.correct_index].label["en"]) - want) <= 0.5 * 10 ** -digits + 1e-9
+
+
+def test_practice_kstep_advantage_equals_the_sum_by_hand():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("a3c", "kstep_advantage", seed)
+        p = item.params
+        k, g = len(p["rewards"]), p["gamma"]
+        R = sum(g ** i * r for i, r in enumerate(p["rewards"])) + g ** k * p["vk"]
+        assert abs(item.answer - (R - p["v0"])) < 1e-12
+        assert _shown_right(item, R - p["v0"], 3)
+
+
+def test_practice_total_loss_equals_torch_categorical():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("a3c", "total_loss", seed)
+        p = item.params
+        dist = torch.distributions.Categorical(probs=torch.tensor([p["p_left"], 1 - p["p_left"]], dtype=torch.float64))
+        A = p["R"] - p["V"]
+        want = float(-A * dist.log_prob(torch.tensor(p["action"])) + p["alpha"] * (p["R"] - p["V"]) ** 2
+                     - p["beta"] * dist.entropy())
+        assert abs(item.answer - want) < 1e-12
+        assert _shown_right(item, want, 4)
+
+
+def test_practice_entropy_equals_scipy():
+    from scipy.stats import entropy
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("a3c", "policy_entropy", seed)
+        want = float(entropy(item.params["p"]))
+        assert abs(sum(item.params["p"]) - 1) < 1e-12 and abs(item.answer - want) < 1e-12
+        assert _shown_right(item, want, 3)
+
+
+def test_practice_returns_blank_expected_equals_the_sum_by_hand():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("a3c", "returns_blank", seed)
+        p = item.params
+        k = len(p["rewards"])
+        want = []
+        for t in range(k):                    # forward: discounted rewards up to the episode end, else bootstrap
+            R, cut = 0.0, False
+            for i in range(t, k):
+                R += p["gamma"] ** (i - t) * p["rewards"][i]
+                if p["dones"][i]:
+                    cut = True
+                    break
+            want.append(R if cut else R + p["gamma"] ** (k - t) * p["v_last"])
+        assert np.allclose(item.exec.expected, want, atol=1e-12, rtol=0)
+
+
+def test_practice_statements_hold_numerically():
+    """entropy_bonus / beta_greedy: subtracting βH makes a more random policy cheaper, so larger β favours it; the
+    uniform policy has the largest entropy (the entropy item's ln n distractor)."""
+    from scipy.stats import entropy
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = rng.dirichlet(np.ones(4))
+        assert entropy(p) <= np.log(4) + 1e-12
+        peaked, flat = np.array([0.97, 0.01, 0.01, 0.01]), np.array([0.4, 0.2, 0.2, 0.2])
+        gap = lambda beta: (-beta * entropy(flat)) - (-beta * entropy(peaked))        # noqa: E731
+        assert gap(0.1) < gap(0.01) < 0
