@@ -38,7 +38,8 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
 lang_ui()
 
 home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon=":material/home:", url_path="home", default=True)
-sections: dict[str, list[st.Page]] = {"": [home]}
+practice = st.Page(PAGES / "practice.py", title=t("practice.title"), icon=":material/quiz:", url_path="practice")
+sections: dict[str, list[st.Page]] = {"": [home, practice]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
 warm.start()          # once per process: heavy imports and shared models in the background, after a short delay

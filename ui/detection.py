@@ -28,8 +28,10 @@ def box_ui(key: str, label: str, width: int, height: int, default: tuple[float, 
     c1, c2 = st.columns(2)
     xs = (float(round(fx1 * width)), float(round(fx2 * width)))
     ys = (float(round(fy1 * height)), float(round(fy2 * height)))
-    x1, x2 = c1.slider(t("common.shared.x_range"), 0.0, float(width), xs, step, key=f"{key}.x.{width}x{height}")
-    y1, y2 = c2.slider(t("common.shared.y_range"), 0.0, float(height), ys, step, key=f"{key}.y.{width}x{height}")
+    x1, x2 = c1.slider(t("common.shared.x_range"), 0.0, float(width), xs, step, key=f"{key}.x.{width}x{height}",
+                          bind="query-params")
+    y1, y2 = c2.slider(t("common.shared.y_range"), 0.0, float(height), ys, step, key=f"{key}.y.{width}x{height}",
+                          bind="query-params")
     (x1, x2), (y1, y2) = _at_least(x1, x2, width), _at_least(y1, y2, height)
     return x1, y1, x2, y2
 
