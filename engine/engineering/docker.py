@@ -34,7 +34,23 @@ MB = 1024 * 1024
 # Compressed size of python:3.11-slim (linux/amd64) as Docker Hub lists it: pulled once, then cached.
 BASE_IMAGE_MB = {"python:3.11-slim": 45.0}
 LAYER_INSTRUCTIONS = ("RUN", "COPY", "ADD")          # the steps that add a filesystem layer
-SCENARIOS = ("app", "requirements", "reorder", "text")
+SCENARIOS = ("app", "requirements", "reorder", "multistage", "text")
+# The project's build in two stages: the virtual environment built in `deps`, copied into a clean final image.
+MULTISTAGE = """FROM python:3.11-slim AS deps
+ENV PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY requirements.txt ./
+COPY requirements/ ./requirements/
+RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt \\
+ && /venv/bin/pip install --no-deps -r requirements/nodeps.txt
+
+FROM python:3.11-slim
+WORKDIR /app
+COPY --from=deps /venv /venv
+COPY --chown=10001:10001 . .
+USER 10001:10001
+CMD ["/venv/bin/python", "app.py"]
+"""
 KNOWN = ("FROM", "ARG", "ENV", "LABEL", "WORKDIR", "COPY", "ADD", "RUN", "USER", "EXPOSE", "VOLUME", "HEALTHCHECK",
          "CMD", "ENTRYPOINT", "SHELL", "STOPSIGNAL", "ONBUILD", "MAINTAINER")   # instructions the page describes
 
@@ -321,20 +337,47 @@ def _sources(instr: Instruction, ctx: Mapping[str, str]) -> dict[str, str]:
     return taken
 
 
-def step_key(parent: str, instr: Instruction, ctx: Mapping[str, str]) -> str:
+def stage_refs(instr: Instruction) -> list[str]:
+    """The stages (or images) a step reads besides its parent: `COPY --from=x`, `RUN --mount=...,from=x`, and
+    `FROM x` itself; lower-cased, as Docker matches stage names."""
+    if instr.cmd == "FROM":
+        words = split_flags(instr.args)[1]
+        return [words[0].lower()] if words else []
+    refs = re.findall(r"(?:^|\s)--from=(\S+)", instr.args) if instr.cmd == "COPY" else []
+    if instr.cmd == "RUN":
+        refs = [m for opts in _run_script(instr.args)[0] for m in [opts.get("from", "")] if m]
+    return [r.lower() for r in refs]
+
+
+def step_key(parent: str, instr: Instruction, ctx: Mapping[str, str], stages: Mapping[str, str] | None = None) \
+        -> str:
     r"""The cache key of one step.
 
     $$k_i = H\left(k_{i-1} \,\Vert\, \text{instruction}_i \,\Vert\, H(\text{files copied by } i)\right)$$
 
     For COPY/ADD the files' contents count (not their mtimes); for RUN only the command text does: a RUN that
-    downloads packages is reused even when the packages on the index changed.
+    downloads packages is reused even when the packages on the index changed. In a multi-stage build `stages`
+    maps each earlier stage (name and index) to the key of its last step: `FROM <stage>` starts from that key,
+    and `COPY --from=<stage>` (or `RUN --mount=from=<stage>`) includes it, so an edit that rebuilds a stage
+    rebuilds every step that reads from it. `FROM <image>` is keyed on the image and `--platform` only (a stage's
+    name is not part of any key).
     """
+    stages = stages or {}
     h = hashlib.sha256()
     h.update(parent.encode())
+    if instr.cmd == "FROM":
+        flags, words = split_flags(instr.args)
+        image = words[0] if words else ""
+        base = stages.get(image.lower(), image)     # FROM <stage>: that stage's last key
+        h.update(f"\0FROM\0{base}\0{flags.get('platform', '')}".encode())
+        return h.hexdigest()
     h.update(b"\0" + " ".join(instr.text.split()).encode())
     if instr.cmd in ("COPY", "ADD"):
         for path, digest in sorted(_sources(instr, ctx).items()):
             h.update(f"\0{path}\0{digest}".encode())   # k_i includes H(files copied by i)
+    for ref in stage_refs(instr):
+        if ref in stages:
+            h.update(f"\0from\0{stages[ref]}".encode())   # ... and the key of the stage it reads from
     return h.hexdigest()
 
 
@@ -347,6 +390,8 @@ class Step:
     size_mb: float       # what the step adds (COPY: bytes copied; RUN pip: installed size estimate)
     download_mb: float   # what rebuilding it downloads (pip: the packages; FROM: the base image)
     n_files: int         # files copied (COPY/ADD), else 0
+    stage: int = 0       # index of the stage (FROM) the step belongs to
+    used: bool = True    # the last stage needs this stage (BuildKit builds only those; others are skipped)
 
 
 @dataclass(frozen=True)
@@ -357,15 +402,54 @@ class Simulation:
     download_mb: float              # sum of download_mb over rebuilt steps
 
 
+def _stage_name(instr: Instruction) -> str | None:
+    words = split_flags(instr.args)[1]
+    return words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
+
+
 def keys(instrs: list[Instruction], ctx: Mapping[str, str]) -> list[str]:
-    """Chained cache keys of a Dockerfile's steps (the FROM step's parent is the empty key)."""
+    """Chained cache keys of a Dockerfile's steps (the FROM step's parent is the empty key; a stage's last key is
+    what `FROM <stage>` and `COPY --from=<stage>` of later stages read)."""
     out, parent = [], ""
+    stages: dict[str, str] = {}
+    n_stage, name = -1, None
     for ins in instrs:
         if ins.cmd == "FROM":
-            parent = ""
-        parent = step_key(parent, ins, ctx)
+            if n_stage >= 0:                              # close the stage before: its key is its last step's
+                stages[str(n_stage)] = parent
+                if name:
+                    stages[name] = parent
+            n_stage, name, parent = n_stage + 1, _stage_name(ins), ""
+        parent = step_key(parent, ins, ctx, stages)
         out.append(parent)
     return out
+
+
+def stage_of(instrs: list[Instruction]) -> tuple[list[int], list[bool]]:
+    """Each step's stage index, and for each stage whether the last stage needs it (through `FROM <stage>`,
+    `COPY --from` or `RUN --mount=from`, transitively): BuildKit builds only those."""
+    index, names, deps = [], {}, []
+    n = -1
+    for ins in instrs:
+        if ins.cmd == "FROM" or n < 0:
+            n += 1
+            deps.append(set())
+            if ins.cmd == "FROM":
+                names[str(n)] = n
+                if _stage_name(ins):
+                    names[_stage_name(ins)] = n
+        index.append(n)
+        for ref in stage_refs(ins):
+            if ref in names and names[ref] != n:
+                deps[n].add(names[ref])
+    used = [False] * len(deps)
+    todo = [len(deps) - 1] if deps else []
+    while todo:
+        k = todo.pop()
+        if not used[k]:
+            used[k] = True
+            todo += list(deps[k])
+    return index, used
 
 
 def simulate(cached_text: str, new_text: str, ctx: Mapping[str, str], changed: Mapping[str, str] | None = None,
@@ -384,13 +468,22 @@ def simulate(cached_text: str, new_text: str, ctx: Mapping[str, str], changed: M
         File sizes, for the MB a COPY adds.
     pip_mb : float
         Estimated MB that a `pip install` step installs (see `pip_estimate`).
+
+    Multi-stage builds follow Docker's rules: a step that reads another stage (`FROM <stage>`, `COPY --from`,
+    `RUN --mount=from`) misses when that stage rebuilt; a stage the last stage does not need is skipped, as
+    BuildKit (Docker's builder since 23.0) skips it: neither built last time nor now (`Step.used` False).
     """
     now = dict(ctx)
     now.update(changed or {})
-    old = set(keys(parse_dockerfile(cached_text), ctx))
+    cached_instrs = parse_dockerfile(cached_text)
+    cached_stage, cached_used = stage_of(cached_instrs)
+    old = {k for k, st in zip(keys(cached_instrs, ctx), cached_stage) if cached_used[st]}
     instrs = parse_dockerfile(new_text)
     sizes = sizes or {}
     steps, rebuilt = [], []
+    stage_index, stage_used = stage_of(instrs)
+    stage_mb: dict[int, float] = {}             # MB each stage's layers add: what a COPY --from of it copies
+    stage_names: dict[str, int] = {}
     for i, (ins, k) in enumerate(zip(instrs, keys(instrs, now))):
         cached = k in old           # k_i chains k_{i-1}: a hit implies every step before it hit too
         src = _sources(ins, now) if ins.cmd in ("COPY", "ADD") else {}
@@ -400,9 +493,17 @@ def simulate(cached_text: str, new_text: str, ctx: Mapping[str, str], changed: M
             size = download = pip_mb
         if ins.cmd == "FROM":
             download = BASE_IMAGE_MB.get(split_flags(ins.args)[1][0] if ins.args else "", 0.0)
+            stage_names[str(stage_index[i])] = stage_index[i]
+            if _stage_name(ins):
+                stage_names[_stage_name(ins)] = stage_index[i]
+        if ins.cmd == "COPY":                    # COPY --from=<stage>: at most what that stage added
+            size += sum(stage_mb.get(stage_names[r], 0.0) for r in stage_refs(ins) if r in stage_names)
+        if ins.cmd in LAYER_INSTRUCTIONS:
+            stage_mb[stage_index[i]] = stage_mb.get(stage_index[i], 0.0) + size
+        used = stage_used[stage_index[i]]
         steps.append(Step(ins, k, cached, ins.cmd in LAYER_INSTRUCTIONS, round(size, 3), round(download, 1),
-                          len(src)))
-        if not cached:
+                          len(src), stage_index[i], used))
+        if not cached and used:
             rebuilt.append(i)
     return Simulation(tuple(steps), tuple(rebuilt),
                       round(sum(steps[i].size_mb for i in rebuilt if steps[i].layer), 2),
@@ -421,6 +522,7 @@ def scenario(name: str, project_text: str, ctx: Mapping[str, str], user_text: st
     - "app": edit app.py under the project's Dockerfile;
     - "requirements": edit requirements.txt;
     - "reorder": the code COPY moved before pip install, that image built once, then app.py edited;
+    - "multistage": the two-stage `MULTISTAGE` build, then requirements.txt edited (the first stage copies it);
     - "text": the project's Dockerfile was built, now `user_text` is built with the same files.
     """
     def edit(path: str) -> dict[str, str]:
@@ -433,6 +535,8 @@ def scenario(name: str, project_text: str, ctx: Mapping[str, str], user_text: st
     if name == "reorder":
         moved = reorder_copy(project_text)
         return moved, moved, edit("app.py")
+    if name == "multistage":
+        return MULTISTAGE, MULTISTAGE, edit("requirements.txt")
     if name == "text":
         return project_text, user_text, {}
     raise ValueError(f"unknown scenario {name!r}")

@@ -61,8 +61,9 @@ c2.metric(t("docker.cache.rebuilt_mb"), f"{sim.rebuilt_mb:,.1f} MB")
 c3.metric(t("docker.cache.download_mb"), f"≈ {sim.download_mb:,.0f} MB")
 rows = [{t("docker.col.n"): i + 1, t("docker.col.instr"): s.instr.text[:90],
          t("docker.col.adds"): t(f"docker.adds.{s.instr.cmd}") if s.instr.cmd in docker.KNOWN else "",
-         t("docker.col.key"): s.key[:12], t("docker.col.state"): t("docker.labels.cached" if s.cached
-                                                                     else "docker.labels.rebuilt"),
+         t("docker.col.key"): s.key[:12],
+         t("docker.col.state"): t("docker.labels.skipped" if not s.used else "docker.labels.cached" if s.cached
+                                  else "docker.labels.rebuilt"),
          "MB": round(s.size_mb, 2)} for i, s in enumerate(sim.steps)]
 st.dataframe(rows, hide_index=True)
 st.plotly_chart(figs.plot_layers(sim, labels=labels("docker.labels")), key="docker.fig_layers")

@@ -155,6 +155,126 @@ def test_text_edits(project):
     assert [sim.steps[i].instr.text for i in sim.rebuilt] == ["RUN echo hi", "COPY . .", 'CMD ["python", "app.py"]']
 
 
+# ---- multi-stage builds: Docker's documented rules, hand-worked and against a dependency-graph brute force --------
+TWO_STAGE = """FROM python:3.11-slim AS deps
+WORKDIR /src
+COPY requirements.txt ./
+RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt
+FROM python:3.11-slim
+COPY --from=deps /venv /venv
+WORKDIR /app
+COPY . .
+CMD ["/venv/bin/python", "app.py"]
+"""
+FROM_STAGE = """FROM python:3.11-slim AS base
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+FROM base AS test
+COPY tests/ ./tests/
+RUN pytest
+FROM base
+COPY app.py ./
+CMD ["python", "app.py"]
+"""
+MS_CTX = {"requirements.txt": "r1", "app.py": "a1", "tests/t.py": "t1"}
+
+
+def rebuilt_texts(cached: str, new: str, changed: dict[str, str]) -> list[str]:
+    sim = docker.simulate(cached, new, MS_CTX, changed)
+    return [sim.steps[i].instr.text for i in sim.rebuilt]
+
+
+def test_two_stage_edit_in_first_stage_rebuilds_the_copy_from_and_after():
+    assert rebuilt_texts(TWO_STAGE, TWO_STAGE, {"requirements.txt": "r2"}) == [
+        "COPY requirements.txt ./", "RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt",
+        "COPY --from=deps /venv /venv", "WORKDIR /app", "COPY . .", 'CMD ["/venv/bin/python", "app.py"]']
+    # an edit only the last stage copies leaves the first stage and the COPY --from cached
+    assert rebuilt_texts(TWO_STAGE, TWO_STAGE, {"app.py": "a2"}) == ["COPY . .", 'CMD ["/venv/bin/python", "app.py"]']
+    # COPY --from by index reads the same stage
+    by_index = TWO_STAGE.replace("--from=deps", "--from=0")
+    assert "COPY --from=0 /venv /venv" in rebuilt_texts(by_index, by_index, {"requirements.txt": "r2"})
+    # a RUN of the first stage edited: the second stage's COPY --from misses too
+    edited = TWO_STAGE.replace("venv /venv &&", "venv --copies /venv &&")
+    assert rebuilt_texts(TWO_STAGE, edited, {})[1:3] == ["COPY --from=deps /venv /venv", "WORKDIR /app"]
+
+
+def test_stage_built_from_another_stage():
+    # requirements.txt edited: base rebuilds, and the final stage FROM base rebuilds whole
+    assert rebuilt_texts(FROM_STAGE, FROM_STAGE, {"requirements.txt": "r2"}) == [
+        "COPY requirements.txt ./", "RUN pip install --no-cache-dir -r requirements.txt",
+        "FROM base", "COPY app.py ./", 'CMD ["python", "app.py"]']
+    # the unused `test` stage is skipped (BuildKit builds only what the last stage needs)
+    sim = docker.simulate(FROM_STAGE, FROM_STAGE, MS_CTX, {"tests/t.py": "t2"})
+    assert sim.rebuilt == () and [s.used for s in sim.steps] == [True] * 3 + [False] * 3 + [True] * 3
+    assert rebuilt_texts(FROM_STAGE, FROM_STAGE, {"app.py": "a2"}) == ["COPY app.py ./", 'CMD ["python", "app.py"]']
+    # a stage's name is not part of any key: renaming it (and its uses) rebuilds nothing
+    renamed = FROM_STAGE.replace("AS base", "AS deps").replace("FROM base", "FROM deps")
+    assert rebuilt_texts(FROM_STAGE, renamed, {}) == []
+
+
+def graph_rebuilds(text: str, ctx: dict[str, str], changed: dict[str, str]) -> list[int]:
+    """Docker's cache rules as a dependency graph, without keys: a step reruns when its own input changed (its
+    text vs the last build of the same file, the contents of the context files it copies), its parent step reran,
+    or a stage it reads (FROM / COPY --from / RUN --mount=from) reran; only stages the last stage needs run."""
+    ins = docker.parse_dockerfile(text)
+    stage, used = docker.stage_of(ins)
+    names: dict[str, int] = {}
+    dirty_stage: dict[int, bool] = {}
+    out, prev_dirty = [], False
+    for i, step in enumerate(ins):
+        if step.cmd == "FROM":
+            words = docker.split_flags(step.args)[1]
+            names[str(stage[i])] = stage[i]
+            if len(words) >= 3:
+                names[words[2].lower()] = stage[i]
+            prev_dirty = False
+        own = False
+        if step.cmd in ("COPY", "ADD"):
+            own = any(changed.get(p, d) != d for p, d in docker._sources(step, ctx).items())
+        reads = any(dirty_stage.get(names[r], False) for r in docker.stage_refs(step) if r in names
+                    and names[r] != stage[i])
+        dirty = own or prev_dirty or reads
+        dirty_stage[stage[i]] = dirty
+        prev_dirty = dirty
+        if dirty and used[stage[i]]:
+            out.append(i)
+    return out
+
+
+def random_multistage(rng: random.Random) -> str:
+    lines, names = [], []
+    for s in range(rng.randint(1, 4)):
+        base = rng.choice(["python:3.11-slim", "debian:12"] + names)
+        lines.append(f"FROM {base}" + (f" AS s{s}" if rng.random() < 0.8 else ""))
+        if lines[-1].endswith(f"s{s}"):
+            names.append(f"s{s}")
+        for _ in range(rng.randint(1, 4)):
+            kind = rng.random()
+            if kind < 0.35:
+                lines.append(f"COPY {rng.choice(['a.txt', 'b.txt', 'src/', '.'])} /dst/")
+            elif kind < 0.55 and (names or s):
+                ref = rng.choice(names + [str(k) for k in range(s)]) if names or s else "0"
+                lines.append(f"COPY --from={ref} /dst /dst{s}")
+            elif kind < 0.65 and names:
+                lines.append(f"RUN --mount=type=bind,from={rng.choice(names)},target=/m ls /m")
+            else:
+                lines.append(f"RUN echo {rng.randint(0, 3)}")
+    return "\n".join(lines) + "\n"
+
+
+def test_cache_keys_agree_with_the_dependency_graph_on_random_multistage_builds():
+    rng = random.Random(4)
+    ctx = {"a.txt": "a", "b.txt": "b", "src/m.py": "m", "src/n.py": "n"}
+    n_rebuilt = 0
+    for _ in range(400):
+        text = random_multistage(rng)
+        changed = {p: p + "'" for p in ctx if rng.random() < 0.3}
+        sim = docker.simulate(text, text, ctx, changed)
+        assert list(sim.rebuilt) == graph_rebuilds(text, ctx, changed), (text, changed)
+        n_rebuilt += len(sim.rebuilt)
+    assert n_rebuilt > 200
+
+
 def test_keys_chain_parent_text_and_contents():
     ins = docker.parse_dockerfile("FROM a:1\nCOPY x ./\n")
     k = docker.keys(ins, {"x": "d1"})
@@ -179,6 +299,14 @@ def test_project_dockerfile_scenarios():
     assert sims["requirements"].rebuilt == tuple(range(first_copy, len(ins)))
     assert sims["requirements"].download_mb == 1000.0
     assert sims["text"].rebuilt == ()
+    ms = docker.parse_dockerfile(docker.MULTISTAGE)
+    copy_from = next(i for i, s in enumerate(ms) if s.args.startswith("--from=deps"))
+    first_copy_ms = next(i for i, s in enumerate(ms) if s.cmd == "COPY")
+    second_from = [i for i, s in enumerate(ms) if s.cmd == "FROM"][1]
+    assert sims["multistage"].rebuilt == tuple(range(first_copy_ms, second_from)) + tuple(range(copy_from, len(ms)))
+    assert sims["multistage"].download_mb == 1000.0
+    assert sims["multistage"].steps[copy_from].size_mb == pytest.approx(1000.0 + sum(
+        s.size_mb for s in sims["multistage"].steps[first_copy_ms:second_from - 1] if s.instr.cmd == "COPY"), abs=0.01)
     moved = docker.parse_dockerfile(docker.reorder_copy(text))
     moved_pip = next(i for i, s in enumerate(moved) if s.cmd == "RUN" and "pip install" in s.args)
     assert moved_pip in sims["reorder"].rebuilt and sims["reorder"].download_mb == 1000.0

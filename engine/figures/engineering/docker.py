@@ -15,17 +15,18 @@ def _short(text: str, n: int = 60) -> str:
 
 
 def plot_layers(sim: Simulation, *, labels: dict[str, str]) -> go.Figure:
-    """One bar per step, bottom-up like an image's layers: length = MB it adds (log axis), colour = cached or
-    rebuilt; the hover shows the first 12 hex digits of the step's cache key."""
+    """One bar per step, bottom-up like an image's layers: length = MB it adds (log axis), colour = cached,
+    rebuilt or skipped (a stage the last one does not need); the hover shows the first 12 hex digits of the step's cache key."""
     steps = sim.steps
     names = [f"{i + 1}. {_short(s.instr.text)}" for i, s in enumerate(steps)]
     sizes = [max(s.size_mb + s.download_mb * (s.instr.cmd == "FROM"), 0.001) for s in steps]
-    colours = [CACHED if s.cached else REBUILT for s in steps]
-    hover = [f"{labels['key']}: {s.key[:12]}<br>{labels['size']}: {s.size_mb:.3g} MB<br>"
-             f"{labels['cached'] if s.cached else labels['rebuilt']}" for s in steps]
+    state = [labels["skipped"] if not s.used else labels["cached"] if s.cached else labels["rebuilt"]
+             for s in steps]
+    colours = ["rgb(190,190,190)" if not s.used else CACHED if s.cached else REBUILT for s in steps]
+    hover = [f"{labels['key']}: {s.key[:12]}<br>{labels['size']}: {s.size_mb:.3g} MB<br>{st}"
+             for s, st in zip(steps, state)]
     fig = go.Figure(go.Bar(x=[round(v, 3) for v in sizes], y=names, orientation="h", marker_color=colours,
-                           hovertext=hover, hoverinfo="text",
-                           text=[labels["cached"] if s.cached else labels["rebuilt"] for s in steps],
+                           hovertext=hover, hoverinfo="text", text=state,
                            textposition="outside", cliponaxis=False))
     fig.update_layout(height=80 + 28 * len(steps), margin=dict(l=10, r=80, t=30, b=40), showlegend=False,
                       xaxis=dict(type="log", title=labels["size_axis"]),
