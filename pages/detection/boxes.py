@@ -69,7 +69,8 @@ formula("boxes.nms_formula")
 def nms_ui() -> dict:
     c = st.columns(4)
     n = c[0].slider(t("boxes.ui.n_per_object"), 1, 20, 10, key="boxes.n_per_object")
-    thr = c[1].slider(t("boxes.ui.iou_threshold"), 0.05, 0.95, 0.5, 0.05, key="boxes.nms_threshold")
+    thr = c[1].slider(t("boxes.ui.iou_threshold"), 0.05, 0.95, 0.5, 0.05, key="boxes.nms_threshold",
+                    bind="query-params")
     seed = c[2].slider(t("boxes.ui.seed"), 0, 20, 0, key="boxes.seed")
     mode = c[3].radio(t("boxes.ui.mode"), ("classwise", "agnostic"), key="boxes.nms_mode",
                       format_func=fmt("boxes.modes"))
@@ -167,3 +168,8 @@ st.dataframe(
      for k, (fh, fw) in enumerate(B.SSD300_FEATURES)], hide_index=True, key="boxes.ssd_table")
 st.caption(t("boxes.ssd_caption", n=ssd.n_boxes, pos=ssd.n_matched))
 show_source(B.ssd_default_boxes)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("boxes")

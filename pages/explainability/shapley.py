@@ -168,3 +168,8 @@ with tab_table:
                   gap=f"{tab.additivity_gap[row]:.1e}"))
     st.caption(t("shapley.logodds_note"))
     show_source(shapley.tree_shap)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("shapley")

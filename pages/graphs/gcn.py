@@ -174,3 +174,8 @@ st.plotly_chart(figs.plot_signal(g, avg, lab["avg_title"], lab, vmax=vmax), key=
 st.markdown(t("gcn.refs"))
 show_source(gcn.cheb_filter)
 show_source(gcn.train_gcn)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("gcn")

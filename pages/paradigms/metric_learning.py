@@ -113,3 +113,8 @@ show_source(ml.contrastive_loss)
 show_source(ml.ratio_loss)
 show_source(ml.mine_triplets)
 show_source(ml.recall_at_k)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("metric_learning")

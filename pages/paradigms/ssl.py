@@ -123,3 +123,8 @@ st.markdown(t("ssl.papers.table"))
 show_source(ssl.nt_xent)
 show_source(ssl.byol_loss)
 show_source(ssl.train)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("ssl")

@@ -157,3 +157,8 @@ col2.plotly_chart(figs.plot_reconstruction(f, residual=True, labels=lab))
 st.plotly_chart(figs.plot_envelope(f, frame_idx, labels=lab))
 st.caption(t("audio.envelope_caption", frame=frame_idx, k=k))
 show_source(audio.mfcc_to_log_mel)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("audio")

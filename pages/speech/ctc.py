@@ -138,3 +138,8 @@ st.dataframe(pd.DataFrame([[f"{spell(p)}  ({np.exp(s):.3g})" for p, s in zip(ste
                           columns=[f"#{j + 1}" for j in range(shown)]),
              height=min(38 + 35 * len(dec.steps), 600))          # every frame's row visible up to ~16 frames
 show_source(ctc.beam_search_steps)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("ctc")

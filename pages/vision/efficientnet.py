@@ -200,3 +200,8 @@ show_source(eff.profile)
 show_source(eff.mbconv_anatomy)
 show_source(eff.squeeze_excitation)
 st.caption(t(f"{K}.references"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("efficientnet")
