@@ -5,7 +5,6 @@ import streamlit as st
 
 from engine.paradigms import continual as cl
 from engine.figures.paradigms import continual as figs
-from ui import charts
 from ui import fmt, formula, labels, show_source, signed, t
 from ui import training
 
@@ -41,7 +40,7 @@ def draw(run: training.Run) -> None:
     snaps = run.snaps
     s0 = next(iter(snaps.values()))
     st.caption(t("continual.now", task=s0.task + 1, classes="/".join(map(str, cl.TASKS[s0.task]))))
-    charts.panels(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
+    st.plotly_chart(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):
         acc, bwt = cl.acc_bwt(s.R, s.task)
@@ -73,8 +72,3 @@ st.markdown(t("continual.brain.text"))
 show_source(cl.train)
 show_source(cl.acc_bwt)
 show_source(cl.vae_loss)
-
-# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
-from ui.practice import check_yourself  # noqa: E402
-
-check_yourself("continual")
