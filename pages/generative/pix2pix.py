@@ -80,3 +80,8 @@ st.markdown(t("pix2pix.try_text"))
 show_source(pp.UNet)
 show_source(pp.pix2pix_losses)
 show_source(pp.cycle_losses)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("pix2pix")

@@ -72,3 +72,8 @@ st.markdown(t("continual.brain.text"))
 show_source(cl.train)
 show_source(cl.acc_bwt)
 show_source(cl.vae_loss)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("continual")
