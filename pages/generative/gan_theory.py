@@ -20,15 +20,17 @@ def densities_ui() -> dict:
     """p_data: a two-component mixture; p_g: one Gaussian. Returns plain values."""
     with st.sidebar:
         st.subheader(t("gan_theory.controls.data_header"))
-        mu1 = st.slider(t("gan_theory.controls.mu1"), -4.0, 4.0, -1.5, 0.1, key="gan_theory.mu1")
-        mu2 = st.slider(t("gan_theory.controls.mu2"), -4.0, 4.0, 1.5, 0.1, key="gan_theory.mu2")
-        sd = st.slider(t("gan_theory.controls.sd_data"), 0.1, 2.0, 0.5, 0.05, key="gan_theory.sd_data")
-        w1 = st.slider(t("gan_theory.controls.weight"), 0.0, 1.0, 0.5, 0.05, key="gan_theory.weight")
+        mu1 = st.slider(t("gan_theory.controls.mu1"), -4.0, 4.0, -1.5, 0.1, key="gan_theory.mu1", bind="query-params")
+        mu2 = st.slider(t("gan_theory.controls.mu2"), -4.0, 4.0, 1.5, 0.1, key="gan_theory.mu2", bind="query-params")
+        sd = st.slider(t("gan_theory.controls.sd_data"), 0.1, 2.0, 0.5, 0.05, key="gan_theory.sd_data",
+                       bind="query-params")
+        w1 = st.slider(t("gan_theory.controls.weight"), 0.0, 1.0, 0.5, 0.05, key="gan_theory.weight",
+                       bind="query-params")
         st.subheader(t("gan_theory.controls.gen_header"))
-        match = st.toggle(t("gan_theory.controls.match"), value=False, key="gan_theory.match")
-        mu_g = st.slider(t("gan_theory.controls.mu_g"), -4.0, 4.0, 0.5, 0.1, key="gan_theory.mu_g",
+        match = st.toggle(t("gan_theory.controls.match"), value=False, key="gan_theory.match", bind="query-params")
+        mu_g = st.slider(t("gan_theory.controls.mu_g"), -4.0, 4.0, 0.5, 0.1, key="gan_theory.mu_g", bind="query-params",
                          disabled=match)
-        sd_g = st.slider(t("gan_theory.controls.sd_g"), 0.1, 2.0, 1.0, 0.05, key="gan_theory.sd_g",
+        sd_g = st.slider(t("gan_theory.controls.sd_g"), 0.1, 2.0, 1.0, 0.05, key="gan_theory.sd_g", bind="query-params",
                          disabled=match)
     return dict(mu1=mu1, mu2=mu2, sd=sd, w1=w1, match=match, mu_g=mu_g, sd_g=sd_g)
 
@@ -70,8 +72,9 @@ st.header(t("gan_theory.wgan_header"))
 st.markdown(t("gan_theory.wgan_text"))
 formula("gan_theory.em_formula")
 formula("gan_theory.kr_formula")
-width = st.slider(t("gan_theory.controls.width"), 0.0, 1.0, 0.0, 0.05, key="gan_theory.width")
-theta_max = st.slider(t("gan_theory.controls.theta_max"), 0.5, 3.0, 2.0, 0.5, key="gan_theory.theta_max")
+width = st.slider(t("gan_theory.controls.width"), 0.0, 1.0, 0.0, 0.05, key="gan_theory.width", bind="query-params")
+theta_max = st.slider(t("gan_theory.controls.theta_max"), 0.5, 3.0, 2.0, 0.5, key="gan_theory.theta_max",
+                      bind="query-params")
 p0 = gt.uniform_pdf(SWEEP_GRID, -width / 2, width)
 sweep = gt.shift_sweep(SWEEP_GRID, p0, np.round(np.arange(-theta_max, theta_max + 1e-9, 0.05), 2))  # grid steps
 st.plotly_chart(figs.plot_shift_sweep(sweep, labels=lab), key="gan_theory.fig_sweep")

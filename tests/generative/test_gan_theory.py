@@ -116,3 +116,72 @@ def test_value_path_ends_at_the_floor_and_plateau_is_flat():
     sweep = gt.shift_sweep(x, gt.uniform_pdf(x, 0.0, 0.0), np.round(np.arange(-2, 2 + 1e-9, 0.05), 2))
     flat = gt.plateau(sweep, 0.0)
     assert flat.js_gap < 1e-12 and flat.js_slope < 1e-9
+
+
+# ---- practice items (issue #24): answers recomputed from the numbers shown, by SciPy or a brute force ----
+def test_practice_dstar_and_value_recomputed_independently():
+    from scipy.stats import norm
+
+    from engine.common import practice as P
+    ys = np.linspace(1e-6, 1 - 1e-6, 200_001)
+    for seed in range(200):
+        it = P.make("gan_theory", "dstar_value", seed)
+        p = it.params
+        a = p["w"] * norm.pdf(p["x"], p["mu1"], p["sd"]) + (1 - p["w"]) * norm.pdf(p["x"], p["mu2"], p["sd"])
+        b = norm.pdf(p["x"], p["mu_g"], p["sd_g"])
+        assert (p["p_data"], p["p_g"]) == (round(a, 3), round(b, 3))          # the densities shown are the case's
+        brute = ys[np.argmax(p["p_data"] * np.log(ys) + p["p_g"] * np.log(1 - ys))]   # argmax of a log y + b log(1−y)
+        assert abs(it.answer - brute) < 1e-5
+        assert it.choices[it.correct_index].label["en"] == f"{p['p_data'] / (p['p_data'] + p['p_g']):.3f}"
+        it = P.make("gan_theory", "value_discrete", seed)
+        pd, pg = np.array(it.params["p_data"]), np.array(it.params["p_g"])
+        want = 2 * jensenshannon(pd, pg) ** 2 - 2 * LOG2                      # Theorem 1 through SciPy's JS
+        direct = sum(pd * np.log(pd / (pd + pg))) + sum(pg * np.log(pg / (pd + pg)))
+        assert abs(it.answer - want) < 1e-9 and abs(it.answer - direct) < 1e-9
+        assert it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+
+
+def test_practice_shift_matches_closed_form_and_scipy():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("gan_theory", "shift_js_w1", seed)
+        w, theta = it.params["w"], it.params["theta"]
+        js = LOG2 * (1.0 if w == 0 else min(theta / w, 1.0))                   # continuous uniform: (θ/w)·log 2
+        assert abs(it.params["js"] - js) < 1e-9 and abs(it.params["w1"] - theta) < 1e-9
+        n = max(1, round(100 * w))                                            # the same case as masses, via SciPy
+        cells = np.arange(-300, 300)
+        p0 = ((cells >= 0) & (cells < n)).astype(float)
+        k = round(100 * theta)
+        q = ((cells >= k) & (cells < k + n)).astype(float)
+        assert abs(jensenshannon(p0, q) ** 2 - js) < 1e-9
+        assert abs(wasserstein_distance(cells / 100, cells / 100, p0, q) - theta) < 1e-9
+        assert it.choices[it.correct_index].label["en"] == f"JS = {js:.3f},  W₁ = {theta:.2f}"
+
+
+def test_practice_js_implementation_expected_is_scipy():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("gan_theory", "js_implementation", seed)
+        p, q = (np.array(it.params[k]) for k in "pq")
+        assert abs(it.exec.expected - jensenshannon(p, q) ** 2) < 1e-12
+
+
+def test_practice_statements_hold_on_cases():
+    """The theory item's true statements hold on random discrete cases; its false ones fail on them."""
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        p, q = rng.random(8), rng.random(8)
+        p, q = p / p.sum(), q / q.sum()
+        D = p / (p + q)
+        v = np.sum(p * np.log(D)) + np.sum(q * np.log(1 - D))
+        assert v == pytest.approx(2 * jensenshannon(p, q) ** 2 - 2 * LOG2)     # value
+        assert v > -2 * LOG2 and jensenshannon(p, q) ** 2 <= LOG2             # floor, js_bound
+        notes = 0.5 * (np.sum(p * np.log(p / q)) + np.sum(q * np.log(q / p)))
+        assert abs(notes - jensenshannon(p, q) ** 2) > 1e-6                    # js_notes is not JS
+        swapped = q / (p + q)
+        assert np.sum(p * np.log(swapped)) + np.sum(q * np.log(1 - swapped)) < v   # dstar_swapped is not the max
+        theta = float(rng.uniform(0.1, 3))
+        xs = rng.normal(size=50)
+        assert wasserstein_distance(xs, xs + theta) == pytest.approx(theta)    # w1_shift (and not w1_flat)
+    same = np.array([0.2, 0.3, 0.5])
+    assert np.sum(same * np.log(0.5)) * 2 == pytest.approx(-2 * LOG2)         # floor at p_g = p_data, not 0
