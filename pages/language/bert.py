@@ -29,6 +29,15 @@ def input_ui() -> tuple[str, str | None]:
     return text_a, text_b
 
 
+def _has_words(text: str) -> bool:
+    """Whether the encoder has a word to read in `text` (not empty, not only special tokens such as [SEP])."""
+    try:
+        bert.encode_input(pre.tokenizer, text)
+    except ValueError:
+        return False
+    return True
+
+
 def head_ui(n_layers: int, n_heads: int, default: tuple[int, int]) -> tuple[int, int]:
     c1, c2 = st.columns(2)
     layer = c1.slider(t("bert.attn.layer"), 1, n_layers, default[0] + 1, key="bert.layer")
@@ -108,8 +117,11 @@ if pre is not None:
     s1 = c1.text_input(t("bert.ctx.s1"), bert.CONTEXT_1, max_chars=300, key="bert.ctx1")
     s2 = c2.text_input(t("bert.ctx.s2"), bert.CONTEXT_2, max_chars=300, key="bert.ctx2")
     word = c3.text_input(t("bert.ctx.word"), "bank", max_chars=30, key="bert.ctx_word")
-    ctx = cached.contextual(s1, s2, word)
-    if not all(ctx.found):
+    empty = [n for n, s in ((1, s1), (2, s2)) if not _has_words(s)]
+    ctx = None if empty else cached.contextual(s1, s2, word)
+    if ctx is None:                    # clearing a box to type a new sentence: say so, keep the rest of the page
+        st.warning(t("bert.ctx.empty", n=" · ".join(map(str, empty))))
+    elif not all(ctx.found):
         st.warning(t("bert.ctx.not_found", word=word))
     else:
         st.plotly_chart(figs.plot_contextual(ctx, labels=lab), key="bert.fig.ctx")

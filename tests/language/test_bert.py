@@ -375,6 +375,26 @@ def test_page_own_corpus_in_japanese():
     assert at.error
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_keeps_going_when_a_context_sentence_is_cleared(lang):
+    """Issue 29: clearing sentence 1 or 2 raised "no words" from encode_input, and sections 3-5 and the sidebar's
+    tiny-BERT panel vanished. Now: a translated warning names the empty sentence, and the rest of the page runs."""
+    at = run_page("pages/language/bert.py", lang=lang)
+    headers = [h.value for h in at.header]
+    for which, other in (("bert.ctx1", "bert.ctx2"), ("bert.ctx2", "bert.ctx1")):
+        for text in ("", "[SEP]"):
+            at.text_input(key=which).set_value(text)
+            at.run()
+            assert_ok(at)
+            assert [h.value for h in at.header] == headers
+            assert at.sidebar.radio(key="bert.corpus") is not None and at.button(key="bert.run.step")
+            n = which[-1]
+            assert any(f" {n}" in w.value and ("文" if lang == "ja" else "sentence") in w.value for w in at.warning)
+        at.text_input(key=which).set_value("I sat on the bank of the river.").run()
+        assert not at.warning
+
+
 def test_page_offline_shows_a_clear_message(monkeypatch):
     import ui.bert
 
