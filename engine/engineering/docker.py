@@ -152,7 +152,8 @@ def reorder_copy(text: str) -> str:
 
 # ---- .dockerignore and the build context ----------------------------------------------------------------------
 def _pattern_regex(pattern: str) -> re.Pattern:
-    """Docker's .dockerignore pattern (Go filepath.Match plus `**`) as a regex over slash paths."""
+    """A COPY source glob (Go filepath.Match plus `**`) as a regex over slash paths (.dockerignore patterns are
+    `IgnorePattern`)."""
     p = pattern.strip().strip("/")
     p = os.path.normpath(p).replace(os.sep, "/") if p else p
     out, i = "", 0
@@ -184,15 +185,201 @@ def _pattern_regex(pattern: str) -> re.Pattern:
     return re.compile("^" + out + "$")
 
 
-def parse_dockerignore(text: str) -> list[tuple[bool, re.Pattern]]:
-    """[(exclude?, regex)] in file order; `!pattern` re-includes."""
-    rules = []
-    for raw in text.splitlines():
-        s = raw.strip()
-        if not s or s.startswith("#"):
+class DockerignoreError(ValueError):
+    """A .dockerignore Docker refuses (`docker build` stops): `code` is "bare_exclusion" (a line `!`) or
+    "bad_pattern" (a malformed `[` class or a trailing backslash), `line` 1-based."""
+
+    def __init__(self, code: str, line: int, pattern: str):
+        super().__init__(f"{code} on line {line}: {pattern!r}")
+        self.code, self.line, self.pattern = code, line, pattern
+
+
+def _go_space(c: str) -> bool:
+    """Go's unicode.IsSpace (strings.TrimSpace): ASCII blanks, U+0085, U+00A0 and the Z categories."""
+    import unicodedata
+    return c in "\t\n\v\f\r \x85\xa0" or unicodedata.category(c) in ("Zs", "Zl", "Zp")
+
+
+def _go_trim(s: str) -> str:
+    i, j = 0, len(s)
+    while i < j and _go_space(s[i]):
+        i += 1
+    while j > i and _go_space(s[j - 1]):
+        j -= 1
+    return s[i:j]
+
+
+def _go_clean(p: str) -> str:
+    """Go's filepath.Clean on a slash path ("" -> ".", "//a" -> "/a", "a/../b" -> "b")."""
+    import posixpath
+    c = posixpath.normpath(p) if p else "."
+    return "/" + c.lstrip("/") if c.startswith("//") else c
+
+
+def _go_bad_pattern(p: str) -> bool:
+    """What Go's filepath.Match reports as ErrBadPattern: a trailing `\\`, an unclosed or empty `[...]`, a
+    class range or escape left unfinished."""
+    i, n = 0, len(p)
+    while i < n:
+        c = p[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return True
+            i += 2
             continue
-        exclude = not s.startswith("!")
-        rules.append((exclude, _pattern_regex(s.lstrip("!").strip())))
+        if c == "[":
+            i += 1
+            if i < n and p[i] == "^":
+                i += 1
+            k = 0
+            while True:
+                if i >= n:
+                    return True
+                if p[i] == "]" and k > 0:
+                    break
+                lo = p[i]
+                if lo == "\\":
+                    i += 1
+                    if i >= n:
+                        return True
+                elif lo in "-]" :
+                    return True
+                i += 1
+                if i < n and p[i] == "-":
+                    i += 1
+                    if i >= n or p[i] in "]-":
+                        return True
+                    if p[i] == "\\":
+                        i += 1
+                        if i >= n:
+                            return True
+                    i += 1
+                k += 1
+        i += 1
+    return False
+
+
+class IgnorePattern:
+    """One .dockerignore pattern as moby's patternmatcher compiles it: an exact path, a prefix (`a/**`), a suffix
+    (`**/a`, `**.txt`) or a regular expression (`*` and `?` stay inside one path segment; `**` followed by more is
+    `(.*/)?`, so `a**.txt` matches `a.txt` and `a/b/.txt` but not `ab.txt`; `\\` escapes the next character)."""
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        regex, kind, i, n = "^", "exact", 0, len(pattern)
+        in_class = False
+        while i < n:
+            c = pattern[i]
+            if in_class and c not in "]\\":            # inside [...] characters and ranges stay as written
+                regex += c
+            elif c == "*":
+                if i + 1 < n and pattern[i + 1] == "*":
+                    first = i == 0
+                    i += 2
+                    if i < n and pattern[i] == "/":
+                        i += 1
+                    if i >= n:                          # "**" at the end: everything below
+                        if kind == "exact":
+                            kind = "prefix"
+                        else:
+                            regex += ".*"
+                            kind = "regexp"
+                    else:
+                        regex += "(.*/)?"
+                        kind = "regexp"
+                    if first:
+                        kind = "suffix"
+                    continue
+                regex += "[^/]*"
+                kind = "regexp"
+            elif c == "?":
+                regex += "[^/]"
+                kind = "regexp"
+            elif c in ".+()|{}$":
+                regex += "\\" + c
+            elif c == "\\":
+                if i + 1 < n:
+                    regex += re.escape(pattern[i + 1])
+                    kind = "regexp"
+                    i += 1
+                else:
+                    regex += "\\\\"
+            elif c in "[]":
+                regex += c
+                in_class = c == "["
+                kind = "regexp"
+            else:
+                regex += re.escape(c) if c != "^" else c
+            i += 1
+        self.kind = kind
+        self.regex = None
+        if kind == "regexp":
+            import warnings
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.regex = re.compile(regex + "$")
+            except re.error:
+                self.regex = None
+
+    def match(self, path: str) -> bool:
+        p = self.pattern
+        if self.kind == "exact":
+            return path == p
+        if self.kind == "prefix":
+            return path.startswith(p[:-2])
+        if self.kind == "suffix":
+            suffix = p[2:]
+            return path.endswith(suffix) or (suffix[:1] == "/" and path == suffix[1:])
+        return bool(self.regex is not None and self.regex.match(path))
+
+
+def read_dockerignore(text: str) -> list[str]:
+    """The patterns of a .dockerignore as Docker reads them (see `_read_dockerignore`)."""
+    return [p for _, p in _read_dockerignore(text)]
+
+
+def _read_dockerignore(text: str) -> list[tuple[int, str]]:
+    """The patterns of a .dockerignore, read as Docker reads it (moby's ignorefile.ReadAll): a UTF-8 byte-order
+    mark before the first line is dropped; a line whose *first character* is `#` is a comment (` # x` is the
+    pattern `# x`); blanks around a line and after a leading `!` are trimmed; each pattern is cleaned like
+    Go's filepath.Clean and a leading `/` dropped. `!!a` stays `!!a`: it re-includes a file named `!a`."""
+    out = []
+    for n, raw in enumerate(text.split("\n")):
+        number = n + 1
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if n == 0 and line.startswith("\ufeff"):
+            line = line[1:]
+        if line.startswith("#"):
+            continue
+        line = _go_trim(line)
+        if not line:
+            continue
+        invert = line[0] == "!"
+        if invert:
+            line = _go_trim(line[1:])
+        if line:
+            line = _go_clean(line)
+            if len(line) > 1 and line[0] == "/":
+                line = line[1:]
+        out.append((number, "!" + line if invert else line))
+    return out
+
+
+def parse_dockerignore(text: str) -> list[tuple[bool, IgnorePattern]]:
+    """[(exclude?, pattern)] in file order, as moby's patternmatcher.New builds them from `read_dockerignore`:
+    one leading `!` makes a re-include. Raises DockerignoreError where `docker build` would fail."""
+    rules = []
+    for n, p in _read_dockerignore(text):
+        p = _go_clean(_go_trim(p))
+        exclude = True
+        if p[0] == "!":
+            if len(p) == 1:
+                raise DockerignoreError("bare_exclusion", n, p)
+            exclude, p = False, p[1:]
+        if _go_bad_pattern(p):
+            raise DockerignoreError("bad_pattern", n, p)
+        rules.append((exclude, IgnorePattern(p)))
     return rules
 
 
@@ -301,7 +488,7 @@ def build_context(root: Path = ROOT, dockerignore: str | None = None) -> BuildCo
     """
     if dockerignore is None:
         f = root / ".dockerignore"
-        dockerignore = f.read_text() if f.is_file() else ""
+        dockerignore = f.read_bytes().decode("utf-8", "replace") if f.is_file() else ""
     ignored = _Ignorer(parse_dockerignore(dockerignore))
     files, ignored_sizes = [], {}
     all_bytes = all_count = 0

@@ -77,6 +77,53 @@ def test_dockerignore_last_match_wins():
     assert docker.is_ignored("CHANGES.md", rules) and not docker.is_ignored("README.md", rules)
 
 
+# Docker's reader and matcher (moby's ignorefile.ReadAll and patternmatcher), corner cases worked from their rules
+def test_dockerignore_reader_corner_cases():
+    text = "\ufeff.venv\n # not a comment\n#a comment\n!!bang\n!  spaced \n/abs/\n  \n//x/../y\r\n"
+    assert docker.read_dockerignore(text) == [".venv", "# not a comment", "!!bang", "!spaced", "abs", "y"]
+    # the byte-order mark is dropped before the comment test, and only on the first line
+    assert docker.read_dockerignore("\ufeff# comment\nx\n") == ["x"]
+    assert docker.read_dockerignore("a\n\ufeffb\n") == ["a", "\ufeffb"]
+
+
+@pytest.mark.parametrize("dockerignore, path, ignored", [
+    ("\ufeff.venv\n", ".venv/lib/x.so", True),        # BOM before the first pattern
+    (" #notes\n", "#notes", True),                       # a space before # makes it a pattern
+    ("#notes\n", "#notes", False),
+    ("*\n!!a\n", "!a", False),                           # !! re-includes a file named "!a" ...
+    ("*\n!!a\n", "a", True),                             # ... not "a"
+    ("a**.txt\n", "a.txt", True),                        # ** inside a segment is (.*/)?
+    ("a**.txt\n", "ab.txt", False),
+    ("a**.txt\n", "a/b/.txt", True),
+    ("**.txt\n", "x/y.txt", True),                       # leading ** : a suffix
+    ("**/foo\n", "foo", True),
+    ("**/foo\n", "xfoo", False),
+    ("foo/**\n", "foo/bar/baz", True),                   # trailing ** : a prefix
+    ("foo/**\n", "foobar", False),
+    ("x\\*y\n", "x*y", True),                           # a backslash escapes
+    ("x\\*y\n", "xzy", False),
+    ("[!a]x\n", "!x", True),                             # ! is not a class negation in Go
+    ("[^a]x\n", "bx", True),
+    ("[a-c]x\n", "bx", True),
+])
+def test_dockerignore_matches_moby(dockerignore, path, ignored):
+    assert docker.is_ignored(path, docker.parse_dockerignore(dockerignore)) is ignored
+
+
+@pytest.mark.parametrize("text, code, line", [("a\n!\n", "bare_exclusion", 2), ("x\n\nab[\n", "bad_pattern", 3),
+                                               ("a\\\n", "bad_pattern", 1), ("[]a\n", "bad_pattern", 1)])
+def test_dockerignore_docker_refuses(text, code, line):
+    with pytest.raises(docker.DockerignoreError) as err:
+        docker.parse_dockerignore(text)
+    assert (err.value.code, err.value.line) == (code, line)
+
+
+def test_build_context_reads_a_dockerignore_with_bom(project):
+    (project / ".dockerignore").write_bytes(b"\xef\xbb\xbf.venv\r\n**/__pycache__\r\n*.md\r\n")
+    assert {f.path for f in docker.build_context(project).files} == \
+        {"app.py", "requirements.txt", "pkg/m.py", ".dockerignore", "Dockerfile"}
+
+
 def test_build_context_with_and_without_dockerignore(project):
     ctx = docker.build_context(project)
     paths = {f.path for f in ctx.files}
