@@ -32,14 +32,15 @@ def name(s: frozenset) -> str:
 
 def game_ui() -> tuple[int, dict[frozenset, float]]:
     """Number of players and the value of every coalition (editable)."""
-    n = st.slider(t("shapley.n_players"), 2, 4, 2, key="shapley.n_players")
+    n = st.slider(t("shapley.n_players"), 2, 4, 2, key="shapley.n_players", bind="query-params")
     values: dict[frozenset, float] = {}
     coalitions = shapley.coalitions(n)
     cols = st.columns(4)
     for k, s in enumerate(coalitions):
         with cols[k % 4]:
             values[s] = st.number_input(f"v({{{', '.join(PLAYERS[i] for i in sorted(s))}}})" if s else "v(∅)",
-                                        value=default_value(s, n), step=1.0, key=f"shapley.v{n}.{name(s)}")
+                                        value=default_value(s, n), step=1.0, key=f"shapley.v{n}.{name(s)}",
+                                        bind="query-params")
     return n, values
 
 
@@ -80,7 +81,8 @@ with tab_game:
         st.plotly_chart(figs.plot_phi(phi, list(PLAYERS[:n]), t("shapley.phi_title")), key="shapley.fig_phi")
 
     formula("shapley.formula_shapley")
-    who = st.selectbox(t("shapley.player"), list(range(n)), key="shapley.player", format_func=PLAYERS.__getitem__)
+    who = st.selectbox(t("shapley.player"), list(range(n)), key="shapley.player", format_func=PLAYERS.__getitem__,
+                       bind="query-params")
     terms = shapley.shapley_terms(v, n, who)
     parts = " + ".join(rf"{frac(term.weight)}\,[v(\{{{','.join(PLAYERS[j] for j in sorted(term.coalition | {who}))}\}})"
                        rf" - v(\{{{','.join(PLAYERS[j] for j in sorted(term.coalition))}\}})]" for term in terms)

@@ -186,3 +186,88 @@ def test_phi_image_numbers_the_regions_as_the_waterfall_names_them():
     assert lo < min(0.0, levels.min()) and hi > levels.max()            # room beyond every bar end for its label
     bars = figs.plot_phi(np.array([2.0, -1.0]), ["A", "B"])
     assert bars.data[0].cliponaxis is False and bars.layout.yaxis.range[1] > 2.0
+
+
+# ---- practice items (engine/practice/explainability/shapley.py): answers recomputed by brute force over orders
+def _brute_phi(values: dict, n: int, i: int) -> float:
+    """Shapley value by the definition: player i's contribution averaged over all n! orders (own code, no engine)."""
+    from itertools import permutations
+    v = {frozenset("ABC".index(c) for c in k if c != "∅"): x for k, x in values.items()}
+    total, orders = 0.0, list(permutations(range(n)))
+    for order in orders:
+        before = frozenset(order[:order.index(i)])
+        total += v[before | {i}] - v[before]
+    return total / len(orders)
+
+
+def test_practice_answers_equal_brute_force():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("shapley", "phi_value", seed)
+        want = _brute_phi(item.params["values"], 3, item.params["player"])
+        assert abs(item.answer - want) < 1e-9
+        assert item.choices[item.correct_index].label["en"] == f"{want:.2f}"
+        eff = P.make("shapley", "efficiency", seed)
+        p = eff.params
+        assert abs(p["phi0"] + sum(p["phi"]) + eff.answer - p["fx"]) < 1e-9          # φ0 + Σφ = f(x)
+        assert eff.choices[eff.correct_index].label["en"] == f"{p['fx'] - p['phi0'] - sum(p['phi']):.2f}"
+        for name in ("implementation", "blank"):
+            it = P.make("shapley", name, seed)
+            assert abs(it.exec.expected - _brute_phi(it.params["values"], 3, it.params["player"])) < 1e-9
+            assert it.setup["shapley.player"] == "ABC"[it.params["player"]]
+            assert all(it.setup[f"shapley.v3.{k}"] == x for k, x in it.params["values"].items())
+
+
+def test_practice_statements_hold_on_games():
+    """The statements the item calls true hold on random 3-player games; the false ones fail on some game."""
+    from itertools import permutations
+    from math import factorial
+
+    rng = np.random.default_rng(0)
+    standalone_differs = equal_weights_differs = False
+    for _ in range(100):
+        table = {c: float(rng.integers(0, 20)) for c in S.coalitions(3)}
+        table[frozenset()] = 0.0
+        vals = {("".join("ABC"[j] for j in sorted(c)) or "∅"): x for c, x in table.items()}
+        phi = np.array([_brute_phi(vals, 3, i) for i in range(3)])
+        assert phi.sum() == pytest.approx(table[frozenset(range(3))])                                  # efficiency
+        perm = [2, 0, 1]                                                                               # order_free
+        relabelled = {frozenset(perm[j] for j in c): x for c, x in table.items()}
+        assert S.shapley_values(S.table_game(relabelled), 3)[perm] == pytest.approx(phi)
+        standalone_differs |= not np.allclose(phi, [table[frozenset({i})] for i in range(3)])
+        unweighted = [np.mean([table[s | {i}] - table[s] for s in S.coalitions(3) if i not in s]) for i in range(3)]
+        equal_weights_differs |= not np.allclose(phi, unweighted)
+    assert standalone_differs and equal_weights_differs
+    # weight_share: |S|!(M−|S|−1)!/M! = share of orders in which exactly S precedes i (M = 4, i = 0)
+    orders = list(permutations(range(4)))
+    for s in S.coalitions(4):
+        if 0 not in s:
+            share = sum(frozenset(o[:o.index(0)]) == s for o in orders) / len(orders)
+            assert share == pytest.approx(factorial(len(s)) * factorial(4 - len(s) - 1) / factorial(4))
+    # notes_weight: |z'|!(M−|z'|−1)!/M! over z' ∋ i is undefined at z' = x' and its other weights do not sum to 1
+    with pytest.raises(ValueError):
+        factorial(3 - 3 - 1)
+    from math import comb
+    right = sum(comb(3, k - 1) * factorial(k - 1) * factorial(4 - k) / factorial(4) for k in range(1, 5))
+    notes = sum(comb(3, k - 1) * factorial(k) * factorial(4 - k - 1) / factorial(4) for k in range(1, 4))
+    assert right == pytest.approx(1) and notes != pytest.approx(1)
+
+
+def test_practice_case_opens_in_the_page():
+    """"Open this case in the chapter": the item's setup as query parameters puts its game on the page, whose
+    expanded player's φ equals the item's answer."""
+    from streamlit.testing.v1 import AppTest
+
+    from engine.common import practice as P
+    from tests.conftest import ROOT, assert_ok
+
+    item = P.make("shapley", "phi_value", 7)
+    at = AppTest.from_file(str(ROOT / "pages/explainability/shapley.py"), default_timeout=120)
+    at.query_params["lang"] = "ja"
+    for k, v in item.setup.items():
+        at.query_params[k] = str(v)
+    at.run()
+    assert_ok(at)
+    assert at.slider(key="shapley.n_players").value == 3
+    assert at.selectbox(key="shapley.player").value == item.params["player"]
+    assert any(f"= {item.answer:.4g}" in el.value for el in at.latex), [el.value for el in at.latex]
