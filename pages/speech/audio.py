@@ -18,15 +18,16 @@ def settings_ui() -> dict:
     """Pipeline settings in the sidebar; returns plain values."""
     with st.sidebar:
         st.subheader(t("audio.controls.header"))
-        sr = st.selectbox(t("audio.controls.sr"), (16000, 22050, 8000), key="audio.sr")
+        sr = st.selectbox(t("audio.controls.sr"), (16000, 22050, 8000), key="audio.sr", bind="query-params")
         n_fft = st.select_slider(t("audio.controls.n_fft"), (256, 512, 1024, 2048, 4096), value=512,
-                                 key="audio.n_fft")
-        hop = st.slider(t("audio.controls.hop_length"), 32, 2048, 128, step=32, key="audio.hop")
+                                 key="audio.n_fft", bind="query-params")
+        hop = st.slider(t("audio.controls.hop_length"), 32, 2048, 128, step=32, key="audio.hop", bind="query-params")
         window = st.radio(t("audio.controls.window"), audio.WINDOWS, format_func=fmt("audio.window"),
-                          key="audio.window", horizontal=True)
-        n_mels = st.slider(t("audio.controls.n_mels"), 8, 128, 64, key="audio.n_mels")
-        n_mfcc = st.slider(t("audio.controls.n_mfcc"), 2, 40, 20, key="audio.n_mfcc")
-        htk = st.toggle(t("audio.controls.htk"), value=True, key="audio.htk")
+                          key="audio.window", horizontal=True,
+                          bind="query-params")
+        n_mels = st.slider(t("audio.controls.n_mels"), 8, 128, 64, key="audio.n_mels", bind="query-params")
+        n_mfcc = st.slider(t("audio.controls.n_mfcc"), 2, 40, 20, key="audio.n_mfcc", bind="query-params")
+        htk = st.toggle(t("audio.controls.htk"), value=True, key="audio.htk", bind="query-params")
         used_mels = min(n_mels, n_fft // 2)
         if used_mels < n_mels:
             st.caption(t("audio.clamped_mels", asked=n_mels, used=used_mels, n_fft=n_fft))

@@ -262,3 +262,53 @@ def test_padding_share_against_the_padded_signal():
         window = padded[frame * hop: frame * hop + n_fft]
         window = np.pad(window, (0, n_fft - len(window)))
         assert audio.padding_share(n, frame, hop, n_fft) == pytest.approx(1 - window.mean())
+
+
+# ---- practice items: answers recomputed from the numbers shown, by librosa (never the generator's code)
+@pytest.mark.slow
+def test_practice_answers_equal_librosa():
+    import torch
+
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("audio", "n_frames", seed)
+        p = it.params
+        want = torch.stft(torch.zeros(p["n"]), n_fft=p["n_fft"], hop_length=p["hop_length"], center=True,
+                          pad_mode="constant", return_complex=True).shape[1]     # librosa's framing, in C
+        assert it.answer == want and it.choices[it.correct_index].label["en"] == str(want)
+        it = P.make("audio", "mel_value", seed)
+        if it.params["to"] == "mel":
+            want = float(librosa.hz_to_mel(it.params["f"], htk=True))
+        else:
+            want = float(librosa.mel_to_hz(it.params["m"], htk=True))
+        assert abs(it.answer - want) < 1e-9 and it.choices[it.correct_index].label["en"] == f"{want:.1f}"
+        it = P.make("audio", "bin_frequency", seed)
+        p = it.params
+        want = float(librosa.fft_frequencies(sr=p["sr"], n_fft=p["n_fft"])[p["k"]])
+        assert abs(it.answer - want) < 1e-9 and it.choices[it.correct_index].label["en"] == f"{want:.2f}"
+        it = P.make("audio", "mfcc_blank", seed)
+        p = it.params
+        want = librosa.feature.mfcc(y=p["y"], sr=p["sr"], n_mfcc=p["n_mfcc"], n_fft=p["n_fft"],
+                                    hop_length=p["hop_length"], n_mels=p["n_mels"], htk=p["htk"])
+        np.testing.assert_allclose(it.exec.expected, want, atol=1e-6)
+
+
+def test_practice_statements_hold_on_cases():
+    """Checkable statements of the pipeline item: the FFT equals the DFT's definition, N/2 + 1 bins up to sr/2,
+    centred frames, a larger hop gives fewer frames, mel filters widen with frequency, c₀ = √M × mean log-mel."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(256)
+    loop = np.array([sum(x[n] * np.exp(-2j * np.pi * k * n / 256) for n in range(256)) for k in range(129)])
+    np.testing.assert_allclose(np.fft.rfft(x), loop, atol=1e-9)                              # fft_exact
+    freqs = librosa.fft_frequencies(sr=16000, n_fft=512)
+    assert freqs.size == 257 and freqs[-1] == 8000                                           # bins / n_bins
+    y = rng.standard_normal(4000).astype(np.float32)
+    S = librosa.stft(y, n_fft=512, hop_length=128, window="boxcar")
+    np.testing.assert_allclose(S[:, 10], np.fft.rfft(y[10 * 128 - 256: 10 * 128 + 256]), atol=1e-3)  # center_pad
+    assert librosa.stft(y, n_fft=512, hop_length=256).shape[1] < S.shape[1]                 # hop_more_frames
+    fb = librosa.filters.mel(sr=16000, n_fft=512, n_mels=40, htk=True)
+    widths = [np.ptp(np.flatnonzero(row)) for row in fb]
+    assert widths[-1] > 4 * widths[0] and np.all(np.diff(widths) >= -1)                     # mel_narrow_low
+    log_mel = librosa.power_to_db(librosa.feature.melspectrogram(y=y, sr=16000, n_mels=40))
+    c = librosa.feature.mfcc(S=log_mel, n_mfcc=5)
+    np.testing.assert_allclose(c[0], np.sqrt(40) * log_mel.mean(axis=0), rtol=1e-4)           # c0_loudness
