@@ -106,6 +106,42 @@ def parse_dockerfile(text: str) -> list[Instruction]:
     return out
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Why `docker build` would refuse a Dockerfile: `code` (a locale key), the 1-based `line` (0: the whole file),
+    `name` (the instruction concerned)."""
+    code: str
+    line: int
+    name: str = ""
+
+
+def validate(text: str) -> list[Problem]:
+    """The errors BuildKit's Dockerfile parser reports before building anything, in file order:
+
+    - "empty": no instruction at all (only blanks or comments): "the Dockerfile cannot be empty";
+    - "unknown": an instruction Docker does not know ("unknown instruction: FOO");
+    - "before_from": an instruction other than `ARG` before the first `FROM` ("no build stage in current context");
+    - "no_from": no `FROM` anywhere;
+    - "from_args": a `FROM` without an image, or with words other than `image [AS name]`.
+    """
+    instrs = parse_dockerfile(text)
+    if not instrs:
+        return [Problem("empty", 0)]
+    out = [Problem("unknown", i.line, i.cmd) for i in instrs if i.cmd not in KNOWN]
+    first_from = next((k for k, i in enumerate(instrs) if i.cmd == "FROM"), None)
+    if first_from is None:
+        out.append(Problem("no_from", 0))
+    before = [i for i in instrs[:first_from] if i.cmd in KNOWN and i.cmd != "ARG"]
+    if before and first_from is not None:
+        out.append(Problem("before_from", before[0].line, before[0].cmd))
+    for i in instrs:
+        if i.cmd == "FROM":
+            words = split_flags(i.args)[1]
+            if len(words) not in (1, 3) or (len(words) == 3 and words[1].lower() != "as"):
+                out.append(Problem("from_args", i.line, i.cmd))
+    return sorted(out, key=lambda p: p.line)
+
+
 def split_flags(args: str) -> tuple[dict[str, str], list[str]]:
     """`--chown=a:b src dest` → ({"chown": "a:b"}, ["src", "dest"]); JSON-array form accepted."""
     s = args.strip()

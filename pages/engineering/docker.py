@@ -2,6 +2,7 @@
 inside; the kinds of virtualisation and the commands that build and run this app."""
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from engine.engineering import docker
@@ -55,18 +56,23 @@ sim = docker.simulate(cached_text, new_text, digests, changed, sizes=sizes, pip_
 if name != "text":
     st.code(new_text, language="dockerfile")
 st.markdown(t(f"docker.explain.{name}"))
+problems = docker.validate(new_text)
+if problems:
+    st.error("\n".join([t("docker.invalid.header")] + [
+        "- " + t(f"docker.invalid.{p.code}", line=p.line, name=p.name) for p in problems]))
 c1, c2, c3 = st.columns(3)
-c1.metric(t("docker.cache.rebuilt"), f"{len(sim.rebuilt)} / {len(sim.steps)}")
-c2.metric(t("docker.cache.rebuilt_mb"), f"{sim.rebuilt_mb:,.1f} MB")
-c3.metric(t("docker.cache.download_mb"), f"≈ {sim.download_mb:,.0f} MB")
+c1.metric(t("docker.cache.rebuilt"), f"{len(sim.rebuilt)} / {len(sim.steps)}" if not problems else "—")
+c2.metric(t("docker.cache.rebuilt_mb"), f"{sim.rebuilt_mb:,.1f} MB" if not problems else "—")
+c3.metric(t("docker.cache.download_mb"), f"≈ {sim.download_mb:,.0f} MB" if not problems else "—")
 rows = [{t("docker.col.n"): i + 1, t("docker.col.instr"): s.instr.text[:90],
          t("docker.col.adds"): t(f"docker.adds.{s.instr.cmd}") if s.instr.cmd in docker.KNOWN else "",
          t("docker.col.key"): s.key[:12],
          t("docker.col.state"): t("docker.labels.skipped" if not s.used else "docker.labels.cached" if s.cached
                                   else "docker.labels.rebuilt"),
          "MB": round(s.size_mb, 2)} for i, s in enumerate(sim.steps)]
-st.dataframe(rows, hide_index=True)
-st.plotly_chart(figs.plot_layers(sim, labels=labels("docker.labels")), key="docker.fig_layers")
+if not problems:
+    st.dataframe(rows, hide_index=True)
+    st.plotly_chart(figs.plot_layers(sim, labels=labels("docker.labels")), key="docker.fig_layers")
 top = ", ".join(f"{n} {mb:,.0f} MB" for n, mb in pip.top[:5])
 st.caption(t("docker.cache.pip_caption", total=pip.total_mb, n=pip.n_packages, top=top))
 show_source(docker.step_key)
@@ -85,11 +91,18 @@ result = lint(text, use_hadolint)
 st.caption(t("docker.lint.tool_hadolint", version=result.version) if result.tool == "hadolint"
            else t("docker.lint.tool_own", n=len(docker.OWN_RULES), rules=", ".join(docker.OWN_RULES)))
 if result.findings:
-    st.dataframe([{t("docker.col.line"): f.line, t("docker.col.rule"): f.code, t("docker.col.level"): f.level,
-                   t("docker.col.message"): f.message,
-                   t("docker.col.practice"): t(f"docker.practice.{docker.practice_of(f.code)}")
-                   if docker.practice_of(f.code) else ""} for f in result.findings], hide_index=True)
-else:
+    # a table, not a dataframe: long messages wrap instead of being cut; levels and messages in the reader's
+    # language (rule ids kept), hadolint's own English where this chapter has no translation of a rule
+    messages, levels = labels("docker.rule"), labels("docker.level")
+    st.table(pd.DataFrame([{
+        t("docker.col.line"): f.line, t("docker.col.rule"): f.code, t("docker.col.level"): levels.get(f.level, f.level),
+        t("docker.col.message"): messages.get(f.code, f.message),
+        t("docker.col.practice"): t(f"docker.practice.{docker.practice_of(f.code)}")
+        if docker.practice_of(f.code) else ""} for f in result.findings]).set_index(t("docker.col.line")))
+    untranslated = sorted({f.code for f in result.findings} - set(messages))
+    if untranslated:
+        st.caption(t("docker.lint.untranslated", codes=", ".join(untranslated)))
+elif not problems:
     st.success(t("docker.lint.clean"))
 st.markdown(t("docker.lint.practices"))
 st.markdown(t("docker.lint.fixed"))

@@ -621,10 +621,62 @@ def test_page_runs_every_scenario(lang):
         assert_ok(at)
     at.text_area(key="docker.text").set_value("FROM python:3.11\nCMD python app.py\n").run()
     assert_ok(at)
-    rules = {row for df in at.dataframe for row in df.value.iloc[:, 1].astype(str)}
-    assert "DL3025" in rules
+    [table] = at.table
+    assert "DL3025" in set(table.value.iloc[:, 0].astype(str))
+    # levels and messages in the reader's language, the rule id kept
+    level, message = table.value.iloc[0, 1], table.value.iloc[0, 2]
+    if lang == "ja":
+        assert level == "警告" and "JSON" in message and "CMD" in message and "引数" in message
+    else:
+        assert level == "warning" and message == "Use arguments JSON notation for CMD and ENTRYPOINT arguments"
     at.toggle(key="docker.use_hadolint").set_value(False).run()
     assert_ok(at)
+    assert "DL3025" in set(at.table[0].value.iloc[:, 0].astype(str))
+    assert any("hadolint" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_flags_an_invalid_dockerfile(lang):
+    from ui.i18n import lookup
+    at = run_page("pages/engineering/docker.py", lang=lang)
+    at.radio(key="docker.scenario").set_value("text").run()
+    for text, code in [("", "empty"), ("# only a comment\n\n", "empty"), ("RUN echo hi\nCMD [\"a\"]\n", "no_from"),
+                       ("WORKDIR /app\nFROM python:3.11\n", "before_from"), ("FROM python:3.11\nRUNN echo\n", "unknown")]:
+        at.text_area(key="docker.text").set_value(text).run()
+        assert_ok(at)
+        [error] = at.error
+        assert lookup("docker.invalid.header", lang) in error.value
+        assert lookup(f"docker.invalid.{code}", lang).split("{")[0].split("`")[0] in error.value
+        assert not at.dataframe and not at.success  # no simulation, no "no findings" for a file Docker refuses
+    at.text_area(key="docker.text").set_value("FROM python:3.11-slim\n").run()
+    assert not at.error and at.dataframe
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("", [("empty", 0, "")]),
+    ("# syntax=docker/dockerfile:1\n\n# c\n", [("empty", 0, "")]),
+    ("ARG V=1\n", [("no_from", 0, "")]),
+    ("RUN x\n", [("no_from", 0, "")]),
+    ("ARG V=1\nFROM a:$V\nRUN x\n", []),
+    ("ENV A=1\nFROM a:1\n", [("before_from", 1, "ENV")]),
+    ("FROM a:1\nRUNN x\nCOPY a b\n", [("unknown", 2, "RUNN")]),
+    ("FROM\n", [("from_args", 1, "FROM")]),
+    ("FROM a b\n", [("from_args", 1, "FROM")]),
+    ("FROM a:1 as b\n", []),
+])
+def test_validate(text, expected):
+    assert [(p.code, p.line, p.name) for p in docker.validate(text)] == expected
+
+
+def test_every_level_and_own_rule_is_translated():
+    from ui.i18n import table
+    for lang in ("en", "ja"):
+        assert set(docker.OWN_RULES) <= set(table("docker.rule", lang))
+        assert {"error", "warning", "info", "style"} <= set(table("docker.level", lang))
+    # the English messages are hadolint's own, word for word, for the rules we implement
+    for text in LINT_CASES.values():
+        for f in docker.own_rules(text):
+            assert table("docker.rule", "en")[f.code].rstrip(".") == f.message.rstrip(".")
 
 
 def test_engine_has_no_ui_imports():
