@@ -31,7 +31,8 @@ def graph_ui():
     """Sidebar: which graph (and the upload). Returns (graph, spectrum) or None with an error shown."""
     with st.sidebar:
         st.subheader(t("gcn.controls.header"))
-        name = st.selectbox(t("gcn.controls.graph"), gcn.GRAPHS, format_func=fmt("gcn.graph"), key="gcn.graph")
+        name = st.selectbox(t("gcn.controls.graph"), gcn.GRAPHS, format_func=fmt("gcn.graph"), key="gcn.graph",
+                            bind="query-params")
     if name != "upload":
         with st.spinner(t("gcn.eig_spinner")):
             return graph_and_spectrum(name, "")
@@ -60,8 +61,10 @@ def clicked_nodes() -> set[int]:
 
 def signal_ui(g: gcn.Graph) -> dict:
     c1, c2, c3 = st.columns(3)
-    kind = c1.selectbox(t("gcn.controls.signal"), gcn.SIGNALS, format_func=fmt("gcn.signal"), key="gcn.signal")
-    node = int(c1.number_input(t("gcn.controls.node"), 0, g.N - 1, 0, key="gcn.node"))
+    kind = c1.selectbox(t("gcn.controls.signal"), gcn.SIGNALS, format_func=fmt("gcn.signal"), key="gcn.signal",
+                        bind="query-params")
+    node = int(c1.number_input(t("gcn.controls.node"), 0, g.N - 1, 0, key="gcn.node",
+                               bind="query-params"))
     painted = ()
     if kind == "painted":
         picked = c1.multiselect(t("gcn.controls.paint"), list(range(g.N)), default=[0, 1, 2], key="gcn.paint")
@@ -71,7 +74,7 @@ def signal_ui(g: gcn.Graph) -> dict:
         param = c2.slider(t("gcn.controls.tau"), 0.5, 50.0, 5.0, 0.5, key="gcn.tau")
     else:
         param = c2.slider(t("gcn.controls.cutoff"), 0.05, 2.0, 0.3, 0.05, key="gcn.cutoff")
-    K = c3.slider(t("gcn.controls.K"), 1, 30, 5, key="gcn.K")
+    K = c3.slider(t("gcn.controls.K"), 1, 30, 5, key="gcn.K", bind="query-params")
     return dict(kind=kind, node=node, painted=painted, filt=filt, param=float(param), K=int(K))
 
 

@@ -204,3 +204,85 @@ def test_painting_on_the_karate_club():
     assert_ok(at)
     at.multiselect(key="gcn.paint").set_value([5, 6]).run()
     assert_ok(at)
+
+
+# ---- practice items: answers recomputed from the numbers shown by torch_geometric / networkx (never the generator)
+def _edge_index(edges):
+    e = np.array(edges).T
+    return torch.as_tensor(np.concatenate([e, e[::-1]], 1).copy())
+
+
+def test_practice_renorm_entry_and_layer_equal_torch_geometric():
+    from torch_geometric.nn import GCNConv
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+    from torch_geometric.utils import to_dense_adj
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gcn", "renorm_entry", seed)
+        p = item.params
+        ei, w = gcn_norm(_edge_index(p["edges"]), num_nodes=p["n"], add_self_loops=True)
+        dense = to_dense_adj(ei, edge_attr=w, max_num_nodes=p["n"])[0].double().numpy()
+        want = dense[p["j"], p["i"]]                              # PyG: row = target; Â is symmetric anyway
+        assert abs(item.answer - want) < 1e-6
+        assert abs(float(item.choices[item.correct_index].label["en"]) - want) <= 5e-4 + 1e-6
+        impl = P.make("gcn", "layer_implementation", seed)
+        q = impl.params
+        conv = GCNConv(2, 2, bias=False).double()
+        with torch.no_grad():
+            conv.lin.weight.copy_(torch.as_tensor(q["W"].T))
+        ref = conv(torch.as_tensor(q["H"]), _edge_index(q["edges"])).detach().numpy()
+        np.testing.assert_allclose(impl.exec.expected, ref, atol=1e-10)
+
+
+def test_practice_khop_count_equals_networkx_bfs():
+    import networkx as nx
+
+    from engine.common import practice as P
+    G = nx.grid_2d_graph(gcn.GRID_SIDE, gcn.GRID_SIDE)
+    for seed in range(200):
+        item = P.make("gcn", "khop_count", seed)
+        p = item.params
+        want = len(nx.single_source_shortest_path_length(G, (p["r"], p["c"]), cutoff=p["K"]))
+        assert item.answer == want and item.choices[item.correct_index].label["en"] == str(want)
+        assert item.setup["gcn.node"] == p["r"] * gcn.GRID_SIDE + p["c"] and item.setup["gcn.K"] == p["K"]
+
+
+def test_practice_spectrum_equals_networkx():
+    import networkx as nx
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gcn", "laplacian_spectrum", seed)
+        G = nx.Graph()
+        G.add_nodes_from(range(item.params["n"]))
+        G.add_edges_from(item.params["edges"])
+        want = np.sort(nx.normalized_laplacian_spectrum(G))
+        label = item.choices[item.correct_index].label["en"]
+        got = np.array([float(v) for v in label.strip("{}").split(",")])
+        np.testing.assert_allclose(got, want, atol=5e-4)
+
+
+def test_practice_statements_hold_on_random_graphs():
+    """range, zero_mult, bipartite (true) hold on random graphs; renorm_mean (false) fails on one;
+    loops_after (false): I + D^-½AD^-½ reaches 2 on a bipartite graph while Â stays below 2."""
+    import networkx as nx
+    rng = np.random.default_rng(0)
+    row_sums_not_one = False
+    for seed in range(50):
+        G = nx.gnp_random_graph(int(rng.integers(5, 12)), 0.3, seed=seed)
+        G.remove_nodes_from([v for v in list(G) if G.degree(v) == 0])
+        if G.number_of_nodes() < 2:
+            continue
+        lam = nx.normalized_laplacian_spectrum(G)
+        assert lam.min() > -1e-9 and lam.max() < 2 + 1e-9
+        assert np.sum(np.abs(lam) < 1e-9) == nx.number_connected_components(G)
+        if nx.is_connected(G) and nx.is_bipartite(G):
+            assert abs(lam.max() - 2) < 1e-9
+        A = nx.to_scipy_sparse_array(G, format="csr")
+        row_sums_not_one |= not np.allclose(np.asarray(gcn.gcn_norm(A).sum(1)).ravel(), 1)
+    assert row_sums_not_one
+    A = nx.to_scipy_sparse_array(nx.path_graph(4), format="csr").astype(float)
+    d = np.asarray(A.sum(1)).ravel()
+    plain = np.eye(4) + np.diag(d ** -0.5) @ A.toarray() @ np.diag(d ** -0.5)
+    assert abs(np.linalg.eigvalsh(plain).max() - 2) < 1e-9 and np.linalg.eigvalsh(gcn.gcn_norm(A).toarray()).max() < 1 + 1e-9
