@@ -11,6 +11,7 @@ from ui import practice as pr
 SECONDS_PER_ITEM = 72          # E資格: ~100 items in 120 minutes
 ss = st.session_state
 
+pr.restore()              # the progress this browser keeps, before anything is drawn
 st.title(t("practice.title"))
 st.markdown(t("practice.intro"))
 chapters = pr.practice_chapters()
@@ -28,14 +29,22 @@ with tab_practise:
     pool = [s for s in chapters if pr.section_of(s) == scope[8:]] if scope.startswith("section:") else [scope]
     if "practice.one" not in ss or ss["practice.one"][0] != scope:
         ss["practice.one"] = (scope, random.Random().randrange(10**9))
-    rng = random.Random(ss["practice.one"][1])
-    stem = rng.choice(pool)
-    it = pr.item(stem, rng.choice(pr.generator_names(stem)), rng.randrange(10**6))
-    st.caption(f"{t(f'{stem}.title')} · {t('practice.kind.' + it.kind)}")
+    shared = pr.shared_item(st.query_params.get("item"))        # ?item=<chapter>.<generator>.<seed>: one question
+    if shared is not None and not ss.get("practice.shared_done"):
+        it = shared
+    else:
+        if st.query_params.get("item") and shared is None:
+            st.caption(t("practice.bad_item_link"))
+        rng = random.Random(ss["practice.one"][1])
+        stem = rng.choice(pool)
+        it = pr.item(stem, rng.choice(pr.generator_names(stem)), rng.randrange(10**6))
+    st.caption(f"{t(f'{it.chapter}.title')} · {t('practice.kind.' + it.kind)}")
     with st.container(border=True):
         pr.show_item(it, key=f"practice.one.{ss['practice.one'][1]}")
+    st.caption(t("practice.share_item", uid=it.uid))
     if st.button(t("practice.next"), key="practice.next", icon=":material/arrow_forward:"):
         ss["practice.one"] = (scope, random.Random().randrange(10**9))
+        ss["practice.shared_done"] = True
         st.rerun()
 
 
@@ -142,7 +151,9 @@ with tab_progress:
     st.markdown(t("practice.progress_intro"))
     table = pr.progress_table()
     if table:
-        st.dataframe(table, hide_index=True)
+        right, answered = map(sum, zip(*pr.scores().values()))
+        st.markdown(t("practice.progress_total", right=right, n=answered))
+        st.table(table)
     else:
         st.info(t("practice.progress_none"))
     st.download_button(t("practice.download"), pr.dumps(), file_name="kicks-progress.json", mime="application/json",

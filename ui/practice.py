@@ -50,6 +50,18 @@ def generator_names(stem: str) -> tuple[str, ...]:
     return tuple(P.generators(stem))
 
 
+def shared_item(uid) -> P.Item | None:
+    """The item named by a link's `?item=<chapter>.<generator>.<seed>`, or None when the name is not one."""
+    if not isinstance(uid, str) or len(uid) > 100:
+        return None
+    stem, _, rest = uid.partition(".")
+    name, _, seed = rest.rpartition(".")
+    if stem not in practice_chapters() or name not in generator_names(stem) or not seed.isdigit() or \
+            not 0 <= int(seed) < 10**9:
+        return None
+    return item(stem, name, int(seed))
+
+
 def case_link(it: P.Item) -> None:
     """"Open this case in the chapter": the chapter's page with the item's settings as its bound query parameters."""
     params = {"lang": lang()}
@@ -271,23 +283,40 @@ export default function(component) {
 _store = st.components.v2.component("kicks_practice_store", js=_STORE_JS, html="<span></span>")
 
 
+def _restore(stored) -> None:
+    """Merge the progress the browser handed over (once per session)."""
+    ss = st.session_state
+    if stored is None or ss.get("practice.restored"):
+        return
+    ss["practice.restored"] = True
+    if stored:
+        try:
+            ss[PROGRESS] = merge(parse_progress(stored), progress())
+        except ProgressError:
+            st.warning(t("practice.errors.browser_corrupt"))
+
+
+def restore() -> None:
+    """Call at the top of a page that shows progress: what the browser handed over in the run before is merged
+    before anything is drawn (the element that reads it is mounted at the end of the page by `sync_browser`)."""
+    state = st.session_state.get(STORE_WIDGET)
+    _restore(state.get("stored") if hasattr(state, "get") else None)
+
+
+STORE_WIDGET = "practice_store"
+
+
 def sync_browser() -> None:
     """Keep the reader's progress in their browser: read it once per page load (merged into this session), write
-    it back after each answer. Call once per run on every page that shows practice."""
+    it back after each answer. Call once per run, at the end of every page that shows practice."""
     ss = st.session_state
     save = dumps() if ss.get("practice.dirty") and ss.get("practice.restored") else None
-    result = _store(key="practice_store", data={"key": STORE, "save": save}, default={"stored": None},
+    result = _store(key=STORE_WIDGET, data={"key": STORE, "save": save}, default={"stored": None},
                     on_stored_change=lambda: None, height=1)
-    stored = getattr(result, "stored", None)
-    if stored is not None and not ss.get("practice.restored"):
-        ss["practice.restored"] = True
-        if stored:
-            try:
-                ss[PROGRESS] = merge(parse_progress(stored), progress())
-            except ProgressError:
-                st.warning(t("practice.errors.browser_corrupt"))
-        if ss.get("practice.dirty"):
-            st.rerun()                       # write the merged progress back now
+    was_restored = ss.get("practice.restored")
+    _restore(getattr(result, "stored", None))
+    if not was_restored and ss.get("practice.restored") and ss.get("practice.dirty"):
+        st.rerun()                           # write the merged progress back now
     elif save is not None:
         ss["practice.dirty"] = False
 
