@@ -65,6 +65,15 @@ def gradcampp_weights(activations: torch.Tensor, grads: torch.Tensor) -> torch.T
 CHANNEL_WEIGHTS = {"gradcam": gradcam_weights, "gradcampp": gradcampp_weights}
 
 
+def cam_map(activations: torch.Tensor, grads: torch.Tensor, method: str = "gradcam"
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The map at the layer's own resolution and its channel weights, from $A^k$ and $\partial y^c/\partial A^k$
+    (K, h, w) each: $L^c = \mathrm{ReLU}(\sum_k \alpha_k^c A^k)$ (h, w), α (K,)."""
+    alpha = CHANNEL_WEIGHTS[method](activations, grads)                     # (K,)
+    # L^c = ReLU(Σ_k α_k^c A^k)
+    return torch.relu(torch.einsum("k,khw->hw", alpha, activations)), alpha
+
+
 @dataclass(frozen=True)
 class CamResult:
     heatmap: np.ndarray     # (H, W) in [0, 1], at input resolution
@@ -109,9 +118,7 @@ def layer_cam(model: nn.Module, layer: str, x: torch.Tensor, target: int, method
     if method == "cam":
         return _cam(model, layer, x, target)
     a, g, score = activation_and_grad(model, layer, x, target)
-    alpha = CHANNEL_WEIGHTS[method](a, g)                                   # (K,)
-    # L^c = ReLU(Σ_k α_k^c A^k)
-    cam = torch.relu(torch.einsum("k,khw->hw", alpha, a))                  # (h, w)
+    cam, alpha = cam_map(a, g, method)                                      # (h, w), (K,)
     return CamResult(heatmap=_scale_up(cam, tuple(x.shape[-2:])), cam=cam.numpy(), weights=alpha.numpy(),
                      activations=a.mean(dim=(1, 2)).numpy(), score=score, layer=layer, method=method)
 

@@ -419,3 +419,67 @@ def test_warm_up_fills_everything_the_page_computes_at_its_defaults():
     assert_ok(at)
     assert set(_results().items) == before
     assert not at.get("progress")
+
+
+# ---- practice items (engine/practice/explainability/gradcam.py): answers recomputed by pytorch-grad-cam / autograd
+def _library_map(a, g) -> np.ndarray:
+    """pytorch-grad-cam's own Grad-CAM image from (K, h, w) activations and gradients: weights, sum, ReLU."""
+    from pytorch_grad_cam import GradCAM
+    class Bare(GradCAM):                              # get_cam_image only needs the class's methods
+        def __del__(self):                            # nothing was hooked, nothing to release
+            pass
+
+    cam = GradCAM.get_cam_image(object.__new__(Bare), None, None, None, np.asarray(a)[None], np.asarray(g)[None])
+    return np.maximum(cam, 0)[0]
+
+
+def test_practice_answers_equal_pytorch_grad_cam():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gradcam", "map_value", seed)
+        p = item.params
+        want = float(_library_map(p["a"], p["g"])[p["i"], p["j"]])
+        assert abs(item.answer - want) < 1e-9
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+        impl = P.make("gradcam", "implementation", seed)
+        np.testing.assert_allclose(impl.exec.expected, _library_map(impl.params["a"], impl.params["g"]), atol=1e-12)
+
+
+def test_practice_last_layer_alpha_is_the_autograd_gradient_mean():
+    """α_k at the last layer of GAP + nn.Linear, by autograd through torch's own modules."""
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gradcam", "last_layer_alpha", seed)
+        p = item.params
+        fc = torch.nn.Linear(len(p["weights"]), 1).double()
+        with torch.no_grad():
+            fc.weight[0] = torch.tensor(p["weights"], dtype=torch.float64)
+        a = torch.rand(1, len(p["weights"]), p["h"], p["w"], dtype=torch.float64, requires_grad=True)
+        y = fc(torch.nn.AdaptiveAvgPool2d(1)(a).flatten(1))[0, 0]
+        (g,) = torch.autograd.grad(y, a)
+        want = float(g[0, p["channel"]].mean())
+        assert abs(item.answer - want) < 1e-12
+        assert item.choices[item.correct_index].label["en"] == f"{want:.4f}"
+
+
+def test_practice_blank_expected_is_library_map_of_autograd_gradients():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gradcam", "blank", seed)
+        a = torch.tensor(item.params["a"], dtype=torch.float64, requires_grad=True)
+        y = (torch.tensor(item.params["w"], dtype=torch.float64) * torch.nn.ReLU()(a)).sum()
+        (g,) = torch.autograd.grad(y, a)
+        np.testing.assert_allclose(item.exec.expected, _library_map(a.detach().numpy(), g.numpy()), atol=1e-12)
+
+
+def test_practice_statement_last_layer_grad_cam_equals_cam(tiny, x16):
+    """last_equal: at the last layer Grad-CAM's α = CAM's fc weight / Z and the scaled maps coincide (the page's
+    engine on the tiny CNN); finer_deeper is false: the last layer's map is the coarsest."""
+    last = C.conv_layers(tiny)[-1]
+    g = G.layer_cam(tiny, last, x16, 2, "gradcam")
+    c = G.layer_cam(tiny, last, x16, 2, "cam")
+    z = g.cam.size
+    np.testing.assert_allclose(g.weights, c.weights / z, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g.heatmap, c.heatmap, atol=1e-4)
+    shapes = G.layer_shapes(tiny, x16)
+    assert shapes[last][-1] <= min(s[-1] for s in shapes.values())
