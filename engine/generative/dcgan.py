@@ -43,6 +43,18 @@ def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
     return sklearn_digits()
 
 
+def condition_latent(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The CGAN generator's input: the one-hot label concatenated to z, (B, z_dim) and (B,) -> (B, z_dim + 10)."""
+    return torch.cat([z, nn.functional.one_hot(y, N_CLASSES).float()], 1)  # (B, z_dim + 10)
+
+
+def condition_image(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The CGAN discriminator's input: the one-hot label as 10 constant planes stacked on the image,
+    (B, 1, H, W) and (B,) -> (B, 11, H, W)."""
+    planes = nn.functional.one_hot(y, N_CLASSES).float()[:, :, None, None].expand(-1, -1, *x.shape[2:])  # (B, 10, H, W)
+    return torch.cat([x, planes], 1)  # (B, 1 + 10, H, W)
+
+
 class Generator(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -57,7 +69,7 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.conditional:
-            z = torch.cat([z, nn.functional.one_hot(y, N_CLASSES).float()], 1)  # (B, z_dim + 10)
+            z = condition_latent(z, y)  # (B, z_dim + 10)
         h = self.project(z).view(-1, self.C, 2, 2)  # (B, C, 2, 2)
         return self.up(h)  # (B, 1, 8, 8)
 
@@ -74,8 +86,7 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.conditional:   # y as 10 constant planes: D sees image and condition together
-            planes = nn.functional.one_hot(y, N_CLASSES).float()[:, :, None, None].expand(-1, -1, 8, 8)
-            x = torch.cat([x, planes], 1)  # (B, 11, 8, 8)
+            x = condition_image(x, y)  # (B, 11, 8, 8)
         return self.body(x)  # (B, 1) logits
 
 
@@ -98,6 +109,31 @@ def init_weights(module: nn.Module, gen: torch.Generator) -> nn.Module:
 def build(cfg: Config, seed: int) -> tuple[Generator, Discriminator]:
     gen = torch.Generator().manual_seed(seed)
     return init_weights(Generator(cfg), gen), init_weights(Discriminator(cfg), gen)
+
+
+def conv_output_size(h: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    r"""Height (or width) after `nn.Conv2d` — D's downsampling:
+
+    $$H_{out} = \left\lfloor \frac{H + 2p - d\,(k - 1) - 1}{s} \right\rfloor + 1$$
+
+    (PyTorch's Conv2d documentation; Dumoulin & Visin, "A guide to convolution arithmetic", 2016, Relationship 6.)
+    """
+    # H_out = floor((H + 2p − d(k − 1) − 1) / s) + 1
+    return (h + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def conv_transpose_output_size(h: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                               output_padding: int = 0, dilation: int = 1) -> int:
+    r"""Height (or width) after `nn.ConvTranspose2d` — G's upsampling (a fractionally-strided convolution):
+
+    $$H_{out} = (H - 1)\,s - 2p + d\,(k - 1) + p_{out} + 1$$
+
+    i.e. $(H-1)s - 2p + k + p_{out}$ without dilation (PyTorch's ConvTranspose2d documentation; Dumoulin & Visin
+    2016, Relationship 14). `output_padding` < max(stride, dilation) adds rows on one side only, to pick one of the
+    sizes that a strided convolution maps to the same H.
+    """
+    # H_out = (H − 1)·s − 2p + d(k − 1) + output_padding + 1
+    return (h - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
 
 
 def layer_shapes(cfg: Config, net: str = "G") -> list[tuple[str, tuple[int, ...]]]:

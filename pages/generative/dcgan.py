@@ -21,7 +21,8 @@ def controls_ui() -> dict:
     with st.sidebar:
         st.subheader(t("dcgan.controls.header"))
         lr = st.select_slider(t("dcgan.controls.lr"), (1e-4, 2e-4, 5e-4, 1e-3, 2e-3), value=5e-4, key="dcgan.lr")
-        z_dim = st.select_slider(t("dcgan.controls.z_dim"), (2, 4, 8, 16, 32), value=16, key="dcgan.z_dim")
+        z_dim = st.select_slider(t("dcgan.controls.z_dim"), (2, 4, 8, 16, 32), value=16, key="dcgan.z_dim",
+                                 bind="query-params")
         seed = st.number_input(t("dcgan.controls.seed"), 0, 9999, 0, key="dcgan.seed")
     return dict(lr=lr, z_dim=z_dim, seed=int(seed))
 
@@ -44,7 +45,7 @@ run = training.start("dcgan", {"models": cfgs, "seed": p["seed"]}, make)
 # ---- 1. architecture ----------------------------------------------------------------------------------------
 st.header(t("dcgan.arch_header"))
 st.markdown(t("dcgan.arch_text"))
-arch_cond = st.toggle(t("dcgan.controls.arch_cond"), value=False, key="dcgan.arch_cond")
+arch_cond = st.toggle(t("dcgan.controls.arch_cond"), value=False, key="dcgan.arch_cond", bind="query-params")
 cfg_arch = cfgs["cgan" if arch_cond else "dcgan"]
 st.plotly_chart(figs.plot_architecture(dcgan.layer_shapes(cfg_arch, "G"), dcgan.layer_shapes(cfg_arch, "D"),
                                        labels=lab), key="dcgan.fig_arch")

@@ -163,3 +163,73 @@ def test_curves_at_step_zero_say_when_lines_come():
     later = {k: list(itertools.islice(dcgan.train(dcgan.Config(conditional=k == "cgan", **TINY), 0, data), 2))[-1]
              for k in ("dcgan", "cgan")}
     assert not [a for a in figs.plot_curves(later, labels={"pending": "soon"}).layout.annotations if a.text == "soon"]
+
+
+# ---- conv arithmetic and the conditioning helpers, against torch -------------------------------------------
+def test_conv_output_sizes_equal_torch():
+    for h, k, s, p, d in itertools.product((1, 2, 5, 8, 13), (1, 2, 3, 4, 5), (1, 2, 3), (0, 1, 2), (1, 2)):
+        x = torch.empty(1, 1, h, h, device="meta")
+        if h + 2 * p >= d * (k - 1) + 1:
+            w = torch.empty(1, 1, k, k, device="meta")
+            assert dcgan.conv_output_size(h, k, s, p, d) == torch.nn.functional.conv2d(
+                x, w, stride=s, padding=p, dilation=d).shape[-1]
+        for op in range(max(s, d)):
+            if dcgan.conv_transpose_output_size(h, k, s, p, op, d) <= 0:
+                continue                                # torch refuses an empty output
+            w = torch.empty(1, 1, k, k, device="meta")
+            want = torch.nn.functional.conv_transpose2d(x, w, stride=s, padding=p, output_padding=op, dilation=d)
+            assert dcgan.conv_transpose_output_size(h, k, s, p, op, d) == want.shape[-1], (h, k, s, p, op, d)
+
+
+def test_condition_helpers_are_one_hot_concatenations():
+    z, y = torch.randn(4, 6), torch.tensor([0, 3, 9, 3])
+    np.testing.assert_array_equal(dcgan.condition_latent(z, y).numpy(), np.c_[z.numpy(), np.eye(10)[y.numpy()]])
+    x = torch.randn(4, 1, 8, 8)
+    got = dcgan.condition_image(x, y).numpy()
+    assert got.shape == (4, 11, 8, 8)
+    np.testing.assert_array_equal(got[:, 0], x[:, 0].numpy())
+    np.testing.assert_array_equal(got[:, 1:], np.broadcast_to(np.eye(10)[y.numpy()][:, :, None, None], (4, 10, 8, 8)))
+
+
+# ---- practice items (issue #24): answers recomputed independently ------------------------------------------
+def test_practice_tconv_answers_equal_torch():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("dcgan", "tconv_size", seed)
+        p = it.params
+        x, w = torch.empty(1, 1, p["h"], p["h"], device="meta"), torch.empty(1, 1, p["k"], p["k"], device="meta")
+        want = torch.nn.functional.conv_transpose2d(x, w, stride=p["s"], padding=p["p"],
+                                                    output_padding=p["output_padding"]).shape[-1]
+        assert it.answer == want and it.choices[it.correct_index].label["en"] == str(want)
+
+
+def test_practice_cgan_blank_expected_is_numpy_one_hot():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("dcgan", "cgan_blank", seed)
+        data, onehot = np.asarray(it.params["data"], dtype=np.float32), np.eye(10)[it.params["y"]]
+        if it.params["player"] == "g":
+            want = np.c_[data, onehot]
+        else:
+            want = np.concatenate([data, np.broadcast_to(onehot[:, :, None, None], (len(data), 10, 8, 8))], 1)
+        np.testing.assert_array_equal(it.exec.expected, want)
+
+
+def test_practice_notes_questions_verbatim_with_the_notes_answers():
+    """The course notes' 問題1 (answer (b)) and 問題2 (answer (a)) come out verbatim on some seeds."""
+    from engine.common import practice as P
+    q1 = [P.make("dcgan", "cgan_notes_q1", s) for s in range(200)]
+    notes = [it for it in q1 if it.params["notes"]]
+    assert 20 < len(notes) < 100
+    for it in notes:
+        assert [c.label["ja"][:3] for c in it.choices] == ["(a)", "(b)", "(c)", "(d)"] and it.correct_index == 1
+        assert "生成したい画像のクラスを指定できる一方で" in it.choices[1].label["ja"]
+        assert it.stem["ja"].startswith("（講義ノート 問題1）")
+    q2 = [P.make("dcgan", "cgan_notes_q2", s) for s in range(200)]
+    notes = [it for it in q2 if it.params["notes"]]
+    assert 20 < len(notes) < 100
+    for it in notes:
+        assert it.correct_index == 0 and it.choices[0].label["ja"].startswith("(a) Z, Y → [G] → G(Z|Y) → [D] ← Y")
+    for it in q2:                                        # the right network gives Y to both players exactly for a CGAN
+        label = it.choices[it.correct_index].label["en"]
+        assert ("Y →" in label and "← Y" in label) == (it.params["target"] == "cgan")
