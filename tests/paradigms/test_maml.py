@@ -250,3 +250,54 @@ def test_the_shared_adaptation_cache_keys_every_setting():
         assert best(at) != first, key
         at.slider(key=key).set_value({"maml.new.amp": 2.0, "maml.new.phase": 1.0, "maml.new.steps": 10}[key]).run()
         assert best(at) == first
+
+
+# ---- practice items: answers recomputed from the numbers shown with torch autograd (never the generator's code)
+def test_practice_inner_step_and_meta_gradient_equal_torch_autograd():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("maml", "inner_step", seed)
+        p = item.params
+        th = torch.tensor(p["theta"], dtype=torch.float64, requires_grad=True)
+        for _ in range(p["k"]):
+            g, = torch.autograd.grad(p["b"] * (th - p["c"]) ** 2, th)
+            th = (th - p["alpha"] * g).detach().requires_grad_()
+        assert abs(item.answer - float(th)) < 1e-12
+        assert abs(float(item.choices[item.correct_index].label["en"]) - float(th)) <= 5e-4 + 1e-9
+        item = P.make("maml", "meta_gradient", seed)
+        p = item.params
+        th = torch.tensor(p["theta"], dtype=torch.float64, requires_grad=True)
+        g, = torch.autograd.grad(p["b"] * (th - p["c_s"]) ** 2, th, create_graph=True)
+        th_p = th - p["alpha"] * g
+        want, = torch.autograd.grad(p["b"] * (th_p - p["c_q"]) ** 2, th)
+        assert abs(item.answer - float(want)) < 1e-12
+        assert abs(float(item.choices[item.correct_index].label["en"]) - float(want)) <= 5e-4 + 1e-9
+
+
+def test_practice_reptile_blank_expected_by_brute_force():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("maml", "reptile_blank", seed)
+        p = item.params
+        adapted = []
+        for a, c in p["tasks"]:
+            phi = p["theta"]
+            for _ in range(p["k"]):
+                phi -= p["alpha"] * a * (phi - c)
+            adapted.append(phi)
+        want = p["theta"] + p["eps"] * (sum(adapted) / len(adapted) - p["theta"])
+        assert abs(item.exec.expected - want) < 1e-12
+
+
+def test_practice_statements_hold_numerically():
+    """zero_steps (true): with k = 0 MAML's gradient is the average loss gradient and Reptile's direction is zero;
+    fomaml (true): FOMAML's gradient is the query gradient at θ′, differing from MAML's by the factor 1 − αA."""
+    rng = np.random.default_rng(0)
+    tasks = maml.make_tasks_2d("quadratic", 3, rng)
+    theta = np.array([1.0, -0.5])
+    mg0 = maml.meta_gradient_2d(tasks, theta, 0.3, 0, grid=3)
+    avg = np.mean([t.A_q @ (theta - t.c_q) for t in tasks], 0)
+    np.testing.assert_allclose(mg0.maml, avg, atol=1e-12)
+    np.testing.assert_allclose(mg0.reptile, 0, atol=1e-12)
+    mg1 = maml.meta_gradient_2d(tasks, theta, 0.3, 1, grid=3)
+    assert np.linalg.norm(mg1.maml - mg1.first_order) > 1e-3
