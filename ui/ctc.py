@@ -15,6 +15,7 @@ from engine.figures.speech import ctc as figs
 from ui import audio_input_ui, fmt, t
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+MAX_TEXT, MAX_PHONEMES = 200, 600     # characters typed: G2P takes ~27 ms a character (a pasted page: minutes)
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,13 @@ def speech_ui() -> Source | None:
     if mode == "recognised":
         targets = greedy
     elif mode == "text":
-        typed = st.text_input(t("ctc.speech.text_input"), phonemes_to_text(tuple(greedy)), key="ctc.text")
+        typed = st.text_input(t("ctc.speech.text_input"), phonemes_to_text(tuple(greedy)),
+                              max_chars=MAX_TEXT, key="ctc.text")
         targets = text_to_phonemes(typed)
         st.caption(t("ctc.speech.g2p", phonemes=rec.spell(targets) or "∅"))
     else:
-        typed = st.text_input(t("ctc.speech.phoneme_input"), rec.spell(greedy), key="ctc.phonemes")
+        typed = st.text_input(t("ctc.speech.phoneme_input"), rec.spell(greedy),
+                              max_chars=MAX_PHONEMES, key="ctc.phonemes")
         try:
             targets = rec.parse(typed)
         except ValueError as err:
