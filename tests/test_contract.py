@@ -3,7 +3,10 @@ ui/chapters.py SYLLABUS whose page exists gets every check below, so the 26th ch
 registered and its page file exists.
 
 Per chapter: its files in every layer; the engine imports neither streamlit nor plotly, the figures no streamlit;
-the page runs in both languages at defaults, at every slider's ends and every select_slider's ends; one page run
+the page runs in both languages at defaults, at every slider's ends and every select_slider's ends, and with whatever
+a reader types (every text input and text area empty, blank, emoji, control characters, full-width Japanese and at
+its longest; every number input at and beyond its ends: no exception, no section lost without a translated word
+why, no metric arrow that contradicts its delta's sign); one page run
 sends at most FIGURE_BUDGET bytes of plotly JSON and no WebGL trace; every locale key a run looks up exists in both
 languages (keys built with f-strings included: they are recorded at run time); a page that trains gives the same
 snapshots after two Steps in two fresh sessions, one in each language. Across chapters: no chapter imports another chapter's private names.
@@ -152,6 +155,7 @@ def test_page_runs_at_defaults(section, stem, lang):
     sent = _figure_bytes(at)
     assert sent <= budget, f"{stem}: {sent:,} bytes of plotly JSON in one run (budget {budget:,})"
     assert not _webgl_traces(at), f"{stem}: WebGL traces {_webgl_traces(at)} (SVG ones: see WEBGL_TRACES)"
+    assert not _metric_sign_errors(at), _metric_sign_errors(at)
 
 
 @pytest.mark.parametrize("end", ["min", "max"])
@@ -183,6 +187,165 @@ def test_page_runs_at_extreme_select_sliders(section, stem):
                             if isinstance(s.value, (int, float)) else s.options[end])
         at.run()
         assert_ok(at)
+
+
+# ------------------------------------------------------------------------------------------- typed input
+# What a reader can type (issue 29: clearing a BERT sentence raised an exception and the rest of the page vanished).
+# Every text input and text area gets each of these, and every number input each end of its range and one step
+# beyond (Streamlit drops a value out of range, as the browser refuses it), in both languages.
+def _long_text(widget) -> str:
+    n = widget.proto.max_chars or 10_000                        # the most a reader can type or paste
+    unit = "ab 1, 2 東京\n" if widget.type == "text_area" else "ab 1, 2 東京 "
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+HOSTILE_TEXT = {
+    "empty": lambda w: "",
+    "blank": lambda w: " \t\n  　",
+    "emoji": lambda w: "😀 👍🏽 🎉 👨‍👩‍👧",
+    "control": lambda w: "a\x00b\x07\x1b[31mc\r\nd\u200b\u202ee\ufeff",
+    "fullwidth": lambda w: "「１，２，３」 東京 大阪 ＡＢＣ",
+    "longest": _long_text,
+}
+
+
+def _number_ends(widget) -> dict:
+    is_int = widget.proto.data_type == widget.proto.INT
+    step = widget.step or 1
+    lo = widget.min if widget.min is not None else -1e12
+    hi = widget.max if widget.max is not None else 1e12
+    ends = {"min": lo, "max": hi, "below": lo - step, "above": hi + step}
+    return {k: int(v) if is_int else float(v) for k, v in ends.items()}
+
+
+# Widget settings that reveal a chapter's other typed inputs (a toggle, a radio): one more pass with each.
+REVEAL: dict[str, list[dict]] = {
+    "bert": [{"bert.pair": True, "bert.corpus": "own"}],
+    "ctc": [{"ctc.mode": "random"}, {"ctc.mode": "speech", "ctc.speech_target": "text"},
+            {"ctc.mode": "speech", "ctc.speech_target": "phonemes"}],
+    "docker": [{"docker.scenario": "text"}],
+    "gpt3": [{"gpt3.model": "ja"}],
+    "maml": [{"maml.new.mode": "own"}],
+}
+
+
+JAPANESE = __import__("re").compile(r"[\u3040-\u30ff\u4e00-\u9fff]")    # kana or kanji
+
+
+def _typed_widgets(at) -> list:
+    return [*at.text_input, *at.text_area, *at.number_input]
+
+
+def _hostile_values(w) -> dict:
+    return {k: f(w) for k, f in HOSTILE_TEXT.items()} if w.type != "number_input" else _number_ends(w)
+
+
+def _headers(at) -> list[str]:
+    return [h.value for h in at.header]
+
+
+def _drive_typed_inputs(at, stem: str, reveal: dict) -> int:
+    """Give every typed input each hostile value in each language, rotating (input j gets value (i + j) mod n in run
+    i, so one run mixes values); inputs missed (hidden by an earlier refusal) get extra runs with the others back at
+    their defaults. Returns the number of runs."""
+    runs = 0
+    for lang in i18n.LANGS:
+        at.session_state["lang"] = lang
+        for key, value in reveal.items():
+            at.session_state[key] = value
+        at.run()
+        assert_ok(at)
+        expected = _headers(at)
+        done: dict[str, set[str]] = {}
+        for i in range(12):
+            widgets = _typed_widgets(at)
+            todo = {}
+            for j, w in enumerate(widgets):
+                name = w.key or w.label
+                values = _hostile_values(w)
+                left = [k for k in values if k not in done.setdefault(name, set())]
+                if not left:
+                    continue
+                rotated = list(values)[(i + j) % len(values)]
+                todo[name] = (w, rotated if rotated in left else left[0], values)
+            if not todo:
+                break
+            for name, (w, which, values) in todo.items():
+                w.set_value(values[which])
+                done[name].add(which)
+            if i >= 6:                                         # extra runs: the inputs not set here at their defaults
+                for w in widgets:
+                    if (w.key or w.label) not in todo:
+                        w.set_value(w.proto.default if w.type != "number_input" or w.proto.HasField("default")
+                                    else None)
+            at.run()
+            runs += 1
+            setting = {name: which for name, (_, which, _) in todo.items()}
+            assert not at.exception, (lang, setting, [(e.message, e.stack_trace[-3:]) for e in at.exception])
+            assert not _metric_sign_errors(at), (lang, setting, _metric_sign_errors(at))
+            lost = [h for h in expected if h not in _headers(at)]
+            said = [e.value for e in (*at.error, *at.warning, *at.info)]
+            assert not lost or said, f"{stem} ({lang}, {setting}): sections gone without a word why: {lost}"
+            if lang == "ja":
+                english = [m for m in said if not JAPANESE.search(m)]
+                assert not english, f"{stem} ({setting}): messages not in Japanese: {english}"
+        missed = {n: sorted(set(_hostile_values_by_name(at, n)) - v) for n, v in done.items()}
+        assert not any(missed.values()), f"inputs that never got these values: {missed}"
+    return runs
+
+
+def _hostile_values_by_name(at, name: str) -> dict:
+    for w in _typed_widgets(at):
+        if (w.key or w.label) == name:
+            return _hostile_values(w)
+    return {}
+
+
+def _metric_sign_errors(at) -> list[str]:
+    """A metric's delta shows its direction from its first character (Streamlit reads "BWT −1.0" as a rise):
+    every delta that shows a number must point the way of that number's sign."""
+    import re
+
+    from streamlit.proto.Metric_pb2 import Metric
+
+    bad = []
+    for m in at.metric:
+        number = re.search(r"[-−+]?\d[\d,]*\.?\d*", m.proto.delta)
+        if not number:
+            continue
+        text = number.group().replace("−", "-")
+        value = float(text.replace(",", ""))
+        want = (Metric.MetricDirection.NONE if value == 0 else
+                Metric.MetricDirection.DOWN if value < 0 else Metric.MetricDirection.UP)
+        if m.proto.direction != want:
+            bad.append(f"{m.proto.label}: delta {m.proto.delta!r} drawn {Metric.MetricDirection.Name(m.proto.direction)}")
+    return bad
+
+
+TYPED = [(section, stem) for section, stem in CHAPTERS
+         if any(w in (ROOT / _page(section, stem)).read_text(encoding="utf-8") or
+                (ROOT / f"ui/{stem}.py").is_file() and w in (ROOT / f"ui/{stem}.py").read_text(encoding="utf-8")
+                for w in ("text_input", "text_area", "number_input"))]
+
+
+@pytest.mark.parametrize("section,stem", TYPED, ids=[stem for _, stem in TYPED])
+def test_page_survives_whatever_is_typed(section, stem):
+    """Every text input and text area empty, blank, emoji, control characters, full-width Japanese, at its longest;
+    every number input at and beyond its ends; in both languages: no exception, no section of the page lost, and
+    no metric whose arrow contradicts its sign. Chapters with inputs behind a toggle or radio get a second pass
+    (REVEAL)."""
+    from streamlit import config
+
+    shown = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")         # the failure names the error, not a redaction
+    try:
+        at = run_page(_page(section, stem))
+        assert_ok(at)
+        _drive_typed_inputs(at, stem, {})
+        for reveal in REVEAL.get(stem, []):
+            _drive_typed_inputs(run_page(_page(section, stem)), stem, reveal)
+    finally:
+        config.set_option("client.showErrorDetails", shown)
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -228,6 +391,7 @@ def _two_steps(path: str, lang: str = "en"):
         for _ in range(2):
             at.button(key=f"{key}.step").click().run()
             assert_ok(at)
+            assert not _metric_sign_errors(at), _metric_sign_errors(at)
     return _runs(at)
 
 
