@@ -197,3 +197,61 @@ def test_embed_photos_are_unit_vectors_with_a_tiny_model():
     e = ml.embed_photos(TinyCNN(), [rng.integers(0, 255, (32, 32, 3), dtype=np.uint8) for _ in range(3)])
     assert e.shape == (3, 16)
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1, rtol=1e-5)
+
+
+# ---- practice items: answers recomputed from the numbers shown (brute force, torch's triplet loss), never the generator
+def _shown_right(item, want, digits=3):
+    return abs(float(item.choices[item.correct_index].label["en"]) - want) <= 0.5 * 10 ** -digits + 1e-9
+
+
+def test_practice_contrastive_and_triplet_values_by_brute_force_and_torch():
+    import torch.nn.functional as F
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("metric_learning", "contrastive_value", seed)
+        p = item.params
+        D = math.dist(p["u"], p["v"])
+        want = 0.5 * D ** 2 if p["y"] == 0 else 0.5 * max(0.0, p["m"] - D) ** 2      # Hadsell Eq. 4, Y = 1 dissimilar
+        assert abs(item.answer - want) < 1e-9 and _shown_right(item, want)
+        item = P.make("metric_learning", "triplet_value", seed)
+        p = item.params
+        t = lambda k: torch.tensor([p[k]], dtype=torch.float64)             # noqa: E731
+        want = float(F.triplet_margin_loss(t("a"), t("p"), t("n"), margin=p["m"], eps=0.0))
+        assert abs(item.answer - want) < 1e-9 and _shown_right(item, want)
+
+
+def test_practice_mining_pick_by_definition():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("metric_learning", "mining_pick", seed)
+        p = item.params
+        d = np.array(p["d_an"])
+        if p["mining"] == "hard":
+            want = int(np.argmin(d))
+        else:
+            ok = [i for i in range(len(d)) if p["d_ap"] < d[i] < p["d_ap"] + p["m"]]
+            want = min(ok, key=lambda i: d[i])
+        assert item.correct_index == want
+
+
+def test_practice_contrastive_implementation_expected_by_brute_force():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("metric_learning", "contrastive_implementation", seed)
+        p = item.params
+        want = [0.5 * d ** 2 if y == 0 else 0.5 * max(0.0, p["m"] - d) ** 2 for d, y in zip(p["d"], p["y"])]
+        np.testing.assert_allclose(item.exec.expected, want, atol=1e-12)
+
+
+def test_practice_statements_hold_numerically():
+    """margin_zero, triplet_zero, ratio_never_zero (true) on random distances; dissimilar_grow (false)."""
+    rng = np.random.default_rng(0)
+    d = torch.tensor(rng.uniform(0, 3, 500))
+    m = 1.0
+    far = d > m
+    assert (ml.contrastive_loss(d, torch.ones(500, dtype=torch.long), m)[far] == 0).all()
+    d_ap, d_an = torch.tensor(rng.uniform(0, 3, 500)), torch.tensor(rng.uniform(0, 3, 500))
+    ok = d_ap + m < d_an
+    assert ok.any() and (ml.triplet_margin_loss(d_ap, d_an, m)[ok] == 0).all()
+    assert (ml.ratio_loss(d_ap, d_an) > 0).all()
