@@ -289,3 +289,52 @@ def test_page_csv_with_two_clusters_and_a_bad_csv():
     at = run_page("pages/generative/gan2d.py", lang="ja")
     at.selectbox(key="gan2d.target").set_value("custom").run()
     assert_ok(at)
+
+
+# ---- practice items (issue #24): answers recomputed by torch autograd from the numbers shown -----------------
+def test_practice_gp_value_and_blank_equal_autograd():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("gan2d", "gp_value", seed)
+        p = it.params
+        A, c, v = (torch.tensor(p[k], dtype=torch.float64) for k in ("A", "c", "v"))
+        params = [A.T, c, v[:, None], torch.zeros(1, dtype=torch.float64)]
+        gp, _ = ref.gradient_penalty(params, *(torch.tensor([p[k]], dtype=torch.float64) for k in ("x", "x_tilde")),
+                                     torch.tensor([[p["eps"]]], dtype=torch.float64))
+        want = p["lam"] * float(gp.detach())
+        assert abs(it.answer - want) < 1e-4 * max(1.0, want)
+        assert it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+        it = P.make("gan2d", "gp_blank", seed)
+        p = it.params
+        params = [torch.tensor(p[k]) for k in ("W1", "b1", "w2")] + [torch.tensor([p["b2"]])]
+        gp, _ = ref.gradient_penalty(params, *(torch.tensor(p[k]) for k in ("real", "fake", "eps")))
+        assert it.exec.expected == pytest.approx(float(gp.detach()), rel=1e-5, abs=1e-7)
+
+
+def test_practice_nonsat_gradient_equals_autograd():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("gan2d", "nonsat_gradient", seed)
+        a = torch.tensor(it.params["a"], dtype=torch.float64, requires_grad=True)
+        grad, = torch.autograd.grad(-torch.nn.functional.logsigmoid(a), a)      # L_G = −log σ(a)
+        assert abs(it.answer - float(grad)) < 1e-6
+        assert it.choices[it.correct_index].label["en"] == f"{float(grad):.3f}"
+        a = torch.tensor(it.params["a"], dtype=torch.float64, requires_grad=True)
+        sat, = torch.autograd.grad(torch.log1p(-torch.sigmoid(a)), a)            # the saturating loss, smaller
+        assert abs(float(sat)) < abs(float(grad))
+
+
+def test_practice_statements_hold_on_cases():
+    """Checkable statements of the WGAN item: the critic loss sign, the penalty's target 1, the non-saturating
+    gradient, clipping bounding the weights."""
+    rng = np.random.default_rng(0)
+    f_real, f_fake = rng.normal(1.0, 0.3, 64), rng.normal(-1.0, 0.3, 64)
+    value, _, _ = gan2d.d_loss("wgan", f_real[:, None], f_fake[:, None])
+    assert value == pytest.approx(-f_real.mean() + f_fake.mean())               # critic_loss (not notes_d_loss)
+    assert value != pytest.approx(-f_real.mean() - f_fake.mean())
+    g_value, _ = gan2d.g_loss("wgan", f_fake[:, None])
+    assert g_value == pytest.approx(-f_fake.mean())                             # g_loss (not notes_g_loss)
+    D = gan2d.MLP([2, 1], rng)
+    D.params[0][...] = np.array([[0.6], [0.8]])                                 # ‖w‖ = 1: no penalty (gp_zero false)
+    x = rng.standard_normal((5, 2)).astype(np.float32)
+    assert gan2d.gradient_penalty(D, x, x[::-1].copy(), rng.random((5, 1), dtype=np.float32))[0] < 1e-10
