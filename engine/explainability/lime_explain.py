@@ -63,6 +63,42 @@ def perturb(rgb: np.ndarray, fudged: np.ndarray, segments: np.ndarray, z: np.nda
     return np.where(keep, np.asarray(rgb)[None], np.asarray(fudged)[None])
 
 
+def mask_distances(data: np.ndarray) -> np.ndarray:
+    """D(x, z) as lime_image measures it: the cosine distance of each mask z' (N, M) to the original, all ones.
+    (N,)"""
+    import sklearn.metrics
+
+    ones = np.ones((1, data.shape[1]))
+    return sklearn.metrics.pairwise_distances(data, ones, metric="cosine").ravel()
+
+
+def kernel_pi(d: np.ndarray, kernel_width: float) -> np.ndarray:
+    r"""The paper's proximity $\pi_x(z) = \exp(-D(x, z)^2/\sigma^2)$."""
+    return np.exp(-(np.asarray(d, dtype=float) ** 2) / kernel_width ** 2)
+
+
+def sample_weight(d: np.ndarray, kernel_width: float) -> np.ndarray:
+    r"""The weight lime_image gives a sample: $\sqrt{\pi_x(z)} = \exp(-D^2/(2\sigma^2))$ (its default kernel)."""
+    return np.sqrt(kernel_pi(d, kernel_width))
+
+
+def fit_surrogate(data: np.ndarray, y: np.ndarray, distances: np.ndarray, kernel_width: float,
+                  seed: int = 0) -> tuple[float, np.ndarray, float, float]:
+    """lime's `LimeBase.explain_instance_with_data` (feature_selection 'none'): Ridge(α = 1) on the masks (N, M)
+    with sample weights `sample_weight(distances)`. → (intercept, coef (M,), weighted R², g(row 0))."""
+    from lime import lime_base
+    from sklearn.utils import check_random_state
+
+    m = data.shape[1]
+    base = lime_base.LimeBase(lambda d: sample_weight(d, kernel_width), random_state=check_random_state(seed))
+    intercept, local_exp, score, local_pred = base.explain_instance_with_data(
+        data, np.asarray(y, dtype=float)[:, None], distances, 0, m, feature_selection="none")
+    coef = np.zeros(m)
+    for j, w in local_exp:
+        coef[j] = w
+    return float(intercept), coef, float(score), float(np.ravel(local_pred)[0])
+
+
 @dataclass(frozen=True)
 class LimeResult:
     segments: np.ndarray     # (H, W) superpixel ids 0 … M−1
@@ -83,8 +119,6 @@ def explain_image(predict_fn: PredictFn, rgb: np.ndarray, target: int, segments:
     """LIME for one image and one class, the way ``LimeImageExplainer.explain_instance(..., hide_color=None,
     labels=(target,), top_labels=None, num_features=M, random_seed=…)`` computes it, with feature_selection
     'none', returning every intermediate quantity."""
-    import sklearn.metrics
-    from lime import lime_base
     from sklearn.utils import check_random_state
 
     random_state = check_random_state(seed)
@@ -101,21 +135,12 @@ def explain_image(predict_fn: PredictFn, rgb: np.ndarray, target: int, segments:
         if progress is not None:
             progress(min(1.0, (start + batch_size) / num_samples))
     labels = np.concatenate(probs, axis=0)                                             # (N, C)
-    distances = sklearn.metrics.pairwise_distances(data, data[0].reshape(1, -1), metric="cosine").ravel()
-
-    def kernel(d):
-        # π_x(z) = sqrt(exp(−D²/σ²))   (lime_image's default kernel)
-        return np.sqrt(np.exp(-(d ** 2) / kernel_width ** 2))
-
-    base = lime_base.LimeBase(kernel, random_state=random_state)
-    intercept, local_exp, score, local_pred = base.explain_instance_with_data(
-        data, labels, distances, target, n_features, feature_selection="none")
-    coef = np.zeros(n_features)
-    for j, w in local_exp:
-        coef[j] = w
+    distances = mask_distances(data)                                                   # D(x, z), cosine
+    # weighted ridge with π_x(z) applied as sqrt(exp(−D²/σ²))   (lime_image's default kernel)
+    intercept, coef, score, local_pred = fit_surrogate(data, labels[:, target], distances, kernel_width)
     return LimeResult(segments=segments, data=data, probs=labels[:, target], distances=distances,
-                      weights=kernel(distances), coef=coef, intercept=float(intercept), score=float(score),
-                      local_pred=float(np.ravel(local_pred)[0]), kernel_width=kernel_width)
+                      weights=sample_weight(distances, kernel_width), coef=coef, intercept=intercept, score=score,
+                      local_pred=local_pred, kernel_width=kernel_width)
 
 
 def top_segments(coef: np.ndarray, k: int) -> frozenset[int]:

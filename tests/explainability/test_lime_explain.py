@@ -146,3 +146,61 @@ def test_page_upload():
     at.file_uploader(key="lime_explain.file").upload("grad.png", buf.getvalue(), "image/png").run()
     assert_ok(at)
     assert len(at.get("plotly_chart")) >= 6
+
+
+# ---- practice items (engine/practice/explainability/lime_explain.py): answers recomputed by scipy / lime / sklearn
+def _cosine_d(z) -> np.ndarray:
+    from scipy.spatial.distance import cosine
+    z = np.atleast_2d(np.asarray(z, dtype=float))
+    return np.array([cosine(row, np.ones(z.shape[1])) for row in z])
+
+
+def test_practice_kernel_weight_equals_lime_image_kernel_squared():
+    from lime.lime_image import LimeImageExplainer
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("lime_explain", "kernel_weight", seed)
+        p = item.params
+        d = float(_cosine_d(p["z"])[0])
+        assert abs(d - p["d"]) <= 5e-5                                        # D shown to 4 decimals
+        lime_weight = float(LimeImageExplainer(kernel_width=p["sigma"]).base.kernel_fn(np.array([p["d"]]))[0])
+        assert abs(item.answer - lime_weight ** 2) < 1e-12                    # π = (lime's sample weight)²
+        assert item.choices[item.correct_index].label["en"] == f"{np.exp(-p['d'] ** 2 / p['sigma'] ** 2):.3f}"
+        assert 0.05 <= item.setup["lime_explain.kernel_width"] <= 1.0
+
+
+def test_practice_jaccard_brute_force():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("lime_explain", "stability_jaccard", seed)
+        p = item.params
+        tops = [set(sorted(range(8), key=lambda j: -w[j])[:p["k"]]) for w in (p["w1"], p["w2"])]
+        want = len(tops[0] & tops[1]) / len(tops[0] | tops[1])
+        assert item.answer == pytest.approx(want, abs=1e-12)
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+
+
+def test_practice_code_items_equal_scipy_and_sklearn():
+    from sklearn.linear_model import Ridge
+
+    from engine.common import practice as P
+    for seed in range(200):
+        impl = P.make("lime_explain", "implementation", seed)
+        want = np.exp(-_cosine_d(impl.params["z"]) ** 2 / impl.params["sigma"] ** 2)
+        np.testing.assert_allclose(impl.exec.expected, want, atol=1e-12)
+        blank = P.make("lime_explain", "blank", seed)
+        z, f, sigma = np.asarray(blank.params["z"], float), np.asarray(blank.params["f"]), blank.params["sigma"]
+        w = np.sqrt(np.exp(-_cosine_d(z) ** 2 / sigma ** 2))
+        np.testing.assert_allclose(blank.exec.expected, Ridge(alpha=1).fit(z, f, sample_weight=w).coef_, atol=1e-9)
+
+
+def test_practice_statements_on_the_kernel():
+    """small_sigma true / large_sigma false: π(far)/π(near) grows with σ; lime_sqrt: lime's kernel is √π."""
+    from lime.lime_image import LimeImageExplainer
+
+    d_near, d_far = 0.1, 0.5
+    ratios = [np.exp(-d_far ** 2 / s ** 2) / np.exp(-d_near ** 2 / s ** 2) for s in (0.1, 0.25, 0.5, 1.0)]
+    assert np.all(np.diff(ratios) > 0)
+    d = np.linspace(0, 1, 11)
+    np.testing.assert_allclose(LimeImageExplainer(kernel_width=0.25).base.kernel_fn(d), np.exp(-d ** 2 / (2 * 0.25 ** 2)))
