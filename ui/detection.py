@@ -32,7 +32,10 @@ def box_ui(key: str, label: str, width: int, height: int, default: tuple[float, 
                           bind="query-params")
     y1, y2 = c2.slider(t("common.shared.y_range"), 0.0, float(height), ys, step, key=f"{key}.y.{width}x{height}",
                           bind="query-params")
+    picked = (x1, y1, x2, y2)
     (x1, x2), (y1, y2) = _at_least(x1, x2, width), _at_least(y1, y2, height)
+    if (x1, y1, x2, y2) != picked:     # a side below the minimum: the areas shown are the widened box's, say so
+        st.caption(t("common.shared.min_box", min=MIN_BOX, w=f"{x2 - x1:.0f}", h=f"{y2 - y1:.0f}"))
     return x1, y1, x2, y2
 
 

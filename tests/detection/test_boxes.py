@@ -220,6 +220,23 @@ def test_page_shows_the_engine_iou(lang):
     assert any(imbalance in m.value for m in at.markdown)
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_says_when_a_box_is_widened_to_the_minimum(lang):
+    """Issue 29: a zero-width box showed |A| = 424 (4 px × 106 px) with no word why. The widened size is said, and
+    the area shown is that box's, computed by the engine."""
+    from ui.detection import MIN_BOX
+
+    at = run_page(PAGE, lang=lang)
+    assert not any("4 px" in c.value or "4 × " in c.value for c in at.caption)
+    at.slider(key="boxes.truth.x.320x213").set_value((100.0, 100.0)).run()
+    assert_ok(at)
+    y1, y2 = at.slider(key="boxes.truth.y.320x213").value
+    said = [c.value for c in at.caption if f"{MIN_BOX} px" in c.value]
+    assert len(said) == 1 and f"{MIN_BOX} × {y2 - y1:.0f}" in said[0]
+    area = B.iou_parts([100.0, y1, 100.0 + MIN_BOX, y2], [0, 0, 1, 1]).area_a          # x widened to 100 … 104
+    assert at.metric[0].value == f"{area:.0f}"
+
+
 def test_page_agnostic_nms_loses_an_object_when_boxes_overlap():
     at = run_page(PAGE)
     at.slider(key="boxes.pred.x.320x213").set_value((64.0, 192.0))
