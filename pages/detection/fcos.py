@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine.detection import fcos as F
 from engine.figures.detection import fcos as figs
+from ui import charts
 from ui import formula, image_input_ui, labels, show_source, t
 from ui.detection import box_ui, working_image
 
@@ -110,7 +111,7 @@ if len(preds.cls) == 0:
     st.info(t("fcos.no_locations"))
 else:
     rk = F.rerank(preds, rr["top_k"])
-    st.plotly_chart(figs.plot_rerank(img, preds, box, rk, lab), key="fcos.fig_rerank")
+    charts.panels(figs.plot_rerank(img, preds, box, rk, lab), key="fcos.fig_rerank")
     m = st.columns(4)
     m[0].metric(t("fcos.metric.topk_cls", k=rr["top_k"]), f"{rk.iou_top_cls:.3f}")
     m[1].metric(t("fcos.metric.topk_ctr", k=rr["top_k"]), f"{rk.iou_top_ctr:.3f}")

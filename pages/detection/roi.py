@@ -7,6 +7,7 @@ import streamlit as st
 from engine.detection import fcos as F
 from engine.detection import roi as R
 from engine.figures.detection import roi as figs
+from ui import charts
 from ui import fmt, formula, image_input_ui, labels, show_source, t
 from ui.detection import box_ui, maskrcnn_untrained, mobilenet_trunk, working_image
 
@@ -68,8 +69,8 @@ c1.plotly_chart(figs.plot_roi_on_image(img, moved, STRIDE, lab), key="roi.fig_im
 c2.plotly_chart(figs.plot_feature_map(f[0], cells, lab), key="roi.fig_feature_map")
 st.caption(t("roi.coords_caption", exact=", ".join(f"{v:.3f}" for v in cells),
              rounded=", ".join(str(v) for v in pool.roi_cells), h=f.shape[1], w=f.shape[2]))
-st.plotly_chart(figs.plot_roi_grids(f[0], pool, align, cells, lab), key="roi.fig_grids")
-st.plotly_chart(figs.plot_outputs(pool.output[0], align.output[0], lab), key="roi.fig_outputs")
+charts.panels(figs.plot_roi_grids(f[0], pool, align, cells, lab), key="roi.fig_grids")
+charts.panels(figs.plot_outputs(pool.output[0], align.output[0], lab), key="roi.fig_outputs")
 
 
 torchvision_check = st.cache_data(max_entries=16, show_spinner=False)(R.check_with_torchvision)

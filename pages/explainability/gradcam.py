@@ -8,6 +8,7 @@ from engine.common import classifier
 from engine.explainability import gradcam
 from engine.figures.common import sci_tex
 from engine.figures.explainability import gradcam as figs
+from ui import charts
 from ui import fmt, formula, image_input_ui, show_source, t
 from ui.gradcam import (DELETION_CASES, DELETION_STEPS, MAPS, N_RANDOM, PATCH, SANITY_METHOD, SANITY_STEPS, deletion,
                         explain, sample_photo, sanity, top1)
@@ -123,7 +124,7 @@ method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=SANITY_METHOD, key
 steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, SANITY_STEPS, key="gradcam.sanity_steps")
 san = sanity(model, arch, photo.rgb, layer, target, method, steps)
 labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=n) for n in san.randomized]
-st.plotly_chart(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
+charts.panels(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
 st.caption(t("gradcam.sanity_caption"))
 
 st.markdown(t("gradcam.deletion_text", patch=PATCH, r=N_RANDOM))

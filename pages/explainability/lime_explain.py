@@ -7,6 +7,7 @@ from engine.common import classifier
 from engine.explainability import lime_explain
 from engine.figures.explainability import lime_explain as figs
 from engine.figures.explainability.gradcam import plot_image
+from ui import charts
 from ui import fmt, formula, show_source, t
 from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
                        imagenet_categories)
@@ -95,7 +96,7 @@ with tab_image:
         titles = [f"z'={int(res.data[i].sum())}/{res.data.shape[1]}<br>f={res.probs[i]:.2f} π={res.weights[i]:.2f}"
                   for i in shown]
         st.markdown(f"**{t('lime_explain.samples_title')}**")     # page text wraps; a figure title would not
-        st.plotly_chart(figs.plot_samples(imgs, res.probs[shown], res.weights[shown], titles),
+        charts.panels(figs.plot_samples(imgs, res.probs[shown], res.weights[shown], titles),
                         key="lime_explain.fig_samples")
         st.plotly_chart(figs.plot_neighbourhood(res.distances, res.probs, res.weights, res.data.sum(1),
                                                 t("lime_explain.neighbourhood_title"),

@@ -7,6 +7,7 @@ import streamlit as st
 
 from engine.generative import dcgan
 from engine.figures.generative import dcgan as figs
+from ui import charts
 from ui import formula, labels, show_source, t
 from ui import training
 
@@ -68,7 +69,7 @@ def draw(run: training.Run) -> None:
                                    row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
     speed = s.step / s.seconds if s.seconds > 0 else 0.0
     st.caption(t("dcgan.speed", step=s.step, speed=speed))
-    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
+    charts.panels(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
 
 
 training.live(run, draw)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from engine.generative import gan2d
 from engine.figures.generative import gan2d as figs
+from ui import charts
 from ui import fmt, formula, labels, show_source, t
 from ui import training
 
@@ -87,7 +88,7 @@ def draw(run: training.Run) -> None:
             speed = s.step / s.seconds if s.seconds > 0 else 0.0
             extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
             st.caption(t("gan2d.speed", speed=speed) + extra)
-    st.plotly_chart(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
+    charts.panels(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
     corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
     shown = {k: "—" if np.isnan(v) else f"{v:+.2f}" for k, v in corr.items()}      # no "+nan" before 3 snapshots
     st.markdown(t("gan2d.tracking", gan=shown["gan"], wgan=shown["wgan"], gp=shown["wgan-gp"]))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from engine.generative import gan_theory as gt
 from engine.figures.generative import gan_theory as figs
+from ui import charts
 from ui import formula, labels, show_source, t
 
 SWEEP_GRID = np.linspace(-6.0, 6.0, 1201)   # 0.01 steps: every integral is an exact sum over this grid
@@ -77,7 +78,7 @@ theta_max = st.slider(t("gan_theory.controls.theta_max"), 0.5, 3.0, 2.0, 0.5, ke
                       bind="query-params")
 p0 = gt.uniform_pdf(SWEEP_GRID, -width / 2, width)
 sweep = gt.shift_sweep(SWEEP_GRID, p0, np.round(np.arange(-theta_max, theta_max + 1e-9, 0.05), 2))  # grid steps
-st.plotly_chart(figs.plot_shift_sweep(sweep, labels=lab), key="gan_theory.fig_sweep")
+charts.panels(figs.plot_shift_sweep(sweep, labels=lab), key="gan_theory.fig_sweep")
 flat = gt.plateau(sweep, width)
 st.markdown(t("gan_theory.sweep_result", js=flat.js_gap, grad=flat.js_slope))
 st.markdown(t("gan_theory.clip_text"))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine.generative import pix2pix as pp
 from engine.figures.generative import pix2pix as figs
+from ui import charts
 from ui import fmt, formula, labels, show_source, signed, t
 from ui import training
 
@@ -55,14 +56,14 @@ def draw(run: training.Run) -> None:
     c2.metric(t("pix2pix.metric.l1_on"), f"{s_on.hist_test_l1[-1]:.3f}")
     c3.metric(t("pix2pix.metric.l1_off"), f"{s_off.hist_test_l1[-1]:.3f}",
               delta=signed(s_off.hist_test_l1[-1] - s_on.hist_test_l1[-1], ".3f"), delta_color="inverse")
-    st.plotly_chart(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
+    charts.panels(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
 
     st.header(t("pix2pix.cycle_header"))
     st.markdown(t("pix2pix.cycle_text"))
     formula("pix2pix.adv_formula")
     formula("pix2pix.cyc_formula")
     formula("pix2pix.id_formula")
-    st.plotly_chart(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
+    charts.panels(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
     d1, d2, d3 = st.columns(3)
     d1.metric(t("pix2pix.metric.step"), f"{s_cyc.step:,}")
     d2.metric(t("pix2pix.metric.cycle_error"), f"{s_cyc.cycle_error:.3f}")

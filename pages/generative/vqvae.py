@@ -8,6 +8,7 @@ import streamlit as st
 
 from engine.generative import vqvae
 from engine.figures.generative import vqvae as figs
+from ui import charts
 from ui import fmt, formula, labels, show_source, t
 from ui import training
 
@@ -51,7 +52,7 @@ def draw_plane(run: training.Run) -> None:
     b.plotly_chart(figs.plot_data(s, labels=lab), key="vqvae.fig.data")
     steps, _ = run.curve("vq", "rec")
     curves = {k: run.curve("vq", k)[1] for k in ("rec", "codebook", "commitment")}
-    st.plotly_chart(figs.plot_terms(steps, curves, run.curve("vq", "perplexity")[1], len(s.codebook), labels=lab),
+    charts.panels(figs.plot_terms(steps, curves, run.curve("vq", "perplexity")[1], len(s.codebook), labels=lab),
                     key="vqvae.fig.terms")
     st.plotly_chart(figs.plot_usage(s.counts, labels=lab), key="vqvae.fig.usage")
 
@@ -85,7 +86,7 @@ def draw_digits(run: training.Run) -> None:
         col.metric(t(f"vqvae.metric.{key}"), value)
     st.plotly_chart(figs.plot_images([s.images, s.recon], labels=lab), key="vqvae.fig.recon")
     steps, mse = run.curve("vq", "test_mse")
-    st.plotly_chart(figs.plot_digit_curves(steps, mse, run.curve("vq", "perplexity")[1], len(s.counts), labels=lab),
+    charts.panels(figs.plot_digit_curves(steps, mse, run.curve("vq", "perplexity")[1], len(s.counts), labels=lab),
                     key="vqvae.fig.dcurves")
     st.plotly_chart(figs.plot_usage(s.counts, labels=lab), key="vqvae.fig.dusage")
 
@@ -160,7 +161,7 @@ def draw_collapse(run: training.Run) -> None:
     cols[2].metric(t("vqvae.metric.vq_perp"), f"{q.metrics['perplexity']:.1f} / {len(q.counts)}")
     cols[3].metric(t("vqvae.metric.nll"), f"{v.metrics['nll']:.1f} · {q.metrics['nll']:.1f}")
     steps = {k: run.curve(k, "nll")[0] for k in ("vae", "vqvae")}
-    st.plotly_chart(figs.plot_collapse(steps, run.curve("vae", "kl")[1], run.curve("vqvae", "perplexity")[1], v,
+    charts.panels(figs.plot_collapse(steps, run.curve("vae", "kl")[1], run.curve("vqvae", "perplexity")[1], v,
                                        len(q.counts), labels=lab), key="vqvae.fig.collapse")
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from engine.language import bert
 from engine.figures.language import bert as figs
 from ui import bert as cached
+from ui import charts
 from ui import fmt, formula, labels, show_source, t
 from ui import training
 
@@ -52,10 +53,10 @@ def draw(run: training.Run) -> None:
     c2.metric(t("bert.mlm.metric_top1"), f"{s.metrics.get('mlm_acc', float('nan')):.3f}")
     c3.metric(t("bert.mlm.metric_nsp"), f"{s.metrics.get('nsp_acc', float('nan')):.3f}")
     curves = {m: run.curve("tiny", m) for m in ("mlm_loss", "mlm_acc", "nsp_acc")}
-    st.plotly_chart(figs.plot_pretrain_curves(curves, labels=lab), key="bert.fig.curves")
+    charts.panels(figs.plot_pretrain_curves(curves, labels=lab), key="bert.fig.curves")
     st.markdown(t("bert.mlm.probe_seen", tokens=" ".join(s.probe_tokens)))
     if s.fills:
-        st.plotly_chart(figs.plot_fills(s, labels=lab), key="bert.fig.fills")
+        charts.panels(figs.plot_fills(s, labels=lab), key="bert.fig.fills")
     else:
         st.info(t("bert.mlm.no_mask"))
 
@@ -91,7 +92,7 @@ if pre is not None:
         c2.plotly_chart(figs.plot_head_view(att, layer, head, labels=lab), key="bert.fig.view")
 
         st.subheader(t("bert.heads.header"))
-        st.plotly_chart(figs.plot_head_scores(att, labels=lab), key="bert.fig.scores")
+        charts.panels(figs.plot_head_scores(att, labels=lab), key="bert.fig.scores")
         st.markdown(t("bert.heads.sink", layer=hl.sink[0] + 1, head=hl.sink[1] + 1, w=hl.sink[2]))
         st.markdown(t("bert.heads.previous", layer=hl.previous[0] + 1, head=hl.previous[1] + 1, w=hl.previous[2]))
         if hl.link is not None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine.figures.language import gpt3 as figs
 from engine.language import gpt3
+from ui import charts
 from ui import formula, labels, show_source, t
 from ui import training
 
@@ -137,7 +138,8 @@ def icl_draw(run: training.Run) -> None:
     score = np.maximum(ev.induction, ev.previous)                      # the head that does more of either
     best = np.unravel_index(int(np.argmax(score)), score.shape)
     c1, c2 = st.columns([1, 1])
-    c1.plotly_chart(figs.plot_heads(ev.induction, ev.previous, lab), key="gpt3.fig.induction")
+    with c1:
+        charts.panels(figs.plot_heads(ev.induction, ev.previous, lab), key="gpt3.fig.induction")
     ex = s.example_seen
     c2.plotly_chart(figs.plot_attention(ex.attention[best[0], best[1]], ex.tokens, lab,
                                         t("gpt3.mask.att_title", l=best[0] + 1, h=best[1] + 1)), key="gpt3.fig.icl_att")

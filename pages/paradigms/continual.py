@@ -5,6 +5,7 @@ import streamlit as st
 
 from engine.paradigms import continual as cl
 from engine.figures.paradigms import continual as figs
+from ui import charts
 from ui import fmt, formula, labels, show_source, signed, t
 from ui import training
 
@@ -40,7 +41,7 @@ def draw(run: training.Run) -> None:
     snaps = run.snaps
     s0 = next(iter(snaps.values()))
     st.caption(t("continual.now", task=s0.task + 1, classes="/".join(map(str, cl.TASKS[s0.task]))))
-    st.plotly_chart(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
+    charts.panels(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):
         acc, bwt = cl.acc_bwt(s.R, s.task)

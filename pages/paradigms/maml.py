@@ -5,6 +5,7 @@ import streamlit as st
 
 from engine.paradigms import maml
 from engine.figures.paradigms import maml as figs
+from ui import charts
 from ui import fmt, formula, labels, show_source, t
 from ui import training
 
@@ -43,7 +44,7 @@ def two_section() -> None:
         st.info(t("maml.two.zero_steps"))
     if mg.diverged:
         st.error(t("maml.two.diverged", rho=mg.contraction))
-    st.plotly_chart(figs.plot_meta_2d(mg, labels=lab), key="maml.fig.two")
+    charts.panels(figs.plot_meta_2d(mg, labels=lab), key="maml.fig.two")
     rows = {t(f"maml.labels.dir_{k}"): -v for k, v in (("maml", mg.maml), ("fomaml", mg.first_order),
                                                        ("hessian", mg.hessian_term), ("fd", mg.fd),
                                                        ("reptile", mg.reptile))}
@@ -127,7 +128,7 @@ def draw(run: training.Run) -> None:
     K = len(new["xs"]) if new["xs"] is not None and len(new["xs"]) < run.config.K else run.config.K
     ad = adapt({k: s.params for k, s in snaps.items()}, new["amplitude"], new["phase"], K, run.config.alpha,
                new["steps"], run.config.seed, new["xs"])
-    st.plotly_chart(figs.plot_adaptation(ad, labels=lab), key="maml.fig.adapt")
+    charts.panels(figs.plot_adaptation(ad, labels=lab), key="maml.fig.adapt")
     last = {k: v[-1] for k, v in ad.losses.items()}
     best = min((k for k in last if np.isfinite(last[k])), key=last.get, default=None)
     if best is not None:
@@ -152,7 +153,7 @@ nonce = st.session_state.get("maml.cost.nonce", 0)
 if st.button(t("maml.cost.again"), key="maml.cost.button"):
     st.session_state["maml.cost.nonce"] = nonce = nonce + 1
 cost = measure(cfg, nonce)
-st.plotly_chart(figs.plot_cost(cost, labels=lab), key="maml.fig.cost")
+charts.panels(figs.plot_cost(cost, labels=lab), key="maml.fig.cost")
 st.markdown(t("maml.cost.read", ratio=cost.saved_bytes["maml"][-1] / cost.saved_bytes["fomaml"][-1]))
 
 # ------------------------------------------------------------------------------------------- 4. the notes

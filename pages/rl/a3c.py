@@ -9,6 +9,7 @@ import streamlit as st
 
 from engine.rl import a3c
 from engine.figures.rl import a3c as figs
+from ui import charts
 from ui import formula, labels, show_source, t
 from ui import training
 
@@ -72,7 +73,7 @@ def draw(run: training.Run) -> None:
         m3.metric(t("a3c.metric.episodes"), f"{s.episodes:,}")
     curves = {name: {m: run.curve(name, m) for m in ("return", "policy_loss", "value_loss", "entropy")}
               for name in run.snaps}
-    st.plotly_chart(figs.plot_curves(curves, labels=lab), key="a3c.fig.curves")
+    charts.panels(figs.plot_curves(curves, labels=lab), key="a3c.fig.curves")
     s3 = run.snaps["A3C"]
     st.plotly_chart(figs.plot_staleness(s3.staleness_counts, labels=lab), key="a3c.fig.stale")
     st.caption(t("a3c.staleness_caption", mean=s3.metrics.get("staleness", 0.0), n=cfg.n_envs))
@@ -89,7 +90,7 @@ which = st.radio(t("a3c.policy_model"), ("A2C", "A3C"), horizontal=True, key="a3
 st.button(t("a3c.policy_refresh"), key="a3c.refresh")
 snap = run.snaps[which]
 st.caption(t("a3c.policy_at", step=f"{snap.step:,}"))
-st.plotly_chart(figs.plot_policy(a3c.policy_slice(snap.params), labels=lab), key="a3c.fig.policy")
+charts.panels(figs.plot_policy(a3c.policy_slice(snap.params), labels=lab), key="a3c.fig.policy")
 ep = a3c.play_episode(snap.params, seed=cfg.seed)
 st.plotly_chart(figs.plot_episode(ep, labels=lab), key="a3c.fig.episode")
 st.caption(t("a3c.episode_caption", T=ep.length))

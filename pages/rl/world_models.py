@@ -9,6 +9,7 @@ import streamlit as st
 
 from engine.rl import world_models as wm
 from engine.figures.rl import world_models as figs
+from ui import charts
 from ui import formula, labels, show_source, t
 from ui import training
 
@@ -77,7 +78,7 @@ with st.expander(t("world_models.retrain_header")):
                         key="world_models.fig.vae_live")
         x, r = run.curve("V", "reconstruction")
         _, k = run.curve("V", "kl")
-        st.plotly_chart(figs.plot_vae_curves(x, r, k, labels=lab), key="world_models.fig.vae_curves")
+        charts.panels(figs.plot_vae_curves(x, r, k, labels=lab), key="world_models.fig.vae_curves")
 
     vrun = training.start("world_models", vcfg, make_vae, name="vae")
     training.live(vrun, draw_vae)
@@ -89,7 +90,7 @@ formula("world_models.mdn")
 formula("world_models.tau")
 d = dream(tau, seed)
 st.plotly_chart(figs.plot_dream(d, labels=lab), key="world_models.fig.dream")
-st.plotly_chart(figs.plot_latents(d, labels=lab), key="world_models.fig.latents")
+charts.panels(figs.plot_latents(d, labels=lab), key="world_models.fig.latents")
 st.caption(t("world_models.dream_caption", tau=tau))
 show_source(wm.sample_mdn)
 
@@ -117,7 +118,7 @@ def draw(run: training.Run) -> None:
     for name in run.snaps:
         g = run.curve(name, "generation")[1]
         curves[name] = {k: (g, run.curve(name, k)[1]) for k in ("best", "real_return")}
-    st.plotly_chart(figs.plot_controller_curves(curves, labels=lab), key="world_models.fig.c")
+    charts.panels(figs.plot_controller_curves(curves, labels=lab), key="world_models.fig.c")
 
 
 run = training.start("world_models", ccfg, make, advance="laggard")

@@ -3,6 +3,7 @@ import streamlit as st
 from engine.figures.common import si
 from engine.vision import wideresnet as wrn
 from engine.figures.vision import wideresnet as figs
+from ui import charts
 from ui import formula, fmt, show_source, t
 
 K = "wideresnet"
@@ -52,7 +53,7 @@ st.dataframe([{t(f"{K}.col_group"): g.name, t(f"{K}.col_output"): "×".join(str(
                t(f"{K}.col_macs"): si(g.macs), t(f"{K}.col_rf"): g.receptive_field}
               for g, b in zip(net.groups, blocks)], hide_index=True, key=f"{K}.table")
 st.caption(t(f"{K}.table_caption", d=depth, k=k))
-st.plotly_chart(figs.plot_groups(net, {"params": t(f"{K}.metric_params"), "macs": t(f"{K}.metric_macs")}),
+charts.panels(figs.plot_groups(net, {"params": t(f"{K}.metric_params"), "macs": t(f"{K}.metric_macs")}),
                 key=f"{K}.fig_groups")
 st.caption(t(f"{K}.groups_caption"))
 st.info(t(f"{K}.counting_note"))

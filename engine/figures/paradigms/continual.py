@@ -18,15 +18,15 @@ def plot_matrices(snaps: dict[str, Snapshot], labels: dict | None = None) -> go.
     (the task being learnt) is the last filled one."""
     names = list(snaps)
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=[lab(labels, n, n) for n in names],
-                        horizontal_spacing=0.04)
+                        horizontal_spacing=0.08)
     for c, name in enumerate(names, 1):
         R = snaps[name].R
         text = [["" if np.isnan(v) else f"{100 * v:.0f}" for v in row] for row in R]
         fig.add_trace(go.Heatmap(z=np.round(R, 3), x=TASK_NAMES, y=TASK_NAMES, zmin=0, zmax=1, colorscale="Viridis",
                                  text=text, texttemplate="%{text}", showscale=c == len(names), hoverinfo="skip",
                                  colorbar=dict(thickness=8, len=0.9)), 1, c)
-        fig.update_yaxes(autorange="reversed", row=1, col=c, showticklabels=c == 1,
-                         title_text=lab(labels, "after", "after training") if c == 1 else None)
+        # every panel keeps its row labels: on a phone the page stacks the panels (ui.charts.panels)
+        fig.update_yaxes(autorange="reversed", row=1, col=c, title_text=lab(labels, "after", "after training"))
         fig.update_xaxes(row=1, col=c, title_text=lab(labels, "on", "accuracy on"))
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
     return fig

@@ -1,0 +1,161 @@
+"""A row of subplots as one figure per panel, so that a narrow screen can stack them.
+
+A figure made with `make_subplots(rows=1, cols=n)` keeps its n panels side by side at any width: on a 390 px phone
+each panel is ~80 px wide, the titles print over each other and the axis titles and ticks collide. `split` cuts
+such a figure into n figures, one per panel, each with its traces, axes, subplot title, shapes, annotations and
+images, and the rest of the layout (height, margins, legend) unchanged; `ui.charts.panels` shows them in
+`st.columns` (side by side on a laptop, stacked below ~640 px). Builders keep returning one figure, which their
+tests inspect; only the page's way of showing it changes.
+"""
+from __future__ import annotations
+
+import re
+
+import plotly.graph_objects as go
+
+_AXIS = re.compile(r"^([xy])axis(\d*)$")
+_REF = re.compile(r"^([xy])(\d*)( domain)?$")
+
+
+def _ref(letter: str, number: str) -> str:
+    return f"{letter}{number if number not in ('', '1') else ''}"
+
+
+def _columns(layout: dict) -> list[tuple[float, float, list[str]]]:
+    """The figure's panels as (x0, x1, x refs) left to right, when its axes form one row of two or more panels;
+    else []. Axes whose x domains are equal share a panel (an overlaid or secondary axis)."""
+    xs, ys = {}, {}
+    for name, axis in layout.items():
+        m = _AXIS.match(name)
+        if m:
+            dom = tuple(round(float(v), 6) for v in (axis or {}).get("domain", (0.0, 1.0)))
+            (xs if m[1] == "x" else ys)[_ref(m[1], m[2])] = dom
+    if len(set(ys.values())) > 1:                    # several rows: a grid, left as it is
+        return []
+    panels: dict[tuple, list[str]] = {}
+    for ref, dom in xs.items():
+        panels.setdefault(dom, []).append(ref)
+    if len(panels) < 2:
+        return []
+    return [(d[0], d[1], refs) for d, refs in sorted(panels.items())]
+
+
+def widths(fig: go.Figure) -> list[float]:
+    """The panels' relative widths (their x domains), for `st.columns`; [1.0] for a figure that is not a row."""
+    cols = _columns(fig.layout.to_plotly_json())
+    return [x1 - x0 for x0, x1, _ in cols] or [1.0]
+
+
+def split(fig: go.Figure) -> list[go.Figure]:
+    """One figure per panel of a one-row subplot grid, left to right; `[fig]` for any other figure.
+
+    Each panel's axes are renamed to `x`/`y` (`x2`/`y2` … for overlaid ones) with the full width as domain;
+    annotations, shapes and images follow the axes they refer to, or, in paper coordinates, the panel whose domain
+    holds their x (the nearest one otherwise), with x rescaled to the panel; colour bars placed in paper x likewise.
+    A layout title is left out of every panel: `ui.charts.panels` prints it above them. An axis shared with another
+    panel (`matches`) takes that axis' settings, tick labels and title included, and ranges on its own; axes grow
+    the margins to fit their labels (`automargin`).
+    """
+    layout = fig.layout.to_plotly_json()
+    cols = _columns(layout)
+    if not cols:
+        return [fig]
+    x_of_y = {}
+    for name, axis in layout.items():
+        m = _AXIS.match(name)
+        if m and m[1] == "y":
+            x_of_y[_ref("y", m[2])] = (axis or {}).get("anchor", "x")
+    for name, axis in layout.items():                # overlaid y axes follow the axis they overlay
+        m = _AXIS.match(name)
+        if m and m[1] == "y" and (axis or {}).get("overlaying"):
+            x_of_y[_ref("y", m[2])] = x_of_y.get(axis["overlaying"], x_of_y[_ref("y", m[2])])
+    base = {k: v for k, v in layout.items()
+            if not _AXIS.match(k) and k not in ("annotations", "shapes", "images", "title")}
+
+    def column_of_paper(x: float) -> int:
+        for i, (x0, x1, _) in enumerate(cols):
+            if x0 - 1e-6 <= x <= x1 + 1e-6:
+                return i
+        return min(range(len(cols)), key=lambda i: min(abs(x - cols[i][0]), abs(x - cols[i][1])))
+
+    figs = []
+    for i, (x0, x1, xrefs) in enumerate(cols):
+        yrefs = sorted((y for y, x in x_of_y.items() if x in xrefs), key=lambda r: int(r[1:] or 1))
+        xrefs = sorted(xrefs, key=lambda r: int(r[1:] or 1))
+        rename = {old: _ref(old[0], str(j + 1)) for refs in (xrefs, yrefs) for j, old in enumerate(refs)}
+
+        def new_ref(ref, paper=None):
+            """A reference renamed into this panel; `paper` for paper refs; None when it belongs elsewhere."""
+            if ref in (None, "paper"):
+                return paper
+            m = _REF.match(ref)
+            if not m:
+                return ref
+            old = _ref(m[1], m[2])
+            return None if old not in rename else rename[old] + (m[3] or "")
+
+        def rescale(x):
+            return (x - x0) / (x1 - x0) if x1 > x0 else x
+
+        panel = dict(base)
+        for old, new in rename.items():
+            src = layout.get(f"{old[0]}axis{old[1:]}") or {}
+            shared = src.get("matches")
+            if shared and shared not in rename:      # shared with another panel: its ticks and title, shown here
+                other = layout.get(f"{shared[0]}axis{shared[1:]}") or {}
+                src = {**other, **{k: v for k, v in src.items() if k != "showticklabels"}}
+            axis = {k: v for k, v in src.items() if k not in ("domain", "anchor", "overlaying", "matches",
+                                                               "scaleanchor", "position")}
+            axis.setdefault("automargin", True)      # a panel's own tick labels and title fit inside it
+            if old[0] == "y" and "domain" in src:
+                axis["domain"] = src["domain"]
+            for key in ("anchor", "overlaying", "matches", "scaleanchor"):
+                if src.get(key) in rename:
+                    axis[key] = rename[src[key]]
+            panel[f"{new[0]}axis{new[1:]}"] = axis
+        for kind in ("annotations", "shapes", "images"):
+            kept = []
+            for item in layout.get(kind, ()):
+                item = dict(item)
+                xref, yref = item.get("xref"), item.get("yref")
+                if xref in (None, "paper"):
+                    if column_of_paper(float(item.get("x", item.get("x0", 0.5)) or 0)) != i:
+                        continue
+                    for key in ("x", "x0", "x1"):
+                        if isinstance(item.get(key), (int, float)):
+                            item[key] = rescale(item[key])
+                else:
+                    item["xref"] = new_ref(xref)
+                    if item["xref"] is None:
+                        continue
+                if yref not in (None, "paper"):
+                    item["yref"] = new_ref(yref)
+                    if item["yref"] is None:
+                        continue
+                kept.append(item)
+            if kept:
+                panel[kind] = kept
+        traces = []
+        for tr in fig.data:
+            tj = tr.to_plotly_json()
+            if not hasattr(tr, "xaxis"):                 # a trace without axes (pie, table): the first panel
+                if i == 0:
+                    traces.append(tj)
+                continue
+            if (tj.get("xaxis") or "x") not in xrefs:
+                continue
+            tj["xaxis"] = rename[tj.get("xaxis") or "x"]
+            tj["yaxis"] = rename.get(tj.get("yaxis") or "y", "y")
+            for owner in (tj, tj.get("marker") or {}):
+                bar = owner.get("colorbar")
+                if isinstance(bar, dict) and isinstance(bar.get("x"), (int, float)):
+                    owner["colorbar"] = {**bar, "x": rescale(bar["x"])}
+            traces.append(tj)
+        figs.append(go.Figure({"data": traces, "layout": panel}))
+    return figs
+
+
+def title_text(fig: go.Figure) -> str:
+    """The figure's layout title as plain text ("" when none): tags dropped, `<br>` as a space."""
+    text = fig.layout.title.text or ""
+    return re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", text)).strip()
