@@ -46,8 +46,9 @@ class Graph:
     A: sp.csr_matrix = field(repr=False)        # (N, N) symmetric 0/1 adjacency, no self-loops
     coords: np.ndarray = field(repr=False)      # (N, 2) drawing positions
     labels: np.ndarray | None = field(default=None, repr=False)   # (N,) int classes (karate: the club split)
-    node_ids: tuple = ()                        # original ids (uploads), else empty
+    node_ids: tuple = ()                        # original ids (uploads: int or str labels), else empty
     notes: tuple[tuple[str, int], ...] = ()     # what the loader dropped or merged: (reason, count)
+    issues: tuple[tuple[int, str, str], ...] = ()   # lines the loader skipped: (line number, reason, text)
 
     @property
     def N(self) -> int:
@@ -108,36 +109,95 @@ def load(name: str) -> Graph:
     return {"karate": karate, "minnesota": minnesota, "grid": grid}[name]()
 
 
-def parse_edge_list(text: str) -> Graph:
-    """A graph from CSV text, one `source,target` pair per line (commas, semicolons, tabs or spaces).
+class GraphError(ValueError):
+    """An uploaded edge list the page cannot use: `code` is a key of locales/gcn.toml's `csv` table, `params` its
+    numbers (translated by the page)."""
 
-    Handled, and reported in `notes`: a header or other non-numeric lines (skipped), non-integer or negative ids
-    (skipped), self-loops (dropped), duplicate edges in either direction (merged), disconnected parts (only the
-    largest connected component is kept). Ids may be any non-negative integers; they are renumbered 0..N−1.
-    Raises ValueError with a reason when too many lines, edges or nodes, or no edge is left."""
+    def __init__(self, code: str, **params):
+        super().__init__(f"{code}: {params}")
+        self.code, self.params = code, params
+
+
+HEADER_WORDS = {"source", "target", "src", "dst", "from", "to", "u", "v", "node1", "node2", "id1", "id2", "a", "b",
+                "head", "tail", "start", "end", "始点", "終点", "元", "先", "ノード1", "ノード2"}
+MAX_ID_CHARS = 100        # a longer field is not an id (a pasted paragraph?)
+
+
+def _fields(line: str) -> list[str]:
+    """The fields of one line: split on commas, semicolons or tabs when it has any (a field may then hold spaces,
+    and CSV quotes are understood), else on blanks (ASCII and the ideographic space)."""
+    import csv
+    delimiter = next((d for d in (",", ";", "\t", "，", "；") if d in line), None)
+    if delimiter is None:
+        return line.split()
+    if delimiter in "，；":
+        line, delimiter = line.replace(delimiter, ","), ","
+    return [f.strip() for f in next(csv.reader([line], delimiter=delimiter))]
+
+
+def parse_edge_list(text: str) -> Graph:
+    """A graph from CSV text, one `source,target` pair per line (commas, semicolons, tabs or blanks between them).
+
+    Node ids are **labels**: any integer (of any size, read exactly, never through float: 64-bit user ids stay
+    distinct) or any text (`alice`, `東京`); full-width digits and letters count as their ASCII forms, a byte-order mark
+    is ignored. They are renumbered 0 … N−1 — **in increasing numeric order when every id is an integer** (so a list
+    that already uses 0 … N−1 keeps its numbers), **else in order of first appearance** — and kept in `node_ids`.
+    A first line whose two fields are header words (`source,target`, `from,to`, `始点,終点`, …), or that has text
+    where every later line has integers, is a header and skipped.
+
+    Reported in `notes` (reason, count): the header, extra columns (ignored), self-loops (dropped), duplicate edges in
+    either direction (merged), disconnected parts (only the largest is kept). Reported in `issues` (line, reason,
+    text) and skipped: a line with one field, an empty id, an id over `MAX_ID_CHARS` characters. Raises GraphError
+    ("too_many_lines", "too_many_edges", "too_many_nodes", "no_edge", "too_small", "nothing_usable")."""
+    from engine.common.text import is_integer, lines, normalize_label, parse_int
+
+    rows: list[tuple[int, str, str]] = []
+    issues: list[tuple[int, str, str]] = []
     notes: dict[str, int] = {}
-    pairs = []
-    for i, line in enumerate(text.splitlines()):
-        if i >= MAX_ROWS:
-            raise ValueError(f"more than {MAX_ROWS} lines")
-        parts = [q for q in line.replace(";", ",").replace("\t", ",").replace(" ", ",").split(",") if q]
-        if not parts:
+    first = True
+    for number, line in lines(text):
+        if number > MAX_ROWS:
+            raise GraphError("too_many_lines", limit=MAX_ROWS)
+        fields = _fields(normalize_label(line))
+        if not fields or (len(fields) == 1 and not fields[0]):
             continue
-        if len(parts) < 2:
-            notes["non_numeric"] = notes.get("non_numeric", 0) + 1
+        shown = line.strip()[:60]
+        if len(fields) < 2:
+            issues.append((number, "one_field", shown))
             continue
-        try:
-            a, b = float(parts[0]), float(parts[1])
-        except ValueError:
-            notes["non_numeric"] = notes.get("non_numeric", 0) + 1
+        a, b = fields[0], fields[1]
+        if not a or not b:
+            issues.append((number, "empty_id", shown))
             continue
-        if not (np.isfinite(a) and np.isfinite(b)) or a != int(a) or b != int(b) or a < 0 or b < 0:
-            notes["bad_id"] = notes.get("bad_id", 0) + 1
+        if len(a) > MAX_ID_CHARS or len(b) > MAX_ID_CHARS:
+            issues.append((number, "long_id", shown))
             continue
-        pairs.append((int(a), int(b)))
-        if len(pairs) > MAX_EDGES:
-            raise ValueError(f"more than {MAX_EDGES} edges (this page draws and diagonalises the graph)")
-    e = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        if first and {a.lower(), b.lower()} <= HEADER_WORDS:
+            notes["header"] = 1
+            first = False
+            continue
+        first = False
+        if len(fields) > 2:
+            notes["extra_columns"] = notes.get("extra_columns", 0) + 1
+        rows.append((number, a, b))
+        if len(rows) > MAX_EDGES * 2:
+            raise GraphError("too_many_edges", limit=MAX_EDGES)
+    # a first line of text above lines of integers is a header too
+    if len(rows) > 1 and not (is_integer(rows[0][1]) and is_integer(rows[0][2])) and \
+            all(is_integer(a) and is_integer(b) for _, a, b in rows[1:]):
+        rows = rows[1:]
+        notes["header"] = 1
+    if not rows:
+        raise GraphError("nothing_usable", issues=len(issues), line=issues[0][0] if issues else 0)
+    numeric = all(is_integer(a) and is_integer(b) for _, a, b in rows)
+    key = parse_int if numeric else (lambda s: s)
+    ids_seen: dict = {}
+    for _, a, b in rows:
+        for s in (a, b):
+            ids_seen.setdefault(key(s), None)
+    ids = sorted(ids_seen) if numeric else list(ids_seen)
+    index = {v: i for i, v in enumerate(ids)}
+    e = np.array([(index[key(a)], index[key(b)]) for _, a, b in rows], dtype=np.int64).reshape(-1, 2)
     loops = e[:, 0] == e[:, 1]
     if loops.any():
         notes["self_loops"] = int(loops.sum())
@@ -146,11 +206,14 @@ def parse_edge_list(text: str) -> Graph:
     if len(uniq) < len(e):
         notes["duplicates"] = int(len(e) - len(uniq))
     if len(uniq) == 0:
-        raise ValueError("no edge between two different integer node ids")
-    ids, inv = np.unique(uniq, return_inverse=True)
+        raise GraphError("no_edge")
+    if len(uniq) > MAX_EDGES:
+        raise GraphError("too_many_edges", limit=MAX_EDGES)
+    used, e = np.unique(uniq, return_inverse=True)          # ids that only had self-loops drop out
+    e = e.reshape(-1, 2)
+    ids = [ids[i] for i in used]
     if len(ids) > MAX_NODES:
-        raise ValueError(f"more than {MAX_NODES} nodes")
-    e = inv.reshape(-1, 2)
+        raise GraphError("too_many_nodes", limit=MAX_NODES)
     n = len(ids)
     A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n))
     ncomp, comp = sp.csgraph.connected_components(A, directed=False)
@@ -163,12 +226,11 @@ def parse_edge_list(text: str) -> Graph:
         remap[keep] = np.arange(len(keep))
         e = remap[e]
         e = e[(e >= 0).all(1)]
-        ids, n = ids[keep], len(keep)
+        ids, n = [ids[i] for i in keep], len(keep)
     if n < 3:
-        raise ValueError("the largest connected part has fewer than 3 nodes")
-    g = _from_edges("upload", n, e, np.zeros((n, 2)), node_ids=tuple(int(i) for i in ids),
-                    notes=tuple(sorted(notes.items())))
-    return Graph(g.name, g.A, spectral_layout(g.A), node_ids=g.node_ids, notes=g.notes)
+        raise GraphError("too_small", n=n)
+    g = _from_edges("upload", n, e, np.zeros((n, 2)), node_ids=tuple(ids), notes=tuple(sorted(notes.items())))
+    return Graph(g.name, g.A, spectral_layout(g.A), node_ids=g.node_ids, notes=g.notes, issues=tuple(issues))
 
 
 def spectral_layout(A: sp.spmatrix) -> np.ndarray:

@@ -6,6 +6,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from engine.common import text as typed
 from engine.graphs import gcn
 from engine.figures.graphs import gcn as figs
 from ui import fmt, formula, labels, show_source, t
@@ -21,7 +22,7 @@ lab = labels("gcn.labels")
 @st.cache_resource(max_entries=6, show_spinner=False)
 def graph_and_spectrum(name: str, digest: str, data: bytes | None = None):
     """The graph and its Laplacian's eigendecomposition, once per graph per process (U is read-only)."""
-    g = gcn.parse_edge_list(data.decode("utf-8", errors="replace")) if name == "upload" else gcn.load(name)
+    g = gcn.parse_edge_list(typed.decode(data)) if name == "upload" else gcn.load(name)
     spec = gcn.spectrum(g)
     spec.U.setflags(write=False)
     return g, spec
@@ -47,8 +48,8 @@ def graph_ui():
     try:
         with st.spinner(t("gcn.eig_spinner")):
             return graph_and_spectrum("upload", hashlib.blake2b(data, digest_size=16).hexdigest(), data)
-    except ValueError as err:
-        st.error(t("gcn.csv_error", detail=str(err)))
+    except gcn.GraphError as err:
+        st.error(t("gcn.csv_error", detail=t(f"gcn.csv.{err.code}", **err.params)))
         return None
 
 
@@ -85,6 +86,15 @@ g, spec = loaded
 st.caption(t("gcn.graph_info", n=g.N, e=g.E, lmax=spec.lmax, secs=spec.seconds))
 for reason, count in g.notes:
     st.warning(t(f"gcn.note.{reason}", n=count))
+if g.issues:                      # the lines the loader skipped, each with its number and why
+    shown = [t("gcn.issues.line", line=line, reason=t(f"gcn.issues.{why}"), text=raw.replace("`", "'"))
+             for line, why, raw in g.issues[:8]]
+    more = [t("gcn.issues.more", n=len(g.issues) - 8)] if len(g.issues) > 8 else []
+    st.warning("\n".join([t("gcn.issues.header", n=len(g.issues))] + [f"- {s}" for s in shown] + more))
+if g.node_ids and list(g.node_ids) != list(range(g.N)):   # the reader's ids → the numbers 0 … N−1 used below
+    numeric = all(isinstance(i, int) for i in g.node_ids)
+    pairs = ", ".join(f"{k} = {str(v)[:30]}" for k, v in list(enumerate(g.node_ids))[:6])
+    st.caption(t("gcn.ids_sorted" if numeric else "gcn.ids_first_seen", pairs=pairs, n=g.N - 1))
 
 # ---- 1. the graph Fourier basis
 st.header(t("gcn.fourier.header"))
@@ -158,7 +168,7 @@ def draw(run: training.Run) -> None:
 
 
 run = training.start("gcn", train_ui(), make)
-training.live(run, draw)
+training.live(run, draw, budget_s=0.0)   # one snapshot (5 steps) per refresh: 200 steps in ~20 s, to be watched
 
 # ---- 4. the spatial view
 st.header(t("gcn.spatial.header"))

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from conftest import assert_ok, run_page
+from conftest import ROOT, assert_ok, run_page
 
 
 from engine.graphs import gcn
@@ -141,20 +141,103 @@ def test_course_notes_examples():
 
 
 def test_edge_list_bad_inputs_are_handled_or_explained():
-    text = "source,target\n0,1\n1,2\n2,0\n2,2\n1,0\n0,1\nx,y\n10,11\n3.5,1\n-1,2\n"
+    text = "source,target\n0,1\n1,2\n2,0\n2,2\n1,0\n0,1\n7\n,4\n10,11\n3,1,0.5\n"
     g = gcn.parse_edge_list(text)
     notes = dict(g.notes)
-    assert g.N == 3 and g.E == 3
-    assert notes["self_loops"] == 1 and notes["duplicates"] == 2 and notes["non_numeric"] == 2
-    assert notes["bad_id"] == 2 and notes["other_components"] == 1 and notes["dropped_nodes"] == 2
+    assert g.N == 4 and g.E == 4 and g.node_ids == (0, 1, 2, 3)
+    assert notes["header"] == 1 and notes["self_loops"] == 1 and notes["duplicates"] == 2
+    assert notes["extra_columns"] == 1 and notes["other_components"] == 1 and notes["dropped_nodes"] == 2
+    assert g.issues == ((8, "one_field", "7"), (9, "empty_id", ",4"))          # line numbers as an editor shows
     big = "\n".join(f"{i},{i + 1}" for i in range(100_000))
-    with pytest.raises(ValueError, match="edges"):
+    with pytest.raises(gcn.GraphError) as err:
         gcn.parse_edge_list(big)
-    for bad in ("", "a,b\nc,d\n", "1,1\n2,2\n", "0,1\n"):
-        with pytest.raises(ValueError):
+    assert err.value.code == "too_many_edges"
+    for bad, code in (("", "nothing_usable"), ("a\nb\n", "nothing_usable"), ("1,1\n2,2\n", "no_edge"),
+                      ("0,1\n", "too_small")):
+        with pytest.raises(gcn.GraphError) as err:
             gcn.parse_edge_list(bad)
-    g = gcn.parse_edge_list("1000000,5\n5,7\n7,1000000\n")       # ids renumbered
+        assert err.value.code == code
+    g = gcn.parse_edge_list("1000000,5\n5,7\n7,1000000\n")       # ids renumbered in increasing order
     assert g.N == 3 and g.node_ids == (5, 7, 1000000)
+
+
+def _networkx_oracle(text_rows: list[tuple[object, object]], order: str):
+    """networkx on the same pairs (ids already Python objects), the largest connected part, relabelled 0 … n−1
+    in increasing order ("sorted") or in order of first appearance ("first")."""
+    import networkx as nx
+
+    G = nx.Graph()
+    G.add_edges_from((a, b) for a, b in text_rows if a != b)
+    part = max(nx.connected_components(G), key=len)
+    seen = list(dict.fromkeys(x for pair in text_rows for x in pair if x in part))
+    ids = sorted(part) if order == "sorted" else seen
+    index = {v: i for i, v in enumerate(ids)}
+    return tuple(ids), {tuple(sorted((index[a], index[b]))) for a, b in G.subgraph(part).edges()}
+
+
+def _edges(g) -> set[tuple[int, int]]:
+    return {tuple(sorted(map(int, e))) for e in g.edges}
+
+
+def test_large_integer_ids_are_exact_labels():
+    """64-bit and larger ids (never read through float: 2⁵³ and 2⁵³ + 1 stay two nodes; no OverflowError)."""
+    rng = np.random.default_rng(7)
+    base = [2**53, 2**53 + 1, 2**63 - 1, 2**63, 2**64 + 12345, 10**30, 0, 3]
+    rows = [(base[i], base[j]) for i, j in rng.integers(0, len(base), (30, 2))] + [(base[k], base[k + 1])
+                                                                                     for k in range(len(base) - 1)]
+    text = "\n".join(f"{a},{b}" for a, b in rows)
+    g = gcn.parse_edge_list(text)
+    ids, edges = _networkx_oracle(rows, "sorted")
+    assert g.node_ids == ids and _edges(g) == edges and g.N == len(base)
+
+
+def test_string_ids_first_seen_order_against_networkx():
+    rng = np.random.default_rng(3)
+    names = ["alice", "bob", "carol", "東京", "大阪", "名古屋", "ラーメン", "New York", "x-1"]
+    rows = [(names[i], names[j]) for i, j in rng.integers(0, len(names), (40, 2))]
+    rows += [(names[k], names[k + 1]) for k in range(len(names) - 1)]
+    text = "\n".join(f"{a},{b}" if " " in a + b else rng.choice([f"{a} {b}", f"{a};{b}", f"{a}\t{b}", f"{a}　{b}"])
+                     for a, b in rows)
+    g = gcn.parse_edge_list(text)
+    ids, edges = _networkx_oracle(rows, "first")
+    assert g.node_ids == ids and _edges(g) == edges
+
+
+def test_named_nodes_a_bom_and_full_width_digits():
+    from engine.common.text import decode
+
+    g = gcn.parse_edge_list("alice bob\nbob carol\ncarol alice\n東京 大阪\n大阪 alice\n")
+    assert g.node_ids == ("alice", "bob", "carol", "東京", "大阪") and g.E == 5
+    # Excel's CSV: a UTF-8 BOM before the first edge (which must not be dropped), CR LF
+    data = "\ufeff0,1\r\n1,2\r\n2,3\r\n".encode("utf-8")
+    g = gcn.parse_edge_list(decode(data))
+    assert g.node_ids == (0, 1, 2, 3) and _edges(g) == {(0, 1), (1, 2), (2, 3)} and not g.notes
+    # full-width digits from an IME are the same integers; Shift_JIS decodes
+    g = gcn.parse_edge_list(decode("始点,終点\n１，２\n２，３\n3,1\n".encode("cp932")))
+    assert g.node_ids == (1, 2, 3) and dict(g.notes) == {"header": 1}
+
+
+def test_every_error_and_issue_is_translated():
+    from ui.i18n import lookup
+
+    errors = []
+    for bad in ("", "1,1\n2,2\n", "0,1\n", "\n".join(f"{i},{i + 1}" for i in range(100_000)),
+                "\n".join(f"a{i},b{i}" for i in range(3_100)), "x\n" * (gcn.MAX_ROWS + 1)):
+        with pytest.raises(gcn.GraphError) as err:
+            gcn.parse_edge_list(bad)
+        errors.append(err.value)
+    assert [e.code for e in errors] == ["nothing_usable", "no_edge", "too_small", "too_many_edges", "too_many_nodes",
+                                        "too_many_lines"]
+    g = gcn.parse_edge_list("0,1\n1,2\n2,0\nx\n,1\n" + "a" * 101 + ",b\n")
+    assert [why for _, why, _ in g.issues] == ["one_field", "empty_id", "long_id"]
+    for lang in ("en", "ja"):
+        for e in errors:
+            assert lookup(f"gcn.csv.{e.code}", lang).format(**e.params)
+        for why in ("one_field", "empty_id", "long_id"):
+            assert lookup(f"gcn.issues.{why}", lang)
+        for reason, n in dict(header=1, extra_columns=2, self_loops=1, duplicates=1, other_components=1,
+                              dropped_nodes=2).items():
+            assert lookup(f"gcn.note.{reason}", lang).format(n=n)
 
 
 def test_karate_gcn_learns_the_split_from_four_members_and_is_deterministic():
@@ -286,3 +369,34 @@ def test_practice_statements_hold_on_random_graphs():
     d = np.asarray(A.sum(1)).ravel()
     plain = np.eye(4) + np.diag(d ** -0.5) @ A.toarray() @ np.diag(d ** -0.5)
     assert abs(np.linalg.eigvalsh(plain).max() - 2) < 1e-9 and np.linalg.eigvalsh(gcn.gcn_norm(A).toarray()).max() < 1 + 1e-9
+
+
+def test_club_colours_agree_with_the_titles_and_labels_do_not_pile_up():
+    from engine.figures.graphs import gcn as figs
+    from ui.i18n import lookup
+
+    # the embedding's legend and the predicted-club drawing use the same red (Officer) and blue (Mr. Hi)
+    assert figs.CLUB == (figs.DIV_SCALE[0][1], figs.DIV_SCALE[-1][1])
+    assert "red: Officer" in lookup("gcn.labels.pred_title", "en") and "赤：Officer" in lookup("gcn.labels.pred_title",
+                                                                                               "ja")
+    g = gcn.karate()
+    cfg = gcn.GCNConfig(max_steps=5, snapshot_every=5)
+    snap = list(gcn.train_gcn(g, cfg))[-1]
+    fig = figs.plot_embedding(g, snap, cfg.labelled)
+    printed = [x for tr in fig.data for x in tr.text if x]
+    assert sorted(printed, key=int) == [str(i) for i in cfg.labelled]            # only the 4 labelled members
+    assert sorted((h for tr in fig.data for h in tr.hovertext), key=int) == [str(i) for i in range(g.N)]
+    assert [tr.marker.color for tr in fig.data] == list(figs.CLUB)
+
+
+def test_training_is_paced_one_snapshot_per_refresh():
+    """The page trains with budget 0: each refresh (REFRESH_S) pulls one snapshot of `snapshot_every` steps, so the
+    200 steps take 40 refreshes (~20 s) instead of ending in under a second."""
+    import ast
+
+    from ui import training
+    tree = ast.parse((ROOT / "pages" / "graphs" / "gcn.py").read_text())
+    live = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "live"]
+    assert [k.value.value for n in live for k in n.keywords if k.arg == "budget_s"] == [0.0]
+    cfg = gcn.GCNConfig()
+    assert cfg.max_steps / cfg.snapshot_every * training.REFRESH_S >= 15

@@ -17,7 +17,7 @@ VECTOR_MAX = 400          # graphs up to this many nodes are drawn as plotly mar
 _DIV = np.array([[0, 33, 102, 172], [0.25, 103, 169, 207], [0.5, 247, 247, 247], [0.75, 239, 138, 98],
                  [1, 178, 24, 43]], float)
 DIV_SCALE = [[float(p), f"rgb({int(r)},{int(g)},{int(b)})"] for p, r, g, b in _DIV]
-CLUB = ("#1f77b4", "#ff7f0e")
+CLUB = ("rgb(33,102,172)", "rgb(178,24,43)")   # Mr. Hi blue, Officer red: the ends of DIV_SCALE, as the titles say
 
 
 def _colours(v: np.ndarray, vmax: float) -> np.ndarray:
@@ -74,6 +74,13 @@ def _r(a, d: int = 3) -> list:
     return np.round(np.asarray(a, float), d).tolist()
 
 
+def _name(g: Graph, i: int) -> str:
+    """Node i as the hover names it: its number, and for an upload the reader's own id when it differs."""
+    if g.node_ids and str(g.node_ids[i]) != str(i):
+        return f"{i} ({str(g.node_ids[i])[:30]})"
+    return str(i)
+
+
 def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | None = None, height: int = 330,
                 vmax: float | None = None, mask=None, colorbar: bool = True) -> go.Figure:
     """A signal on a graph: the grid as an image; up to VECTOR_MAX nodes as markers over grey edges (hover: node
@@ -104,7 +111,7 @@ def plot_signal(g: Graph, values: np.ndarray, title: str = "", labels: dict | No
                              marker=dict(size=size, color=_r(values[on]), colorscale=DIV_SCALE,
                                          cmin=-vmax, cmax=vmax, line=dict(width=0.5, color="#444"),
                                          showscale=colorbar, colorbar=dict(thickness=8, len=0.8)),
-                             text=[str(i) for i in ids], customdata=ids.tolist(),
+                             text=[_name(g, i) for i in ids], customdata=ids.tolist(),
                              hovertemplate=lab(labels, "node", "node") + " %{text}: %{marker.color}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=30, b=0), showlegend=False,
                       title=dict(text=title, font=dict(size=13)),
@@ -185,13 +192,17 @@ def plot_spread(g: Graph, s: Spread, labels: dict | None = None, height: int = 3
 
 def plot_embedding(g: Graph, s: GCNSnapshot, labelled: tuple[int, ...], labels: dict | None = None,
                    height: int = 340) -> go.Figure:
-    """The 2-D second-layer embedding of every member: colour = real club, ring = labelled, cross = wrong."""
+    """The 2-D second-layer embedding of every member: colour = real club (blue Mr. Hi, red Officer, as the predicted
+    club's drawing), ring = labelled, cross = wrong. Members collapse onto a few points as training separates the
+    clubs, so only the labelled members carry a printed number; every member's number is in its hover."""
     fig = go.Figure()
     for c in (0, 1):
         i = np.flatnonzero(g.labels == c)
         wrong = s.pred[i] != c
         fig.add_trace(go.Scatter(x=_r(s.emb[i, 0]), y=_r(s.emb[i, 1]), mode="markers+text",
-                                 text=[str(j) for j in i], textposition="top center", textfont=dict(size=8),
+                                 text=[str(j) if j in labelled else "" for j in i], textposition="top center",
+                                 textfont=dict(size=11), hovertext=[str(j) for j in i],
+                                 hovertemplate=lab(labels, "node", "node") + " %{hovertext}<extra></extra>",
                                  marker=dict(size=[16 if j in labelled else 9 for j in i], color=CLUB[c],
                                              symbol=["x" if w else "circle" for w in wrong],
                                              line=dict(width=[3 if j in labelled else 0 for j in i], color="black")),
