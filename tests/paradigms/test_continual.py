@@ -163,3 +163,33 @@ def test_forgetting_shows_as_a_fall():
             elif bwt > 0:
                 assert (m.proto.direction, m.proto.color) == (Metric.MetricDirection.UP, Metric.MetricColor.GREEN)
         assert cl.acc_bwt(run.snaps["finetune"].R, run.snaps["finetune"].task)[1] < 0   # fine-tuning forgets
+
+
+# ---- practice items: ACC and BWT recomputed from the matrix shown by brute force (never the generator's code)
+def _acc_bwt_by_hand(R):
+    R = np.asarray(R, float)
+    T = len(R)
+    acc = sum(R[T - 1, j] for j in range(T)) / T
+    bwt = sum(R[T - 1, j] - R[j, j] for j in range(T - 1)) / (T - 1)
+    return acc, bwt
+
+
+def test_practice_acc_bwt_items_by_hand():
+    from engine.common import practice as P
+    for seed in range(200):
+        acc_item, bwt_item = P.make("continual", "acc_value", seed), P.make("continual", "bwt_value", seed)
+        acc, _ = _acc_bwt_by_hand(acc_item.params["R"])
+        _, bwt = _acc_bwt_by_hand(bwt_item.params["R"])
+        assert abs(acc_item.answer - acc) < 1e-9 and abs(bwt_item.answer - bwt) < 1e-9
+        assert abs(float(acc_item.choices[acc_item.correct_index].label["en"]) - acc) <= 0.005 + 1e-9
+        assert abs(float(bwt_item.choices[bwt_item.correct_index].label["en"]) - bwt) <= 0.005 + 1e-9
+        impl = P.make("continual", "metrics_implementation", seed)
+        np.testing.assert_allclose(impl.exec.expected, _acc_bwt_by_hand(impl.params["R"]), atol=1e-9)
+
+
+def test_practice_statements_hold_numerically():
+    """bwt_negative (true) / bwt_positive_forget (false): a matrix whose old accuracies only fall has BWT < 0;
+    acc_diag (false): the diagonal's mean differs from ACC once anything is forgotten."""
+    R = np.array([[95, 10, 5], [60, 97, 8], [40, 80, 93]], float)
+    acc, bwt = cl.acc_bwt(R)
+    assert bwt < 0 and abs(acc - np.mean(np.diag(R))) > 1
