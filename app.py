@@ -29,11 +29,26 @@ from ui import chapter_page, lang_ui, t, warm  # noqa: E402
 from ui.chapters import PAGES, built_pages  # noqa: E402
 
 st.set_page_config(page_title="kicks", page_icon="👟", layout="wide")
-# A formula wider than a phone (390 px) scrolls inside its own box instead of running off the page.
+# A formula wider than a phone (390 px) scrolls inside its own box instead of running off the page, and shows that
+# it does: a shadow on each side where more of it is hidden (white covers that scroll with the formula hide a shadow
+# once that end is in view) and a thin scrollbar.
 # The whole syllabus in the sidebar scrolls inside a box of its own: at full height (26 chapters, ~1400 px) it
 # pushed every chapter's own sidebar controls below the bottom of a laptop screen, where nobody found them.
-st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px}"
-            "[data-testid='stSidebarNavItems']{max-height:45vh;overflow-y:auto}</style>",
+st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px;"
+            "scrollbar-width:thin;scrollbar-color:rgba(0,0,0,.3) transparent;"
+            "background:linear-gradient(to right,#fff 30%,rgba(255,255,255,0)) left center/2.5rem 100% no-repeat local,"
+            "linear-gradient(to left,#fff 30%,rgba(255,255,255,0)) right center/2.5rem 100% no-repeat local,"
+            "radial-gradient(farthest-side at 0 50%,rgba(0,0,0,.4),rgba(0,0,0,0)) left center/1.2rem 100% no-repeat,"
+            "radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.4),rgba(0,0,0,0)) right center/1.2rem 100% "
+            "no-repeat}"
+            "[data-testid='stSidebarNavItems']{max-height:45vh;overflow-y:auto}"
+            # Plotly's toolbar is always shown on a touch screen, over the top right of the chart, where the title
+            # is: there, as with a mouse, it shows once the reader touches that chart (a tap is a hover), and is
+            # hidden, not just transparent, until then (a tap on the title does not press an unseen button).
+            "@media (hover:none){.js-plotly-plot .modebar-container{visibility:hidden}"
+            ".js-plotly-plot:hover .modebar-container,.js-plotly-plot:focus-within .modebar-container"
+            "{visibility:visible}}"
+            "</style>",
             unsafe_allow_html=True)
 lang_ui()
 
