@@ -20,7 +20,8 @@ formula("ctc.f_posterior")
 # ---- 1. collapse B -------------------------------------------------------------------------------------------
 st.header(t("ctc.collapse.header"))
 st.markdown(t("ctc.collapse.text"))
-frames = ctc.parse_frames(st.text_input(t("ctc.collapse.input"), "a - - b b - c c", key="ctc.path"))
+frames = ctc.parse_frames(st.text_input(t("ctc.collapse.input"), "a - - b b - c c", key="ctc.path",
+                                        bind="query-params"))
 steps = ctc.collapse_steps(frames)
 st.markdown(t("ctc.collapse.steps", path=", ".join(frames) or "∅", merged=", ".join(steps.merged) or "∅",
               final=", ".join(steps.final) or "∅"))
@@ -30,7 +31,7 @@ st.markdown(t("ctc.collapse.why", no_blank=" ".join(ctc.collapse_steps(list("aaa
 # ---- 2. frame probabilities ----------------------------------------------------------------------------------
 st.header(t("ctc.source.header"))
 mode = st.radio(t("ctc.source.label"), ("matrix", "random", "speech"), horizontal=True, key="ctc.mode",
-                format_func=fmt("ctc.sources"))
+                format_func=fmt("ctc.sources"), bind="query-params")
 src = {"matrix": ui_ctc.matrix_ui, "random": ui_ctc.random_ui, "speech": ui_ctc.speech_ui}[mode]()
 if src is None:
     st.stop()
@@ -57,7 +58,8 @@ if n_paths <= LIST_LIMIT:
                  height=min(300, 35 * len(names) + 38), hide_index=True)
     st.markdown(t("ctc.count.sum", total=f"{tab.total:.6g}", P=f"{tab.likelihood:.6g}",
                   diff=f"{abs(tab.total - tab.likelihood):.1e}"))
-    pick = names.index(st.selectbox(t("ctc.count.pick"), names, key=f"ctc.pick.{mode}.{T}.{label_str}"))
+    pick = names.index(st.selectbox(t("ctc.count.pick"), names, key=f"ctc.pick.{mode}.{T}.{label_str}",
+                                    bind="query-params"))
     chosen = tab.paths[pick]
     paths_states[t("ctc.trellis.picked")] = ctc.states_of(chosen, targets, blank)
     terms = " · ".join(f"y_{{{i + 1}}}^{{{tokens[k]}}}" for i, k in enumerate(chosen[:12]))
@@ -75,7 +77,7 @@ formula("ctc.f_beta")
 st.markdown(t("ctc.trellis.viterbi_text", logp=f"{best.log_prob:.3f}", p=ctc.prob_text(best.log_prob),
               P=ctc.prob_text(lat.log_likelihood), share=f"{100 * np.exp(best.log_prob - lat.log_likelihood):.3g}%"))
 quantity = st.radio(t("ctc.trellis.show"), ("alpha", "beta", "occupancy"), horizontal=True, key="ctc.quantity",
-                    format_func=fmt("ctc.trellis"))
+                    format_func=fmt("ctc.trellis"), bind="query-params")
 points = (st.session_state.get("ctc.trellis_fig") or {}).get("selection", {}).get("points", [])
 cell = (int(round(points[0]["x"])) - 1, int(round(points[0]["y"]))) if points else None
 through = None
@@ -114,7 +116,7 @@ formula("ctc.f_grad")
 grad_rows = tuple(sorted(set(targets) | {blank})) if C > 12 else None
 st.plotly_chart(ui_ctc.gradient_figure(log_probs, tuple(targets), blank, tokens, grad_rows, t("ctc.grad.title")),
                 key="ctc.grad_fig")
-if st.checkbox(t("ctc.grad.verify"), key="ctc.verify"):
+if st.checkbox(t("ctc.grad.verify"), key="ctc.verify", bind="query-params"):
     chk = ctc.check_with_torch(log_probs, targets, blank)
     st.success(t("ctc.grad.verified", loss=f"{chk.loss_torch:.6f}", ours=f"{chk.loss_ours:.6f}",
                  diff=f"{chk.max_grad_diff:.1e}"))
@@ -122,7 +124,7 @@ if st.checkbox(t("ctc.grad.verify"), key="ctc.verify"):
 # ---- 6. decoding ---------------------------------------------------------------------------------------------
 st.header(t("ctc.decode.header"))
 st.markdown(t("ctc.decode.text"))
-beam_width = st.slider(t("ctc.decode.beam_width"), 1, 32, 4, key="ctc.beam")
+beam_width = st.slider(t("ctc.decode.beam_width"), 1, 32, 4, key="ctc.beam", bind="query-params")
 dec = ui_ctc.decode(log_probs, beam_width, blank)
 sep = " " if src.speech is not None else ""
 spell = lambda ids: sep.join(tokens[k] for k in ids) or "∅"  # noqa: E731

@@ -467,3 +467,56 @@ def test_collapse_steps_repeats_and_speaking_probability():
     occ = ctc.label_occupancy(lat, 4)                           # (T, C): per label
     assert np.allclose(ctc.speaking_probability(lat), 1 - occ[:, 0])
     assert ctc.prob_text(-2000.0).startswith("10^") and ctc.count_text(10**15).startswith("≈ 1.00 × 10^15")
+
+
+# ---- practice items: answers recomputed from the numbers shown, by torch's ctc_loss and brute force
+def _torch_prob(y: np.ndarray, targets) -> float:
+    import torch
+    lp = torch.log(torch.tensor(y, dtype=torch.float64))[:, None]                   # (T, 1, C)
+    loss = torch.nn.functional.ctc_loss(lp, torch.tensor([list(targets)]), [len(y)], [len(targets)], blank=0,
+                                        reduction="sum")
+    return float(torch.exp(-loss))
+
+
+def test_practice_answers_equal_torch_and_brute_force():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("ctc", "collapse_path", seed)
+        path = it.params["path"]
+        want = [k for k, _ in itertools.groupby(path) if k != 0]                        # groupby merges repeats
+        assert it.choices[it.correct_index].label["en"] == "[" + ", ".join("−abc"[k] for k in want) + "]"
+        it = P.make("ctc", "min_frames", seed)
+        tgt = it.params["targets"]
+        T_min = next(T for T in range(1, 20) if _torch_prob(np.full((T, 4), 0.25), tgt) > 0)
+        assert it.answer == T_min
+        it = P.make("ctc", "path_sum", seed)
+        y, tgt = it.params["y"], it.params["targets"]
+        T = len(y)
+        brute = sum(np.prod(y[np.arange(T), p]) for p in itertools.product(range(3), repeat=T)
+                    if [k for k, _ in itertools.groupby(p) if k != 0] == tgt)
+        assert abs(it.answer - brute) < 1e-12 and abs(it.answer - _torch_prob(y, tgt)) < 1e-12
+        assert it.choices[it.correct_index].label["en"] == f"{brute:.4f}"
+        it = P.make("ctc", "alpha_blank", seed)
+        assert abs(it.exec.expected - _torch_prob(it.params["y"], it.params["targets"])) < 1e-12
+
+
+def test_practice_statements_hold_on_cases():
+    """Checkable CTC statements: U + r frames suffice and U + r − 1 do not, l′ has 2U + 1 states, greedy decoding
+    can miss the most probable labelling, the single best path is less than P(l|x)."""
+    rng = np.random.default_rng(0)
+    greedy_missed = False
+    for _ in range(300):
+        tgt = [int(k) for k in rng.integers(1, 3, size=int(rng.integers(1, 4)))]
+        r = sum(a == b for a, b in zip(tgt, tgt[1:]))
+        assert _torch_prob(np.full((len(tgt) + r, 3), 1 / 3), tgt) > 0                # min_frames
+        if len(tgt) + r > 1:
+            assert _torch_prob(np.full((len(tgt) + r - 1, 3), 1 / 3), tgt) == 0
+        assert len(ctc.extend(tgt)) == 2 * len(tgt) + 1                                 # extended
+        y = rng.dirichlet(np.ones(3), size=4)
+        labellings = defaultdict(float)
+        for p in itertools.product(range(3), repeat=4):
+            labellings[tuple(k for k, _ in itertools.groupby(p) if k != 0)] += np.prod(y[np.arange(4), p])
+        best = max(labellings, key=labellings.get)
+        greedy = tuple(k for k, _ in itertools.groupby(np.argmax(y, axis=1)) if k != 0)
+        greedy_missed |= labellings[greedy] < labellings[best] - 1e-12                  # greedy_not_best
+    assert greedy_missed
