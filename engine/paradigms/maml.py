@@ -444,27 +444,13 @@ PAPER_RESULTS = {
 
 
 def parse_x_list(text: str, max_points: int = 20, max_chars: int = 400) -> np.ndarray:
-    """The reader's own support positions: numbers in [−5, 5] separated by commas or spaces → (n,). Raises
-    ValueError with a reason (too long, not a number, out of range, too many, none)."""
-    if len(text) > max_chars:
-        raise ValueError(f"more than {max_chars} characters")
-    parts = [p for p in text.replace(",", " ").split() if p]
-    if not parts:
-        raise ValueError("no numbers")
-    if len(parts) > max_points:
-        raise ValueError(f"more than {max_points} points")
-    try:
-        xs = np.array([float(p) for p in parts])
-    except ValueError:
-        raise ValueError("not a number: " + next(p for p in parts if not _is_float(p))) from None
-    if not np.all(np.isfinite(xs)) or np.any(np.abs(xs) > 5):
-        raise ValueError("every x must lie in [−5, 5]")
+    """The reader's own support positions: numbers in [−5, 5] separated by commas, semicolons or spaces, typed with
+    or without a Japanese IME (「－４，－２，０，１．５」 = "-4, -2, 0, 1.5") → (n,). Raises `TextError` with a code
+    the page translates: too_long, empty, too_many, not_a_number, out_of_range (engine/common/text.py)."""
+    from engine.common.text import TextError, parse_numbers
+
+    xs = np.array(parse_numbers(text, max_count=max_points, max_chars=max_chars))
+    for x in xs:
+        if abs(x) > 5:
+            raise TextError("out_of_range", token=f"{x:g}", low="−5", high="5")
     return xs
-
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False

@@ -86,8 +86,8 @@ def task_ui(K: int) -> dict:
         text = c3.text_input(t("maml.new.own"), "-4, -2, 0, 1.5, 3", max_chars=400, key="maml.new.xs")
         try:
             xs = maml.parse_x_list(text)
-        except ValueError as err:
-            st.error(t("maml.new.bad_xs", detail=str(err)))
+        except ValueError as err:              # TextError: a code, translated with its numbers
+            st.error(t("maml.new.bad_xs", detail=t(f"common.text.{err.code}", **err.params)))
             xs = None
         if xs is not None and len(xs) < K:
             st.warning(t("maml.new.k_too_big", K=K, n=len(xs)))

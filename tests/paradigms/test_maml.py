@@ -183,10 +183,32 @@ def test_bad_input_messages():
         maml.adapt_new_task({}, 1.0, 0.0, 5, 0.01, 3, 0, x_support=[0.0, 1.0])
     with pytest.raises(ValueError, match="K must"):
         maml.validate(maml.SineConfig(K=0))
-    for bad, msg in (("", "no numbers"), ("1, x", "not a number"), ("9", r"\[−5, 5\]"), ("1 " * 30, "more than")):
-        with pytest.raises(ValueError, match=msg):
+    from engine.common.text import TextError
+
+    for bad, code in (("", "empty"), ("1, x", "not_a_number"), ("9", "out_of_range"), ("1 " * 30, "too_many"),
+                      ("1" * 401, "too_long"), ("1, nan", "not_a_number"), ("-６", "out_of_range")):
+        with pytest.raises(TextError) as err:
             maml.parse_x_list(bad)
+        assert err.value.code == code
     np.testing.assert_array_equal(maml.parse_x_list("-4, 2 3.5"), [-4, 2, 3.5])
+    # typed with a Japanese IME: full-width digits, commas, minus signs
+    np.testing.assert_array_equal(maml.parse_x_list("－４，２　３．５、−1"), [-4, 2, 3.5, -1])
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_reads_ime_numbers_and_translates_every_reason(lang):
+    from ui.i18n import lookup
+
+    at = run_page("pages/paradigms/maml.py", lang=lang)
+    at.radio(key="maml.new.mode").set_value("own").run()
+    at.text_input(key="maml.new.xs").set_value("－４，－２，０，１．５，３").run()
+    assert_ok(at)
+    assert not at.error
+    for bad, code, params in (("1, x", "not_a_number", {"token": "x"}), ("9", "out_of_range",
+                                                                       {"token": "9", "low": "−5", "high": "5"})):
+        at.text_input(key="maml.new.xs").set_value(bad).run()
+        [error] = at.error
+        assert lookup(f"common.text.{code}", lang).format(**params) in error.value
 
 
 def test_adaptation_zero_steps_is_the_initialisation_and_sgd_lowers_support_loss():
