@@ -114,10 +114,13 @@ class PointsError(ValueError):
 
 def parse_points(text: str) -> np.ndarray:
     """User points from CSV text: one `x,y` row per line (commas, semicolons, tabs or spaces); a first line that is
-    not two numbers (a header) is skipped. Raises PointsError saying what was wrong: no rows, one column only,
-    non-numeric cells, too many rows, or fewer than 3 distinct finite points."""
+    not two numbers (a header) is skipped. A UTF-8 byte-order mark (Excel's CSV) is dropped and full-width digits,
+    commas and minus signs count as ASCII (`engine.common.text.normalize`). Raises PointsError saying what was
+    wrong: no rows, one column only, non-numeric cells, too many rows, or fewer than 3 distinct finite points."""
+    from engine.common.text import normalize
+
     rows, one_col, bad_cells, non_finite, lines = [], 0, 0, 0, 0
-    for i, line in enumerate(text.splitlines()):
+    for i, line in enumerate(normalize(text).splitlines()):
         parts = [q for q in line.replace(";", ",").replace("\t", ",").replace(" ", ",").split(",") if q]
         if not parts:
             continue

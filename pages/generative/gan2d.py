@@ -7,6 +7,7 @@ started: pausing or leaving the page simply stops pulling."""
 import numpy as np
 import streamlit as st
 
+from engine.common import text as typed
 from engine.generative import gan2d
 from engine.figures.generative import gan2d as figs
 from ui import charts
@@ -55,7 +56,7 @@ def points_ui() -> np.ndarray | None:
         st.error(t("gan2d.csv_too_big", mb=MAX_UPLOAD / 1e6))
         return None
     try:
-        return gan2d.parse_points(data.decode("utf-8", errors="replace"))
+        return gan2d.parse_points(typed.decode(data))       # UTF-8 with or without BOM, UTF-16, Shift_JIS
     except gan2d.PointsError as err:
         st.error(t("gan2d.csv_error", detail=t(f"gan2d.csv.{err.code}", **err.params)))
         return None

@@ -267,6 +267,20 @@ def test_bad_csv_says_what_was_wrong(text, code):
     assert err.value.code == code
 
 
+def test_csv_with_bom_and_ime_digits_keeps_every_row():
+    """Excel's CSV starts with a BOM: the first row must not be taken for a header and lost; full-width digits,
+    commas and minus signs from a Japanese IME are the same numbers; Shift_JIS and UTF-16 files decode."""
+    from engine.common.text import decode
+
+    ascii_rows = "1.5,2\n-3,4\n5,-6.25\n"
+    expected = np.array([[1.5, 2], [-3, 4], [5, -6.25]])
+    np.testing.assert_array_equal(gan2d.parse_points("\ufeff" + ascii_rows), expected)
+    np.testing.assert_array_equal(gan2d.parse_points(decode(("x,y\r\n" + ascii_rows).encode("utf-8-sig"))), expected)
+    np.testing.assert_array_equal(gan2d.parse_points("１．５，２\n－３，４\n５，−6.25\n"), expected)
+    for enc in ("cp932", "utf-16"):
+        np.testing.assert_array_equal(gan2d.parse_points(decode(("ｘ,ｙ\n" + ascii_rows).encode(enc))), expected)
+
+
 def test_modes_come_from_the_readers_points():
     rng = np.random.default_rng(0)
     two = np.concatenate([rng.normal((-3, 0), 0.2, (150, 2)), rng.normal((3, 0), 0.2, (150, 2))])
