@@ -162,6 +162,12 @@ def byol_loss(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return 2 - 2 * F.cosine_similarity(p, z, dim=1)
 
 
+def ema_update_(xi: torch.Tensor, theta: torch.Tensor, tau: float) -> torch.Tensor:
+    r"""BYOL's target update, in place: $\xi \leftarrow \tau\xi + (1-\tau)\theta$ (Grill et al., Eq. 1). Returns ξ."""
+    # ξ ← τ ξ + (1 − τ) θ
+    return xi.mul_(tau).add_((1 - tau) * theta)
+
+
 # ---------------------------------------------------------------------------------------------- measurements
 def embedding_std(h: np.ndarray) -> float:
     r"""Mean over dimensions of the std of the L2-normalised embeddings, times $\sqrt d$: about 1 for embeddings
@@ -344,8 +350,7 @@ def train(cfg: Config, method: str, seed: int | None = None) -> Iterator[Snapsho
             if method == "byol" and cfg.ema:
                 with torch.no_grad():
                     for xi, theta in zip(target.parameters(), online.parameters()):
-                        # ξ ← τ ξ + (1 − τ) θ
-                        xi.mul_(cfg.tau_ema).add_((1 - cfg.tau_ema) * theta)
+                        ema_update_(xi, theta, cfg.tau_ema)
                     for bx, bo in zip(target.buffers(), online.buffers()):
                         bx.copy_(bo)
             losses.append(loss_t.item())

@@ -171,3 +171,50 @@ def test_the_shared_views_cache_keys_every_setting():
     at.select_slider(key="ssl.tau").set_value(0.5).run()
     at.toggle(key="ssl.photo.color").set_value(True).run()
     assert at.metric[0].value == first
+
+
+def test_ema_update_equals_torch_lerp():
+    """ξ ← τξ + (1 − τ)θ is lerp(ξ, θ, 1 − τ), in place."""
+    g = torch.Generator().manual_seed(0)
+    xi, theta = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)
+    want = torch.lerp(xi, theta, 1 - 0.99)
+    out = ssl.ema_update_(xi, theta, 0.99)
+    assert out is xi and torch.allclose(xi, want, atol=1e-15)
+
+
+# ---- practice items: answers recomputed from the numbers shown by brute force (never the generator's code)
+def _ntxent_by_hand(z, tau, i):
+    z = np.asarray(z, float)
+    n2 = len(z)
+    cos = lambda a, b: a @ b / (np.linalg.norm(a) * np.linalg.norm(b))          # noqa: E731
+    pos = (i + n2 // 2) % n2
+    den = sum(math.exp(cos(z[i], z[k]) / tau) for k in range(n2) if k != i)
+    return -math.log(math.exp(cos(z[i], z[pos]) / tau) / den)
+
+
+def test_practice_ntxent_and_ema_by_hand():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("ssl", "ntxent_value", seed)
+        want = _ntxent_by_hand(item.params["z"], item.params["tau"], 0)
+        assert abs(item.answer - want) < 1e-9
+        assert abs(float(item.choices[item.correct_index].label["en"]) - want) <= 5e-4 + 1e-9
+        impl = P.make("ssl", "ntxent_implementation", seed)
+        z = impl.params["z"]
+        np.testing.assert_allclose(impl.exec.expected, [_ntxent_by_hand(z, impl.params["tau"], i)
+                                                        for i in range(len(z))], atol=1e-9)
+        item = P.make("ssl", "ema_value", seed)
+        p = item.params
+        want = p["theta"] + p["tau"] ** p["k"] * (p["xi"] - p["theta"])           # closed form of k EMA steps
+        assert abs(item.answer - want) < 1e-12
+        assert abs(float(item.choices[item.correct_index].label["en"]) - want) <= 5e-6 + 1e-12
+
+
+def test_practice_statements_hold_numerically():
+    """collapse (true): identical projections give BYOL's loss 0; tau_sharp (true) / tau_large_hard (false): with a
+    smaller τ the hardest negative's share of the softmax over negatives grows."""
+    z = torch.ones(4, 3, dtype=torch.float64)
+    assert float(ssl.byol_loss(z, z).abs().max()) < 1e-12
+    sims = torch.tensor([0.9, 0.5, 0.1], dtype=torch.float64)                   # negatives' cosines, hardest first
+    share = lambda tau: float(torch.softmax(sims / tau, 0)[0])                  # noqa: E731
+    assert share(0.1) > share(0.5) > share(2.0)
