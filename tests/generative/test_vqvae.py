@@ -295,3 +295,51 @@ def test_page_in_japanese_with_prior_and_extremes():
     assert_ok(at)
     assert "nan" not in " ".join(m.value for m in at.metric).lower()
     assert any("自己回帰" in c.value for c in at.caption)
+
+
+# ---- practice items (issue #24): answers recomputed by brute force, SciPy and vector-quantize-pytorch --------
+@pytest.mark.slow
+def test_practice_nearest_commitment_perplexity_recomputed():
+    from scipy.stats import entropy
+
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("vqvae", "nearest_index", seed)
+        z, cb = np.array(it.params["z_e"]), np.array(it.params["codebook"])
+        brute = min(range(len(cb)), key=lambda k: float(((z - cb[k]) ** 2).sum()))
+        assert it.answer == brute
+        sub = "".join("₀₁₂₃₄₅₆₇₈₉"[int(c)] for c in str(brute))
+        assert it.choices[it.correct_index].label["en"].startswith(f"e{sub} = ")
+        it = P.make("vqvae", "commitment_loss", seed)
+        z, cb, beta = np.array(it.params["z_e"]), np.array(it.params["codebook"]), it.params["beta"]
+        e = cb[min(range(len(cb)), key=lambda k: float(((z - cb[k]) ** 2).sum()))]
+        want = beta * float(((z - e) ** 2).mean())
+        assert abs(it.answer - want) < 1e-12 and it.choices[it.correct_index].label["en"] == f"{want:.4f}"
+        if seed % 20 == 0:                                                   # the reference library, on a sample
+            _, _, loss_lib, _ = library_quantize(torch.tensor(z[None]), torch.tensor(cb), beta)
+            assert float(loss_lib.detach()) == pytest.approx(want, rel=1e-6)
+        it = P.make("vqvae", "perplexity_value", seed)
+        want = float(np.exp(entropy(np.array(it.params["counts"], dtype=float))))
+        assert abs(it.answer - want) < 1e-9 and it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+
+
+def test_practice_vq_blank_gradients_by_hand():
+    """The blank item's expected gradients against the closed form: ∂/∂z_e = 2(e − x)/ND + 2β(z_e − e)/ND
+    (straight-through reconstruction + commitment), ∂/∂e_k = Σ_{i: k_i = k} 2(e_k − z_e_i)/ND (codebook term)."""
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("vqvae", "vq_blank", seed)
+        z, cb, x, beta = (np.array(it.params[k]) for k in ("z_e", "codebook", "x", "beta"))
+        k = ((z[:, None] - cb[None]) ** 2).sum(-1).argmin(1)
+        e, nd = cb[k], z.size
+        g_z = 2 * (e - x) / nd + beta * 2 * (z - e) / nd
+        g_cb = np.zeros_like(cb)
+        np.add.at(g_cb, k, 2 * (e - z) / nd)
+        np.testing.assert_allclose(it.exec.expected, np.r_[g_z.ravel(), g_cb.ravel()], atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    assert vqvae.perplexity([5, 5, 5, 5]) == pytest.approx(4.0)              # perplexity: K when used equally
+    assert vqvae.perplexity([0, 9, 0, 0]) == pytest.approx(1.0)              # 1 for a single code
+    z, cb = torch.tensor([[2.0, 0.0]]), torch.tensor([[1.5, 0.0], [4.0, 0.0]])
+    assert int(vqvae.nearest_code(z, cb)[0]) == 0 and int((z @ cb.T).argmax()) == 1   # dot_product is false
