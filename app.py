@@ -48,6 +48,15 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
             "@media (hover:none){.js-plotly-plot .modebar-container{visibility:hidden}"
             ".js-plotly-plot:hover .modebar-container,.js-plotly-plot:focus-within .modebar-container"
             "{visibility:visible}}"
+            # A live run's Train / Pause / Step / Reset and status line (ui/training.py) stay under the header while
+            # the reader scrolls through that run's charts on a phone, where those fill several screens.
+            "@media (max-width:640px){[data-testid='stLayoutWrapper']:has(>[class*='st-key-run_controls']){"
+            "position:sticky;top:3.75rem;z-index:100;background:#fff;padding:.25rem 0;"
+            "box-shadow:0 6px 6px -6px rgba(0,0,0,.25)}"
+            # two by two (one row cut the labels, 一時停止 → 一時…)
+            "[class*='st-key-run_controls'] [data-testid='stHorizontalBlock']{gap:.4rem}"
+            "[class*='st-key-run_controls'] [data-testid='stHorizontalBlock']>div{flex:1 1 40%}"
+            "[class*='st-key-run_controls'] button{min-height:2.25rem;padding-top:.2rem;padding-bottom:.2rem}}"
             "</style>",
             unsafe_allow_html=True)
 lang_ui()

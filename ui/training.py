@@ -347,23 +347,32 @@ def _on_reset(key: str) -> None:
     run.notice = None
 
 
+CONTROLS_KEY = "run_controls"     # app.py's CSS keeps `st-key-run_controls…` in view on a phone
+
+
 def controls(run: Run) -> None:
-    """Train / Pause / Step / Reset, then one status line (and the restart notice, once)."""
+    """Train / Pause / Step / Reset in one row, then one status line (and the restart notice, once).
+
+    Row and status line are one container: on a phone app.py's CSS pins it under the top of the screen while the
+    reader scrolls through this run's charts (`live` holds them in one block), so Pause stays next to what it
+    stops. The row wraps (two by two on a 390 px phone) where `st.columns` stacked four full-width buttons."""
     from ui import t
 
     k = run.key
-    b1, b2, b3, b4 = st.columns(4)
-    # Material icons ship with Streamlit (its own font): emoji such as ⏸ ⏭ were boxes where no emoji font is installed
-    b1.button(t("common.run.train"), key=f"{k}.train", on_click=_on_train, args=(k,), type="primary",
-              icon=":material/play_arrow:", disabled=run.status != "paused", use_container_width=True)
-    b2.button(t("common.run.pause"), key=f"{k}.pause", on_click=_on_pause, args=(k,), icon=":material/pause:",
-              disabled=run.status != "running", use_container_width=True)
-    b3.button(t("common.run.step"), key=f"{k}.step", on_click=_on_step, args=(k,), icon=":material/skip_next:",
-              disabled=run.status == "finished", use_container_width=True)
-    b4.button(t("common.run.reset"), key=f"{k}.reset", on_click=_on_reset, args=(k,), icon=":material/replay:",
-              use_container_width=True)
-    speed = run.pulls / run.seconds if run.seconds > 0 else 0.0
-    st.caption(t(f"common.run.status.{run.status}", step=f"{run.step:,}", speed=speed))
+    with st.container(key=f"{CONTROLS_KEY}.{k}"):
+        # Material icons ship with Streamlit (its own font): emoji such as ⏸ ⏭ were boxes where no emoji font is
+        # installed
+        with st.container(horizontal=True, gap="small"):
+            st.button(t("common.run.train"), key=f"{k}.train", on_click=_on_train, args=(k,), type="primary",
+                      icon=":material/play_arrow:", disabled=run.status != "paused", width="stretch")
+            st.button(t("common.run.pause"), key=f"{k}.pause", on_click=_on_pause, args=(k,),
+                      icon=":material/pause:", disabled=run.status != "running", width="stretch")
+            st.button(t("common.run.step"), key=f"{k}.step", on_click=_on_step, args=(k,),
+                      icon=":material/skip_next:", disabled=run.status == "finished", width="stretch")
+            st.button(t("common.run.reset"), key=f"{k}.reset", on_click=_on_reset, args=(k,),
+                      icon=":material/replay:", width="stretch")
+        speed = run.pulls / run.seconds if run.seconds > 0 else 0.0
+        st.caption(t(f"common.run.status.{run.status}", step=f"{run.step:,}", speed=speed))
     if run.status == "finished":
         st.info(t("common.run.finished", step=f"{run.step:,}"))
     if run.notice is not None and time.time() - run.notice[1] < NOTICE_S:
@@ -383,11 +392,12 @@ def live(run: Run, draw: Callable[[Run], None], *, budget_s: float = BUDGET_S, r
         current: Run | None = st.session_state.get(key)
         if current is None:
             return
-        if show_controls:
-            controls(current)                  # first: a press shows at once ("Paused at step …")
-        if current.timer_on != (current.status == "running"):
-            st.rerun(scope="app")              # Train pressed, Pause pressed or training ended: set the timer
-        draw(current)
+        with st.container():                   # controls and charts in one block: the controls' sticky range
+            if show_controls:
+                controls(current)              # first: a press shows at once ("Paused at step …")
+            if current.timer_on != (current.status == "running"):
+                st.rerun(scope="app")          # Train pressed, Pause pressed or training ended: set the timer
+            draw(current)
         if current.status == "running":
             current.advance(budget_s, reader_acted)
 
