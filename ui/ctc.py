@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from engine.common.text import normalize_label
 from engine.speech import ctc
 from engine.figures.speech import ctc as figs
 from ui import audio_input_ui, fmt, t
@@ -87,7 +88,7 @@ def text_to_phonemes(text: str) -> list[int]:
 def _letters_target(tokens: tuple[str, ...], default: str, variant: str) -> list[int] | None:
     typed = st.text_input(t("ctc.target.input"), default, key=f"ctc.target.{variant}",
                           help=t("ctc.target.help", allowed=" ".join(tokens[1:])))
-    chars = [c for c in typed if not c.isspace()]
+    chars = [c for c in normalize_label(typed) if not c.isspace()]   # 「ａｂｃ」 from an IME = "abc"
     bad = sorted({c for c in chars if c not in tokens[1:]})
     if bad:
         st.error(t("ctc.target.unknown", labels=" ".join(bad), allowed=" ".join(tokens[1:])))

@@ -461,8 +461,11 @@ def preset(name: str) -> Preset:
 
 
 def parse_frames(text: str) -> list[str]:
-    """Frame labels typed with spaces; any blank mark becomes "−"."""
-    return ["−" if tok in BLANK_MARKS else tok for tok in text.split()]
+    """Frame labels typed with spaces (ASCII or the ideographic space); any blank mark becomes "−". Typed with a
+    Japanese IME, full-width letters and the full-width hyphen count as their ASCII forms (「ａ　－　ｂ」 = "a - b")."""
+    from engine.common.text import normalize_label
+
+    return ["−" if tok in BLANK_MARKS else tok for tok in normalize_label(text).split()]
 
 
 @dataclass(frozen=True)

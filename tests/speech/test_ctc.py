@@ -294,6 +294,21 @@ def test_page_collapse_and_infeasible_target():
     assert at.error
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_reads_labels_typed_with_a_japanese_ime(lang):
+    """Full-width letters, the full-width hyphen and the ideographic space are the same labels as their ASCII forms
+    (the oracle: the page's own reading of the ASCII spelling)."""
+    at = run_page(PAGE, lang=lang)
+    at.text_input(key="ctc.path").set_value("a a - a a b b").run()
+    ascii_text = _text(at)
+    at.text_input(key="ctc.path").set_value("ａ　ａ　－　ａ　ａ　ｂ　ｂ").run()
+    assert _text(at) == ascii_text and "[a, a, b]" in ascii_text
+    at.text_input(key="ctc.target.abc").set_value("ａｂ").run()
+    assert_ok(at)
+    assert not at.error
+    assert ctc.parse_frames("ａ　－　ｂ＿ε") == ctc.parse_frames("a - b_ε") == ["a", "−", "b_ε"]
+
+
 def test_page_random_mode_long():
     at = run_page(PAGE)
     at.radio(key="ctc.mode").set_value("random").run()
