@@ -83,6 +83,7 @@ def parse_dockerfile(text: str) -> list[Instruction]:
     out: list[Instruction] = []
     buf: list[str] = []
     start = 0
+    text = text[1:] if text.startswith("\ufeff") else text      # BuildKit's parser drops a UTF-8 BOM too
     for n, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if not buf and (not stripped or stripped.startswith("#")):

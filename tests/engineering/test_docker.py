@@ -663,6 +663,7 @@ def test_page_flags_an_invalid_dockerfile(lang):
     ("FROM\n", [("from_args", 1, "FROM")]),
     ("FROM a b\n", [("from_args", 1, "FROM")]),
     ("FROM a:1 as b\n", []),
+    ("\ufeffFROM a:1\n", []),                            # a BOM (an editor on Windows) is not an instruction
 ])
 def test_validate(text, expected):
     assert [(p.code, p.line, p.name) for p in docker.validate(text)] == expected
