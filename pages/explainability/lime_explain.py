@@ -48,6 +48,20 @@ def tabular(_task, row: int, n_feat: int, seed: int):
 
 R2_POOR = 0.3   # below this weighted R² the surrogate explains little of the model near x: say so
 
+
+def cancer_name(name: str, kind: str = "features") -> str:
+    """A feature or class name of the table in the reader's language (scikit-learn's name in brackets if it differs)."""
+    shown = t(f"common.cancer.{kind}.{name.replace(' ', '_')}")
+    return name if shown == name else f"{shown} ({name})"
+
+
+def cancer_rule(rule: str, features: list[str]) -> str:
+    """One of LIME's rules ("0.1 < mean radius <= 12.3") with its feature's name in the reader's language."""
+    for name in sorted(features, key=len, reverse=True):       # "mean concave points" before shorter names
+        if name in rule:
+            return rule.replace(name, cancer_name(name), 1)
+    return rule
+
 st.title(t("lime_explain.title"))
 st.markdown(t("lime_explain.intro"))
 formula("lime_explain.formula_loss")
@@ -154,10 +168,14 @@ with tab_table:
     n_feat = c2.slider(t("lime_explain.n_features"), 3, 12, 8, key="lime_explain.n_features")
 
     tl = tabular(task, row, n_feat, 0)
-    st.markdown(t("lime_explain.row_text", truth=task.class_names[task.y_test[row]], p=f"{tl.model_pred:.1%}",
-                  g=f"{tl.local_pred:.3f}", r2=f"{tl.score:.3f}", cls=task.class_names[1]))
+    cls = cancer_name(task.class_names[1], "classes")
+    st.markdown(t("lime_explain.row_text", truth=cancer_name(task.class_names[task.y_test[row]], "classes"),
+                  p=f"{tl.model_pred:.1%}",
+                  g=f"{tl.local_pred:.3f}", r2=f"{tl.score:.3f}", cls=cls))
     if tl.score < R2_POOR:
-        st.warning(t("lime_explain.poor_fit", r2=f"{tl.score:.3f}"))
-    st.plotly_chart(figs.plot_tabular(tl.names, tl.weights, t("lime_explain.tabular_title", cls=task.class_names[1]),
+        st.warning(t("lime_explain.poor_fit_table", r2=f"{tl.score:.3f}",
+                     slider=t("lime_explain.n_features")))
+    rules = [cancer_rule(rule, task.feature_names) for rule in tl.names]
+    st.plotly_chart(figs.plot_tabular(rules, tl.weights, t("lime_explain.tabular_title", cls=cls),
                                       t("lime_explain.weight")), key="lime_explain.fig_tab")
     show_source(lime_explain.explain_tabular)

@@ -131,6 +131,43 @@ def test_page_quickshift_stability_and_table():
     assert_ok(at)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_table_speaks_the_readers_language_and_names_its_own_controls(lang):
+    """Issue 29: the table tab's poor-fit advice named the image tab's controls (samples, kernel width, superpixels),
+    and class and feature names stayed English in Japanese mode. Now: the advice names this tab's slider, and in
+    Japanese every rule and class is translated with scikit-learn's name in brackets; in English they are lime's own."""
+    import json
+    import re
+
+    from conftest import assert_ok, run_page
+    from ui import i18n
+
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    task = C.breast_cancer_task()
+    tl = L.explain_tabular(task.model.predict_proba, task.X_train, task.X_test[0], task.feature_names,
+                           task.class_names, label=1, num_features=8, num_samples=2000, seed=0)
+    assert tl.score < 0.3                                     # row 0 is a poor fit: the advice shows
+    advice = [w.value for w in at.warning if f"{tl.score:.3f}" in w.value]
+    assert len(advice) == 1
+    assert i18n.lookup("lime_explain.n_features", lang) in advice[0]
+    for other in ("num_samples", "kernel_width", "kernel_size"):              # the image tab's controls
+        assert i18n.lookup(f"lime_explain.{other}", lang).split(" (")[0] not in advice[0]
+    fig = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    shown = [y for trace in fig["data"] for y in trace.get("y", [])]
+    assert len(shown) == len(tl.names)
+    if lang == "en":
+        assert sorted(shown) == sorted(tl.names)
+    else:
+        for rule in shown:
+            original = re.search(r"\(([a-z ]+)\)", rule).group(1)
+            assert original in task.feature_names and re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", rule)
+            assert rule.replace(re.search(r"\S+（[^）]*） \([a-z ]+\)|\S+ \([a-z ]+\)", rule).group(0), original) in tl.names
+        assert any(f"{ja} ({en})" in m.value for m in at.markdown
+                   for en, ja in (("benign", "良性"), ("malignant", "悪性")))
+
+
 def test_page_upload():
     import io
 
