@@ -436,7 +436,7 @@ def is_ignored(path: str, rules: list[tuple[bool, re.Pattern]]) -> bool:
 class ContextFile:
     path: str            # slash path relative to the context root
     size: int            # bytes (a symlink counts as its link text: the builder sends links, not targets)
-    digest: str          # sha256 of the content (of the link text for a symlink)
+    digest: str          # sha256 of the permission bits and content (of the link text for a symlink)
 
 
 @dataclass(frozen=True)
@@ -503,10 +503,14 @@ class _Ignorer:
 
 
 def _digest(p: str) -> str:
+    """What the builder's checksum of a copied file depends on: its content and permission bits (`chmod +x` misses
+    the cache: the layer would hold a different mode), never its times; a symlink by its target text."""
+    import stat
     h = hashlib.sha256()
     if os.path.islink(p):
-        h.update(os.readlink(p).encode())
+        h.update(b"link\0" + os.readlink(p).encode())
         return h.hexdigest()
+    h.update(f"mode {stat.S_IMODE(os.lstat(p).st_mode):o}\0".encode())
     with open(p, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)

@@ -181,6 +181,13 @@ def test_touch_without_change_rebuilds_nothing(project):
     assert rebuild_after(project, TOY, TOY, lambda r: os.utime(r / "app.py", (1, 1))) == []
 
 
+def test_permission_change_rebuilds_the_copy(project):
+    """Docker's checksum of a copied file covers its mode (the layer keeps it): chmod +x misses the cache."""
+    import os
+    rebuilt = rebuild_after(project, TOY, TOY, lambda r: os.chmod(r / "app.py", 0o755))
+    assert rebuilt == ["COPY . .", 'CMD ["python", "app.py"]']
+
+
 def test_reordered_copy_reinstalls_on_code_edit(project):
     moved = docker.reorder_copy(TOY)
     assert moved.splitlines()[2] == "COPY . ." and "requirements.txt ./" not in moved
