@@ -365,3 +365,52 @@ def test_page_in_japanese_and_bad_upload():
     at.file_uploader(key="efficientnet.file").upload("x.png", b"not an image", "image/png").run()
     assert_ok(at)
     assert at.error
+
+
+# ---- practice items: answers recomputed from the numbers shown, by torchvision and the paper's formulas
+def test_practice_answers_equal_torchvision_and_the_paper():
+    from torchvision.models.efficientnet import MBConv, _MBConvConfig
+    from torchvision.ops import SqueezeExcitation
+
+    from engine.common import practice as P
+    blocks = {}
+    for seed in range(200):
+        it = P.make("efficientnet", "compound_value", seed)
+        p = it.params
+        a, b, g, phi = p["alpha"], p["beta"], p["gamma"], p["phi"]
+        want = {"flops": (a * b * b * g * g) ** phi, "resolution": round(224 * g ** phi),
+                "width": b ** phi, "depth": a ** phi}[p["what"]]          # Tan & Le 2019, Eq. 3 and Sec. 3.3
+        assert math.isclose(it.answer, want, rel_tol=1e-12)
+        it = P.make("efficientnet", "mbconv_params", seed)
+        p = it.params
+        key = (p["expand_ratio"], p["kernel"], p["c_in"], p["c_out"])
+        if key not in blocks:
+            cnf = _MBConvConfig(p["expand_ratio"], p["kernel"], 1, p["c_in"], p["c_out"], 1, MBConv)
+            block = MBConv(cnf, 0.0, nn.BatchNorm2d)
+            blocks[key] = sum(q.numel() for m in block.modules() if not isinstance(m, nn.BatchNorm2d)
+                              for q in m.parameters(recurse=False))
+        assert it.answer == blocks[key]
+        it = P.make("efficientnet", "se_implementation", seed)
+        p = it.params
+        se = SqueezeExcitation(p["w1"].shape[1], p["w1"].shape[0], activation=nn.SiLU).double()
+        with torch.no_grad():
+            for name, v in (("fc1.weight", p["w1"]), ("fc1.bias", p["b1"]), ("fc2.weight", p["w2"]),
+                            ("fc2.bias", p["b2"])):
+                se.get_parameter(name).copy_(torch.tensor(v).reshape(se.get_parameter(name).shape))
+            want = se(torch.tensor(p["u"])[None])[0].numpy()
+        np.testing.assert_allclose(it.exec.expected, want, atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    """Checkable statements: depthwise has C·k² weights, doubling width ≈ 4× the MACs, the skip only at stride 1
+    with equal channels, B3's multipliers are not α³, β³."""
+    from torchvision.models.efficientnet import MBConv, _MBConvConfig
+    for c, k in ((16, 3), (40, 5)):
+        assert sum(p.numel() for p in nn.Conv2d(c, c, k, groups=c, bias=False).parameters()) == c * k * k
+    base, wide = eff.profile(1.0, 1.0, 224), eff.profile(2.0, 1.0, 224)
+    assert 3.3 < wide.macs / base.macs < 4.2                                              # width_double is false
+    assert MBConv(_MBConvConfig(6, 3, 1, 40, 40, 1, MBConv), 0.0, nn.BatchNorm2d).use_res_connect
+    assert not MBConv(_MBConvConfig(6, 3, 2, 40, 40, 1, MBConv), 0.0, nn.BatchNorm2d).use_res_connect
+    assert not MBConv(_MBConvConfig(6, 3, 1, 40, 80, 1, MBConv), 0.0, nn.BatchNorm2d).use_res_connect
+    w3, d3, _ = eff.PRESETS["B3"]
+    assert (w3, d3) == (1.2, 1.4) and abs(eff.PAPER_BETA ** 3 - w3) > 0.1 and abs(eff.PAPER_ALPHA ** 3 - d3) > 0.3
