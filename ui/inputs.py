@@ -19,6 +19,9 @@ DEFAULT_CLIPS = {
 }
 # scikit-image's bundled photos: no file of ours needed.
 DEFAULT_IMAGES = ("chelsea", "coffee", "astronaut")
+# Streamlit refuses a bigger file in the browser (server.maxUploadSize, the same number): only a red "!" shows, so
+# the label and the waiting message say the limit.
+MAX_MB = uploads.MAX_BYTES // 2**20
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,12 @@ def audio_input_ui(key: str, *, sr: int = 16000) -> AudioClip | None:
                             format_func=_fmt("common.clips"))
         data, name = (ASSETS / DEFAULT_CLIPS[clip]).read_bytes(), _t(f"common.clips.{clip}")
     elif source == "upload":
-        f = st.file_uploader(_t("common.input.upload_audio"), type=list(uploads.AUDIO_TYPES), key=f"{key}.file",
-                             help=_t("common.input.audio_limits", mb=uploads.MAX_BYTES // 2**20,
+        f = st.file_uploader(_t("common.input.upload_audio", mb=MAX_MB), type=list(uploads.AUDIO_TYPES),
+                             key=f"{key}.file",
+                             help=_t("common.input.audio_limits", mb=MAX_MB,
                                      seconds=int(uploads.MAX_SECONDS)))
         if f is None:
-            st.info(_t("common.input.upload_prompt"))
+            st.info(_t("common.input.upload_prompt", mb=MAX_MB))
             return None
         data, name = f.getvalue(), f.name
     else:
@@ -104,11 +108,11 @@ def image_input_ui(key: str):
         name = st.selectbox(_t("common.input.sample"), DEFAULT_IMAGES, key=f"{key}.sample",
                             format_func=_fmt("common.images"))
         return sample_image(name)
-    f = st.file_uploader(_t("common.input.upload_image"), type=list(uploads.IMAGE_TYPES), key=f"{key}.file",
-                         help=_t("common.input.image_limits", mb=uploads.MAX_BYTES // 2**20,
+    f = st.file_uploader(_t("common.input.upload_image", mb=MAX_MB), type=list(uploads.IMAGE_TYPES), key=f"{key}.file",
+                         help=_t("common.input.image_limits", mb=MAX_MB,
                                  mp=int(uploads.MAX_PIXELS / 1e6)))
     if f is None:
-        st.info(_t("common.input.upload_prompt"))
+        st.info(_t("common.input.upload_prompt", mb=MAX_MB))
         return None
     try:
         return _decode_image(f.getvalue())
