@@ -331,3 +331,78 @@ def test_the_shared_generation_cache_keys_every_setting():
     text = gpt3.check_prompt(gpt3.DEFAULT_PROMPTS["en"], pre.vocab).text
     direct = gpt3.generate(pre, text, n_new=60, temperature=1.5, top_k=0, top_p=0.95, seed=1)
     assert hot.endswith(direct.text[len(text):] + "⟧")
+
+
+# ---- practice items (engine/practice/language/gpt3.py): answers recomputed by scipy / transformers / brute force
+def _hf_truncated(p, mode, cut) -> np.ndarray:
+    """transformers' own top-p / top-k warpers on log p, then softmax: the distribution a token is drawn from."""
+    from transformers import TopKLogitsWarper, TopPLogitsWarper
+    warper = TopPLogitsWarper(top_p=cut) if mode == "top_p" else TopKLogitsWarper(top_k=int(cut))
+    scores = warper(torch.zeros(1, 1, dtype=torch.long), torch.log(torch.tensor([p], dtype=torch.float64)))
+    return torch.softmax(scores, dim=-1)[0].numpy()
+
+
+def test_practice_sampling_answers_equal_scipy_and_transformers():
+    from scipy.special import softmax
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gpt3", "temperature", seed)
+        p = item.params
+        want = float(softmax(np.array(p["logits"]) / p["t"])[p["i"]])
+        assert abs(item.answer - want) < 1e-12
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+        assert item.setup["gpt3.temperature"] == p["t"]
+        item = P.make("gpt3", "truncation", seed)
+        p = item.params
+        want = float(_hf_truncated(p["p"], p["mode"], p["cut"])[p["i"]])
+        assert abs(item.answer - want) < 1e-9
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+        impl = P.make("gpt3", "implementation", seed)
+        np.testing.assert_allclose(impl.exec.expected, _hf_truncated(impl.params["p"], "top_p", impl.params["cut"]),
+                                   atol=1e-9)
+
+
+def test_practice_kaplan_and_parameter_count():
+    """L(N) with Kaplan et al.'s constants typed from the paper; N counted layer by layer by hand (nanoGPT's
+    block: c_attn d×3d + 3d, c_proj d×d + d, two LayerNorms 2d each, MLP d×4d + 4d and 4d×d + d; final LN 2d)."""
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gpt3", "kaplan", seed)
+        want = (8.8e13 / item.params["n"]) ** 0.076
+        assert abs(item.answer - want) < 1e-12
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+        item = P.make("gpt3", "params", seed)
+        L, d = item.params["n_layer"], item.params["d_model"]
+        block = (d * 3 * d + 3 * d) + (d * d + d) + 2 * 2 * d + (d * 4 * d + 4 * d) + (4 * d * d + d)
+        assert item.answer == L * block + 2 * d
+        assert item.choices[item.correct_index].label["en"] == f"{12 * L * d * d / 1e6:.0f}M"
+
+
+def test_practice_causal_mask_blank_equals_brute_force():
+    import math
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("gpt3", "blank", seed)
+        x = np.array(item.params["x"])
+        want = np.zeros((3, 3))
+        for t in range(3):
+            e = [math.exp(float(x[t] @ x[s]) / math.sqrt(2)) for s in range(t + 1)]
+            want[t, :t + 1] = np.array(e) / sum(e)
+        np.testing.assert_allclose(item.exec.expected, want, atol=1e-12)
+
+
+def test_practice_statements_on_sampling():
+    """top_p_adaptive / top_k_adaptive: top-k keeps k tokens on any distribution, top-p keeps more on a flat one;
+    low_t_greedy / high_t_sharp: the top token's probability rises as T falls; mask_zero is false: a 0 score still
+    gets weight."""
+    from scipy.special import softmax
+    flat = softmax(np.linspace(0.2, 0.0, 8))
+    peaked = softmax(np.array([5.0, 2.0, 1.5, 1.0, 0.5, 0.0, -0.5, -1.0]))
+    assert (_hf_truncated(flat, "top_k", 3) > 0).sum() == (_hf_truncated(peaked, "top_k", 3) > 0).sum() == 3
+    assert (_hf_truncated(flat, "top_p", 0.8) > 0).sum() > (_hf_truncated(peaked, "top_p", 0.8) > 0).sum()
+    z = torch.tensor([2.0, 1.0, 0.5])
+    tops = [float(gpt3.truncated_probs(z, temperature=t)[0]) for t in (2.0, 1.0, 0.5, 0.1, 0.01)]
+    assert np.all(np.diff(tops) > 0) and tops[-1] > 0.999
+    assert float(torch.softmax(torch.tensor([1.0, 0.0]), 0)[1]) > 0.2
