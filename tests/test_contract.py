@@ -283,6 +283,8 @@ def _drive_typed_inputs(at, stem: str, reveal: dict) -> int:
             setting = {name: which for name, (_, which, _) in todo.items()}
             assert not at.exception, (lang, setting, [(e.message, e.stack_trace[-3:]) for e in at.exception])
             assert not _metric_sign_errors(at), (lang, setting, _metric_sign_errors(at))
+            empty = [d.proto.id for d in at.dataframe if len(d.value) == 0]
+            assert not empty, f"{stem} ({lang}, {setting}): an empty table (Streamlit writes “empty”, in English)"
             lost = [h for h in expected if h not in _headers(at)]
             said = [e.value for e in (*at.error, *at.warning, *at.info)]
             assert not lost or said, f"{stem} ({lang}, {setting}): sections gone without a word why: {lost}"
