@@ -224,3 +224,51 @@ def test_a_suspended_rollout_leaves_the_callers_grad_mode_alone(model):
         next(gen)
         assert torch.is_grad_enabled()
         gen.close()
+
+
+# ---- practice items: answers recomputed from the numbers shown with torch's layers and distributions
+def test_practice_controller_params_equal_an_nn_linear():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("world_models", "controller_params", seed)
+        p = item.params
+        layer = torch.nn.Linear(p["z_dim"] + (p["hidden"] if p["use_h"] else 0), p["A"])
+        want = sum(q.numel() for q in layer.parameters())
+        assert item.answer == want and item.choices[item.correct_index].label["en"] == f"{want:,}"
+
+
+def test_practice_mdn_density_and_blank_equal_torch_mixture():
+    from torch.distributions import Categorical, MixtureSameFamily, Normal
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("world_models", "mdn_density", seed)
+        p = item.params
+        f = lambda v: torch.tensor(v, dtype=torch.float64)                 # noqa: E731
+        mix = MixtureSameFamily(Categorical(probs=f(p["pi"])), Normal(f(p["mu"]), f(p["sigma"])))
+        want = float(mix.log_prob(f(p["z"])).exp())
+        assert abs(item.answer - want) < 1e-12
+        assert abs(float(item.choices[item.correct_index].label["en"]) - want) <= 5e-5 + 1e-12
+        blank = P.make("world_models", "mdn_blank", seed)
+        q = blank.params
+        mix = MixtureSameFamily(Categorical(logits=f(q["logit"])), Normal(f(q["mu"]), f(q["log_sigma"]).exp()))
+        assert abs(blank.exec.expected - float(mix.log_prob(f(q["z"])).sum())) < 1e-9
+
+
+def test_practice_kl_floor_per_frame_then_mean():
+    from torch.distributions import Normal, kl_divergence
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("world_models", "kl_floor", seed)
+        p = item.params
+        mu, var = torch.tensor(p["mu"], dtype=torch.float64), torch.tensor(p["var"], dtype=torch.float64)
+        kl = kl_divergence(Normal(mu, var.sqrt()), Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(1)
+        want = float(torch.clamp(kl, min=p["tol"] * mu.shape[1]).mean())
+        assert abs(item.answer - want) < 1e-9
+        assert abs(float(item.choices[item.correct_index].label["en"]) - want) <= 5e-4 + 1e-9
+
+
+def test_practice_statement_numbers():
+    """c_linear / c_deep: the paper's CarRacing controller, (32 + 256) × 3 + 3 = 867 parameters."""
+    assert 3 * wm.n_controller_params(32, 256, True) == 867
