@@ -142,36 +142,38 @@ def wm_statement(rng: np.random.Generator) -> Item:
 
 
 _MDN_CODE = """def mdn_log_prob(logit_pi, mu, log_sigma, z_next):
-    log_pi = F.log_softmax(logit_pi, -1)
-    z = z_next.unsqueeze(-1)
-    log_n = -0.5 * ((z - mu) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * np.log(2 * np.pi)
+    log_pi = logit_pi - np.logaddexp.reduce(logit_pi, axis=-1, keepdims=True)
+    z = z_next[..., None]
+    log_n = -0.5 * ((z - mu) / np.exp(log_sigma)) ** 2 - log_sigma - 0.5 * np.log(2 * np.pi)
 ____"""
 _MDN_LINES = {
-    "right": "    return torch.logsumexp(log_pi + log_n, -1).sum(-1)",
-    "no_weights": "    return torch.logsumexp(log_n, -1).sum(-1)",
+    "right": "    return np.logaddexp.reduce(log_pi + log_n, axis=-1).sum(-1)",
+    "no_weights": "    return np.logaddexp.reduce(log_n, axis=-1).sum(-1)",
     "sum_of_logs": "    return (log_pi + log_n).sum(-1).sum(-1)",
-    "max": "    return (log_pi + log_n).max(-1).values.sum(-1)",
-    "mean_dims": "    return torch.logsumexp(log_pi + log_n, -1).mean(-1)",
-    "product": "    return torch.log((log_pi.exp() * log_n.exp()).prod(-1)).sum(-1)",
+    "max": "    return (log_pi + log_n).max(-1).sum(-1)",
+    "mean_dims": "    return np.logaddexp.reduce(log_pi + log_n, axis=-1).mean(-1)",
+    "product": "    return np.log((np.exp(log_pi) * np.exp(log_n)).prod(-1)).sum(-1)",
 }
 
 
 def mdn_blank(rng: np.random.Generator) -> Item:
     """Fill the last line of M's mixture log-likelihood (log Σ_k π_k N_k per dimension, summed over dimensions);
-    candidates executed on a drawn mixture."""
+    candidates executed (NumPy) on a drawn mixture; the expected value is the chapter's mdn_log_prob."""
     Z, K = int(rng.integers(2, 4)), int(rng.integers(2, 4))
-    logit = torch.tensor(np.round(rng.normal(0, 1, (Z, K)), 1), dtype=torch.float64)
-    mu = torch.tensor(np.round(rng.uniform(-2, 2, (Z, K)), 1), dtype=torch.float64)
-    log_sigma = torch.tensor(np.round(rng.uniform(-0.7, 0.7, (Z, K)), 1), dtype=torch.float64)
-    z = torch.tensor(np.round(rng.uniform(-2, 2, Z), 1), dtype=torch.float64)
-    expected = float(wm.mdn_log_prob(logit, mu, log_sigma, z))
+    logit = np.round(rng.normal(0, 1, (Z, K)), 1) + 0.0
+    mu = np.round(rng.uniform(-2, 2, (Z, K)), 1) + 0.0
+    log_sigma = np.round(rng.uniform(-0.7, 0.7, (Z, K)), 1) + 0.0
+    z = np.round(rng.uniform(-2, 2, Z), 1) + 0.0
+    t = lambda a: torch.as_tensor(a, dtype=torch.float64)              # noqa: E731
+    expected = float(wm.mdn_log_prob(t(logit), t(mu), t(log_sigma), t(z)))
     ex = Exec("mdn_log_prob", (logit, mu, log_sigma, z), expected, atol=1e-9)
-    wrong = [(line.strip(), text(S, f"practice.blank.{k}")) for k, line in _MDN_LINES.items()
-             if k != "right" and not matches(execute(_MDN_CODE.replace("____", line), ex), ex)]
+    with np.errstate(all="ignore"):
+        wrong = [(line.strip(), text(S, f"practice.blank.{k}")) for k, line in _MDN_LINES.items()
+                 if k != "right" and not matches(execute(_MDN_CODE.replace("____", line), ex), ex)]
     if len(wrong) < 3:
         raise Redraw("a wrong line gives the right value here")
     choices = code_choices(rng, (_MDN_LINES["right"].strip(), text(S, "practice.blank.right")), wrong)
-    shown = lambda t: str(np.round(t.numpy(), 1).tolist())            # noqa: E731
+    shown = lambda a: str(a.tolist())                                  # noqa: E731
     return Item(kind="blank", stem=text(S, "practice.blank.stem", Z=Z, K=K, logit=shown(logit), mu=shown(mu),
                                         ls=shown(log_sigma), z=shown(z)), choices=choices,
                 code=_MDN_CODE.replace("____", "    ____"),
