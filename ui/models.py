@@ -72,6 +72,15 @@ def breast_cancer_task():
     return classifier.breast_cancer_task()
 
 
+def cancer_name(name: str, kind: str = "features") -> str:
+    """A feature or class name of that task in the reader's language, scikit-learn's name in brackets where the
+    language's differs ("半径（平均） (mean radius)"); `kind` is "features" or "classes"."""
+    from ui import t
+
+    shown = t(f"common.cancer.{kind}.{name.replace(' ', '_')}")
+    return name if shown == name else f"{shown} ({name})"
+
+
 class _ResultStore:
     """A small process-wide LRU of finished explanations, keyed by (what, image hash, settings). Unlike
     `st.cache_data` it lets the computation drive a progress bar created on the page."""

@@ -10,7 +10,7 @@ from engine.figures.explainability.gradcam import plot_image
 from ui import charts
 from ui import fmt, formula, show_source, t
 from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
-                       imagenet_categories)
+                       cancer_name, imagenet_categories)
 
 
 def segmentation_ui() -> dict:
@@ -47,12 +47,6 @@ def tabular(_task, row: int, n_feat: int, seed: int):
 
 
 R2_POOR = 0.3   # below this weighted R² the surrogate explains little of the model near x: say so
-
-
-def cancer_name(name: str, kind: str = "features") -> str:
-    """A feature or class name of the table in the reader's language (scikit-learn's name in brackets if it differs)."""
-    shown = t(f"common.cancer.{kind}.{name.replace(' ', '_')}")
-    return name if shown == name else f"{shown} ({name})"
 
 
 def cancer_rule(rule: str, features: list[str]) -> str:

@@ -13,7 +13,7 @@ from engine.figures.common import signed
 from engine.figures.explainability import shapley as figs
 from ui import formula, show_source, t
 from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
-                       imagenet_categories)
+                       cancer_name, imagenet_categories)
 
 PLAYERS = "ABCD"
 
@@ -152,16 +152,17 @@ with tab_table:
     tab = table_shap(task)
     row = st.slider(t("shapley.row"), 0, len(task.X_test) - 1, 0, key="shapley.row")
     p = float(task.model.predict_proba(task.X_test[row:row + 1])[0, 1])
-    st.markdown(t("shapley.row_text", truth=task.class_names[task.y_test[row]], p=f"{p:.1%}",
-                  cls=task.class_names[1]))
+    st.markdown(t("shapley.row_text", truth=cancer_name(task.class_names[task.y_test[row]], "classes"),
+                  p=f"{p:.1%}", cls=cancer_name(task.class_names[1], "classes")))
+    features = [cancer_name(name) for name in task.feature_names]
     c1, c2 = st.columns(2)
     with c1:
-        st.plotly_chart(figs.plot_waterfall(tab.base_value, tab.values[row], task.feature_names, tab.fx[row], top=10,
+        st.plotly_chart(figs.plot_waterfall(tab.base_value, tab.values[row], features, tab.fx[row], top=10,
                                             title=t("shapley.waterfall"), base_label="φ₀ = E[f(X)]",
                                             rest_label=t("shapley.others"), fx_label="f(x)"),
                         key="shapley.fig_wf")
     with c2:
-        st.plotly_chart(figs.plot_beeswarm(tab.values, tab.X, task.feature_names, top=10,
+        st.plotly_chart(figs.plot_beeswarm(tab.values, tab.X, features, top=10,
                                            title=t("shapley.beeswarm"), clabel=t("shapley.feature_value")),
                         key="shapley.fig_bee")
     formula("shapley.formula_additive")

@@ -271,3 +271,31 @@ def test_practice_case_opens_in_the_page():
     assert at.slider(key="shapley.n_players").value == 3
     assert at.selectbox(key="shapley.player").value == item.params["player"]
     assert any(f"= {item.answer:.4g}" in el.value for el in at.latex), [el.value for el in at.latex]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_table_names_in_the_readers_language(lang):
+    """Issue 29 (found on LIME, the same here): the table's class and feature names stayed English in Japanese mode.
+    In Japanese each is translated with scikit-learn's name in brackets; in English they are scikit-learn's."""
+    import json
+    import re
+
+    from conftest import assert_ok, run_page
+    from engine.common import classifier
+
+    task = classifier.breast_cancer_task()
+    at = run_page("pages/explainability/shapley.py", lang=lang)
+    assert_ok(at)
+    figs = {e.proto.id: json.loads(e.proto.spec) for e in at.get("plotly_chart")}
+    shown = [label for f in figs.values() if len(f["data"]) == 10                # the beeswarm: a trace per feature
+             for label in f["layout"]["yaxis"]["ticktext"]]
+    assert len(shown) == 10
+    for label in shown:
+        if lang == "en":
+            assert label in task.feature_names
+        else:
+            original = re.fullmatch(r".+ \(([a-z ]+)\)", label).group(1)
+            assert original in task.feature_names and re.search(r"[\u4e00-\u9fff]", label)
+    if lang == "ja":
+        assert any("良性 (benign)" in m.value for m in at.markdown)
