@@ -172,3 +172,41 @@ def test_page_counts_the_chosen_network_in_both_languages():
     ja = run_page(PAGE, lang="ja")
     assert_ok(ja)
     assert any("受容野" in m.label for m in ja.metric)
+
+
+# ---- practice items: answers recomputed from the numbers shown, by torch modules and the paper's formulas
+def _paper_conv_weights(d: int, k: int) -> int:
+    """Zagoruyko & Komodakis 2016, Table 1: conv1 [3×3, 16], groups of N = (d − 4)/6 blocks of two 3×3
+    convolutions with 16k, 32k, 64k channels, a 1×1 projection where the shape changes."""
+    n, total, c = (d - 4) // 6, 3 * 16 * 9, 16
+    for w in (16 * k, 32 * k, 64 * k):
+        total += 9 * (c * w + w * w) + (c * w if c != w else 0) + (n - 1) * 2 * 9 * w * w
+        c = w
+    return total
+
+
+def test_practice_answers_equal_torch_and_the_paper():
+    import torch
+    from torch import nn
+
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("wideresnet", "conv_params", seed)
+        p = it.params
+        c = 16 * 2 ** (p["group"] - 2) * p["k"]
+        with torch.device("meta"):
+            assert it.answer == sum(q.numel() for q in nn.Conv2d(c, c, 3, padding=1, bias=False).parameters())
+        it = P.make("wideresnet", "blocks_per_group", seed)
+        assert 6 * it.answer + 4 == it.params["depth"]
+        it = P.make("wideresnet", "count_blank", seed)
+        assert it.exec.expected == _paper_conv_weights(it.params["depth"], it.params["k"])
+
+
+def test_practice_statements_hold_on_cases():
+    """Widening by k: conv weights × k² (not the blocks), the receptive field unchanged; WRN-28-10 has more
+    parameters than the 1001-layer ResNet it beats."""
+    assert _paper_conv_weights(28, 10) - _paper_conv_weights(28, 1) > 90 * (_paper_conv_weights(28, 1) - 432)
+    for d in (16, 28, 40):
+        assert wrn.receptive_field_curve("wrn", d, 1) == wrn.receptive_field_curve("wrn", d, 10)
+        assert wrn.profile("wrn", d, 1).groups[1].blocks == wrn.profile("wrn", d, 10).groups[1].blocks
+    assert wrn.profile("wrn", 28, 10).params > 3 * wrn.profile("preact", 1001).params       # fewer_params is false
