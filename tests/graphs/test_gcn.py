@@ -400,3 +400,45 @@ def test_training_is_paced_one_snapshot_per_refresh():
     assert [k.value.value for n in live for k in n.keywords if k.arg == "budget_s"] == [0.0]
     cfg = gcn.GCNConfig()
     assert cfg.max_steps / cfg.snapshot_every * training.REFRESH_S >= 15
+
+
+class _Upload:
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_upload_names_big_ids_and_bad_lines(lang, monkeypatch):
+    """The upload path of the page (the uploader replaced by a fake file, AppTest cannot upload): named nodes with a
+    BOM and two bad lines → the graph, the id mapping and each bad line with its number, all in the reader's
+    language; a file with no usable line → the translated reason, no exception box."""
+    import streamlit as st
+    from ui.i18n import lookup
+
+    files = {"now": "\ufeff東京,大阪\n大阪,名古屋\n名古屋,東京\nalice\n,bob\n名古屋 alice\n".encode("utf-8-sig")}
+    monkeypatch.setattr(st, "file_uploader", lambda *a, **k: _Upload(files["now"]))
+    at = run_page("pages/graphs/gcn.py", lang=lang)
+    at.selectbox(key="gcn.graph").set_value("upload").run()
+    assert_ok(at)
+    assert not at.error
+    warning = "\n".join(w.value for w in at.warning)
+    assert lookup("gcn.issues.header", lang).format(n=2) in warning
+    for line, why in ((4, "one_field"), (5, "empty_id")):
+        assert lookup("gcn.issues.line", lang).format(line=line, reason=lookup(f"gcn.issues.{why}", lang),
+                                                     text=["alice", ",bob"][line - 4]) in warning
+    caption = "\n".join(c.value for c in at.caption)
+    assert "0 = 東京, 1 = 大阪, 2 = 名古屋, 3 = alice" in caption           # first-seen order, said on the page
+    files["now"] = f"{2**64},{2**64 + 1}\n{2**64 + 1},{2**53 + 1}\n{2**53 + 1},{2**64}\n".encode()
+    at.selectbox(key="gcn.graph").set_value("karate").run()
+    at.selectbox(key="gcn.graph").set_value("upload").run()
+    assert_ok(at)
+    assert f"0 = {2**53 + 1}, 1 = {2**64}, 2 = {2**64 + 1}" in "\n".join(c.value for c in at.caption)
+    files["now"] = b"only\none\nid\n"
+    at.selectbox(key="gcn.graph").set_value("karate").run()
+    at.selectbox(key="gcn.graph").set_value("upload").run()
+    assert_ok(at)
+    [error] = at.error
+    assert lookup("gcn.csv.nothing_usable", lang).format(issues=3, line=1) in error.value
