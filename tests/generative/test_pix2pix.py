@@ -130,3 +130,51 @@ def test_curves_at_step_zero_draw_dots_and_say_when_the_adversarial_term_starts(
     later = next(itertools.islice(pp.train_pix2pix(cfg, 0), 2, None))
     fig = plot_pix2pix_curves(later, later, labels={"adv_pending": "soon"})
     assert not [a for a in fig.layout.annotations if a.text == "soon"]
+
+
+# ---- practice items (issue #24): answers recomputed independently ------------------------------------------
+def test_practice_loss_values_equal_torch_and_numpy():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("pix2pix", "p2p_loss_value", seed)
+        p, y, g, lam = (it.params[k] for k in ("p", "y", "g", "lam"))
+        pt = torch.tensor(p, dtype=torch.float64)
+        want = float(nn.functional.binary_cross_entropy(pt, torch.ones_like(pt))) + lam * float(
+            nn.functional.l1_loss(torch.tensor(g, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)))
+        assert abs(it.answer - want) < 1e-9 and it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+        it = P.make("pix2pix", "cycle_loss_value", seed)
+        q = it.params
+        G = lambda t: q["a"] * t + q["b"]                                    # noqa: E731
+        F = lambda t: q["c"] * t + q["d"]                                    # noqa: E731
+        x, y = np.array(q["x"]), np.array(q["y"])
+        if q["which"] == "cyc":
+            want = np.mean([abs(F(G(v)) - v) for v in x]) + np.mean([abs(G(F(v)) - v) for v in y])
+        else:
+            want = np.mean([abs(G(v) - v) for v in y]) + np.mean([abs(F(v) - v) for v in x])
+        assert abs(it.answer - want) < 1e-12 and it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+
+
+def test_practice_unet_shapes_equal_a_traced_forward():
+    """The shape entering d1 / d2, captured by a forward pre-hook on a meta-device pass of the U-Net."""
+    from engine.common import practice as P
+    for seed in range(0, 200, 10):                       # a meta forward takes ~0.2 s: every 10th seed, both stages
+        it = P.make("pix2pix", "unet_shapes", seed)
+        with torch.device("meta"):
+            net = pp.UNet(skip=True, C=it.params["C"])
+        seen = {}
+        getattr(net, it.params["stage"]).register_forward_pre_hook(lambda m, a: seen.update(shape=a[0].shape))
+        net(torch.empty(1, 1, 8, 8, device="meta"))
+        want = tuple(seen["shape"][1:])
+        assert it.answer == want[0] and it.choices[it.correct_index].label["en"] == str(want)
+
+
+def test_practice_cycle_blank_expected_by_numpy():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("pix2pix", "cycle_blank", seed)
+        x, y = np.array(it.params["x"]), np.array(it.params["y"])
+        (Wg, bg), (Wf, bf) = ((np.array(w), np.array(b)) for w, b in (it.params["G"], it.params["F"]))
+        G = lambda t: t @ Wg.T + bg                                          # noqa: E731
+        F = lambda t: t @ Wf.T + bf                                          # noqa: E731
+        want = np.abs(F(G(x)) - x).mean() + np.abs(G(F(y)) - y).mean()
+        assert it.exec.expected == pytest.approx(want, rel=1e-5)
