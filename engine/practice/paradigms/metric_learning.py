@@ -51,7 +51,7 @@ def contrastive_value(rng: np.random.Generator) -> Item:
     hinge = max(0.0, m - D)
     if similar:
         mistakes = [(_contrastive(D, 1, m), "flipped"), (D ** 2, "no_half"), (0.5 * D, "not_squared_d"),
-                    (_contrastive(D ** 2, 0, m), "squared_distance"), (0.5 * (m - D) ** 2, "no_max")]
+                    (_contrastive(D ** 2, 0, m), "squared_distance")]
     else:
         mistakes = [(_contrastive(D, 0, m), "flipped"), (hinge ** 2, "no_half"), (0.5 * hinge, "not_squared"),
                     (_contrastive(D ** 2, 1, m), "squared_distance"), (0.5 * (m - D) ** 2, "no_max")]

@@ -95,7 +95,7 @@ def ema_value(rng: np.random.Generator) -> Item:
                 choices=choices,
                 solution=text(S, "practice.ema.solution", tau=f"{tau:g}", omt=f"{1 - tau:.3g}", xi=f"{xi0:g}",
                               theta=f"{theta:g}", k=k, steps=sol_steps, v=fmt(right),
-                              closed=f"{theta:g} + {tau:g}^{k} × ({xi0:g} − {theta:g})"),
+                              closed=f"{theta:g} + {tau:g}^{k} × ({xi0:g} − {f'({theta:g})' if theta < 0 else f'{theta:g}'})"),
                 setup={"ssl.tau_ema": tau},
                 params={"tau": tau, "k": k, "xi": xi0, "theta": theta}, answer=right, tolerance=0.000005)
 
