@@ -25,7 +25,7 @@ if __name__ == "__main__" and not runtime.exists():          # `python app.py`: 
 
 import streamlit as st  # noqa: E402
 
-from ui import chapter_page, lang_ui, t, warm  # noqa: E402
+from ui import chapter_page, lang_ui, share, t, warm  # noqa: E402
 from ui.chapters import PAGES, built_pages  # noqa: E402
 
 st.set_page_config(page_title="kicks", page_icon="👟", layout="wide")
@@ -67,4 +67,9 @@ sections: dict[str, list[st.Page]] = {"": [home, practice]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
 warm.start()          # once per process: heavy imports and shared models in the background, after a short delay
-st.navigation(sections, expanded=True).run()   # the whole syllabus, grouped by section (no "View more")
+page = st.navigation(sections, expanded=True)  # the whole syllabus, grouped by section (no "View more")
+asked = share.url_settings()
+if page.url_path not in ("home", "practice", ""):
+    share.copy_link_ui()                        # a chapter's URL holds all its settings (issue #25)
+page.run()
+share.note_ignored(asked)

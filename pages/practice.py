@@ -22,7 +22,7 @@ tab_practise, tab_exam, tab_review, tab_progress = st.tabs(
 # ---- practise a chapter or a section --------------------------------------------------------------------------
 with tab_practise:
     # labels made in this run (AppTest formats options outside the run, where the language is not readable)
-    scope_labels = {**{f"section:{s}": f"{t('practice.whole_section')}: {t('chapters.section.' + s)}"
+    scope_labels = {**{f"section:{s}": f"{t('practice.whole_section')}: {t(f'chapters.section.{s}')}"
                        for s in sections}, **{s: t(f"{s}.title") for s in chapters}}
     scope = st.selectbox(t("practice.scope"), list(scope_labels), format_func=scope_labels.get,
                          index=len(sections) if chapters else 0, key="practice.scope")
@@ -38,7 +38,7 @@ with tab_practise:
         rng = random.Random(ss["practice.one"][1])
         stem = rng.choice(pool)
         it = pr.item(stem, rng.choice(pr.generator_names(stem)), rng.randrange(10**6))
-    st.caption(f"{t(f'{it.chapter}.title')} · {t('practice.kind.' + it.kind)}")
+    st.caption(f"{t(f'{it.chapter}.title')} · {t(f'practice.kind.{it.kind}')}")
     with st.container(border=True):
         pr.show_item(it, key=f"practice.one.{ss['practice.one'][1]}")
     st.caption(t("practice.share_item", uid=it.uid))
@@ -92,7 +92,7 @@ with tab_exam:
             i = exam["at"]
             it = items[i]
             st.subheader(t("practice.exam_item", i=i + 1, n=len(items)))
-            st.caption(f"{t(f'{it.chapter}.title')} · {t('practice.kind.' + it.kind)}")
+            st.caption(f"{t(f'{it.chapter}.title')} · {t(f'practice.kind.{it.kind}')}")
             with st.container(border=True):
                 pr.show_item(it, key=f"practice.exam.{exam['start']}.{i}", reveal=False,
                              on_answer=lambda _it, c, i=i: exam["answers"].__setitem__(i, c))
@@ -139,7 +139,7 @@ with tab_review:
         if ss.get("practice.review", (None,))[0] != (stem, name):
             ss["practice.review"] = ((stem, name), random.Random().randrange(10**6))
         seed = ss["practice.review"][1]
-        st.caption(f"{t(f'{stem}.title')} · {t('practice.kind.' + pr.item(stem, name, seed).kind)}")
+        st.caption(f"{t(f'{stem}.title')} · {t(f'practice.kind.{pr.item(stem, name, seed).kind}')}")
         with st.container(border=True):
             pr.show_item(pr.item(stem, name, seed), key=f"practice.review.{stem}.{name}.{seed}")
         if st.button(t("practice.next"), key="practice.review_next", icon=":material/arrow_forward:"):

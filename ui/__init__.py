@@ -5,6 +5,7 @@ import inspect
 
 import streamlit as st
 
+from ui import urlguard  # noqa: F401 — a link's non-finite number is ignored, not an exception (Streamlit 1.67)
 from ui.i18n import DEFAULT_LANG, LANGS, lookup, table
 
 LANG_NAMES = {"en": "English", "ja": "日本語"}

@@ -87,7 +87,7 @@ def text_to_phonemes(text: str) -> list[int]:
 
 def _letters_target(tokens: tuple[str, ...], default: str, variant: str) -> list[int] | None:
     typed = st.text_input(t("ctc.target.input"), default, key=f"ctc.target.{variant}",
-                          help=t("ctc.target.help", allowed=" ".join(tokens[1:])))
+                          help=t("ctc.target.help", allowed=" ".join(tokens[1:])), bind="query-params")
     chars = [c for c in normalize_label(typed) if not c.isspace()]   # 「ａｂｃ」 from an IME = "abc"
     bad = sorted({c for c in chars if c not in tokens[1:]})
     if bad:
@@ -97,7 +97,8 @@ def _letters_target(tokens: tuple[str, ...], default: str, variant: str) -> list
 
 
 def matrix_ui() -> Source | None:
-    name = st.selectbox(t("ctc.matrix.preset"), list(ctc.PRESETS), key="ctc.preset", format_func=fmt("ctc.presets"))
+    name = st.selectbox(t("ctc.matrix.preset"), list(ctc.PRESETS), key="ctc.preset", format_func=fmt("ctc.presets"),
+                        bind="query-params")
     p = ctc.preset(name)
     st.caption(t("ctc.matrix.help"))
     df = pd.DataFrame(p.logits, columns=p.tokens, index=[f"t={i + 1}" for i in range(len(p.logits))])
@@ -111,11 +112,11 @@ def matrix_ui() -> Source | None:
 
 def random_ui() -> Source | None:
     c1, c2 = st.columns(2)
-    T = c1.slider(t("ctc.random.frames"), 2, 400, 10, key="ctc.T")
-    n_labels = c2.slider(t("ctc.random.labels"), 1, 8, 3, key="ctc.C")
+    T = c1.slider(t("ctc.random.frames"), 2, 400, 10, key="ctc.T", bind="query-params")
+    n_labels = c2.slider(t("ctc.random.labels"), 1, 8, 3, key="ctc.C", bind="query-params")
     temperature = c1.slider(t("ctc.random.temperature"), 0.1, 3.0, 0.7, 0.1, key="ctc.tau",
-                            help=t("ctc.random.temperature_help"))
-    seed = c2.number_input(t("ctc.random.seed"), 0, 2**31 - 1, 0, key="ctc.seed")
+                            help=t("ctc.random.temperature_help"), bind="query-params")
+    seed = c2.number_input(t("ctc.random.seed"), 0, 2**31 - 1, 0, key="ctc.seed", bind="query-params")
     log_probs = ctc.log_softmax(ctc.random_logits(T, n_labels + 1, np.random.default_rng(int(seed))), temperature)
     tokens = ("−", *LETTERS[:n_labels])
     st.plotly_chart(probs_figure(log_probs, tokens, t("ctc.source.probs_title")), key="ctc.probs_fig")
@@ -144,17 +145,18 @@ def speech_ui() -> Source | None:
     if st.session_state.get("ctc.sample") == "konnichiwa_sekai" and st.session_state.get("ctc.source") == "default":
         st.warning(t("ctc.speech.foreign"), icon=":material/language:")
     mode = st.radio(t("ctc.speech.target"), ("recognised", "text", "phonemes"), horizontal=True,
-                    key="ctc.speech_target", format_func=fmt("ctc.speech.targets"))
+                    key="ctc.speech_target", format_func=fmt("ctc.speech.targets"), bind="query-params")
     if mode == "recognised":
         targets = greedy
     elif mode == "text":
         typed = st.text_input(t("ctc.speech.text_input"), phonemes_to_text(tuple(greedy)),
-                              max_chars=MAX_TEXT, key="ctc.text")
+                              max_chars=MAX_TEXT, key="ctc.text",
+                              bind="query-params")
         targets = text_to_phonemes(typed)
         st.caption(t("ctc.speech.g2p", phonemes=rec.spell(targets) or "∅"))
     else:
         typed = st.text_input(t("ctc.speech.phoneme_input"), rec.spell(greedy),
-                              max_chars=MAX_PHONEMES, key="ctc.phonemes")
+                              max_chars=MAX_PHONEMES, key="ctc.phonemes", bind="query-params")
         try:
             targets = rec.parse(typed)
         except ValueError as err:

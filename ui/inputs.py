@@ -71,11 +71,12 @@ def sample_image(name: str):
 def audio_input_ui(key: str, *, sr: int = 16000) -> AudioClip | None:
     """Default clip / upload / microphone → mono float32 at `sr`, or None (the reason is shown on the page)."""
     options = ("default", "upload", "mic")
+    # the source is not in the URL: a link to a setup made on the reader's own file opens with the default sample
     source = st.radio(_t("common.input.source"), options, horizontal=True, key=f"{key}.source",
                       format_func=_fmt("common.input"))
     if source == "default":
         clip = st.selectbox(_t("common.input.sample"), list(DEFAULT_CLIPS), key=f"{key}.sample",
-                            format_func=_fmt("common.clips"))
+                            format_func=_fmt("common.clips"), bind="query-params")
         data, name = (ASSETS / DEFAULT_CLIPS[clip]).read_bytes(), _t(f"common.clips.{clip}")
     elif source == "upload":
         f = st.file_uploader(_t("common.input.upload_audio", mb=MAX_MB), type=list(uploads.AUDIO_TYPES),
@@ -85,12 +86,14 @@ def audio_input_ui(key: str, *, sr: int = 16000) -> AudioClip | None:
         if f is None:
             st.info(_t("common.input.upload_prompt", mb=MAX_MB))
             return None
+        st.caption(_t("common.share.upload_not_shared"))
         data, name = f.getvalue(), f.name
     else:
         f = st.audio_input(_t("common.input.record"), key=f"{key}.mic")
         if f is None:
             st.info(_t("common.input.record_prompt"))
             return None
+        st.caption(_t("common.share.upload_not_shared"))
         data, name = f.getvalue(), _t("common.input.recording")
     try:
         y, rate = _decode_audio(data, sr)
@@ -103,10 +106,10 @@ def audio_input_ui(key: str, *, sr: int = 16000) -> AudioClip | None:
 def image_input_ui(key: str):
     """scikit-image sample photo / upload → RGB PIL image, or None (the reason is shown on the page)."""
     source = st.radio(_t("common.input.source"), ("default", "upload"), horizontal=True, key=f"{key}.source",
-                      format_func=_fmt("common.input"))
+                      format_func=_fmt("common.input"))    # not in the URL (see audio_input_ui)
     if source == "default":
         name = st.selectbox(_t("common.input.sample"), DEFAULT_IMAGES, key=f"{key}.sample",
-                            format_func=_fmt("common.images"))
+                            format_func=_fmt("common.images"), bind="query-params")
         return sample_image(name)
     f = st.file_uploader(_t("common.input.upload_image", mb=MAX_MB), type=list(uploads.IMAGE_TYPES), key=f"{key}.file",
                          help=_t("common.input.image_limits", mb=MAX_MB,
@@ -114,6 +117,7 @@ def image_input_ui(key: str):
     if f is None:
         st.info(_t("common.input.upload_prompt", mb=MAX_MB))
         return None
+    st.caption(_t("common.share.upload_not_shared"))
     try:
         return _decode_image(f.getvalue())
     except uploads.UploadError as err:

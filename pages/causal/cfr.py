@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine.causal import cfr
 from engine.figures.causal import cfr as figs
+from ui import charts
 from ui import fmt, formula, labels, show_source, t
 from ui import training
 
@@ -39,7 +40,7 @@ st.markdown(t("cfr.naive.text"))
 formula("cfr.ite")
 syn = dataset("synthetic", 0)
 nv = cfr.naive_vs_true(syn)
-st.plotly_chart(figs.plot_confounding(syn, labels=lab), key="cfr.fig_conf")
+charts.panels(figs.plot_confounding(syn, labels=lab), key="cfr.fig_conf")
 st.markdown(t("cfr.naive.numbers", naive=nv.naive, ate=nv.ate, x1t=nv.x1_treated, x1c=nv.x1_control))
 
 # ---- 2. the models, live
@@ -52,19 +53,24 @@ formula("cfr.weights")
 def controls_ui() -> dict:
     with st.sidebar:
         st.subheader(t("cfr.controls.header"))
-        data = st.selectbox(t("cfr.controls.data"), cfr.DATASETS, format_func=fmt("cfr.data"), key="cfr.data")
-        seed = int(st.number_input(t("cfr.controls.seed"), 0, 999, 0, key="cfr.seed"))
-        alpha = st.select_slider(t("cfr.controls.alpha"), (0.01, 0.1, 0.3, 1.0, 3.0, 10.0), value=1.0, key="cfr.alpha")
-        ipm = st.selectbox(t("cfr.controls.ipm"), cfr.IPMS, format_func=fmt("cfr.ipm"), key="cfr.ipm")
-    return dict(data=data, seed=seed, alpha=float(alpha), ipm=ipm)
+        data = st.selectbox(t("cfr.controls.data"), cfr.DATASETS, format_func=fmt("cfr.data"), key="cfr.data",
+                            bind="query-params")
+        seed = int(st.number_input(t("cfr.controls.seed"), 0, 999, 0, key="cfr.seed", bind="query-params"))
+        alpha = st.select_slider(t("cfr.controls.alpha"), (0.01, 0.1, 0.3, 1.0, 3.0, 10.0), value=1.0, key="cfr.alpha",
+                                 bind="query-params")
+        ipm = st.selectbox(t("cfr.controls.ipm"), cfr.IPMS, format_func=fmt("cfr.ipm"), key="cfr.ipm",
+                           bind="query-params")
+        normalize = st.checkbox(t("cfr.controls.normalize"), False, key="cfr.normalize",
+                                help=t("cfr.controls.normalize_help"), bind="query-params")
+    return dict(data=data, seed=seed, alpha=float(alpha), ipm=ipm, normalize=normalize)
 
 
 p = controls_ui()
 d = dataset(p["data"], p["seed"])
 st.caption(t("cfr.data_info", n=len(d.t), treated=int(d.t.sum()), dim=d.X.shape[1], train=len(d.train),
              test=len(d.test), ate=float(d.tau.mean())))
-cfgs = {m: cfr.Config(model=m, alpha=p["alpha"], ipm=p["ipm"], seed=p["seed"], max_steps=1000, snapshot_every=10)
-        for m in cfr.MODELS}
+cfgs = {m: cfr.Config(model=m, alpha=p["alpha"], ipm=p["ipm"], seed=p["seed"], max_steps=1000, snapshot_every=10,
+                      normalize=p["normalize"]) for m in cfr.MODELS}
 
 
 def make(cfg: dict) -> dict:
@@ -77,15 +83,18 @@ def draw(run: training.Run) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(figs.plot_phi(snaps["tarnet"], lab["phi_tarnet"], labels=lab), key="cfr.fig_phi_tarnet")
     c2.plotly_chart(figs.plot_phi(snaps["cfr"], lab["phi_cfr"], labels=lab), key="cfr.fig_phi_cfr")
-    curves = {m: {k: run.curve(m, k) for k in ("pehe_out", "factual_rmse", "ipm")} for m in snaps}
-    st.plotly_chart(figs.plot_curves(curves, labels=lab), key="cfr.fig_curves")
-    rows = [t("cfr.table.head"), "|---|---:|---:|---:|---:|---:|---:|"]
+    curves = {m: {k: run.curve(m, k) for k in ("pehe_out", "factual_rmse", "ipm", "ipm_loss")} for m in snaps}
+    charts.panels(figs.plot_curves(curves, labels=lab, surrogate=p["ipm"] == "wass"), key="cfr.fig_curves")
+    rows = [t("cfr.table.head"), "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m, s in snaps.items():
         mt = s.metrics
-        ipm_txt = f"{mt['ipm']:.3f}" if "ipm" in mt else "—"
+        ipm_txt = f"{mt['ipm']:.4f}" if "ipm" in mt else "—"
+        loss_txt = f"{mt['ipm_loss']:.4f}" if "ipm_loss" in mt and p["ipm"] == "wass" else "—"
+        spread_txt = f"{mt['phi_spread']:.3f}" if "phi_spread" in mt else "—"
         rows.append(f"| {lab[m]} | {s.step} | {mt['factual_rmse']:.3f} | {mt['pehe_in']:.3f} | {mt['pehe_out']:.3f} "
-                    f"| {mt['ate_out']:.3f} | {ipm_txt} |")
+                    f"| {mt['ate_out']:.3f} | {ipm_txt} | {loss_txt} | {spread_txt} |")
     st.markdown("\n".join(rows))
+    st.caption(t("cfr.table.note_wass" if p["ipm"] == "wass" else "cfr.table.note_mmd"))
 
 
 run = training.start("cfr", {"data": p["data"], "seed": p["seed"], "models": cfgs}, make)
@@ -104,5 +113,11 @@ st.markdown(t("cfr.theory.ipm"))
 formula("cfr.wass")
 formula("cfr.mmd")
 st.markdown(t("cfr.theory.paper"))
+show_source(cfr.wasserstein_exact)
 show_source(cfr.wasserstein)
 show_source(cfr.train)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("cfr")

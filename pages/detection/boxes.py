@@ -45,9 +45,9 @@ formula("boxes.yolo_formula")
 def yolo_ui() -> tuple[float, np.ndarray]:
     """Pr(Object) and Pr(Class_i | Object), normalised to sum to 1."""
     c = st.columns(4)
-    p_obj = c[0].slider(t("boxes.ui.p_object"), 0.0, 1.0, 0.9, 0.01, key="boxes.p_object")
+    p_obj = c[0].slider(t("boxes.ui.p_object"), 0.0, 1.0, 0.9, 0.01, key="boxes.p_object", bind="query-params")
     raw = [c[i + 1].slider(t("boxes.ui.p_class", name=t(f"boxes.classes.{name}")), 0.0, 1.0, v, 0.01,
-                                    key=f"boxes.p_class.{name}")
+                                    key=f"boxes.p_class.{name}", bind="query-params")
            for i, (name, v) in enumerate(zip(CLASSES, (0.7, 0.2, 0.1)))]
     return p_obj, B.class_probabilities(raw)
 
@@ -68,12 +68,12 @@ formula("boxes.nms_formula")
 
 def nms_ui() -> dict:
     c = st.columns(4)
-    n = c[0].slider(t("boxes.ui.n_per_object"), 1, 20, 10, key="boxes.n_per_object")
+    n = c[0].slider(t("boxes.ui.n_per_object"), 1, 20, 10, key="boxes.n_per_object", bind="query-params")
     thr = c[1].slider(t("boxes.ui.iou_threshold"), 0.05, 0.95, 0.5, 0.05, key="boxes.nms_threshold",
                     bind="query-params")
-    seed = c[2].slider(t("boxes.ui.seed"), 0, 20, 0, key="boxes.seed")
+    seed = c[2].slider(t("boxes.ui.seed"), 0, 20, 0, key="boxes.seed", bind="query-params")
     mode = c[3].radio(t("boxes.ui.mode"), ("classwise", "agnostic"), key="boxes.nms_mode",
-                      format_func=fmt("boxes.modes"))
+                      format_func=fmt("boxes.modes"), bind="query-params")
     return dict(n=n, thr=thr, seed=seed, classwise=mode == "classwise")
 
 
@@ -83,7 +83,8 @@ scene_names = [t("boxes.classes.cat"), t("boxes.classes.dog")]
 st.caption(t("boxes.scene_caption"))
 run = B.nms_run(scene, cfg["thr"], cfg["classwise"], n_classes=len(scene_names))
 steps = run.steps
-upto = st.slider(t("boxes.ui.step"), 0, run.n_steps, run.n_steps, key=f"boxes.nms_step.{run.n_steps}")
+upto = st.slider(t("boxes.ui.step"), 0, run.n_steps, run.n_steps, key=f"boxes.nms_step.{run.n_steps}",
+                 bind="query-params")
 st.plotly_chart(figs.plot_nms(img, scene, list(steps), upto, scene_names, lab), key="boxes.fig_nms")
 if upto == 0:
     st.info(t("boxes.nms_step0", n=run.n_candidates))      # step 0: nothing kept yet, every box a candidate
@@ -113,10 +114,13 @@ st.header(t("boxes.anchor_header"))
 
 def anchors_ui() -> dict:
     c = st.columns(3)
-    stride = c[0].select_slider(t("boxes.ui.stride"), (8, 16, 32), 16, key="boxes.stride")
-    scales = c[1].multiselect(t("boxes.ui.scales"), (16, 32, 64, 128, 256), (32, 64, 128), key="boxes.scales")
-    ratios = c[2].multiselect(t("boxes.ui.ratios"), (0.25, 0.5, 1.0, 2.0, 4.0), (0.5, 1.0, 2.0), key="boxes.ratios")
-    bg, fg = st.slider(t("boxes.ui.thresholds"), 0.0, 1.0, (0.3, 0.7), 0.05, key="boxes.thresholds")
+    stride = c[0].select_slider(t("boxes.ui.stride"), (8, 16, 32), 16, key="boxes.stride", bind="query-params")
+    scales = c[1].multiselect(t("boxes.ui.scales"), (16, 32, 64, 128, 256), (32, 64, 128), key="boxes.scales",
+                              bind="query-params")
+    ratios = c[2].multiselect(t("boxes.ui.ratios"), (0.25, 0.5, 1.0, 2.0, 4.0), (0.5, 1.0, 2.0), key="boxes.ratios",
+                              bind="query-params")
+    bg, fg = st.slider(t("boxes.ui.thresholds"), 0.0, 1.0, (0.3, 0.7), 0.05, key="boxes.thresholds",
+                       bind="query-params")
     if not scales or not ratios:
         st.info(t("boxes.empty_choice"))
     return dict(stride=stride, scales=sorted(scales) or [64], ratios=sorted(ratios) or [1.0], bg=bg, fg=fg)
@@ -136,7 +140,7 @@ m4.metric(t("boxes.labels.ignored"), alab.n_ignored)
 st.markdown(t("boxes.imbalance_text", ratio=f"{an.neg_per_pos:.0f}"))
 picked = st.selectbox(t("boxes.ui.picked"), an.ranked.tolist(), key=f"boxes.picked.{hash(tuple(an.ranked))}",
                       format_func=lambda k: f"#{k} · IoU {alab.max_iou[k]:.2f} · "
-                                            f"{an.sizes[k, 0]:.0f}×{an.sizes[k, 1]:.0f}")
+                                            f"{an.sizes[k, 0]:.0f}×{an.sizes[k, 1]:.0f}", bind="query-params")
 picked = int(an.ranked[0] if picked is None else picked)
 c1, c2 = st.columns([3, 2])
 c1.plotly_chart(figs.plot_anchors(img, an.anchors, alab, an.per_location, a, picked, lab), key="boxes.fig_anchors")
@@ -158,7 +162,7 @@ st.header(t("boxes.ssd_header"))
 st.markdown(t("boxes.ssd_text"))
 formula("boxes.ssd_formula")
 ssd = B.ssd_boxes((H, W), [a])
-level = st.slider(t("boxes.ui.ssd_map"), 1, len(B.SSD300_FEATURES), 3, key="boxes.ssd_map") - 1
+level = st.slider(t("boxes.ui.ssd_map"), 1, len(B.SSD300_FEATURES), 3, key="boxes.ssd_map", bind="query-params") - 1
 st.plotly_chart(figs.plot_ssd(img, ssd.default, B.SSD300_FEATURES, level, a, ssd.labels, lab), key="boxes.fig_ssd")
 st.dataframe(
     [{t("boxes.table.map"): k + 1, t("boxes.table.size"): f"{fh}×{fw}",

@@ -22,7 +22,7 @@ box = box_ui("fcos.box", t("fcos.labels.truth"), W, H, (0.2, 0.12, 0.72, 0.92))
 st.header(t("fcos.fpn_header"))
 st.markdown(t("fcos.fpn_text"))
 formula("fcos.fpn_formula")
-short = st.slider(t("fcos.ui.input_size"), 320, 1344, 800, 32, key="fcos.input_size")
+short = st.slider(t("fcos.ui.input_size"), 320, 1344, 800, 32, key="fcos.input_size", bind="query-params")
 bl = F.box_level(box, short, H, W)                          # the detector resizes the image's shorter side
 scale = short / min(H, W)
 c1, c2 = st.columns([1, 2])
@@ -53,17 +53,18 @@ formula("fcos.focal_formula")
 
 def focal_ui() -> tuple[float, float]:
     c1, c2 = st.columns(2)
-    gamma = c1.slider(t("fcos.ui.gamma"), 0.0, 5.0, 2.0, 0.1, key="fcos.gamma")
-    alpha = c2.slider(t("fcos.ui.alpha"), 0.0, 1.0, 0.25, 0.05, key="fcos.alpha")
+    gamma = c1.slider(t("fcos.ui.gamma"), 0.0, 5.0, 2.0, 0.1, key="fcos.gamma", bind="query-params")
+    alpha = c2.slider(t("fcos.ui.alpha"), 0.0, 1.0, 0.25, 0.05, key="fcos.alpha", bind="query-params")
     return gamma, alpha
 
 
 def imbalance_ui() -> dict:
     c = st.columns(4)
-    n_neg = c[0].select_slider(t("fcos.ui.n_neg"), (1_000, 10_000, 100_000, 1_000_000), 100_000, key="fcos.n_neg")
-    p_neg = c[1].slider(t("fcos.ui.p_neg"), 0.5, 0.999, 0.99, 0.001, key="fcos.p_neg")
-    n_pos = c[2].slider(t("fcos.ui.n_pos"), 1, 1000, 100, key="fcos.n_pos")
-    p_pos = c[3].slider(t("fcos.ui.p_pos"), 0.01, 0.9, 0.3, 0.01, key="fcos.p_pos")
+    n_neg = c[0].select_slider(t("fcos.ui.n_neg"), (1_000, 10_000, 100_000, 1_000_000), 100_000, key="fcos.n_neg",
+                               bind="query-params")
+    p_neg = c[1].slider(t("fcos.ui.p_neg"), 0.5, 0.999, 0.99, 0.001, key="fcos.p_neg", bind="query-params")
+    n_pos = c[2].slider(t("fcos.ui.n_pos"), 1, 1000, 100, key="fcos.n_pos", bind="query-params")
+    p_pos = c[3].slider(t("fcos.ui.p_pos"), 0.01, 0.9, 0.3, 0.01, key="fcos.p_pos", bind="query-params")
     return dict(n_neg=n_neg, p_neg=p_neg, n_pos=n_pos, p_pos=p_pos)
 
 
@@ -97,10 +98,10 @@ formula("fcos.rerank_formula")
 
 def rerank_ui() -> dict:
     c = st.columns(4)
-    stride = c[0].select_slider(t("fcos.ui.stride"), (4, 8, 16, 32), 8, key="fcos.stride")
-    noise = c[1].slider(t("fcos.ui.noise"), 0.0, 1.5, 0.6, 0.05, key="fcos.noise")
-    top_k = c[2].slider(t("fcos.ui.top_k"), 1, 20, 5, key="fcos.top_k")
-    seed = c[3].slider(t("fcos.ui.seed"), 0, 20, 0, key="fcos.seed")
+    stride = c[0].select_slider(t("fcos.ui.stride"), (4, 8, 16, 32), 8, key="fcos.stride", bind="query-params")
+    noise = c[1].slider(t("fcos.ui.noise"), 0.0, 1.5, 0.6, 0.05, key="fcos.noise", bind="query-params")
+    top_k = c[2].slider(t("fcos.ui.top_k"), 1, 20, 5, key="fcos.top_k", bind="query-params")
+    seed = c[3].slider(t("fcos.ui.seed"), 0, 20, 0, key="fcos.seed", bind="query-params")
     return dict(stride=stride, noise=noise, top_k=top_k, seed=seed)
 
 
@@ -119,3 +120,8 @@ else:
     m[3].metric(t("fcos.metric.nms_ctr"), f"{rk.iou_nms_ctr:.3f}")
     st.plotly_chart(figs.plot_score_vs_iou(preds, lab), key="fcos.fig_scatter")
 show_source(F.simulate_predictions)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("fcos")

@@ -34,17 +34,17 @@ def feature_map(img: np.ndarray, source: str) -> np.ndarray:
 def features_ui() -> tuple[str, int]:
     c1, c2 = st.columns(2)
     source = c1.radio(t("roi.ui.source"), ("synthetic", "cnn"), key="roi.features", horizontal=True,
-                      format_func=fmt("roi.sources"))
-    channel = c2.slider(t("roi.ui.channel"), 0, 31, 7, key="roi.channel") if source == "cnn" else 0
+                      format_func=fmt("roi.sources"), bind="query-params")
+    channel = c2.slider(t("roi.ui.channel"), 0, 31, 7, key="roi.channel", bind="query-params") if source == "cnn" else 0
     return source, channel
 
 
 def pooling_ui() -> dict:
     c = st.columns(4)
-    size = c[0].slider(t("roi.ui.output_size"), 1, 7, 3, key="roi.output_size")
-    sr = c[1].slider(t("roi.ui.sampling_ratio"), 1, 4, 2, key="roi.sampling_ratio")
-    aligned = c[2].toggle(t("roi.ui.aligned"), True, key="roi.aligned")
-    shift = c[3].slider(t("roi.ui.shift"), 0.0, 2.0, 0.0, 0.05, key="roi.shift")
+    size = c[0].slider(t("roi.ui.output_size"), 1, 7, 3, key="roi.output_size", bind="query-params")
+    sr = c[1].slider(t("roi.ui.sampling_ratio"), 1, 4, 2, key="roi.sampling_ratio", bind="query-params")
+    aligned = c[2].toggle(t("roi.ui.aligned"), True, key="roi.aligned", bind="query-params")
+    shift = c[3].slider(t("roi.ui.shift"), 0.0, 2.0, 0.0, 0.05, key="roi.shift", bind="query-params")
     return dict(size=size, sr=sr, aligned=aligned, shift=shift)
 
 
@@ -109,3 +109,8 @@ st.markdown(t("roi.level_text", w=f"{rw:.0f}", h=f"{rh:.0f}", side=f"{math.sqrt(
 formula("roi.level_formula")
 st.markdown(t("roi.mask_out_text"))
 show_source(R.maskrcnn_shapes)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("roi")

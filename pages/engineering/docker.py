@@ -31,11 +31,11 @@ def lint(text: str, use_hadolint: bool) -> docker.LintResult:
 def scenario_ui(project_text: str) -> tuple[str, str]:
     """The edit to simulate and, for "text", the reader's Dockerfile."""
     name = st.radio(t("docker.cache.scenario"), docker.SCENARIOS, format_func=fmt("docker.scenario"),
-                    key="docker.scenario", horizontal=True)
+                    key="docker.scenario", horizontal=True, bind="query-params")
     text = project_text
     if name == "text":
         text = st.text_area(t("docker.cache.edit"), project_text, height=360, max_chars=MAX_CHARS,
-                            key="docker.text")[:MAX_CHARS]
+                            key="docker.text", bind="query-params")[:MAX_CHARS]
     return name, text
 
 
@@ -86,7 +86,7 @@ st.caption(t("docker.context.caption"))
 # ---- 2. lint -----------------------------------------------------------------------------------------------------
 st.header(t("docker.lint.header"))
 st.markdown(t("docker.lint.text"))
-use_hadolint = st.toggle(t("docker.lint.use_hadolint"), value=True, key="docker.use_hadolint")
+use_hadolint = st.toggle(t("docker.lint.use_hadolint"), value=True, key="docker.use_hadolint", bind="query-params")
 result = lint(text, use_hadolint)
 st.caption(t("docker.lint.tool_hadolint", version=result.version) if result.tool == "hadolint"
            else t("docker.lint.tool_own", n=len(docker.OWN_RULES), rules=", ".join(docker.OWN_RULES)))

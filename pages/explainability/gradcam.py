@@ -20,31 +20,31 @@ def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
     options = [*(int(i) for i in top.indices), -1]
     labels = {int(i): f"{names[i]} ({p:.1%})" for i, p in zip(top.indices, top.probs)}
     labels[-1] = t("gradcam.any_class")
-    pick = st.selectbox(t("gradcam.target"), options, key="gradcam.target", format_func=labels.get)
+    pick = st.selectbox(t("gradcam.target"), options, key="gradcam.target", format_func=labels.get, bind="query-params")
     if pick != -1:
         return pick
     return st.selectbox(t("gradcam.search_class"), range(len(names)), key="gradcam.class_search",
-                        format_func=names.__getitem__, index=int(top.indices[0]))
+                        format_func=names.__getitem__, index=int(top.indices[0]), bind="query-params")
 
 
 def layer_ui(model, arch: str, shapes: dict[str, tuple[int, ...]]) -> str:
     layers = classifier.conv_layers(model)
     return st.selectbox(t("gradcam.layer"), layers, index=len(layers) - 1, key=f"gradcam.layer.{arch}",
                         format_func=lambda n: f"{n}  ({shapes[n][0]}×{shapes[n][1]}×{shapes[n][2]})",
-                        help=t("gradcam.layer_help"))
+                        help=t("gradcam.layer_help"), bind="query-params")
 
 
 def display_ui() -> tuple[float, str]:
     c1, c2 = st.columns(2)
-    opacity = c1.slider(t("gradcam.opacity"), 0.0, 1.0, 0.5, 0.05, key="gradcam.opacity")
-    cmap = c2.selectbox(t("gradcam.colormap"), figs.COLORMAPS, key="gradcam.colormap")
+    opacity = c1.slider(t("gradcam.opacity"), 0.0, 1.0, 0.5, 0.05, key="gradcam.opacity", bind="query-params")
+    cmap = c2.selectbox(t("gradcam.colormap"), figs.COLORMAPS, key="gradcam.colormap", bind="query-params")
     return opacity, cmap
 
 
 def deletion_case_ui() -> str:
     """Which image the deletion test runs on: the clear case, the counter-example, or the reader's own image."""
     return st.radio(t("gradcam.deletion_image"), DELETION_CASES, horizontal=True, key="gradcam.deletion_image",
-                    format_func=fmt("gradcam.deletion_images"))
+                    format_func=fmt("gradcam.deletion_images"), bind="query-params")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -57,7 +57,7 @@ chosen = st.session_state.get("gradcam.model", "mobilenet_v2")      # the intro 
 st.markdown(t("gradcam.intro", model=t(f"gradcam.models.{chosen}")))
 
 arch = st.selectbox(t("gradcam.model"), tuple(MODELS), key="gradcam.model", format_func=fmt("gradcam.models"),
-                    help=t("gradcam.model_help"))
+                    help=t("gradcam.model_help"), bind="query-params")
 model = mobilenet_or_error(arch)
 image = image_input_ui("gradcam")
 if model is None or image is None:
@@ -120,8 +120,8 @@ st.subheader(t("gradcam.trust_title"))
 st.markdown(t("gradcam.sanity_text"))
 c1, c2 = st.columns(2)
 method = c1.selectbox(t("gradcam.sanity_method"), MAPS, index=SANITY_METHOD, key="gradcam.sanity_method",
-                      format_func=fmt("gradcam.methods"))
-steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, SANITY_STEPS, key="gradcam.sanity_steps")
+                      format_func=fmt("gradcam.methods"), bind="query-params")
+steps = c2.slider(t("gradcam.sanity_steps"), 1, 5, SANITY_STEPS, key="gradcam.sanity_steps", bind="query-params")
 san = sanity(model, arch, photo.rgb, layer, target, method, steps)
 labels = [t("gradcam.trained") if not n else t("gradcam.randomized_upto", block=n) for n in san.randomized]
 charts.panels(figs.plot_sanity(san.maps, labels, san.spearman, cmap), key="gradcam.fig_sanity")
@@ -131,7 +131,8 @@ st.markdown(t("gradcam.deletion_text", patch=PATCH, r=N_RANDOM))
 c1, c2 = st.columns([3, 2])
 with c1:
     case = deletion_case_ui()
-del_steps = c2.slider(t("gradcam.deletion_steps"), 4, 16, DELETION_STEPS, key="gradcam.deletion_steps")
+del_steps = c2.slider(t("gradcam.deletion_steps"), 4, 16, DELETION_STEPS, key="gradcam.deletion_steps",
+                      bind="query-params")
 if case == "yours":
     case_rgb, case_target = photo.rgb, target
 else:                                   # a fixed photo, explained for the model's own top-1 class on it
@@ -156,3 +157,8 @@ show_source(gradcam.guided_backprop)
 show_source(gradcam.sanity_check)
 show_source(gradcam.deletion_curve)
 show_source(gradcam.deletion_comparison)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("gradcam")

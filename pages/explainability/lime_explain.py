@@ -17,19 +17,21 @@ def segmentation_ui() -> dict:
     """Superpixel algorithm and its size parameter."""
     c1, c2 = st.columns(2)
     method = c1.selectbox(t("lime_explain.segmentation"), ("slic", "quickshift"), key="lime_explain.segmentation",
-                          format_func=fmt("lime_explain.seg_methods"))
+                          format_func=fmt("lime_explain.seg_methods"), bind="query-params")
     if method == "slic":
         return {"method": "slic", "n_segments": c2.slider(t("lime_explain.n_segments"), 8, 80, 30,
-                                                          key="lime_explain.n_segments")}
+                                                          key="lime_explain.n_segments", bind="query-params")}
     return {"method": "quickshift", "kernel_size": c2.slider(t("lime_explain.kernel_size"), 2.0, 8.0, 4.0, 0.5,
-                                                             key="lime_explain.kernel_size")}
+                                                             key="lime_explain.kernel_size", bind="query-params")}
 
 
 def sampling_ui() -> tuple[int, float, int]:
     c1, c2, c3 = st.columns(3)
-    num_samples = c1.slider(t("lime_explain.num_samples"), 50, 1000, 200, 50, key="lime_explain.num_samples")
-    kernel_width = c2.slider(t("lime_explain.kernel_width"), 0.05, 1.0, 0.25, 0.05, key="lime_explain.kernel_width")
-    k = c3.slider(t("lime_explain.top_k"), 1, 10, 5, key="lime_explain.top_k")
+    num_samples = c1.slider(t("lime_explain.num_samples"), 50, 1000, 200, 50, key="lime_explain.num_samples",
+                            bind="query-params")
+    kernel_width = c2.slider(t("lime_explain.kernel_width"), 0.05, 1.0, 0.25, 0.05, key="lime_explain.kernel_width",
+                             bind="query-params")
+    k = c3.slider(t("lime_explain.top_k"), 1, 10, 5, key="lime_explain.top_k", bind="query-params")
     return num_samples, kernel_width, k
 
 
@@ -70,10 +72,10 @@ with tab_image:
         names = imagenet_categories()
         probs = dict(zip((int(i) for i in top.indices), top.probs))
         target = st.selectbox(t("lime_explain.target"), list(probs), key="lime_explain.target",
-                              format_func=lambda i: f"{names[i]} ({probs[i]:.1%})")
+                              format_func=lambda i: f"{names[i]} ({probs[i]:.1%})", bind="query-params")
         seg_params = segmentation_ui()
         num_samples, kernel_width, k = sampling_ui()
-        seed = int(st.number_input(t("lime_explain.seed"), 0, 10_000, 0, key="lime_explain.seed"))
+        seed = int(st.number_input(t("lime_explain.seed"), 0, 10_000, 0, key="lime_explain.seed", bind="query-params"))
         segments = superpixels(photo.rgb, seg_params)
         n_found = int(segments.max()) + 1
         if seg_params["method"] == "slic" and n_found != seg_params["n_segments"]:
@@ -132,8 +134,9 @@ with tab_image:
         st.subheader(t("lime_explain.step4"))
         st.markdown(t("lime_explain.stability_text"))
         c1, c2 = st.columns([1, 2])
-        n_seeds = c1.slider(t("lime_explain.n_seeds"), 2, 5, 3, key="lime_explain.n_seeds")
-        if c2.toggle(t("lime_explain.run_stability", n=n_seeds, samples=num_samples), key="lime_explain.stability"):
+        n_seeds = c1.slider(t("lime_explain.n_seeds"), 2, 5, 3, key="lime_explain.n_seeds", bind="query-params")
+        if c2.toggle(t("lime_explain.run_stability", n=n_seeds, samples=num_samples), key="lime_explain.stability",
+                     bind="query-params"):
             seeds = tuple(range(seed, seed + n_seeds))
             stab = cached_with_progress(
                 ("lime_stability", img_key, target, seg_key, num_samples, kernel_width, seeds, k),
@@ -158,8 +161,8 @@ with tab_table:
     task = breast_cancer_task()
     st.markdown(t("lime_explain.table_text", acc=f"{task.accuracy:.1%}"))
     c1, c2 = st.columns(2)
-    row = c1.slider(t("lime_explain.row"), 0, len(task.X_test) - 1, 0, key="lime_explain.row")
-    n_feat = c2.slider(t("lime_explain.n_features"), 3, 12, 8, key="lime_explain.n_features")
+    row = c1.slider(t("lime_explain.row"), 0, len(task.X_test) - 1, 0, key="lime_explain.row", bind="query-params")
+    n_feat = c2.slider(t("lime_explain.n_features"), 3, 12, 8, key="lime_explain.n_features", bind="query-params")
 
     tl = tabular(task, row, n_feat, 0)
     cls = cancer_name(task.class_names[1], "classes")
@@ -173,3 +176,8 @@ with tab_table:
     st.plotly_chart(figs.plot_tabular(rules, tl.weights, t("lime_explain.tabular_title", cls=cls),
                                       t("lime_explain.weight")), key="lime_explain.fig_tab")
     show_source(lime_explain.explain_tabular)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("lime_explain")

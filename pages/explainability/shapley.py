@@ -105,9 +105,10 @@ with tab_image:
         names = imagenet_categories()
         c1, c2, c3 = st.columns(3)
         target = c1.selectbox(t("shapley.target"), [int(i) for i in top.indices], key="shapley.target",
-                              format_func=lambda i: f"{names[i]} ({top.probs[list(top.indices).index(i)]:.1%})")
-        n_segments = c2.slider(t("shapley.n_segments"), 8, 60, 24, key="shapley.n_segments")
-        nsamples = c3.slider(t("shapley.nsamples"), 50, 800, 200, 50, key="shapley.nsamples")
+                              format_func=lambda i: f"{names[i]} ({top.probs[list(top.indices).index(i)]:.1%})",
+                              bind="query-params")
+        n_segments = c2.slider(t("shapley.n_segments"), 8, 60, 24, key="shapley.n_segments", bind="query-params")
+        nsamples = c3.slider(t("shapley.nsamples"), 50, 800, 200, 50, key="shapley.nsamples", bind="query-params")
         segments = lime_explain.segment(photo.rgb, "slic", n_segments=n_segments)
         hidden = lime_explain.mean_colour_image(photo.rgb, segments)
         predict = lambda b: classifier.predict_proba(model, b)  # noqa: E731
@@ -131,7 +132,7 @@ with tab_image:
                       gap=f"{res.additivity_gap:.1e}"))
         st.caption(t("shapley.exact_note") if res.exact else t("shapley.sampled_note", n=res.nsamples,
                                                                  m=len(res.values)))
-        if st.toggle(t("shapley.compare_lime"), key="shapley.compare_lime"):
+        if st.toggle(t("shapley.compare_lime"), key="shapley.compare_lime", bind="query-params"):
             lkey = ("lime_for_shap", array_key(photo.rgb), target, n_segments, nsamples)
             lres = cached_with_progress(lkey, lambda p: lime_explain.explain_image(
                 predict, photo.rgb, target, segments, num_samples=nsamples, seed=0, progress=p),
@@ -150,7 +151,7 @@ with tab_table:
                   acc=f"{task.accuracy:.1%}"))
 
     tab = table_shap(task)
-    row = st.slider(t("shapley.row"), 0, len(task.X_test) - 1, 0, key="shapley.row")
+    row = st.slider(t("shapley.row"), 0, len(task.X_test) - 1, 0, key="shapley.row", bind="query-params")
     p = float(task.model.predict_proba(task.X_test[row:row + 1])[0, 1])
     st.markdown(t("shapley.row_text", truth=cancer_name(task.class_names[task.y_test[row]], "classes"),
                   p=f"{p:.1%}", cls=cancer_name(task.class_names[1], "classes")))

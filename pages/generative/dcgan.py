@@ -21,10 +21,11 @@ lab = labels("dcgan.labels")
 def controls_ui() -> dict:
     with st.sidebar:
         st.subheader(t("dcgan.controls.header"))
-        lr = st.select_slider(t("dcgan.controls.lr"), (1e-4, 2e-4, 5e-4, 1e-3, 2e-3), value=5e-4, key="dcgan.lr")
+        lr = st.select_slider(t("dcgan.controls.lr"), (1e-4, 2e-4, 5e-4, 1e-3, 2e-3), value=5e-4, key="dcgan.lr",
+                              bind="query-params")
         z_dim = st.select_slider(t("dcgan.controls.z_dim"), (2, 4, 8, 16, 32), value=16, key="dcgan.z_dim",
                                  bind="query-params")
-        seed = st.number_input(t("dcgan.controls.seed"), 0, 9999, 0, key="dcgan.seed")
+        seed = st.number_input(t("dcgan.controls.seed"), 0, 9999, 0, key="dcgan.seed", bind="query-params")
     return dict(lr=lr, z_dim=z_dim, seed=int(seed))
 
 
@@ -79,7 +80,8 @@ show_source(dcgan.train)
 # ---- 3. pick a label ----------------------------------------------------------------------------------------
 st.header(t("dcgan.label_header"))
 st.markdown(t("dcgan.label_text"))
-digit = st.segmented_control(t("dcgan.controls.digit"), list(range(10)), default=3, key="dcgan.digit") or 0
+digit = st.segmented_control(t("dcgan.controls.digit"), list(range(10)), default=3, key="dcgan.digit",
+                             bind="query-params") or 0
 nonce = st.session_state.get("dcgan.nonce", 0)
 if st.button(t("dcgan.resample"), key="dcgan.resample"):
     st.session_state["dcgan.nonce"] = nonce = nonce + 1
@@ -93,9 +95,9 @@ st.plotly_chart(figs.plot_grid(imgs[None], title=t("dcgan.label_title", digit=di
 st.header(t("dcgan.interp_header"))
 st.markdown(t("dcgan.interp_text"))
 formula("dcgan.slerp_formula")
-n_steps = st.slider(t("dcgan.controls.n_steps"), 3, 16, 10, key="dcgan.n_steps")
-spherical = st.toggle(t("dcgan.controls.slerp"), value=True, key="dcgan.slerp")
-pair = st.number_input(t("dcgan.controls.pair"), 0, 999, 0, key="dcgan.pair")
+n_steps = st.slider(t("dcgan.controls.n_steps"), 3, 16, 10, key="dcgan.n_steps", bind="query-params")
+spherical = st.toggle(t("dcgan.controls.slerp"), value=True, key="dcgan.slerp", bind="query-params")
+pair = st.number_input(t("dcgan.controls.pair"), 0, 999, 0, key="dcgan.pair", bind="query-params")
 rng = np.random.default_rng(1000 + int(pair))
 z0, z1 = rng.standard_normal((2, cfgs["dcgan"].z_dim))
 zs = dcgan.interpolate(z0, z1, n_steps, spherical=spherical)
@@ -104,3 +106,8 @@ strip_c = dcgan.generate(cfgs["cgan"], snap_c.state, zs, np.full(n_steps, digit)
 st.plotly_chart(figs.plot_grid(np.stack([strip_g, strip_c]), title=t("dcgan.interp_title", digit=digit),
                                row_labels=[lab["dcgan"], lab["cgan"]], height=150), key="dcgan.fig_interp")
 show_source(dcgan.interpolate)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("dcgan")

@@ -30,16 +30,16 @@ def controls_ui() -> dict:
     with st.sidebar:
         st.subheader(t("gan2d.controls.header"))
         target = st.selectbox(t("gan2d.controls.target"), gan2d.TARGETS, format_func=fmt("gan2d.target"),
-                              key="gan2d.target")
+                              key="gan2d.target", bind="query-params")
         lr_opts = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3)
-        lr_g = st.select_slider(t("gan2d.controls.lr_g"), lr_opts, value=1e-3, key="gan2d.lr_g")
-        lr_d = st.select_slider(t("gan2d.controls.lr_d"), lr_opts, value=1e-3, key="gan2d.lr_d")
-        n_critic = st.slider(t("gan2d.controls.n_critic"), 1, 10, 5, key="gan2d.n_critic")
+        lr_g = st.select_slider(t("gan2d.controls.lr_g"), lr_opts, value=1e-3, key="gan2d.lr_g", bind="query-params")
+        lr_d = st.select_slider(t("gan2d.controls.lr_d"), lr_opts, value=1e-3, key="gan2d.lr_d", bind="query-params")
+        n_critic = st.slider(t("gan2d.controls.n_critic"), 1, 10, 5, key="gan2d.n_critic", bind="query-params")
         clip_c = st.select_slider(t("gan2d.controls.clip_c"), (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
-                                  value=0.05, key="gan2d.clip_c")
+                                  value=0.05, key="gan2d.clip_c", bind="query-params")
         gp_lambda = st.select_slider(t("gan2d.controls.gp_lambda"), (0.01, 0.1, 0.5, 1.0, 5.0, 10.0), value=0.5,
-                                     key="gan2d.gp_lambda")
-        seed = st.number_input(t("gan2d.controls.seed"), 0, 9999, 0, key="gan2d.seed")
+                                     key="gan2d.gp_lambda", bind="query-params")
+        seed = st.number_input(t("gan2d.controls.seed"), 0, 9999, 0, key="gan2d.seed", bind="query-params")
     return dict(target=target, lr_g=lr_g, lr_d=lr_d, n_critic=n_critic, clip_c=clip_c, gp_lambda=gp_lambda,
                 seed=int(seed))
 
@@ -106,3 +106,8 @@ st.header(t("gan2d.explain_header"))
 st.markdown(t("gan2d.explain_text"))
 show_source(gan2d.gradient_penalty)
 show_source(gan2d.train)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("gan2d")

@@ -85,3 +85,8 @@ st.markdown(t("gan_theory.clip_text"))
 formula("gan_theory.clip_formula")
 show_source(gt.wasserstein1)
 show_source(gt.shift_sweep)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("gan_theory")

@@ -18,15 +18,16 @@ lab = labels("pix2pix.labels")
 def controls_ui() -> dict:
     with st.sidebar:
         st.subheader(t("pix2pix.controls.p2p_header"))
-        task = st.radio(t("pix2pix.controls.task"), pp.TASKS, format_func=fmt("pix2pix.task"), key="pix2pix.task")
+        task = st.radio(t("pix2pix.controls.task"), pp.TASKS, format_func=fmt("pix2pix.task"), key="pix2pix.task",
+                        bind="query-params")
         lambda_l1 = st.select_slider(t("pix2pix.controls.lambda_l1"), (0.0, 1.0, 10.0, 100.0), value=100.0,
-                                     key="pix2pix.lambda_l1")
+                                     key="pix2pix.lambda_l1", bind="query-params")
         st.subheader(t("pix2pix.controls.cycle_header"))
         lambda_cyc = st.select_slider(t("pix2pix.controls.lambda_cyc"), (0.0, 1.0, 5.0, 10.0, 20.0), value=10.0,
-                                      key="pix2pix.lambda_cyc")
+                                      key="pix2pix.lambda_cyc", bind="query-params")
         lambda_id = st.select_slider(t("pix2pix.controls.lambda_id"), (0.0, 0.5, 1.0, 5.0), value=0.0,
-                                     key="pix2pix.lambda_id")
-        seed = st.number_input(t("pix2pix.controls.seed"), 0, 9999, 0, key="pix2pix.seed")
+                                     key="pix2pix.lambda_id", bind="query-params")
+        seed = st.number_input(t("pix2pix.controls.seed"), 0, 9999, 0, key="pix2pix.seed", bind="query-params")
     return dict(task=task, lambda_l1=lambda_l1, lambda_cyc=lambda_cyc, lambda_id=lambda_id, seed=int(seed))
 
 

@@ -25,15 +25,16 @@ lab = labels("vqvae.labels")
 # ------------------------------------------------------------------------------------------------ 1. 2-D
 def plane_ui() -> vqvae.Config2D:
     c1, c2, c3 = st.columns(3)
-    K = c1.slider(t("vqvae.ctl.K"), 1, 64, 16, key="vqvae.K2")
-    beta = c1.slider(t("vqvae.ctl.beta"), 0.0, 5.0, 0.25, 0.05, key="vqvae.beta")
+    K = c1.slider(t("vqvae.ctl.K"), 1, 64, 16, key="vqvae.K2", bind="query-params")
+    beta = c1.slider(t("vqvae.ctl.beta"), 0.0, 5.0, 0.25, 0.05, key="vqvae.beta", bind="query-params")
     update = c2.radio(t("vqvae.ctl.update"), vqvae.UPDATES, format_func=fmt("vqvae.update"), key="vqvae.update2",
-                      horizontal=True)
+                      horizontal=True, bind="query-params")
     estimator = c2.radio(t("vqvae.ctl.estimator"), vqvae.ESTIMATORS, format_func=fmt("vqvae.estimator"),
-                         key="vqvae.estimator", horizontal=True)
-    revive = c3.toggle(t("vqvae.ctl.revive"), False, key="vqvae.revive2")
-    batch = c3.select_slider(t("vqvae.ctl.batch"), (2, 8, 32, 128, 512), value=128, key="vqvae.batch2")
-    seed = c3.number_input(t("vqvae.ctl.seed"), 0, 9999, 0, key="vqvae.seed")
+                         key="vqvae.estimator", horizontal=True, bind="query-params")
+    revive = c3.toggle(t("vqvae.ctl.revive"), False, key="vqvae.revive2", bind="query-params")
+    batch = c3.select_slider(t("vqvae.ctl.batch"), (2, 8, 32, 128, 512), value=128, key="vqvae.batch2",
+                             bind="query-params")
+    seed = c3.number_input(t("vqvae.ctl.seed"), 0, 9999, 0, key="vqvae.seed", bind="query-params")
     return vqvae.Config2D(K=K, beta=beta, update=update, estimator=estimator, revive=revive, batch_size=batch,
                           seed=int(seed))
 
@@ -69,10 +70,11 @@ show_source(vqvae.ema_update)
 # ------------------------------------------------------------------------------------------------ 2. digits
 def digits_ui() -> vqvae.ConfigDigits:
     c1, c2, c3 = st.columns(3)
-    K = c1.select_slider(t("vqvae.ctl.K"), (8, 16, 32, 64, 128, 256, 512), value=64, key="vqvae.Kd")
+    K = c1.select_slider(t("vqvae.ctl.K"), (8, 16, 32, 64, 128, 256, 512), value=64, key="vqvae.Kd",
+                         bind="query-params")
     update = c2.radio(t("vqvae.ctl.update"), vqvae.UPDATES, index=1, format_func=fmt("vqvae.update"),
-                      key="vqvae.updated", horizontal=True)
-    revive = c3.toggle(t("vqvae.ctl.revive"), True, key="vqvae.revived")
+                      key="vqvae.updated", horizontal=True, bind="query-params")
+    revive = c3.toggle(t("vqvae.ctl.revive"), True, key="vqvae.revived", bind="query-params")
     return vqvae.ConfigDigits(K=K, update=update, revive=revive)
 
 
@@ -100,11 +102,12 @@ training.live(digits, draw_digits)
 
 def edit_ui(snap: vqvae.SnapshotDigits) -> tuple[int, int, int, int]:
     c1, c2, c3, c4 = st.columns(4)
-    img = c1.slider(t("vqvae.edit.image"), 0, len(snap.codes) - 1, 0, key="vqvae.edit.img")
-    row = c2.slider(t("vqvae.edit.row"), 0, 6, 3, key="vqvae.edit.row")
-    col = c3.slider(t("vqvae.edit.col"), 0, 6, 3, key="vqvae.edit.col")
+    img = c1.slider(t("vqvae.edit.image"), 0, len(snap.codes) - 1, 0, key="vqvae.edit.img", bind="query-params")
+    row = c2.slider(t("vqvae.edit.row"), 0, 6, 3, key="vqvae.edit.row", bind="query-params")
+    col = c3.slider(t("vqvae.edit.col"), 0, 6, 3, key="vqvae.edit.col", bind="query-params")
     K = len(snap.counts)
-    code = c4.number_input(t("vqvae.edit.code", K=K - 1), 0, K - 1, min(5, K - 1), key=f"vqvae.edit.code.{K}")
+    code = c4.number_input(t("vqvae.edit.code", K=K - 1), 0, K - 1, min(5, K - 1), key=f"vqvae.edit.code.{K}",
+                           bind="query-params")
     return img, row, col, int(code)
 
 
@@ -126,7 +129,7 @@ st.caption(t("vqvae.edit.caption", before=before, after=code, change=float(diff.
 
 st.subheader(t("vqvae.prior.header"))
 st.markdown(t("vqvae.prior.text"))
-if st.toggle(t("vqvae.prior.fit"), False, key="vqvae.prior.on"):
+if st.toggle(t("vqvae.prior.fit"), False, key="vqvae.prior.on", bind="query-params"):
     memo_key = (digits.digest, snap.step)
     memo = st.session_state.get("vqvae.prior.memo")
     if memo is None or memo[0] != memo_key:
@@ -167,3 +170,8 @@ def draw_collapse(run: training.Run) -> None:
 
 training.live(collapse, draw_collapse)
 st.markdown(t("vqvae.collapse.look"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("vqvae")

@@ -68,13 +68,15 @@ def signal_ui(g: gcn.Graph) -> dict:
                                bind="query-params"))
     painted = ()
     if kind == "painted":
-        picked = c1.multiselect(t("gcn.controls.paint"), list(range(g.N)), default=[0, 1, 2], key="gcn.paint")
+        picked = c1.multiselect(t("gcn.controls.paint"), list(range(g.N)), default=[0, 1, 2], key="gcn.paint",
+                                bind="query-params")
         painted = tuple(sorted(set(picked) | clicked_nodes()))
-    filt = c2.selectbox(t("gcn.controls.filter"), gcn.FILTERS, format_func=fmt("gcn.filter"), key="gcn.filter")
+    filt = c2.selectbox(t("gcn.controls.filter"), gcn.FILTERS, format_func=fmt("gcn.filter"), key="gcn.filter",
+                        bind="query-params")
     if filt == "heat":
-        param = c2.slider(t("gcn.controls.tau"), 0.5, 50.0, 5.0, 0.5, key="gcn.tau")
+        param = c2.slider(t("gcn.controls.tau"), 0.5, 50.0, 5.0, 0.5, key="gcn.tau", bind="query-params")
     else:
-        param = c2.slider(t("gcn.controls.cutoff"), 0.05, 2.0, 0.3, 0.05, key="gcn.cutoff")
+        param = c2.slider(t("gcn.controls.cutoff"), 0.05, 2.0, 0.3, 0.05, key="gcn.cutoff", bind="query-params")
     K = c3.slider(t("gcn.controls.K"), 1, 30, 5, key="gcn.K", bind="query-params")
     return dict(kind=kind, node=node, painted=painted, filt=filt, param=float(param), K=int(K))
 
@@ -145,8 +147,9 @@ kg, _ = graph_and_spectrum("karate", "")
 
 def train_ui() -> gcn.GCNConfig:
     c1, c2 = st.columns(2)
-    lr = c1.select_slider(t("gcn.controls.lr"), (0.005, 0.01, 0.02, 0.05), value=0.02, key="gcn.lr")
-    seed = c2.number_input(t("gcn.controls.seed"), 0, 9999, 0, key="gcn.seed")
+    lr = c1.select_slider(t("gcn.controls.lr"), (0.005, 0.01, 0.02, 0.05), value=0.02, key="gcn.lr",
+                          bind="query-params")
+    seed = c2.number_input(t("gcn.controls.seed"), 0, 9999, 0, key="gcn.seed", bind="query-params")
     return gcn.GCNConfig(lr=float(lr), seed=int(seed))
 
 

@@ -23,10 +23,10 @@ pre = cached.minilm_or_error()
 def input_ui() -> tuple[str, str | None]:
     """The reader's sentence, or a pair (A, B)."""
     text_a = st.text_area(t("bert.input.text_a"), bert.EXAMPLE_A, max_chars=bert.MAX_CHARS,
-                          key="bert.text_a", height=80)
-    pair = st.toggle(t("bert.input.pair"), value=False, key="bert.pair")
+                          key="bert.text_a", height=80, bind="query-params")
+    pair = st.toggle(t("bert.input.pair"), value=False, key="bert.pair", bind="query-params")
     text_b = st.text_input(t("bert.input.text_b"), bert.EXAMPLE_B, max_chars=bert.MAX_CHARS,
-                           key="bert.text_b") if pair else None
+                           key="bert.text_b", bind="query-params") if pair else None
     return text_a, text_b
 
 
@@ -41,8 +41,8 @@ def _has_words(text: str) -> bool:
 
 def head_ui(n_layers: int, n_heads: int, default: tuple[int, int]) -> tuple[int, int]:
     c1, c2 = st.columns(2)
-    layer = c1.slider(t("bert.attn.layer"), 1, n_layers, default[0] + 1, key="bert.layer")
-    head = c2.slider(t("bert.attn.head"), 1, n_heads, default[1] + 1, key="bert.head")
+    layer = c1.slider(t("bert.attn.layer"), 1, n_layers, default[0] + 1, key="bert.layer", bind="query-params")
+    head = c2.slider(t("bert.attn.head"), 1, n_heads, default[1] + 1, key="bert.head", bind="query-params")
     return layer - 1, head - 1
 
 
@@ -106,7 +106,7 @@ if pre is not None:
         formula("bert.embeddings")
         T, H = emb.token.shape
         st.caption(t("bert.emb.shapes", T=T, H=H, V=len(pre.tokenizer)))
-        if st.toggle(t("bert.emb.show"), value=False, key="bert.show_emb"):     # heavy figure: on request
+        if st.toggle(t("bert.emb.show"), value=False, key="bert.show_emb", bind="query-params"):     # heavy figure: on request
             st.plotly_chart(figs.plot_embeddings(emb, labels=lab), key="bert.fig.emb")
         show_source(bert.BertEncoder.forward)
 
@@ -115,9 +115,9 @@ if pre is not None:
     st.markdown(t("bert.ctx.text"))
     formula("bert.cosine")
     c1, c2, c3 = st.columns([2, 2, 1])
-    s1 = c1.text_input(t("bert.ctx.s1"), bert.CONTEXT_1, max_chars=300, key="bert.ctx1")
-    s2 = c2.text_input(t("bert.ctx.s2"), bert.CONTEXT_2, max_chars=300, key="bert.ctx2")
-    word = c3.text_input(t("bert.ctx.word"), "bank", max_chars=30, key="bert.ctx_word")
+    s1 = c1.text_input(t("bert.ctx.s1"), bert.CONTEXT_1, max_chars=300, key="bert.ctx1", bind="query-params")
+    s2 = c2.text_input(t("bert.ctx.s2"), bert.CONTEXT_2, max_chars=300, key="bert.ctx2", bind="query-params")
+    word = c3.text_input(t("bert.ctx.word"), "bank", max_chars=30, key="bert.ctx_word", bind="query-params")
     empty = [n for n, s in ((1, s1), (2, s2)) if not _has_words(s)]
     ctx = None if empty else cached.contextual(s1, s2, word)
     if ctx is None:                    # clearing a box to type a new sentence: say so, keep the rest of the page
@@ -134,7 +134,7 @@ st.markdown(t("bert.mlm.text"))
 formula("bert.loss")
 if pre is None:
     st.stop()
-demo_seed = st.number_input(t("bert.mlm.redraw"), 0, 9999, 0, key="bert.mask_seed")
+demo_seed = st.number_input(t("bert.mlm.redraw"), 0, 9999, 0, key="bert.mask_seed", bind="query-params")
 orig, seen, kind = bert.masking_demo(pre.tokenizer, bert.DEMO_SENTENCE, int(demo_seed))
 marks = {0: "{}", 1: "**{}**", 2: "*{}*", 3: "<u>{}</u>"}
 st.markdown(t("bert.mlm.demo", original=" ".join(orig),
@@ -144,13 +144,14 @@ st.caption(t("bert.mlm.demo_legend"))
 with st.sidebar:
     st.subheader(t("bert.mlm.controls"))
     corpus = st.radio(t("bert.mlm.corpus"), ("pydoc", "own"), format_func=fmt("bert.mlm.corpus_opt"),
-                      key="bert.corpus")
-    lr = st.select_slider(t("bert.mlm.lr"), (5e-4, 1e-3, 2e-3, 5e-3), value=2e-3, key="bert.lr")
-    seed = st.number_input(t("bert.mlm.seed"), 0, 9999, 0, key="bert.seed")
+                      key="bert.corpus", bind="query-params")
+    lr = st.select_slider(t("bert.mlm.lr"), (5e-4, 1e-3, 2e-3, 5e-3), value=2e-3, key="bert.lr", bind="query-params")
+    seed = st.number_input(t("bert.mlm.seed"), 0, 9999, 0, key="bert.seed", bind="query-params")
 own = None
 if corpus == "own":
-    own = st.text_area(t("bert.mlm.own_text"), bert.OWN_CORPUS, max_chars=MAX_CORPUS, key="bert.own")
-probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.probe")
+    own = st.text_area(t("bert.mlm.own_text"), bert.OWN_CORPUS, max_chars=MAX_CORPUS, key="bert.own",
+                       bind="query-params")
+probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.probe", bind="query-params")
 cfg = bert.PretrainConfig(lr=lr, seed=int(seed), probe=probe, text=own)
 try:
     data = cached.tiny_data(cfg.vocab_cap, cfg.max_sentences, own)
@@ -184,3 +185,8 @@ st.dataframe(pd.DataFrame({t("bert.sizes.model"): [r.name for r in rows], "L": [
 st.caption(t("bert.sizes.caption"))
 st.header(t("bert.notes.header"))
 st.markdown(t("bert.notes.text"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("bert")

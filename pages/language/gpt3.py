@@ -36,14 +36,15 @@ st.markdown(t("gpt3.ar.text"))
 def prompt_ui() -> dict:
     names = {k: t(f"gpt3.ar.model_{k}") for k in ("en", "ja")}        # in this run's language (AppTest formats later)
     model = st.radio(t("gpt3.ar.model"), ("en", "ja"), format_func=names.__getitem__,
-                     horizontal=True, key="gpt3.model")
-    text = st.text_area(t("gpt3.ar.prompt"), gpt3.DEFAULT_PROMPTS[model], max_chars=10_000, key=f"gpt3.prompt.{model}")
+                     horizontal=True, key="gpt3.model", bind="query-params")
+    text = st.text_area(t("gpt3.ar.prompt"), gpt3.DEFAULT_PROMPTS[model], max_chars=10_000, key=f"gpt3.prompt.{model}",
+                        bind="query-params")
     c1, c2, c3, c4, c5 = st.columns(5)
-    n_new = c1.slider(t("gpt3.ar.n_new"), 1, gpt3.MAX_NEW, 60, key="gpt3.n_new")
-    temperature = c2.slider(t("gpt3.ar.temperature"), 0.0, 2.0, 0.8, 0.05, key="gpt3.temperature")
-    top_k = c3.slider(t("gpt3.ar.top_k"), 0, 50, 0, key="gpt3.top_k")
-    top_p = c4.slider(t("gpt3.ar.top_p"), 0.05, 1.0, 0.95, 0.05, key="gpt3.top_p")
-    seed = c5.number_input(t("gpt3.ar.seed"), 0, 9999, 0, key="gpt3.seed")
+    n_new = c1.slider(t("gpt3.ar.n_new"), 1, gpt3.MAX_NEW, 60, key="gpt3.n_new", bind="query-params")
+    temperature = c2.slider(t("gpt3.ar.temperature"), 0.0, 2.0, 0.8, 0.05, key="gpt3.temperature", bind="query-params")
+    top_k = c3.slider(t("gpt3.ar.top_k"), 0, 50, 0, key="gpt3.top_k", bind="query-params")
+    top_p = c4.slider(t("gpt3.ar.top_p"), 0.05, 1.0, 0.95, 0.05, key="gpt3.top_p", bind="query-params")
+    seed = c5.number_input(t("gpt3.ar.seed"), 0, 9999, 0, key="gpt3.seed", bind="query-params")
     return dict(model=model, text=text, n_new=n_new, temperature=temperature, top_k=top_k, top_p=top_p,
                 seed=int(seed))
 
@@ -64,12 +65,13 @@ if chk is not None:
         st.warning(t("gpt3.ar.unknown", chars=" ".join(chk.unknown), pct=100 * chk.unknown_share))
     kw = dict(n_new=p["n_new"], temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"], seed=p["seed"])
     gen0 = generate(p["model"], chk.text, **kw)
-    s_idx = st.slider(t("gpt3.ar.inspect"), 1, len(gen0.steps), 1, key="gpt3.inspect") - 1 if len(gen0.steps) > 1 else 0
-    force = st.toggle(t("gpt3.ar.force"), False, key="gpt3.force")
+    s_idx = st.slider(t("gpt3.ar.inspect"), 1, len(gen0.steps), 1, key="gpt3.inspect", bind="query-params") - 1 if len(gen0.steps) > 1 else 0
+    force = st.toggle(t("gpt3.ar.force"), False, key="gpt3.force", bind="query-params")
     gen = gen0
     if force:
         choices = [c for c in gen0.steps[s_idx].candidates if c != gen0.steps[s_idx].token]
-        new = st.selectbox(t("gpt3.ar.force_token"), choices, format_func=repr, key="gpt3.force_token")
+        new = st.selectbox(t("gpt3.ar.force_token"), choices, format_func=repr, key="gpt3.force_token",
+                           bind="query-params")
         gen = generate(p["model"], chk.text, forced={s_idx: new}, **kw)
         st.caption(t("gpt3.ar.force_note", i=s_idx + 1, old=repr(gen0.steps[s_idx].token), new=repr(new),
                      before=gen0.steps[-1].cum_logp, after=gen.steps[-1].cum_logp))
@@ -94,9 +96,9 @@ if len(mask_text) < 2:
     mask_text = gpt3.DEFAULT_PROMPTS["en"][-48:]
 cfgm = pre.model.cfg
 c1, c2, c3 = st.columns(3)
-layer = c1.slider(t("gpt3.mask.layer"), 1, cfgm.n_layer, cfgm.n_layer, key="gpt3.layer") - 1
-head = c2.slider(t("gpt3.mask.head"), 1, cfgm.n_head, 1, key="gpt3.head") - 1
-where = c3.slider(t("gpt3.mask.change_at"), 0, 100, 70, key="gpt3.change_at")
+layer = c1.slider(t("gpt3.mask.layer"), 1, cfgm.n_layer, cfgm.n_layer, key="gpt3.layer", bind="query-params") - 1
+head = c2.slider(t("gpt3.mask.head"), 1, cfgm.n_head, 1, key="gpt3.head", bind="query-params") - 1
+where = c3.slider(t("gpt3.mask.change_at"), 0, 100, 70, key="gpt3.change_at", bind="query-params")
 pos = int(round(where / 100 * (len(mask_text) - 1)))
 demo = gpt3.causal_demo(pre, mask_text, layer, head, pos, "x" if mask_text[pos] != "x" else "y")
 c1, c2 = st.columns(2)
@@ -115,9 +117,10 @@ st.info(t("gpt3.icl.notes_fix"))
 
 def icl_ui() -> gpt3.ICLConfig:
     c1, c2, c3 = st.columns(3)
-    lr = c1.select_slider(t("gpt3.icl.lr"), (1e-3, 2e-3, 3e-3, 5e-3), value=3e-3, key="gpt3.icl.lr")
-    n_head = c2.select_slider(t("gpt3.icl.heads"), (1, 2, 4), value=4, key="gpt3.icl.heads")
-    seed = c3.number_input(t("gpt3.icl.seed"), 0, 9999, 0, key="gpt3.icl.seed")
+    lr = c1.select_slider(t("gpt3.icl.lr"), (1e-3, 2e-3, 3e-3, 5e-3), value=3e-3, key="gpt3.icl.lr",
+                          bind="query-params")
+    n_head = c2.select_slider(t("gpt3.icl.heads"), (1, 2, 4), value=4, key="gpt3.icl.heads", bind="query-params")
+    seed = c3.number_input(t("gpt3.icl.seed"), 0, 9999, 0, key="gpt3.icl.seed", bind="query-params")
     return gpt3.ICLConfig(lr=lr, n_head=n_head, seed=int(seed))
 
 
@@ -163,7 +166,8 @@ rows = sweep["rows"]
 fit = gpt3.fit_power_law([r["n_params"] for r in rows], [r["val_loss"] for r in rows])
 sizes = [(r["n_layer"], r["n_head"], r["n_embd"]) for r in rows]
 size_names = {z: t("gpt3.scaling.size", L=z[0], H=z[1], C=z[2]) for z in sizes[:3]}
-size = st.selectbox(t("gpt3.scaling.rerun"), sizes[:3], format_func=size_names.__getitem__, key="gpt3.scaling.size")
+size = st.selectbox(t("gpt3.scaling.rerun"), sizes[:3], format_func=size_names.__getitem__, key="gpt3.scaling.size",
+                    bind="query-params")
 
 
 def scaling_draw(run: training.Run) -> None:
@@ -189,3 +193,8 @@ st.markdown(t("gpt3.scaling.gpt3", n=g_n, loss=float(gpt3.kaplan_loss(g_n)), **g
 show_source(gpt3.CausalSelfAttention.forward)
 show_source(gpt3.truncated_probs)
 show_source(gpt3.icl_posterior)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("gpt3")

@@ -22,12 +22,15 @@ def controls_ui() -> cl.Config:
     with st.sidebar:
         st.subheader(t("continual.controls.header"))
         scenario = st.radio(t("continual.controls.scenario"), cl.SCENARIOS, format_func=fmt("continual.scenario"),
-                            key="continual.scenario")
-        r = st.select_slider(t("continual.controls.r"), (0.0, 0.25, 0.5, 0.75, 0.9), value=0.5, key="continual.r")
-        gen = st.select_slider(t("continual.controls.gen"), (8, 32, 128, 512), value=128, key="continual.gen")
-        buf = st.select_slider(t("continual.controls.buffer"), (1, 5, 20, 200), value=20, key="continual.buffer")
-        iters = st.slider(t("continual.controls.iters"), 50, 500, 300, 50, key="continual.iters")
-        seed = st.number_input(t("continual.controls.seed"), 0, 999, 0, key="continual.seed")
+                            key="continual.scenario", bind="query-params")
+        r = st.select_slider(t("continual.controls.r"), (0.0, 0.25, 0.5, 0.75, 0.9), value=0.5, key="continual.r",
+                             bind="query-params")
+        gen = st.select_slider(t("continual.controls.gen"), (8, 32, 128, 512), value=128, key="continual.gen",
+                               bind="query-params")
+        buf = st.select_slider(t("continual.controls.buffer"), (1, 5, 20, 200), value=20, key="continual.buffer",
+                               bind="query-params")
+        iters = st.slider(t("continual.controls.iters"), 50, 500, 300, 50, key="continual.iters", bind="query-params")
+        seed = st.number_input(t("continual.controls.seed"), 0, 999, 0, key="continual.seed", bind="query-params")
     return cl.Config(scenario=scenario, replay_ratio=r, gen_hidden=gen, buffer_per_class=buf, iters=iters,
                      seed=int(seed))
 

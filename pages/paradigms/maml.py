@@ -24,13 +24,14 @@ formula("maml.closed_form")
 
 def two_ui() -> dict:
     c1, c2, c3 = st.columns(3)
-    kind = c1.radio(t("maml.two.kind"), maml.TASK_KINDS, format_func=fmt("maml.kind"), key="maml.two.kind")
-    n_tasks = c1.slider(t("maml.two.n_tasks"), 1, 8, 3, key="maml.two.n_tasks")
-    alpha = c2.slider(t("maml.two.alpha"), 0.0, 1.5, 0.3, 0.05, key="maml.two.alpha")
-    steps = c2.slider(t("maml.two.steps"), 0, 5, 1, key="maml.two.steps")
-    th1 = c3.slider("θ₁", -3.5, 3.5, 2.5, 0.1, key="maml.two.th1")
-    th2 = c3.slider("θ₂", -3.5, 3.5, -2.0, 0.1, key="maml.two.th2")
-    seed = c1.number_input(t("maml.seed"), 0, 999, 0, key="maml.two.seed")
+    kind = c1.radio(t("maml.two.kind"), maml.TASK_KINDS, format_func=fmt("maml.kind"), key="maml.two.kind",
+                    bind="query-params")
+    n_tasks = c1.slider(t("maml.two.n_tasks"), 1, 8, 3, key="maml.two.n_tasks", bind="query-params")
+    alpha = c2.slider(t("maml.two.alpha"), 0.0, 1.5, 0.3, 0.05, key="maml.two.alpha", bind="query-params")
+    steps = c2.slider(t("maml.two.steps"), 0, 5, 1, key="maml.two.steps", bind="query-params")
+    th1 = c3.slider("θ₁", -3.5, 3.5, 2.5, 0.1, key="maml.two.th1", bind="query-params")
+    th2 = c3.slider("θ₂", -3.5, 3.5, -2.0, 0.1, key="maml.two.th2", bind="query-params")
+    seed = c1.number_input(t("maml.seed"), 0, 999, 0, key="maml.two.seed", bind="query-params")
     return dict(kind=kind, n_tasks=n_tasks, alpha=alpha, steps=steps, theta=(th1, th2), seed=int(seed))
 
 
@@ -64,12 +65,12 @@ def sine_ui() -> maml.SineConfig:
     with st.sidebar:
         st.subheader(t("maml.sine.controls"))
         alpha = st.select_slider(t("maml.sine.alpha"), (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
-                                 value=0.01, key="maml.sine.alpha")
+                                 value=0.01, key="maml.sine.alpha", bind="query-params")
         beta = st.select_slider(t("maml.sine.beta"), (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 0.1, 1.0, 10.0), value=1e-3,
-                                key="maml.sine.beta")
-        K = st.slider(t("maml.sine.K"), 1, 20, 10, key="maml.sine.K")
-        steps = st.slider(t("maml.sine.steps"), 0, 5, 1, key="maml.sine.steps")
-        seed = st.number_input(t("maml.seed"), 0, 999, 0, key="maml.sine.seed")
+                                key="maml.sine.beta", bind="query-params")
+        K = st.slider(t("maml.sine.K"), 1, 20, 10, key="maml.sine.K", bind="query-params")
+        steps = st.slider(t("maml.sine.steps"), 0, 5, 1, key="maml.sine.steps", bind="query-params")
+        seed = st.number_input(t("maml.seed"), 0, 999, 0, key="maml.sine.seed", bind="query-params")
     return maml.SineConfig(alpha=alpha, beta=beta, K=K, inner_steps=steps, seed=int(seed))
 
 
@@ -77,13 +78,15 @@ def task_ui(K: int) -> dict:
     st.subheader(t("maml.new.header"))
     st.markdown(t("maml.new.text"))
     c1, c2, c3 = st.columns(3)
-    amp = c1.slider(t("maml.new.amplitude"), 0.1, 5.0, 2.0, 0.1, key="maml.new.amp")
-    phase = c1.slider(t("maml.new.phase"), 0.0, 3.14, 1.0, 0.02, key="maml.new.phase")
-    steps = c2.slider(t("maml.new.steps"), 1, 10, 10, key="maml.new.steps")
-    mode = c3.radio(t("maml.new.mode"), ("drawn", "own"), format_func=fmt("maml.new.modes"), key="maml.new.mode")
+    amp = c1.slider(t("maml.new.amplitude"), 0.1, 5.0, 2.0, 0.1, key="maml.new.amp", bind="query-params")
+    phase = c1.slider(t("maml.new.phase"), 0.0, 3.14, 1.0, 0.02, key="maml.new.phase", bind="query-params")
+    steps = c2.slider(t("maml.new.steps"), 1, 10, 10, key="maml.new.steps", bind="query-params")
+    mode = c3.radio(t("maml.new.mode"), ("drawn", "own"), format_func=fmt("maml.new.modes"), key="maml.new.mode",
+                    bind="query-params")
     xs = None
     if mode == "own":
-        text = c3.text_input(t("maml.new.own"), "-4, -2, 0, 1.5, 3", max_chars=400, key="maml.new.xs")
+        text = c3.text_input(t("maml.new.own"), "-4, -2, 0, 1.5, 3", max_chars=400, key="maml.new.xs",
+                             bind="query-params")
         try:
             xs = maml.parse_x_list(text)
         except ValueError as err:              # TextError: a code, translated with its numbers
@@ -164,3 +167,8 @@ st.markdown(t("maml.notes.table", o5=r["omniglot_5way"], o20=r["omniglot_20way"]
 show_source(maml.meta_gradient_2d)
 show_source(maml.inner_loop)
 show_source(maml.meta_step)
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("maml")

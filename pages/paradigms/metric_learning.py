@@ -31,11 +31,15 @@ def controls_ui() -> dict:
     """Sidebar: margin, mining, embedding dimension, seed."""
     with st.sidebar:
         st.subheader(t("metric_learning.controls.header"))
-        margin = st.slider(t("metric_learning.controls.margin"), 0.1, 3.0, 1.0, 0.1, key="metric_learning.margin")
+        margin = st.slider(t("metric_learning.controls.margin"), 0.1, 3.0, 1.0, 0.1, key="metric_learning.margin",
+                           bind="query-params")
         mining = st.selectbox(t("metric_learning.controls.mining"), ml.MINING, index=1,
-                              format_func=fmt("metric_learning.mining"), key="metric_learning.mining")
-        dim = st.select_slider(t("metric_learning.controls.dim"), (2, 8, 32), value=8, key="metric_learning.dim")
-        seed = st.number_input(t("metric_learning.controls.seed"), 0, 9999, 0, key="metric_learning.seed")
+                              format_func=fmt("metric_learning.mining"), key="metric_learning.mining",
+                              bind="query-params")
+        dim = st.select_slider(t("metric_learning.controls.dim"), (2, 8, 32), value=8, key="metric_learning.dim",
+                               bind="query-params")
+        seed = st.number_input(t("metric_learning.controls.seed"), 0, 9999, 0, key="metric_learning.seed",
+                               bind="query-params")
     return dict(margin=float(margin), mining=mining, dim=int(dim), seed=int(seed))
 
 

@@ -22,7 +22,8 @@ lab = labels("ssl.labels")
 
 def aug_ui(key: str, flip_default: bool) -> ssl.Augment:
     cols = st.columns(4)
-    on = {a: cols[i].toggle(t(f"ssl.aug.{a}"), value=(flip_default if a == "flip" else True), key=f"{key}.{a}")
+    on = {a: cols[i].toggle(t(f"ssl.aug.{a}"), value=(flip_default if a == "flip" else True), key=f"{key}.{a}",
+                            bind="query-params")
           for i, a in enumerate(ssl.AUGMENTATIONS)}
     return ssl.Augment(**on, min_scale=0.08 if key == "ssl.photo" else 0.3)
 
@@ -52,9 +53,10 @@ formula("ssl.nt_xent")
 image = image_input_ui("ssl.image")
 aug = aug_ui("ssl.photo", True)
 c1, c2, c3 = st.columns(3)
-n = c1.slider(t("ssl.views.n"), 2, 8, 4, key="ssl.n")
-tau = c2.select_slider(t("ssl.views.tau"), (0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), value=0.5, key="ssl.tau")
-seed = c3.number_input(t("ssl.views.seed"), 0, 9999, 0, key="ssl.view_seed")
+n = c1.slider(t("ssl.views.n"), 2, 8, 4, key="ssl.n", bind="query-params")
+tau = c2.select_slider(t("ssl.views.tau"), (0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), value=0.5, key="ssl.tau",
+                       bind="query-params")
+seed = c3.number_input(t("ssl.views.seed"), 0, 9999, 0, key="ssl.view_seed", bind="query-params")
 model = mobilenet_or_error()
 
 
@@ -77,10 +79,12 @@ st.markdown(t("ssl.live.byol_text"))
 def live_ui() -> ssl.Config:
     d_aug = aug_ui("ssl.digits", False)
     c1, c2, c3, c4 = st.columns(4)
-    predictor = c1.toggle(t("ssl.live.predictor"), True, key="ssl.predictor")
-    ema = c2.toggle(t("ssl.live.ema"), True, key="ssl.ema")
-    tau_ema = c3.select_slider(t("ssl.live.tau_ema"), (0.9, 0.99, 0.996), value=0.99, key="ssl.tau_ema")
-    tau_train = c4.select_slider(t("ssl.live.tau"), (0.1, 0.2, 0.5, 1.0), value=0.5, key="ssl.tau_train")
+    predictor = c1.toggle(t("ssl.live.predictor"), True, key="ssl.predictor", bind="query-params")
+    ema = c2.toggle(t("ssl.live.ema"), True, key="ssl.ema", bind="query-params")
+    tau_ema = c3.select_slider(t("ssl.live.tau_ema"), (0.9, 0.99, 0.996), value=0.99, key="ssl.tau_ema",
+                               bind="query-params")
+    tau_train = c4.select_slider(t("ssl.live.tau"), (0.1, 0.2, 0.5, 1.0), value=0.5, key="ssl.tau_train",
+                                 bind="query-params")
     return ssl.Config(tau=tau_train, aug=d_aug, predictor=predictor, ema=ema, tau_ema=tau_ema)
 
 

@@ -24,13 +24,15 @@ def controls_ui() -> a3c.Config:
     """Sidebar: n, k, γ, β, learning rate, seed. Returns the training config."""
     with st.sidebar:
         st.subheader(t("a3c.controls.header"))
-        n = st.slider(t("a3c.controls.n"), 1, 16, 8, key="a3c.n")
-        k = st.slider(t("a3c.controls.k"), 1, 32, 8, key="a3c.k")
+        n = st.slider(t("a3c.controls.n"), 1, 16, 8, key="a3c.n", bind="query-params")
+        k = st.slider(t("a3c.controls.k"), 1, 32, 8, key="a3c.k", bind="query-params")
         gamma = st.select_slider(t("a3c.controls.gamma"), (0.9, 0.95, 0.97, 0.99, 0.995), value=0.99,
-                                 key="a3c.gamma")
-        beta = st.select_slider(t("a3c.controls.beta"), (0.0, 0.001, 0.01, 0.05, 0.1), value=0.01, key="a3c.beta")
-        lr = st.select_slider(t("a3c.controls.lr"), (5e-4, 1e-3, 2e-3, 5e-3, 1e-2), value=5e-3, key="a3c.lr")
-        seed = st.number_input(t("a3c.controls.seed"), 0, 9999, 0, key="a3c.seed")
+                                 key="a3c.gamma", bind="query-params")
+        beta = st.select_slider(t("a3c.controls.beta"), (0.0, 0.001, 0.01, 0.05, 0.1), value=0.01, key="a3c.beta",
+                               bind="query-params")
+        lr = st.select_slider(t("a3c.controls.lr"), (5e-4, 1e-3, 2e-3, 5e-3, 1e-2), value=5e-3, key="a3c.lr",
+                              bind="query-params")
+        seed = st.number_input(t("a3c.controls.seed"), 0, 9999, 0, key="a3c.seed", bind="query-params")
     return a3c.Config(n_envs=n, n_steps=k, gamma=gamma, ent_coef=beta, learning_rate=lr, seed=int(seed))
 
 
@@ -41,7 +43,7 @@ st.header(t("a3c.rollout_header"))
 st.markdown(t("a3c.rollout_text"))
 formula("a3c.kstep")
 formula("a3c.total_loss")
-k_roll = st.slider(t("a3c.rollout_k"), 1, 20, 8, key="a3c.k_roll")
+k_roll = st.slider(t("a3c.rollout_k"), 1, 20, 8, key="a3c.k_roll", bind="query-params")
 params0 = a3c.initial_params(cfg)
 ro = a3c.one_rollout(params0, k_roll, cfg.gamma, cfg.vf_coef, cfg.ent_coef, seed=cfg.seed)
 st.dataframe(pd.DataFrame(a3c.rollout_table(ro)), hide_index=True, width="stretch")
@@ -86,7 +88,7 @@ show_source(a3c.train_a3c)
 # ---------------------------------------------------------------------------------------- 3. learned policy
 st.header(t("a3c.policy_header"))
 st.markdown(t("a3c.policy_text"))
-which = st.radio(t("a3c.policy_model"), ("A2C", "A3C"), horizontal=True, key="a3c.which")
+which = st.radio(t("a3c.policy_model"), ("A2C", "A3C"), horizontal=True, key="a3c.which", bind="query-params")
 st.button(t("a3c.policy_refresh"), key="a3c.refresh")
 snap = run.snaps[which]
 st.caption(t("a3c.policy_at", step=f"{snap.step:,}"))
@@ -97,3 +99,8 @@ st.caption(t("a3c.episode_caption", T=ep.length))
 
 st.header(t("a3c.paper_header"))
 st.markdown(t("a3c.paper_text"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("a3c")

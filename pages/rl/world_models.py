@@ -38,8 +38,9 @@ def controls_ui() -> tuple[float, int]:
     with st.sidebar:
         st.subheader(t("world_models.controls.header"))
         tau = st.select_slider(t("world_models.controls.tau"), (0.1, 0.5, 0.75, 1.0, 1.15, 1.5, 2.0), value=1.0,
-                               key="world_models.tau")
-        seed = st.number_input(t("world_models.controls.seed"), 0, 9999, 0, key="world_models.seed")
+                               key="world_models.tau", bind="query-params")
+        seed = st.number_input(t("world_models.controls.seed"), 0, 9999, 0, key="world_models.seed",
+                               bind="query-params")
     return float(tau), int(seed)
 
 
@@ -58,7 +59,8 @@ st.subheader(t("world_models.sliders_header"))
 st.markdown(t("world_models.sliders_text"))
 c_sl, c_sl2, c_img = st.columns([1, 1, 1])          # the sliders in two columns beside the frame, not one tall one
 half = (meta["z_dim"] + 1) // 2
-offsets = np.array([(c_sl if j < half else c_sl2).slider(f"z[{j}]", -3.0, 3.0, 0.0, 0.25, key=f"world_models.z{j}")
+offsets = np.array([(c_sl if j < half else c_sl2).slider(f"z[{j}]", -3.0, 3.0, 0.0, 0.25, key=f"world_models.z{j}",
+                                                         bind="query-params")
                     for j in range(meta["z_dim"])])
 z = rec.mu[0] + offsets
 with c_img:
@@ -129,3 +131,8 @@ show_source(wm.train_controller)
 # ------------------------------------------------------------------------------------------------ paper
 st.header(t("world_models.paper_header"))
 st.markdown(t("world_models.paper_text"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("world_models")

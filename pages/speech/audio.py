@@ -78,7 +78,7 @@ formula("audio.frame_formula")
 # the frame slider keeps its place in time when hop or n_fft change the number of frames
 last_s = st.session_state.get("audio.frame_s")
 start = int(np.argmax(energy)) if last_s is None else int(np.clip(round(last_s * sr / hop), 0, T - 1))
-frame_idx = st.slider(t("audio.controls.frame"), 0, T - 1, start, key=f"audio.frame.{T}")
+frame_idx = st.slider(t("audio.controls.frame"), 0, T - 1, start, key=f"audio.frame.{T}", bind="query-params")
 st.session_state["audio.frame_s"] = frame_idx * hop / sr
 padded = np.pad(y, p["n_fft"] // 2)
 samples = padded[frame_idx * hop: frame_idx * hop + p["n_fft"]]
@@ -148,7 +148,7 @@ show_source(audio.mfcc)
 # ---- 8. reconstruction -----------------------------------------------------------------------------------------
 st.header(t("audio.recon_header"))
 n_mfcc = f.mfcc.shape[0]
-k = st.slider(t("audio.controls.k"), 1, n_mfcc, min(13, n_mfcc), key=f"audio.k.{n_mfcc}")
+k = st.slider(t("audio.controls.k"), 1, n_mfcc, min(13, n_mfcc), key=f"audio.k.{n_mfcc}", bind="query-params")
 f = replace(f, reconstruction=audio.mfcc_to_log_mel(f.mfcc, n_mels=p["n_mels"], k=k), k=k)
 st.markdown(t("audio.recon_text", err=float(np.abs(f.reconstruction - f.log_mel).mean())))
 formula("audio.recon_formula")

@@ -53,10 +53,10 @@ def se_result(image: np.ndarray, seed: int, stage: int, block: int) -> eff.SERes
 
 def scaling_ui() -> tuple[float, float, float, float]:
     c = st.columns(4)
-    alpha = c[0].slider(t(f"{K}.alpha"), 1.0, 1.5, eff.PAPER_ALPHA, 0.01, key=f"{K}.alpha")
-    beta = c[1].slider(t(f"{K}.beta"), 1.0, 1.5, eff.PAPER_BETA, 0.01, key=f"{K}.beta")
-    gamma = c[2].slider(t(f"{K}.gamma"), 1.0, 1.5, eff.PAPER_GAMMA, 0.01, key=f"{K}.gamma")
-    phi = c[3].slider(t(f"{K}.phi"), 0.0, 7.0, 1.0, 0.5, key=f"{K}.phi")
+    alpha = c[0].slider(t(f"{K}.alpha"), 1.0, 1.5, eff.PAPER_ALPHA, 0.01, key=f"{K}.alpha", bind="query-params")
+    beta = c[1].slider(t(f"{K}.beta"), 1.0, 1.5, eff.PAPER_BETA, 0.01, key=f"{K}.beta", bind="query-params")
+    gamma = c[2].slider(t(f"{K}.gamma"), 1.0, 1.5, eff.PAPER_GAMMA, 0.01, key=f"{K}.gamma", bind="query-params")
+    phi = c[3].slider(t(f"{K}.phi"), 0.0, 7.0, 1.0, 0.5, key=f"{K}.phi", bind="query-params")
     return alpha, beta, gamma, phi
 
 
@@ -107,7 +107,7 @@ st.dataframe([{t(f"{K}.col_stage"): i + 1, t(f"{K}.col_operator"): s.operator,
                t(f"{K}.col_params"): f"{s.params:,}", t(f"{K}.col_macs"): si(s.macs)}
               for i, s in enumerate(net.stages)], hide_index=True, key=f"{K}.table")
 st.caption(t(f"{K}.table_caption"))
-if st.toggle(t(f"{K}.verify"), key=f"{K}.verify", help=t(f"{K}.verify_help")):
+if st.toggle(t(f"{K}.verify"), key=f"{K}.verify", help=t(f"{K}.verify_help"), bind="query-params"):
     with st.spinner(t(f"{K}.computing")):
         params, macs = count_full(net.width_mult, net.depth_mult, net.resolution)
     same = (params, macs) == (net.params, net.macs)
@@ -151,9 +151,9 @@ st.header(t(f"{K}.mbconv_header"))
 st.markdown(t(f"{K}.mbconv_help"))
 stage_labels = {i: f"{i} · {s.operator}" for i, s in enumerate(net.stages[1:-1], start=1)}
 stage = st.selectbox(t(f"{K}.mbconv_stage"), list(stage_labels), index=2, format_func=stage_labels.get,
-                     key=f"{K}.stage")
+                     key=f"{K}.stage", bind="query-params")
 which = st.radio(t(f"{K}.mbconv_which"), ["first", "repeat"], horizontal=True, format_func=fmt(f"{K}.which"),
-                 key=f"{K}.which")
+                 key=f"{K}.which", bind="query-params")
 anat = block_anatomy(net.width_mult, net.depth_mult, net.resolution, stage, which == "repeat")
 if anat.single:
     st.caption(t(f"{K}.single_layer"))
@@ -172,11 +172,11 @@ st.warning(t(f"{K}.se_untrained"))
 image = image_input_ui(K)
 if image is not None:
     c = st.columns(2)
-    seed = int(c[0].number_input(t(f"{K}.se_seed"), 0, 9999, 0, key=f"{K}.seed"))
+    seed = int(c[0].number_input(t(f"{K}.se_seed"), 0, 9999, 0, key=f"{K}.seed", bind="query-params"))
     model = trunk(seed)
     blocks = eff.se_blocks(model)
     i = c[1].selectbox(t(f"{K}.se_block"), range(len(blocks)), index=len(blocks) - 1, key=f"{K}.block",
-                       format_func=lambda j: f"{blocks[j][0]}.{blocks[j][1]}")
+                       format_func=lambda j: f"{blocks[j][0]}.{blocks[j][1]}", bind="query-params")
     block = blocks[i]
     se = se_result(np.asarray(image), seed, *block)
     st.caption(t(f"{K}.se_block_name", stage=block[0], block=block[1], c=se.u.shape[0], h=se.u.shape[1]))

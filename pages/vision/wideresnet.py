@@ -26,8 +26,8 @@ def paper_results() -> tuple[wrn.ResultRow, ...]:
 
 def wrn_ui() -> tuple[int, int]:
     c = st.columns(2)
-    depth = c[0].slider(t(f"{K}.depth"), 10, 100, 28, 6, key=f"{K}.depth")
-    k = c[1].slider(t(f"{K}.k"), 1, 12, 10, 1, key=f"{K}.k")
+    depth = c[0].slider(t(f"{K}.depth"), 10, 100, 28, 6, key=f"{K}.depth", bind="query-params")
+    k = c[1].slider(t(f"{K}.k"), 1, 12, 10, 1, key=f"{K}.k", bind="query-params")
     return depth, k
 
 
@@ -61,7 +61,8 @@ st.info(t(f"{K}.counting_note"))
 # wide and shallow vs thin and deep ----------------------------------------------------------------------------
 st.header(t(f"{K}.compare_header"))
 st.markdown(t(f"{K}.compare_help"))
-thin_choice = st.radio(t(f"{K}.thin"), wrn.THIN_CHOICES, horizontal=True, format_func=fmt(K), key=f"{K}.thin")
+thin_choice = st.radio(t(f"{K}.thin"), wrn.THIN_CHOICES, horizontal=True, format_func=fmt(K), key=f"{K}.thin",
+                       bind="query-params")
 with st.spinner(t(f"{K}.computing")):
     compared = comparison(depth, k, thin_choice)
 st.dataframe([{t(f"{K}.col_model"): r.name, t(f"{K}.col_depth"): r.profile.depth,
@@ -97,3 +98,8 @@ show_source(wrn.WideBasic)
 show_source(wrn.profile)
 show_source(wrn.receptive_field)
 st.caption(t(f"{K}.references"))
+
+# ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
+from ui.practice import check_yourself  # noqa: E402
+
+check_yourself("wideresnet")
