@@ -55,9 +55,11 @@ def plot_phi(s: Snapshot, title: str, labels: dict | None = None, height: int = 
     return fig
 
 
-def plot_curves(curves: dict[str, dict[str, tuple]], labels: dict | None = None, height: int = 300) -> go.Figure:
+def plot_curves(curves: dict[str, dict[str, tuple]], labels: dict | None = None, height: int = 300,
+                surrogate: bool = False) -> go.Figure:
     """Panels over steps: √PEHE (test), factual RMSE (train), IPM of Φ; one line per model.
-    `curves` is {model: {metric: (steps, values)}}."""
+    `curves` is {model: {metric: (steps, values)}}. In the IPM panel the exact value ("ipm") is solid and, when
+    `surrogate` is set, the loss term's Sinkhorn surrogate ("ipm_loss") is dashed beside it."""
     panels = ("pehe_out", "factual_rmse", "ipm")
     fig = make_subplots(rows=1, cols=3, subplot_titles=[lab(labels, f"panel_{p}", p) for p in panels])
     for m, c in curves.items():
@@ -68,6 +70,12 @@ def plot_curves(curves: dict[str, dict[str, tuple]], labels: dict | None = None,
             fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(vals, 4), mode="lines+markers", marker=dict(size=3),
                                      name=lab(labels, m, m), legendgroup=m, showlegend=j == 1,
                                      line=dict(color=MODEL_COL.get(m, "black"))), 1, j)
+        if surrogate and len(c.get("ipm_loss", ((),))[0]):
+            steps, vals = c["ipm_loss"]
+            fig.add_trace(go.Scatter(x=list(map(int, steps)), y=_r(vals, 4), mode="lines",
+                                     name=f"{lab(labels, m, m)} · {lab(labels, 'ipm_loss', 'loss surrogate')}",
+                                     legendgroup=m, showlegend=True,
+                                     line=dict(color=MODEL_COL.get(m, "black"), dash="dash", width=1)), 1, 3)
     fig.update_xaxes(title_text=lab(labels, "step", "step"))
     fig.update_layout(height=height, margin=dict(l=5, r=5, t=40, b=5), legend=dict(orientation="h", y=-0.25))
     return fig
