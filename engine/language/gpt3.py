@@ -304,6 +304,9 @@ def truncated_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int =
     $$ p_i = \frac{\exp(z_i / T)\,[i \in S]}{\sum_{j \in S} \exp(z_j / T)} $$
 
     `top_k = 0` and `top_p = 1` switch the cuts off; temperature 0 is greedy (all mass on the arg-max).
+    Ties and limits, as transformers' TopKLogitsWarper / TopPLogitsWarper: top-k keeps every token whose logit
+    equals the k-th largest (so more than k when the k-th is tied); top-p always keeps the most likely token, so
+    p → 0 is greedy rather than an empty set (ties in the nucleus's order are broken by the lower token index).
     logits (V,) → probs (V,) float64 summing to 1.
     """
     z = logits.detach().double()                                           # (V,)
@@ -311,15 +314,17 @@ def truncated_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int =
         out = torch.zeros_like(z)
         out[int(torch.argmax(z))] = 1.0
         return out
-    p = torch.softmax(z / temperature, dim=-1)                             # (V,) p_i ∝ exp(z_i / T)
+    s = z / temperature                                                    # (V,) the warped logits
+    p = torch.softmax(s, dim=-1)                                           # (V,) p_i ∝ exp(z_i / T)
     keep = torch.ones_like(p, dtype=torch.bool)
-    order = torch.argsort(p, descending=True, stable=True)                 # (V,) most likely first
+    order = torch.argsort(s, descending=True, stable=True)                 # (V,) most likely first
     if top_k and top_k < p.numel():
-        keep[order[top_k:]] = False
+        keep &= s >= s[order[top_k - 1]]                                   # the k largest, ties with the k-th kept
     if top_p < 1.0:
         ps = p[order] * keep[order]
         before = torch.cumsum(ps, 0) - ps                                  # mass of the tokens ranked above
         cut = before >= top_p * ps.sum()                                   # the nucleus: smallest set reaching p
+        cut[0] = False                                                     # the most likely token always stays
         keep[order[cut]] = False
     q = torch.where(keep, p, torch.zeros_like(p))
     return q / q.sum()

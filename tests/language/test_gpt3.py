@@ -78,6 +78,48 @@ def test_sampling_matches_truncated_softmax_chi_square(T, k, p):
     assert stats.chisquare(counts, 10_000 * q[q > 0]).pvalue > 1e-3
 
 
+def _hf_warped(z: torch.Tensor, T: float, k: int, p: float) -> np.ndarray:
+    """transformers' generation chain: TemperatureLogitsWarper → TopKLogitsWarper → TopPLogitsWarper → softmax."""
+    from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    scores = TemperatureLogitsWarper(T)(None, z[None].clone())
+    if k:
+        scores = TopKLogitsWarper(top_k=k)(None, scores)
+    if p < 1:
+        scores = TopPLogitsWarper(top_p=p)(None, scores)
+    return torch.softmax(scores, -1)[0].numpy()
+
+
+def test_top_k_keeps_ties_as_transformers():
+    """Integer logits with many ties: top-k keeps every token tied with the k-th (TopKLogitsWarper's rule)."""
+    rng = np.random.default_rng(8)
+    n_more = 0
+    for _ in range(300):
+        z = torch.tensor(rng.integers(-3, 4, int(rng.integers(2, 15))), dtype=torch.float64)
+        T = float(rng.choice([0.5, 1.0, 1.7]))
+        k = int(rng.integers(1, len(z) + 1))
+        mine = gpt3.truncated_probs(z, T, k).numpy()
+        np.testing.assert_allclose(mine, _hf_warped(z, T, k, 1.0), atol=1e-12)
+        n_more += int((mine > 0).sum()) > k
+    assert n_more > 50                                       # ties at the k-th were exercised
+
+
+def test_top_p_zero_is_greedy_and_top_p_equals_transformers():
+    rng = np.random.default_rng(9)
+    for _ in range(300):
+        z = torch.tensor(rng.standard_normal(int(rng.integers(2, 20))) * 2)   # no ties: the nucleus is unique
+        T = float(rng.choice([0.6, 1.0, 1.5]))
+        k = int(rng.choice([0, 3, 8]))
+        p = float(rng.choice([0.0, 1e-9, 0.05, 0.3, 0.7, 0.95]))
+        mine = gpt3.truncated_probs(z, T, k, p).numpy()
+        assert np.isfinite(mine).all() and mine.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(mine, _hf_warped(z, T, k, p), atol=1e-12)
+        if p < 1e-6:                                         # p → 0: the single most likely token
+            assert mine.tolist() == np.eye(len(z))[int(torch.argmax(z))].tolist()
+    tied = gpt3.truncated_probs(torch.tensor([1.0, 3.0, 3.0, 0.0]), 1.0, 0, 0.0)
+    assert tied.tolist() == [0.0, 1.0, 0.0, 0.0]             # tied at the top: the lower index, one token
+
+
 def test_temperature_zero_is_greedy():
     z = torch.tensor([0.1, 2.0, 1.9])
     assert gpt3.truncated_probs(z, 0.0).tolist() == [0.0, 1.0, 0.0]
