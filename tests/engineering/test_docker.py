@@ -701,3 +701,92 @@ def test_installed_size_from_record_text_equals_importlib_metadata(name):
     from importlib import metadata
     dist = metadata.distribution(name)
     assert docker._record_bytes(dist) == sum((f.size or 0) for f in dist.files) > 0
+
+
+# ---- practice items (issue #24): answers recomputed by independent rules, and hadolint ------------------------
+def _copies(args: str, path: str) -> bool:
+    """Does `COPY/ADD <sources...> <dest>` take the context file `path`? (., exact files, dir/, root-level globs)"""
+    import fnmatch
+    for src in args.split()[:-1]:
+        src = src.rstrip("/")
+        if src == "." or src == path or path.startswith(src + "/") or ("/" not in path
+                                                                        and fnmatch.fnmatchcase(path, src)):
+            return True
+    return False
+
+
+def test_practice_cache_rebuild_follows_the_rules():
+    """The first step whose text or copied content changed, and every step after it (Docker's cache rules)."""
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("docker", "cache_rebuild", seed)
+        old, new = it.params["old"].strip().split("\n"), it.params["new"].strip().split("\n")
+        first = next((i for i, (a, b) in enumerate(zip(old, new))
+                      if a != b or (b.split()[0] in ("COPY", "ADD") and any(_copies(b.split(None, 1)[1], f)
+                                                                              for f in it.params["changed"]))), None)
+        want = [] if first is None else list(range(first, len(new)))
+        assert it.answer == len(want)
+        label = it.choices[it.correct_index].label["en"]
+        assert label == (f"steps {', '.join(str(i + 1) for i in want)}" if want else
+                         "none: every step comes from the cache")
+        if it.params["old"] == it.params["new"]:                              # file edits: the graph oracle too
+            changed = {p: "edited" for p in it.params["changed"]}
+            assert graph_rebuilds(it.params["new"], it.params["ctx"], changed) == want
+
+
+def _ignored_oracle(dockerignore: str, path: str) -> bool:
+    """A small re-implementation for the patterns the item uses: `**/` any directories, `*` within one level,
+    anchored at the root, a pattern also matches a parent directory, the last match wins, `!` re-includes."""
+    import re as _re
+    verdict = False
+    for line in dockerignore.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        keep = line.startswith("!")
+        pat = line.lstrip("!").rstrip("/")
+        rx = _re.escape(pat).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+        parts = path.split("/")
+        if any(_re.fullmatch(rx, "/".join(parts[:k])) for k in range(1, len(parts) + 1)):
+            verdict = not keep
+    return verdict
+
+
+def test_practice_dockerignore_choices_follow_the_rules():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("docker", "ignore_match", seed)
+        text = it.params["dockerignore"]
+        for c in it.choices:
+            path = c.label["en"].strip("`")
+            sent = not _ignored_oracle(text, path)
+            assert c.correct == (sent if it.params["ask_sent"] else not sent), (seed, text, path)
+
+
+EXPECTED_RULE = {"latest": "DL3007", "untagged": "DL3006", "pip_cache": "DL3042", "apt_lists": "DL3009",
+                 "recommends": "DL3015", "two_runs": "DL3059", "root": "DL3002", "shell_cmd": "DL3025", "cd": "DL3003",
+                 "relative_workdir": "DL3000", "add": "DL3020"}
+
+
+def test_practice_lint_items_name_the_rule_hadolint_reports():
+    from engine.common import practice as P
+    binary = docker.hadolint_path()
+    checked = set()
+    for seed in range(200):
+        it = P.make("docker", "lint_practice", seed)
+        code = EXPECTED_RULE[it.params["violation"]]
+        assert it.params["practice"] == docker.practice_of(code)
+        assert code in it.choices[it.correct_index].label["en"]
+        if binary and it.params["violation"] not in checked:                  # hadolint itself, once per violation
+            checked.add(it.params["violation"])
+            found = {f.code for f in docker.run_hadolint(it.params["dockerfile"], binary)}
+            assert code in found and {docker.practice_of(c) for c in found} - {None} == {it.params["practice"]}
+
+
+def test_practice_cache_blank_right_line_is_the_only_one_not_copying_the_edit():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("docker", "cache_blank", seed)
+        for c in it.choices:
+            words = c.code.split(None, 1)
+            assert c.correct == (not _copies(words[1], it.params["edited"]))
