@@ -410,3 +410,76 @@ def test_page_offline_shows_a_clear_message(monkeypatch):
     finally:
         monkeypatch.undo()
         ui.bert.minilm.clear()
+
+
+# ---- practice items (engine/practice/language/bert.py): answers recomputed by transformers / brute force
+def test_practice_truncation_equals_transformers_python_tokenizer(tmp_path):
+    try:
+        from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy as PyBert
+    except ImportError:                                    # transformers 4: BertTokenizer is the Python one
+        from transformers import BertTokenizer as PyBert
+    from engine.common import practice as P
+
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join([*bert.SPECIALS, "a", "b"]) + "\n", encoding="utf-8")
+    slow = PyBert(str(vocab), do_lower_case=True)
+    for seed in range(200):
+        item = P.make("bert", "truncation", seed)
+        p = item.params
+        a, b = item.setup["bert.text_a"], item.setup["bert.text_b"]
+        assert (a.count("a"), b.count("b")) == (p["len_a"], p["len_b"])
+        ids = slow(a, b, truncation="longest_first", max_length=p["max_tokens"])["input_ids"]
+        toks = slow.convert_ids_to_tokens(ids)
+        want = (toks.count("a"), toks.count("b"))
+        assert tuple(p["kept"]) == want
+        assert item.choices[item.correct_index].label["en"] == f"A {want[0]}, B {want[1]}"
+
+
+@pytest.mark.slow
+def test_practice_counts_embedding_and_attention_by_hand():
+    """Expected masking counts with the paper's shares typed in; the embedding block counted by hand (and checked
+    against transformers' BertEmbeddings on a small config); attention by scipy's softmax over each query's row."""
+    from scipy.special import softmax
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertEmbeddings
+
+    from engine.common import practice as P
+    share = {"mask": 0.15 * 0.8, "random": 0.15 * 0.1, "kept": 0.15 * 0.1, "loss": 0.15}
+    small = BertConfig(vocab_size=100, hidden_size=8, max_position_embeddings=16, type_vocab_size=2)
+    assert sum(p.numel() for p in BertEmbeddings(small).parameters()) == 100 * 8 + 16 * 8 + 2 * 8 + 2 * 8
+    for seed in range(200):
+        item = P.make("bert", "mask_count", seed)
+        p = item.params
+        want = p["batch"] * (p["seq_len"] - p["specials"]) * share[p["kind"]]
+        assert item.answer == pytest.approx(want, abs=1e-9)
+        item = P.make("bert", "embedding_params", seed)
+        p = item.params
+        h = p["hidden"]
+        assert item.answer == p["vocab_size"] * h + p["max_positions"] * h + 2 * h + 2 * h
+        item = P.make("bert", "attention_weight", seed)
+        p = item.params
+        q, k = np.array(p["q"]), np.array(p["k"])
+        want = float(softmax(q @ k.T / np.sqrt(4), axis=1)[p["i"], p["j"]])
+        assert abs(item.answer - want) < 1e-9
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+
+
+def test_practice_masking_blank_equals_an_element_by_element_loop():
+    """The expected batch of the 80/10/10 blank, redrawn with the same generator one token at a time."""
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("bert", "blank", seed)
+        ids, special, s, vocab, mask_id = item.exec.args
+        rng = np.random.default_rng(s)
+        c, u = rng.random(ids.shape), rng.random(ids.shape)
+        out, labels, n_random = ids.copy(), np.full(ids.shape, -100), 0
+        for t in range(ids.shape[1]):
+            if c[0, t] < 0.15 and not special[0, t]:
+                labels[0, t] = ids[0, t]
+                if u[0, t] < 0.8:
+                    out[0, t] = mask_id
+                elif u[0, t] < 0.9:
+                    n_random += 1
+        rand = rng.integers(5, vocab, n_random)
+        out[0, (c[0] < 0.15) & ~special[0] & (u[0] >= 0.8) & (u[0] < 0.9)] = rand
+        np.testing.assert_array_equal(item.exec.expected, np.concatenate([out, labels]))
