@@ -49,12 +49,13 @@ def widths(fig: go.Figure) -> list[float]:
 def split(fig: go.Figure) -> list[go.Figure]:
     """One figure per panel of a one-row subplot grid, left to right; `[fig]` for any other figure.
 
-    Each panel's axes are renamed to `x`/`y` (`x2`/`y2` … for overlaid ones) with the full width as domain;
-    annotations, shapes and images follow the axes they refer to, or, in paper coordinates, the panel whose domain
-    holds their x (the nearest one otherwise), with x rescaled to the panel; colour bars placed in paper x likewise.
-    A layout title is left out of every panel: `ui.charts.panels` prints it above them. An axis shared with another
-    panel (`matches`) takes that axis' settings, tick labels and title included, and ranges on its own; axes grow
-    the margins to fit their labels (`automargin`).
+    Each panel's axes are renamed to `x`/`y` (`x2`/`y2` … for overlaid ones) with the full width as domain; its
+    subplot title becomes its layout title, centred over the chart; annotations, shapes and images follow the axes
+    they refer to, or, in paper coordinates, the panel whose domain holds their x (the nearest one otherwise), with
+    x rescaled to the panel; colour bars placed in paper x likewise. The figure's own layout title is left out of
+    every panel: `ui.charts.panels` prints it above them. An axis shared with another panel (`matches`) takes that
+    axis' settings, tick labels and title included, and ranges on its own; axes grow the margins to fit their labels
+    (`automargin`).
     """
     layout = fig.layout.to_plotly_json()
     cols = _columns(layout)
@@ -132,6 +133,12 @@ def split(fig: go.Figure) -> list[go.Figure]:
                     item["yref"] = new_ref(yref)
                     if item["yref"] is None:
                         continue
+                if kind == "annotations" and "title" not in panel and _is_subplot_title(item):
+                    # centred over the whole chart, not over its plot area (which a wide y-axis title pushes right:
+                    # a title as wide as a narrow column was cut at the right edge)
+                    panel["title"] = dict(text=item["text"], font=item.get("font", {}), x=0.5, xref="container",
+                                          xanchor="center", y=1.0, yref="paper", yanchor="bottom", pad=dict(b=8))
+                    continue
                 kept.append(item)
             if kept:
                 panel[kind] = kept
@@ -153,6 +160,15 @@ def split(fig: go.Figure) -> list[go.Figure]:
             traces.append(tj)
         figs.append(go.Figure({"data": traces, "layout": panel}))
     return figs
+
+
+def _is_subplot_title(a: dict) -> bool:
+    """An annotation as make_subplots writes a subplot title (already rescaled to its panel): centred on the
+    panel, just above the top of its plot area, in paper coordinates, without an arrow; one line (a layout title
+    anchored at its bottom runs its second line into the plot, an annotation does not)."""
+    return ("<br>" not in str(a.get("text", "")) and a.get("xref") in (None, "paper") and a.get("yref") in (None, "paper") and a.get("showarrow") is False
+            and a.get("yanchor") == "bottom" and a.get("xanchor") == "center"
+            and abs(float(a.get("x", 0)) - 0.5) < 1e-6 and abs(float(a.get("y", 0)) - 1.0) < 1e-6)
 
 
 def title_text(fig: go.Figure) -> str:

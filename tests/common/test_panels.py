@@ -35,9 +35,11 @@ def test_each_panel_gets_its_traces_axes_title_and_shapes():
         assert list(p.data[0].y) == [c, c + 1, c * 2] and p.data[0].xaxis in (None, "x")
         assert p.layout.yaxis.title.text == f"y{c}" and list(p.layout.yaxis.range) == [0, 10 * c]
         assert p.layout.xaxis.title.text == f"x{c}" and tuple(p.layout.xaxis.domain or (0, 1)) == (0, 1)
-        assert f"panel {c}" in [a.text for a in p.layout.annotations]
-        title = next(a for a in p.layout.annotations if a.text == f"panel {c}")
-        assert title.x == pytest.approx(0.5)                     # centred over the panel, as over the subplot
+        # the subplot title is the panel's title, centred over the whole chart, just above its plot area
+        assert f"panel {c}" not in [a.text for a in p.layout.annotations]
+        assert p.layout.title.text == f"panel {c}" and p.layout.title.x == 0.5 and p.layout.title.xref == "container"
+        assert p.layout.title.yref == "paper" and p.layout.title.y == 1 and p.layout.title.yanchor == "bottom"
+        assert p.layout.title.font.size == fig.layout.annotations[0].font.size
         assert p.layout.height == 300 and p.layout.margin.t == 40 and p.layout.legend.orientation == "h"
         assert not any(k.startswith("xaxis") and k != "xaxis" for k in p.layout.to_plotly_json())
     # the hline and its label follow panel 2, the rectangle panel 3, with their references renamed
@@ -47,7 +49,7 @@ def test_each_panel_gets_its_traces_axes_title_and_shapes():
     assert not panels[0].layout.shapes
     # nothing lost or duplicated
     assert sum(len(p.data) for p in panels) == len(fig.data)
-    assert sum(len(p.layout.annotations) for p in panels) == len(fig.layout.annotations)
+    assert sum(len(p.layout.annotations) + 1 for p in panels) == len(fig.layout.annotations)
 
 
 def test_widths_follow_the_column_widths():
@@ -109,7 +111,7 @@ def test_paper_annotations_go_to_the_panel_under_them_and_the_title_to_the_page(
     assert [x.text for x in b.layout.annotations] == ["right"] and not a.layout.annotations
     assert b.layout.annotations[0].x == pytest.approx((0.9 - fig.layout.xaxis2.domain[0])
                                                       / (fig.layout.xaxis2.domain[1] - fig.layout.xaxis2.domain[0]))
-    assert a.layout.title.text is None and b.layout.title.text is None
+    assert a.layout.title.text is None and b.layout.title.text is None     # no subplot titles here
     assert title_text(fig) == "Maps compared here"
 
 
@@ -148,3 +150,13 @@ def test_charts_panels_shows_one_chart_per_panel_in_columns():
     ys = [json.loads(c.proto.spec)["data"][0]["y"] for c in charts[:3]]
     assert [np.ravel(y).tolist() if not isinstance(y, dict) else y for y in ys] == [[1, 1], [2, 2], [3, 3]]
     assert at.markdown[0].value == "**three panels**"
+
+
+def test_a_two_line_subplot_title_stays_an_annotation():
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("one line", "first<br>second"))
+    fig.add_trace(go.Scatter(x=[0], y=[0]), 1, 1)
+    fig.add_trace(go.Scatter(x=[0], y=[0]), 1, 2)
+    a, b = split(fig)
+    assert a.layout.title.text == "one line" and not a.layout.annotations
+    assert b.layout.title.text is None and [x.text for x in b.layout.annotations] == ["first<br>second"]
+    assert b.layout.annotations[0].x == pytest.approx(0.5) and b.layout.annotations[0].yanchor == "bottom"

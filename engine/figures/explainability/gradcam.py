@@ -79,7 +79,9 @@ def plot_sanity(maps: np.ndarray, labels: list[str], spearman: np.ndarray, color
         fig.add_trace(go.Heatmap(z=small, zsmooth="best", zmin=0, zmax=1, colorscale=colorscale, showscale=False,
                                  hovertemplate="%{z:.2f}<extra></extra>"), row=1, col=i + 1)
         fig.update_xaxes(visible=False, row=1, col=i + 1)
-        fig.update_yaxes(visible=False, autorange="reversed", row=1, col=i + 1)
+        # square maps at any width (a phone stacks the panels, full width: ui.charts.panels)
+        fig.update_yaxes(visible=False, autorange="reversed", scaleanchor=f"x{i + 1 if i else ''}", constrain="domain",
+                         row=1, col=i + 1)
     fig.update_annotations(font_size=11)
     fig.update_layout(title=title, height=230, margin=dict(l=0, r=0, t=70, b=0))
     return fig

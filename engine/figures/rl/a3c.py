@@ -92,7 +92,7 @@ def plot_policy(sl: PolicySlice, labels: dict | None = None) -> go.Figure:
     fig.add_trace(go.Heatmap(x=np.round(deg, 2), y=np.round(sl.theta_dot, 3), z=np.round(sl.value, 2),
                              colorscale="Viridis", colorbar=dict(thickness=10)), 1, 2)
     fig.update_xaxes(title_text=lab(labels, "theta", "θ (deg)"))
-    fig.update_yaxes(title_text=lab(labels, "theta_dot", "θ̇ (rad/s)"), col=1)
+    fig.update_yaxes(title_text=lab(labels, "theta_dot", "θ̇ (rad/s)"))          # each panel: a phone stacks them
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
