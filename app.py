@@ -25,7 +25,7 @@ if __name__ == "__main__" and not runtime.exists():          # `python app.py`: 
 
 import streamlit as st  # noqa: E402
 
-from ui import chapter_page, lang_ui, share, t, warm  # noqa: E402
+from ui import chapter_page, lang_ui, practice_page, share, t, warm  # noqa: E402
 from ui.chapters import PAGES, built_pages  # noqa: E402
 
 st.set_page_config(page_title="kicks", page_icon="👟", layout="wide")
@@ -62,8 +62,7 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
 lang_ui()
 
 home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon=":material/home:", url_path="home", default=True)
-practice = st.Page(PAGES / "practice.py", title=t("practice.title"), icon=":material/quiz:", url_path="practice")
-sections: dict[str, list[st.Page]] = {"": [home, practice]}
+sections: dict[str, list[st.Page]] = {"": [home, practice_page()]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
 warm.start()          # once per process: heavy imports and shared models in the background, after a short delay

@@ -1,7 +1,7 @@
 """Home: every chapter of the syllabus by section; unbuilt chapters say "coming soon", never a broken link."""
 import streamlit as st
 
-from ui import chapter_page, t
+from ui import chapter_page, practice_page, t
 from ui.chapters import SYLLABUS, is_built
 
 COLUMNS = 3
@@ -10,6 +10,9 @@ COLUMNS = 3
 st.markdown("<style>[data-testid='stPageLink-NavLink'] span{white-space:normal}</style>", unsafe_allow_html=True)
 st.title(t("common.app_title"))
 st.markdown(t("chapters.home_intro"))
+with st.container(border=True):                   # practice: E資格-style items on every chapter, made by its engine
+    st.page_link(practice_page(), label=f"**{t('practice.title')}**", icon=":material/quiz:")
+    st.caption(t("chapters.practice_blurb"))
 
 for section, stems in SYLLABUS.items():
     st.subheader(t(f"chapters.section.{section}"))

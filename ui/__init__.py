@@ -44,6 +44,12 @@ def chapter_page(section: str, stem: str) -> st.Page:
     return st.Page(page_path(section, stem), title=t(f"{stem}.title"), url_path=stem)
 
 
+def practice_page() -> st.Page:
+    """The Practice page (app.py's navigation, Home's link)."""
+    from ui.chapters import PAGES
+    return st.Page(PAGES / "practice.py", title=t("practice.title"), icon=":material/quiz:", url_path="practice")
+
+
 LANG_WIDGET = "_lang_widget"
 
 
@@ -95,5 +101,5 @@ def signed(value: float, spec: str = ".1f", unit: str = "") -> str:
 
 from ui.inputs import AudioClip, audio_input_ui, image_input_ui, show_upload_error  # noqa: E402
 
-__all__ = ["AudioClip", "audio_input_ui", "chapter_page", "fmt", "formula", "image_input_ui", "labels", "lang", "lang_ui",
+__all__ = ["AudioClip", "audio_input_ui", "chapter_page", "practice_page", "fmt", "formula", "image_input_ui", "labels", "lang", "lang_ui",
            "show_source", "show_upload_error", "signed", "t"]
