@@ -192,3 +192,70 @@ def test_the_image_and_the_feature_map_show_the_same_roi():
     fmap = figs.plot_feature_map(np.zeros((12, 16)), np.asarray(box) / 8, lab)
     r = fmap.layout.shapes[0]
     assert (r.x0, r.y0, r.x1, r.y1) == (2.5, 1.5, 10.5, 8.75)                 # the same RoI in cells
+
+
+# ---- practice items: answers recomputed from the numbers shown, by torchvision (never the generator's code)
+def _head_shapes(K: int) -> dict:
+    """Per-RoI output shapes of torchvision's Mask R-CNN heads with K classes, run on 2 RoIs of a small image."""
+    from torchvision.models.detection import maskrcnn_resnet50_fpn
+    from torchvision.models.detection.faster_rcnn import FastRCNNPredictor
+    from torchvision.models.detection.mask_rcnn import MaskRCNNPredictor
+
+    torch.manual_seed(0)
+    model = maskrcnn_resnet50_fpn(weights=None, weights_backbone=None, min_size=128, max_size=128).eval()
+    heads = model.roi_heads
+    heads.box_predictor, heads.mask_predictor = FastRCNNPredictor(1024, K), MaskRCNNPredictor(256, 256, K)
+    with torch.inference_mode():
+        images, _ = model.transform([torch.zeros(3, 128, 128)])
+        feats = model.backbone(images.tensors)
+        props = [torch.tensor([[8.0, 8.0, 60.0, 70.0], [30.0, 20.0, 120.0, 100.0]])]
+        pooled = heads.box_roi_pool(feats, props, images.image_sizes)
+        rep = heads.box_head(pooled)
+        cls, reg = heads.box_predictor(rep)
+        mpooled = heads.mask_roi_pool(feats, props, images.image_sizes)
+        masks = heads.mask_predictor(heads.mask_head(mpooled))
+    return {"box_roi_pool": pooled.shape, "box_head": rep.shape, "cls_score": cls.shape, "bbox_pred": reg.shape,
+            "mask_roi_pool": mpooled.shape, "mask_predictor": masks.shape}
+
+
+@pytest.mark.slow
+def test_practice_answers_equal_torchvision():
+    from engine.common import practice as P
+    shapes = {}
+    for seed in range(200):
+        it = P.make("roi", "bilinear_value", seed)
+        f, x, y = (it.params[k] for k in ("f", "x", "y"))
+        # one sample at (x, y): a 1×1 bin centred there, sampling_ratio 1, the original (aligned=False) grid
+        box = torch.tensor([[0, x - 0.5, y - 0.5, x + 0.5, y + 0.5]], dtype=torch.float64)
+        want = float(ops.roi_align(torch.tensor(f)[None, None], box, 1, 1.0, 1, aligned=False)[0, 0, 0, 0])
+        assert abs(it.answer - want) < 1e-12 and it.choices[it.correct_index].label["en"] == f"{want:.4f}"
+        it = P.make("roi", "bilinear_implementation", seed)
+        f, x, y = (it.params[k] for k in ("f", "x", "y"))
+        box = torch.tensor([[0, x - 0.5, y - 0.5, x + 0.5, y + 0.5]], dtype=torch.float64)
+        assert abs(it.exec.expected - float(ops.roi_align(torch.tensor(f)[None, None], box, 1, 1.0, 1)[0, 0, 0, 0])) < 1e-12
+        it = P.make("roi", "roipool_bin", seed)
+        p = it.params
+        out = ops.roi_pool(torch.tensor(p["f"])[None, None], [torch.tensor([p["box"]], dtype=torch.float64)], 2, 1 / 8)
+        assert it.answer == float(out[0, 0, p["i"], p["j"]])
+        it = P.make("roi", "head_shape", seed)
+        p = it.params
+        if p["K"] not in shapes:
+            shapes[p["K"]] = _head_shapes(p["K"])
+        want = (p["R"], *shapes[p["K"]][p["stage"]][1:])
+        assert tuple(p["shape"]) == want and it.choices[it.correct_index].label["en"] == str(want)
+
+
+def test_practice_statements_hold_on_cases():
+    """A sub-pixel move can flip RoIPool's output (pool_exact is false), RoIAlign's moves smoothly, RoIPool takes
+    the max (not the mean) of its bins."""
+    f = torch.zeros(1, 1, 6, 6, dtype=torch.float64)
+    f[..., 1] = 10.0                                               # a bright column at x = 1
+    f[..., 2:] = torch.arange(24, dtype=torch.float64).reshape(6, 4) / 4
+    a = ops.roi_pool(f, [torch.tensor([[11.9, 8.0, 40.0, 40.0]], dtype=torch.float64)], 2, 1 / 8)
+    b = ops.roi_pool(f, [torch.tensor([[12.1, 8.0, 40.0, 40.0]], dtype=torch.float64)], 2, 1 / 8)
+    assert not torch.equal(a, b)                                   # 0.2 px changes RoIPool's output
+    c = ops.roi_align(f, torch.tensor([[0, 11.9, 8.0, 40.0, 40.0]], dtype=torch.float64), 2, 1 / 8, 2, True)
+    d = ops.roi_align(f, torch.tensor([[0, 12.1, 8.0, 40.0, 40.0]], dtype=torch.float64), 2, 1 / 8, 2, True)
+    assert (c - d).abs().max() < 0.05 * (a - b).abs().max()
+    whole = ops.roi_pool(f, [torch.tensor([[0.0, 0.0, 47.0, 47.0]], dtype=torch.float64)], 1, 1 / 8)
+    assert float(whole) == float(f.max())                          # max, not mean
