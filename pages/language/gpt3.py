@@ -62,7 +62,8 @@ if chk is not None:
     if chk.truncated:
         st.warning(t("gpt3.ar.truncated", n=gpt3.MAX_PROMPT))
     if chk.unknown:
-        st.warning(t("gpt3.ar.unknown", chars=" ".join(chk.unknown), pct=100 * chk.unknown_share))
+        st.warning(t("gpt3.ar.unknown_ja" if p["model"] == "ja" else "gpt3.ar.unknown", chars=" ".join(chk.unknown),
+                     pct=100 * chk.unknown_share))
     kw = dict(n_new=p["n_new"], temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"], seed=p["seed"])
     gen0 = generate(p["model"], chk.text, **kw)
     s_idx = st.slider(t("gpt3.ar.inspect"), 1, len(gen0.steps), 1, key="gpt3.inspect", bind="query-params") - 1 if len(gen0.steps) > 1 else 0

@@ -342,6 +342,32 @@ def test_page_bad_prompts(text):
         assert at.warning
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_unknown_characters_warning_fits_the_selected_model(lang):
+    """With the Japanese model selected, the warning must not send the reader to "the other model" for Japanese."""
+    at = run_page("pages/language/gpt3.py", lang=lang)
+    at.radio(key="gpt3.model").set_value("ja").run()
+    at.text_area(key="gpt3.prompt.ja").set_value("講義ノート🙂🙂").run()
+    assert_ok(at)
+    msg = " ".join(w.value for w in at.warning)
+    assert "🙂" in msg and "other model" not in msg and "もう一方" not in msg
+    assert ("course notes" in msg) if lang == "en" else ("講義ノート" in msg)
+
+
+def test_causal_mask_figures_are_readable_and_mark_the_replaced_position():
+    from engine.figures.language import gpt3 as figs
+
+    pre = gpt3.load_pretrained("en")
+    demo = gpt3.causal_demo(pre, gpt3.DEFAULT_PROMPTS["en"][-48:], 0, 0, 30, "x")
+    lab = {"key": "k", "query": "q", "dlogit": "d", "position": "position t", "replaced": "token {pos} → {new}"}
+    att = figs.plot_attention(demo.attention, demo.tokens, lab)
+    assert att.layout.xaxis.tickfont.size >= 10 and att.layout.yaxis.tickfont.size >= 10
+    diff = figs.plot_logit_diff(demo, lab)
+    assert diff.layout.xaxis.title.text == "position t" and diff.layout.xaxis.tickfont.size >= 10
+    assert [sh.x0 for sh in diff.layout.shapes] == [29.5]                  # the line just before position 30
+    assert diff.layout.annotations[0].text == "token 30 → x"
+
+
 def test_page_force_and_japanese_model_and_icl_step():
     at = run_page("pages/language/gpt3.py")            # English UI (AppTest formats radio labels outside the page)
     at.radio(key="gpt3.model").set_value("ja").run()

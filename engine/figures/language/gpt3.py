@@ -46,19 +46,27 @@ def plot_attention(att: np.ndarray, tokens, labels: dict, title: str = "") -> go
     t = [f"{i}:{_show(c)}" for i, c in enumerate(tokens)]
     fig = go.Figure(go.Heatmap(z=np.round(att, 3), x=t, y=t, colorscale=INFERNO, zmin=0, zmax=1,
                                colorbar=dict(title="a")))
-    fig.update_layout(title=title, xaxis=dict(title=labels["key"], tickfont=dict(size=8)),
-                      yaxis=dict(title=labels["query"], autorange="reversed", tickfont=dict(size=8)),
-                      height=420, margin=dict(l=60, r=10, t=40, b=50))
+    # ticks at a readable 11 px: plotly thins a category axis's labels when they would overlap
+    fig.update_layout(title=title, xaxis=dict(title=labels["key"], tickfont=dict(size=11)),
+                      yaxis=dict(title=labels["query"], autorange="reversed", tickfont=dict(size=11)),
+                      height=460, margin=dict(l=60, r=10, t=40, b=50))
     return fig
 
 
 def plot_logit_diff(demo, labels: dict) -> go.Figure:
-    """max |Δ logits| at each position after replacing one token: zero before it, non-zero from it on."""
+    """max |Δ logits| at each position after replacing one token: zero before it, non-zero from it on. The replaced
+    position is marked by a dashed line and a label."""
     d = demo.diff_per_position
     colors = ["#2ca02c" if i < demo.changed_at else "#d62728" for i in range(len(d))]
-    fig = go.Figure(go.Bar(x=[f"{i}:{_show(c)}" for i, c in enumerate(demo.tokens)], y=np.round(d, 4),
-                           marker_color=colors))
-    fig.update_layout(yaxis_title=labels["dlogit"], xaxis=dict(tickfont=dict(size=8)), **_LAYOUT)
+    fig = go.Figure(go.Bar(x=list(range(len(d))), y=np.round(d, 4), marker_color=colors,
+                           customdata=[_show(c) for c in demo.tokens],
+                           hovertemplate="%{x}: %{customdata}<br>%{y}<extra></extra>"))
+    fig.add_vline(x=demo.changed_at - 0.5, line=dict(dash="dash", color="black", width=1.5))
+    fig.add_annotation(x=demo.changed_at - 0.5, y=1, yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+                       text=labels["replaced"].format(pos=demo.changed_at, new=_show(demo.new_token)),
+                       font=dict(size=12))
+    fig.update_layout(yaxis_title=labels["dlogit"], xaxis=dict(title=labels["position"], tickfont=dict(size=11)),
+                      **{**_LAYOUT, "margin": dict(l=50, r=10, t=50, b=40)})
     return fig
 
 
