@@ -410,6 +410,7 @@ class _Upload:
         return self.data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_page_upload_names_big_ids_and_bad_lines(lang, monkeypatch):
     """The upload path of the page (the uploader replaced by a fake file, AppTest cannot upload): named nodes with a
