@@ -176,7 +176,8 @@ def cgan_blank(rng: np.random.Generator) -> Item:
         raise Redraw("a wrong line agrees with the engine")
     shape = f"({n}, {z_dim + 10})" if player == "g" else f"({n}, 11, 8, 8)"
     return Item(kind="blank", stem=text(S, f"practice.blank.{player}.stem", z_dim=z_dim, n=n, y=str(y.tolist())),
-                code=code, choices=code_choices(rng, (lines["right"], text(S, f"practice.blank.{player}.right")), wrong),
+                code=code,
+                choices=code_choices(rng, (lines["right"], text(S, f"practice.blank.{player}.right")), wrong),
                 solution=text(S, f"practice.blank.{player}.solution", z_dim=z_dim, d=z_dim + 10, n=n, shape=shape,
                               y=str(y.tolist())),
                 setup={"dcgan.z_dim": z_dim, "dcgan.arch_cond": True} if player == "g" else {"dcgan.arch_cond": True},

@@ -114,8 +114,9 @@ def shift_js_w1(rng: np.random.Generator) -> Item:
                           half=f"{w / 2:g}",
                           theta=f"{theta:.2f}"),
                 choices=shuffled(rng, picked),
-                solution=text(S, "practice.shift.solution", theta=f"{theta:.2f}", overlap=f"{overlap:.2f}",
-                              share=f"{1 - overlap:.2f}", js=_f3(js), w1=f"{w1:.2f}"),
+                solution=text(S, "practice.shift.solution_delta" if w == 0 else "practice.shift.solution",
+                              theta=f"{theta:.2f}", overlap=f"{overlap:.2f}", share=f"{1 - overlap:.2f}", js=_f3(js),
+                              w1=f"{w1:.2f}"),
                 setup={"gan_theory.width": w, "gan_theory.theta_max": float(min(3.0, np.ceil(theta / 0.5) * 0.5))},
                 params={"w": w, "theta": theta, "js": js, "w1": w1}, answer=js, tolerance=0.0005)
 
