@@ -178,3 +178,45 @@ def test_box_level_and_imbalance_shares():
     assert im.neg_share_ce == pytest.approx(im.ce_neg / (im.ce_neg + im.ce_pos))
     assert im.down_weight == pytest.approx(0.01 ** 2)
     assert im.neg_share_fl < im.neg_share_ce                 # focal loss takes the weight off easy negatives
+
+
+# ---- practice items: answers recomputed from the numbers shown, by torchvision and the paper's formulas
+def test_practice_answers_equal_torchvision():
+    from engine.common import practice as P
+    for seed in range(200):
+        it = P.make("fcos", "focal_value", seed)
+        p = it.params
+        logit = torch.logit(torch.tensor([p["p"]], dtype=torch.float64))
+        want = float(sigmoid_focal_loss(logit, torch.tensor([float(p["y"])], dtype=torch.float64), p["alpha"],
+                                        p["gamma"], reduction="none"))
+        assert abs(it.answer - want) < 1e-12 and it.choices[it.correct_index].label["en"] == f"{want:.4f}"
+        it = P.make("fcos", "focal_blank", seed)
+        p = it.params
+        want = sigmoid_focal_loss(torch.tensor(p["logits"]), torch.tensor(p["targets"]), p["alpha"], p["gamma"],
+                                  reduction="none").numpy()
+        np.testing.assert_allclose(it.exec.expected, want, atol=1e-12)
+        it = P.make("fcos", "centerness_value", seed)
+        (x0, y0, x1, y1), x, y = it.params["box"], it.params["x"], it.params["y"]
+        l, t, r, b = x - x0, y - y0, x1 - x, y1 - y                                  # Tian et al. 2019, Eq. 3
+        want = np.sqrt(min(l, r) / max(l, r) * min(t, b) / max(t, b))
+        assert abs(it.answer - want) < 1e-12 and it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+        it = P.make("fcos", "fpn_level", seed)
+        box, short = np.array(it.params["box"], dtype=np.float64), it.params["short"]
+        scaled = torch.tensor(box[None] * short / 213)                                # shorter side 213 → short
+        assert it.answer == int(LevelMapper(2, 5)([scaled])[0]) + 2
+
+
+def test_practice_statements_hold_on_cases():
+    """γ = 0 is the α-balanced CE; a larger γ shrinks easy examples' loss far more than hard ones'; α weights the
+    positives; centre-ness is 1 at the centre, ~0 near the border."""
+    x = torch.tensor([3.0, -3.0, 0.2], dtype=torch.float64)           # easy positive, easy negative (y=0), hard
+    y = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
+    ce = torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction="none")
+    torch.testing.assert_close(sigmoid_focal_loss(x, y, 0.25, 0.0, reduction="none"),
+                               ce * torch.tensor([0.25, 0.75, 0.25], dtype=torch.float64))
+    g0, g2 = (sigmoid_focal_loss(x, y, -1, g, reduction="none") for g in (0.0, 2.0))
+    assert (g2 / g0)[0] < 0.01 and (g2 / g0)[2] > 0.1                 # easy_down
+    pos = sigmoid_focal_loss(x[:1], y[:1], 0.25, 2.0, reduction="none")
+    neg = sigmoid_focal_loss(-x[:1], 1 - y[:1], 0.25, 2.0, reduction="none")
+    assert torch.isclose(neg / pos, torch.tensor(3.0, dtype=torch.float64))       # alpha_pos: 0.75 vs 0.25
+    assert F.centerness([10, 20, 10, 20]) == 1 and F.centerness([0.01, 20, 30, 20]) < 0.05
