@@ -204,3 +204,59 @@ def test_page_synthetic_and_mmd():
     at.selectbox(key="cfr.ipm").set_value("mmd").run()
     at.button(key="cfr.run.step").click().run()
     assert_ok(at)
+
+
+# ---- practice items (engine/practice/causal/cfr.py): answers recomputed by scipy / numpy / scikit-learn
+def test_practice_compute_answers_by_independent_oracles():
+    from scipy.stats import wasserstein_distance
+
+    from engine.common import practice as P
+    naive_differs = False
+    for seed in range(200):
+        item = P.make("cfr", "naive_vs_ate", seed)
+        p = item.params
+        t, y0, y1 = np.array(p["t"]), np.array(p["y0"], float), np.array(p["y1"], float)
+        want = float(np.mean(y1 - y0))
+        assert abs(item.answer - want) < 1e-12
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+        naive_differs |= abs(y1[t == 1].mean() - y0[t == 0].mean() - want) > 0.5
+        item = P.make("cfr", "pehe_or_ate", seed)
+        p = item.params
+        tau, tau_hat = np.array(p["tau"]), np.array(p["tau_hat"])
+        want = (float(np.sqrt(np.mean((tau_hat - tau) ** 2))) if p["metric"] == "pehe"
+                else abs(float(tau_hat.mean() - tau.mean())))
+        assert abs(item.answer - want) < 1e-12
+        item = P.make("cfr", "balancing_weight", seed)
+        p = item.params
+        u = p["n_treated"] / p["n"]
+        want = 1 / (2 * u) if p["treated"] else 1 / (2 * (1 - u))
+        assert abs(item.answer - want) < 1e-12
+        assert p["n_treated"] / (2 * u) == pytest.approx(p["n"] / 2)          # each group carries half the weight
+        item = P.make("cfr", "wasserstein_1d", seed)
+        want = wasserstein_distance(item.params["a"], item.params["b"])
+        assert abs(item.answer - want) < 1e-9
+        assert item.choices[item.correct_index].label["en"] == f"{want:.3f}"
+    assert naive_differs                                                      # naive_confounded holds on the items
+
+
+@pytest.mark.slow
+def test_practice_learners_equal_polyfit_and_scikit_learn():
+    from sklearn.linear_model import LinearRegression
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("cfr", "implementation", seed)
+        x, t, y = (np.array(item.params[k], float) for k in "xty")
+        f1, f0 = np.polyfit(x[t == 1], y[t == 1], 1), np.polyfit(x[t == 0], y[t == 0], 1)
+        np.testing.assert_allclose(item.exec.expected, np.polyval(f1, x) - np.polyval(f0, x), atol=1e-8)
+        item = P.make("cfr", "blank", seed)
+        x, t, y = (np.array(item.params[k], float) for k in "xty")
+        coef_t = LinearRegression().fit(np.c_[x, t], y).coef_[1]
+        np.testing.assert_allclose(item.exec.expected, np.full(len(x), coef_t), atol=1e-8)
+
+
+def test_practice_statement_ate_can_hide_individual_errors():
+    """ate_individual is false: ε_ATE = 0 while √PEHE > 0; alpha etc. are the page's lessons (tested above)."""
+    tau = np.array([1.0, 2.0, 3.0])
+    tau_hat = np.array([3.0, 2.0, 1.0])
+    assert cfr.ate_error(tau_hat, tau) == 0 and cfr.pehe(tau_hat, tau) > 1
