@@ -158,8 +158,22 @@ def split(fig: go.Figure) -> list[go.Figure]:
                 if isinstance(bar, dict) and isinstance(bar.get("x"), (int, float)):
                     owner["colorbar"] = {**bar, "x": rescale(bar["x"])}
             traces.append(tj)
+        _legend_below_axis_title(panel)
         figs.append(go.Figure({"data": traces, "layout": panel}))
     return figs
+
+
+def _legend_below_axis_title(panel: dict) -> None:
+    """A horizontal legend under the plot (y < 0, a fraction of the plot's height) moved below the x-axis title that
+    `automargin` now shows there: its top ~70 px under the plot instead of where the builder, whose margins left
+    no room for the title, put it (CFR's legend was written over "step")."""
+    leg = panel.get("legend") or {}
+    y = leg.get("y")
+    if not (leg.get("orientation") == "h" and isinstance(y, (int, float)) and y < 0
+            and (panel.get("xaxis", {}).get("title") or {}).get("text")):
+        return
+    plot_px = (panel.get("height") or 450) - ((panel.get("margin") or {}).get("t") or 80) - 120
+    panel["legend"] = {**leg, "y": min(y, -70 / max(plot_px, 60)), "yanchor": "top"}
 
 
 def _is_subplot_title(a: dict) -> bool:

@@ -160,3 +160,17 @@ def test_a_two_line_subplot_title_stays_an_annotation():
     assert a.layout.title.text == "one line" and not a.layout.annotations
     assert b.layout.title.text is None and [x.text for x in b.layout.annotations] == ["first<br>second"]
     assert b.layout.annotations[0].x == pytest.approx(0.5) and b.layout.annotations[0].yanchor == "bottom"
+
+
+def test_a_legend_under_the_plot_goes_below_the_x_axis_title():
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Scatter(x=[0], y=[0], name="a"), 1, 1)
+    fig.add_trace(go.Scatter(x=[0], y=[0], name="b"), 1, 2)
+    fig.update_xaxes(title_text="step", row=1, col=1)
+    fig.update_layout(height=330, margin=dict(t=40, b=5), legend=dict(orientation="h", y=-0.25))
+    a, b = split(fig)
+    plot_px = 330 - 40 - 120
+    assert a.layout.legend.y == pytest.approx(-70 / plot_px) and a.layout.legend.yanchor == "top"
+    assert b.layout.legend.y == -0.25                          # no x-axis title there: as the builder put it
+    fig.update_layout(legend_y=-0.9)
+    assert split(fig)[0].layout.legend.y == -0.9              # already far enough down
