@@ -991,8 +991,9 @@ def _commands(script: str) -> list[list[str]]:
     return _lex(script)[0]
 
 
-def _flags_of(ins: Instruction) -> dict[str, str]:
-    return split_flags(ins.args)[0]
+def _flags_of(ins: Instruction) -> list[str]:
+    """The `--flag=value` words before a RUN's command, sorted (two `--mount`s are two flags)."""
+    return sorted(re.match(r"^((?:--\S+\s+)*)", ins.args).group(1).split())
 
 
 def _run_script(args: str) -> tuple[list[dict[str, str]], str]:
@@ -1025,13 +1026,15 @@ _NON_POSIX_SHELLS = ("pwsh", "powershell", "cmd")
 
 
 def _env_pairs(args: str) -> dict[str, str]:
-    """ENV's pairs: `k=v k2="v 2"` or the legacy `k v`."""
+    """ENV's pairs: `k=v k2="v 2"` (quotes removed) or the legacy `k v` (the rest of the line as written, quotes
+    kept, as hadolint reads it: `ENV PIP_NO_CACHE_DIR "1"` is not truthy to it)."""
+    first = args.split(None, 1)
+    if first and "=" not in first[0]:
+        return {first[0]: first[1].strip() if len(first) > 1 else ""}
     try:
         words = shlex.split(args)
     except ValueError:
         words = args.split()
-    if words and "=" not in words[0]:
-        return {words[0]: " ".join(words[1:])}
     return dict(w.partition("=")[::2] for w in words if "=" in w)
 
 

@@ -451,6 +451,25 @@ LINT_RUNS = ["RUN apt-get update && apt-get install -y --no-install-recommends g
         "RUN uv pip install x", "RUN pip install -r r.txt && pip install --no-cache-dir y",
         'RUN ["pip", "install", "x"]', "RUN pip wheel -w /w x", "RUN python -m pip -q install x",
         "RUN cd /tmp && make", "RUN sudo make install", "RUN apt install -y git", "RUN echo one", "RUN echo two"]
+LINT_RUNS += [
+    "RUN apt-get update \\\n && apt-get install -y --no-install-recommends git \\\n && rm -rf /var/lib/apt/lists/*",
+    "RUN apt-get update \\\n # a comment\n && apt-get install -y --no-install-recommends git",
+    "RUN if true; then apt-get update; fi", "RUN (apt-get update)", "RUN { apt-get update; }",
+    "RUN DEBIAN_FRONTEND=noninteractive apt-get update", "RUN apt-get update > /dev/null 2>&1",
+    "RUN echo 'apt-get update | x'", "RUN echo `ls | head`", "RUN cat a | tee b > /dev/null",
+    "RUN pip install x && echo done | cat", "RUN python3 -m pip install --upgrade pip",
+    "RUN pip3 install --no-cache-dir -r r.txt || pip3 install x",
+    "RUN --mount=type=tmpfs,target=/root/.cache/pip pip install x",
+    "RUN --mount=type=cache,target=/var/cache/apt apt-get update", "RUN --network=none pip install x",
+    "RUN env PIP_NO_CACHE_DIR=1 pip install x", "RUN PIP_NO_CACHE_DIR=yes python -m pip install y",
+    "RUN set -eux; apt-get update; apt-get install -y curl; rm -rf /var/lib/apt/lists/*",
+    'RUN ["/bin/bash", "-c", "apt-get update && rm -rf /var/lib/apt/lists/*"]',
+    "RUN x=1 y=2 pip install z", "RUN echo a|b", "RUN a&&b|c", "RUN echo $((1|2))",
+]
+LINT_ENVS += ["ENV PIP_NO_CACHE_DIR=1 A=2", "ENV PIP_NO_CACHE_DIR=On", "ENV PIP_NO_CACHE_DIR off",
+              'ENV PIP_NO_CACHE_DIR "1"', "ENV pip_no_cache_dir=1"]
+LINT_SHELLS += ['SHELL ["cmd", "/S", "/C"]', 'SHELL ["powershell", "-command"]', 'SHELL ["ash", "-o", "pipefail"]']
+LINT_FROMS += ["FROM scratch", "FROM python:3.11@sha256:abcd", "FROM python"]
 LINT_OTHERS = ["WORKDIR /app", "COPY . .", "USER 1000", "EXPOSE 80", 'CMD ["python", "app.py"]', "CMD python app.py"]
 
 
@@ -512,7 +531,7 @@ def test_stage_aware_rules_match_hadolint(case, tmp_path):
 
 def test_own_rules_match_hadolint_on_random_dockerfiles(tmp_path):
     rng = random.Random(29)
-    texts = [random_dockerfile(rng) for _ in range(100)]
+    texts = [random_dockerfile(rng) for _ in range(120)]
     theirs = hadolint_many(texts, tmp_path)
     assert sum(map(len, theirs)) > 100            # the cases do trigger the rules
     codes = {c for t in theirs for c, _, _ in t}
