@@ -88,6 +88,17 @@ def shapley_terms(value_fn: ValueFn, n_players: int, i: int) -> list[Term]:
     return terms
 
 
+def shapley_kernel(n_players: int, size: int) -> float:
+    r"""Kernel SHAP's weight of one coalition z' with |z'| = `size` players present (Lundberg & Lee, Theorem 2):
+    $\pi_x(z') = \frac{M-1}{\binom{M}{|z'|}\,|z'|\,(M-|z'|)}$; infinite for the empty and the full coalition
+    (there it becomes the constraints φ0 = f(∅) and φ0 + Σφ = f(x))."""
+    from math import comb
+
+    if size in (0, n_players):
+        return float("inf")
+    return (n_players - 1) / (comb(n_players, size) * size * (n_players - size))
+
+
 def table_game(values: dict[frozenset, float]) -> ValueFn:
     """A game given by its table of coalition values (missing coalitions are worth 0)."""
     return lambda s: float(values.get(frozenset(s), 0.0))

@@ -299,3 +299,35 @@ def test_page_table_names_in_the_readers_language(lang):
             assert original in task.feature_names and re.search(r"[\u4e00-\u9fff]", label)
     if lang == "ja":
         assert any("良性 (benign)" in m.value for m in at.markdown)
+
+
+def test_practice_kernel_weight_recovers_shapley_values_by_weighted_regression():
+    """The Shapley kernel the kernel_weight item asks for (engine shapley_kernel) is the one whose weighted least
+    squares, with φ0 = v(∅) and φ0 + Σφ = v(N) imposed, gives the Shapley values of a random 4-player game (brute
+    force over orders); and the items' answers are the kernel of their numbers."""
+    from itertools import permutations
+    from math import comb
+
+    from engine.common import practice as P
+    rng = np.random.default_rng(3)
+    m = 4
+    table = {c: float(rng.normal()) for c in S.coalitions(m)}
+    inner = [c for c in S.coalitions(m) if 0 < len(c) < m]
+    Z = np.array([[j in c for j in range(m)] for c in inner], float)
+    w = np.array([S.shapley_kernel(m, len(c)) for c in inner])
+    y = np.array([table[c] for c in inner]) - table[frozenset()]
+    total = table[frozenset(range(m))] - table[frozenset()]
+    # eliminate φ_M with Σφ = total, then weighted least squares on the rest
+    A = Z[:, :-1] - Z[:, -1:]
+    b = y - Z[:, -1] * total
+    phi = np.linalg.solve(A.T @ (w[:, None] * A), A.T @ (w * b))
+    phi = np.r_[phi, total - phi.sum()]
+    orders = list(permutations(range(m)))
+    brute = [np.mean([table[frozenset(o[:o.index(i) + 1])] - table[frozenset(o[:o.index(i)])] for o in orders])
+             for i in range(m)]
+    np.testing.assert_allclose(phi, brute, atol=1e-10)
+    for seed in range(200):
+        item = P.make("shapley", "kernel_weight", seed)
+        p = item.params
+        one = (p["m"] - 1) / (comb(p["m"], p["k"]) * p["k"] * (p["m"] - p["k"]))
+        assert item.answer == pytest.approx(one * comb(p["m"], p["k"]) if p["total"] else one, rel=1e-12)

@@ -124,6 +124,38 @@ def efficiency(rng: np.random.Generator) -> Item:
                 params={"phi0": phi0, "fx": fx, "phi": shown.tolist()}, answer=right, tolerance=0.005)
 
 
+def kernel_weight(rng: np.random.Generator) -> Item:
+    """Kernel SHAP's weight π(z′) = (M − 1) / (C(M, |z′|)·|z′|·(M − |z′|)) of one coalition, or of all coalitions of
+    that size together (engine shapley_kernel); distractors: the binomial forgotten, the Shapley-value weight
+    |S|!(M − |S| − 1)!/M!, a uniform 1/C(M, |z′|), |z′| and M − |z′| added instead of multiplied."""
+    from math import comb, factorial
+
+    m = int(rng.integers(3, 11))
+    k = int(rng.integers(1, m))
+    total = bool(rng.integers(2))                       # ask for one coalition or for all of that size
+    c = comb(m, k)
+    one = E.shapley_kernel(m, k)
+    right = one * c if total else one
+    scale = c if total else 1
+    fr = lambda v: str(Fraction(v).limit_denominator(10 ** 6))                 # noqa: E731
+    first = ((one, text(S, "practice.kernel.one_not_all")) if total else          # C(M, k) not multiplied back
+             ((m - 1) / (k * (m - k)), text(S, "practice.kernel.no_binom")))     # the binomial forgotten
+    choices = numeric_choices(rng, right, text(S, "practice.kernel.right"), [
+        first,
+        (factorial(k) * factorial(m - k - 1) / factorial(m) * scale, text(S, "practice.kernel.shapley_weight")),
+        (1 / c * scale, text(S, "practice.kernel.uniform")),
+        ((m - 1) / (c * m) * scale, text(S, "practice.kernel.added")),
+        (one * scale / (m - 1), text(S, "practice.kernel.no_m1")),
+    ], fr)
+    return Item(kind="compute", stem=text(S, "practice.kernel.stem_total" if total else "practice.kernel.stem_one",
+                                          m=m, k=k),
+                choices=choices,
+                solution=text(S, "practice.kernel.solution_total" if total else "practice.kernel.solution_one",
+                              m=m, k=k, c=c, mk=m - k, m1=m - 1, den=c * k * (m - k), one=fr(one), ans=fr(right),
+                              mk2=k * (m - k)),
+                params={"m": m, "k": k, "total": total}, answer=right, tolerance=5e-5)
+
+
 # ----------------------------------------------------------------------------------------------- statement
 _TRUE = ("efficiency", "symmetry", "null", "weight_share", "kernel_exact", "tree_exact", "order_free")
 _FALSE = ("standalone", "equal_weights", "notes_weight", "sum_fx", "kernel_few", "lime_same", "depends_order")
@@ -229,4 +261,4 @@ def blank(rng: np.random.Generator) -> Item:
                 setup=_setup(v, i), params={"values": {_name(s): x for s, x in v.items()}, "player": i}, exec=ex)
 
 
-GENERATORS = (phi_value, efficiency, statement, implementation, blank)
+GENERATORS = (phi_value, efficiency, kernel_weight, statement, implementation, blank)
