@@ -220,3 +220,21 @@ def test_practice_statements_hold_on_cases():
     neg = sigmoid_focal_loss(-x[:1], 1 - y[:1], 0.25, 2.0, reduction="none")
     assert torch.isclose(neg / pos, torch.tensor(3.0, dtype=torch.float64))       # alpha_pos: 0.75 vs 0.25
     assert F.centerness([10, 20, 10, 20]) == 1 and F.centerness([0.01, 20, 30, 20]) < 0.05
+
+
+def test_practice_case_opens_on_the_page():
+    """"Open this case": the FPN item's setup as query parameters gives the page the item's box, input size and
+    level."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+    from engine.common import practice as P
+    it = P.make("fcos", "fpn_level", 5)
+    at = AppTest.from_file(str(ROOT / "pages/detection/fcos.py"), default_timeout=120)
+    at.query_params["lang"] = "en"
+    for k, v in it.setup.items():
+        at.query_params[k] = [str(x) for x in v] if isinstance(v, list) else str(v)
+    at.run()
+    assert_ok(at)
+    assert at.slider(key="fcos.input_size").value == it.params["short"]
+    assert next(m for m in at.metric if m.label == "FPN level").value == f"P{int(it.answer)}"

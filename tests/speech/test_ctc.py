@@ -535,3 +535,21 @@ def test_practice_statements_hold_on_cases():
         greedy = tuple(k for k, _ in itertools.groupby(np.argmax(y, axis=1)) if k != 0)
         greedy_missed |= labellings[greedy] < labellings[best] - 1e-12                  # greedy_not_best
     assert greedy_missed
+
+
+def test_practice_case_opens_on_the_page():
+    """"Open this case": the collapse item's frame string lands in the page's collapse input, whose table shows
+    the item's answer."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+    from engine.common import practice as P
+    it = P.make("ctc", "collapse_path", 4)
+    at = AppTest.from_file(str(ROOT / "pages/speech/ctc.py"), default_timeout=120)
+    at.query_params["lang"] = "en"
+    at.query_params["ctc.path"] = it.setup["ctc.path"]
+    at.run()
+    assert_ok(at)
+    assert at.text_input(key="ctc.path").value == it.setup["ctc.path"]
+    answer = it.choices[it.correct_index].label["en"].strip("[]")
+    assert any(f"[{answer}]" in m.value for m in at.markdown)

@@ -199,7 +199,7 @@ def mfcc_blank(rng: np.random.Generator) -> Item:
                 solution=text(S, "practice.blank.solution", line=right, T=expected.shape[1], n_mfcc=n_mfcc,
                               c0=f"{expected[0, expected.shape[1] // 2]:.2f}"),
                 setup={"audio.sr": sr, "audio.n_fft": n_fft, "audio.hop": hop, "audio.n_mels": n_mels,
-                       "audio.n_mfcc": n_mfcc, "audio.window": "hann", "audio.htk": htk},
+                       "audio.n_mfcc": n_mfcc, "audio.htk": htk},          # window: Hann, the page's default
                 params={"y": y, "sr": sr, "n_fft": n_fft, "hop_length": hop, "n_mels": n_mels, "n_mfcc": n_mfcc,
                         "htk": htk},
                 exec=ex)

@@ -93,7 +93,9 @@ def mbconv_params(rng: np.random.Generator) -> Item:
         e, k, c_in, c_out = _B0[stage]
         if repeat:
             c_in = c_out
-        setup = {f"{K}.phi": 0.0, f"{K}.stage": stage, f"{K}.which": "repeat" if repeat else "first"}
+        # B0 (φ = 0); the stage selectbox and first/repeat radio are bound by their (translated) labels, which
+        # a setup value cannot carry, so the reader picks the stage named in the stem
+        setup = {f"{K}.phi": 0.0}
     else:
         e, k = int(rng.choice((4, 6))), int(rng.choice((3, 5)))
         c_in, c_out = (int(v) for v in rng.choice((16, 24, 32, 40, 48, 64, 80), 2))
