@@ -49,7 +49,9 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
             ".js-plotly-plot:hover .modebar-container,.js-plotly-plot:focus-within .modebar-container"
             "{visibility:visible}}"
             # A live run's Train / Pause / Step / Reset and status line (ui/training.py) stay under the header while
-            # the reader scrolls through that run's charts on a phone, where those fill several screens.
+            # the reader scrolls through that run's charts on a phone, where those fill several screens. The four
+            # buttons are equally wide, in one row on a wider screen.
+            "[class*='st-key-run_controls'] [data-testid='stHorizontalBlock']>div{flex:1 1 0}"
             "@media (max-width:640px){[data-testid='stLayoutWrapper']:has(>[class*='st-key-run_controls']){"
             "position:sticky;top:3.75rem;z-index:100;background:#fff;padding:.25rem 0;"
             "box-shadow:0 6px 6px -6px rgba(0,0,0,.25)}"
