@@ -1063,12 +1063,72 @@ def _pip_install_without_no_cache(w: list[str]) -> bool:
     return install and "--no-cache-dir" not in args and not wrapper
 
 
+def _command_rules(ins: Instruction, cmds: list[list[str]], add) -> None:
+    """DL3004, DL3027, DL3014, DL3015: one RUN's commands (also inside ONBUILD, as hadolint checks them)."""
+    for w in cmds:
+        if w[0] == "sudo":
+            add("DL3004", ins, "error", "Do not use sudo as it leads to unpredictable behavior. "
+                "Use a tool like gosu to enforce root")
+        if w[0] == "apt":
+            add("DL3027", ins, "warning", "Do not use apt as it is meant to be an end-user tool, "
+                "use apt-get or apt-cache instead")
+        if w[0] == "apt-get" and "install" in w:
+            if not any(x in ("-y", "--yes", "-qq", "--assume-yes") or re.match(r"^-\w*y", x) for x in w):
+                add("DL3014", ins, "warning", "Use the `-y` switch to avoid manual input "
+                    "`apt-get -y install <package>`")
+            if "--no-install-recommends" not in w and not any("APT::Install-Recommends=false" in x for x in w):
+                add("DL3015", ins, "info", "Avoid additional packages by specifying `--no-install-recommends`")
+
+
+def _forgot_pip_no_cache(script: str, mounts, cmds: list[list[str]], env_set: bool) -> bool:
+    """DL3042 on one RUN: a pip install without --no-cache-dir, PIP_NO_CACHE_DIR not set truthy (in the stage's
+    ENV or in the RUN's text) and no cache mount on ~/.cache/pip."""
+    after = script.partition("PIP_NO_CACHE_DIR=")[2]
+    return not env_set and not (after and after.startswith(_TRUTHY)) \
+        and not _cache_mount(mounts, lambda t: t.rstrip("/").endswith("/.cache/pip")) \
+        and any(_pip_install_without_no_cache(w) for w in cmds)
+
+
+def _forgot_apt_lists(mounts, cmds: list[list[str]]) -> bool:
+    """DL3009 on one RUN: apt-get/apt update with no `rm` given `-rf` or `/var/lib/apt/lists/*`, and no cache mount
+    on the lists."""
+    return any(w[0] in ("apt-get", "apt") and "update" in w[1:] for w in cmds) \
+        and not any(w[0] == "rm" and ("-rf" in w[1:] or "/var/lib/apt/lists/*" in w[1:]) for w in cmds) \
+        and not _cache_mount(mounts, lambda t: t.startswith("/var/lib/apt/lists")) \
+        and not (_cache_mount(mounts, lambda t: t.startswith("/var/lib/apt"))
+                 and _cache_mount(mounts, lambda t: t.startswith("/var/cache/apt")))
+
+
+def _onbuild_rules(instrs: list[Instruction], add) -> None:
+    """The rules hadolint also runs on the instructions inside `ONBUILD` (with their own state, which no FROM
+    resets): DL3004, DL3027, DL3014, DL3015, DL3042 (an `ONBUILD ENV PIP_NO_CACHE_DIR` counts) and DL3009 (always
+    reported: the trigger runs in whatever image builds on this one)."""
+    env_set = False
+    for outer in instrs:
+        if outer.cmd != "ONBUILD":
+            continue
+        cmd, _, args = outer.args.partition(" ")
+        ins = Instruction(outer.line, cmd.upper(), args.strip())
+        if ins.cmd == "ENV" and _env_pairs(ins.args).get("PIP_NO_CACHE_DIR", "") in _TRUTHY:
+            env_set = True
+        if ins.cmd != "RUN":
+            continue
+        mounts, script = _run_script(ins.args)
+        cmds = _lex(script)[0]
+        _command_rules(ins, cmds, add)
+        if _forgot_pip_no_cache(script, mounts, cmds, env_set):
+            add("DL3042", ins, "warning", "Avoid use of cache directory with pip. "
+                "Use `pip install --no-cache-dir <package>`")
+        if _forgot_apt_lists(mounts, cmds):
+            add("DL3009", ins, "info", "Delete the apt lists (/var/lib/apt/lists) after installing something")
+
+
 def own_rules(text: str) -> list[Finding]:
     """A subset of hadolint's rules, for where the binary is absent (Streamlit Community Cloud).
 
     Rules: DL3000 DL3002 DL3003 DL3004 DL3006 DL3007 DL3009 DL3014 DL3015 DL3020 DL3025 DL3027 DL3042 DL3059
     DL4000 DL4006, with hadolint's levels: an approximation of hadolint 2.15.1 (its other rules and ShellCheck
-    are not run; `ONBUILD` triggers are not checked). A differential test compares them with hadolint's JSON on
+    are not run; inside `ONBUILD`, the RUN rules hadolint applies there, see `_onbuild_rules`). A differential test compares them with hadolint's JSON on
     varied Dockerfiles, including these stage-aware rules as hadolint reads them:
 
     - DL3009: a RUN with `apt-get update` / `apt update` and no `rm` given `-rf` or `/var/lib/apt/lists/*` (nor a
@@ -1143,33 +1203,13 @@ def own_rules(text: str) -> list[Finding]:
                     "If you are using /bin/sh in an alpine image or if your shell is symlinked to busybox then "
                     "consider explicitly setting your SHELL to /bin/ash, or disable this check")
             for w in cmds:
-                if w[0] == "sudo":
-                    add("DL3004", ins, "error", "Do not use sudo as it leads to unpredictable behavior. "
-                        "Use a tool like gosu to enforce root")
                 if w[0] == "cd":
                     add("DL3003", ins, "warning", "Use WORKDIR to switch to a directory")
-                if w[0] == "apt":
-                    add("DL3027", ins, "warning", "Do not use apt as it is meant to be an end-user tool, "
-                        "use apt-get or apt-cache instead")
-                if w[0] == "apt-get" and "install" in w:
-                    if not any(x in ("-y", "--yes", "-qq", "--assume-yes") or re.match(r"^-\w*y", x) for x in w):
-                        add("DL3014", ins, "warning", "Use the `-y` switch to avoid manual input "
-                            "`apt-get -y install <package>`")
-                    if "--no-install-recommends" not in w and not any(
-                            "APT::Install-Recommends=false" in x for x in w):
-                        add("DL3015", ins, "info", "Avoid additional packages by specifying "
-                            "`--no-install-recommends`")
-            after = script.partition("PIP_NO_CACHE_DIR=")[2]
-            if not no_cache.get(stage) and not (after and after.startswith(_TRUTHY)) \
-                    and not _cache_mount(mounts, lambda t: t.rstrip("/").endswith("/.cache/pip")) \
-                    and any(_pip_install_without_no_cache(w) for w in cmds):
+            _command_rules(ins, cmds, add)
+            if _forgot_pip_no_cache(script, mounts, cmds, no_cache.get(stage, False)):
                 add("DL3042", ins, "warning", "Avoid use of cache directory with pip. "
                     "Use `pip install --no-cache-dir <package>`")
-            if any(w[0] in ("apt-get", "apt") and "update" in w[1:] for w in cmds) \
-                    and not any(w[0] == "rm" and ("-rf" in w[1:] or "/var/lib/apt/lists/*" in w[1:]) for w in cmds) \
-                    and not _cache_mount(mounts, lambda t: t.startswith("/var/lib/apt/lists")) \
-                    and not (_cache_mount(mounts, lambda t: t.startswith("/var/lib/apt"))
-                             and _cache_mount(mounts, lambda t: t.startswith("/var/cache/apt"))):
+            if _forgot_apt_lists(mounts, cmds):
                 forgets.append((ins, current_from))
             if prev is not None and prev.cmd == "RUN" and _flags_of(prev) == _flags_of(ins) \
                     and len(cmds) == 1 and len(_commands(_run_script(prev.args)[1])) == 1:
@@ -1177,6 +1217,7 @@ def own_rules(text: str) -> list[Finding]:
         prev = ins
     if last_user is not None and last_user.args.split(":")[0] in ("root", "0"):
         add("DL3002", last_user, "warning", "Last USER should not be root")
+    _onbuild_rules(instrs, add)
     for ins, frm in forgets:         # DL3009 only where the stage ends up in the image: the last or a base stage
         words = frm[-1]
         alias = words[2] if len(words) >= 3 and words[1].lower() == "as" else None

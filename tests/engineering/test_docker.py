@@ -466,6 +466,10 @@ LINT_RUNS += [
     'RUN ["/bin/bash", "-c", "apt-get update && rm -rf /var/lib/apt/lists/*"]',
     "RUN x=1 y=2 pip install z", "RUN echo a|b", "RUN a&&b|c", "RUN echo $((1|2))",
 ]
+LINT_RUNS += ["ONBUILD RUN apt-get update", "ONBUILD RUN pip install x", "ONBUILD RUN a | b",
+              "ONBUILD RUN cd /x && sudo y", "ONBUILD RUN apt install x", "ONBUILD RUN apt-get install x",
+              "ONBUILD ENV PIP_NO_CACHE_DIR=1", "ONBUILD RUN apt-get update && rm -rf /var/lib/apt/lists/*",
+              "ONBUILD RUN PIP_NO_CACHE_DIR=1 pip install x", "ONBUILD USER root", "ONBUILD CMD a b"]
 LINT_ENVS += ["ENV PIP_NO_CACHE_DIR=1 A=2", "ENV PIP_NO_CACHE_DIR=On", "ENV PIP_NO_CACHE_DIR off",
               'ENV PIP_NO_CACHE_DIR "1"', "ENV pip_no_cache_dir=1"]
 LINT_SHELLS += ['SHELL ["cmd", "/S", "/C"]', 'SHELL ["powershell", "-command"]', 'SHELL ["ash", "-o", "pipefail"]']
