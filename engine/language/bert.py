@@ -620,6 +620,18 @@ class PretrainConfig:
     text: str | None = field(default=None, repr=False)        # the reader's corpus; None = pydoc topics
 
 
+class CorpusError(ValueError):
+    """The reader's corpus cannot train the tiny BERT. `code` names the reason for the page to translate:
+    "japanese" (the tiny BERT is English-only and splits sentences into words at spaces, so Japanese sentences
+    never reach four words) or "too_short"; `details` holds the counts (paragraphs, usable paragraphs, the most
+    usable sentences in one paragraph)."""
+
+    def __init__(self, code: str, **details: int):
+        self.code, self.details = code, details
+        super().__init__(f"{code}: the text needs at least two paragraphs (separated by a blank line), one of them "
+                         f"with at least two sentences of four space-separated words or more ({details})")
+
+
 @dataclass(frozen=True, eq=False)
 class TinyData:
     """The corpus as token ids of the tiny model's vocabulary."""
@@ -644,8 +656,10 @@ def build_data(tok: WordPiece, cfg: PretrainConfig) -> TinyData:
     ids = tuple(tuple(np.array([index.get(t, unk) for t in s], np.int64) for s in d if s) for d in tokenized)
     ids = tuple(d for d in ids if d)
     if len(ids) < 2 or not any(len(d) >= 2 for d in ids):
-        raise ValueError("the text needs at least two paragraphs (separated by a blank line), one of them with "
-                         "at least two sentences of four words or more")
+        raw = cfg.text or ""
+        paragraphs = sum(1 for p in re.split(r"\n\s*\n", raw) if p.strip())
+        code = "japanese" if has_japanese(raw) and len(docs) < 2 else "too_short"
+        raise CorpusError(code, paragraphs=paragraphs, usable=len(ids), longest=max((len(d) for d in ids), default=0))
     return TinyData(vocab, ids, sum(len(s) for d in ids for s in d))
 
 
@@ -817,6 +831,33 @@ def train_pretraining(cfg: PretrainConfig, tok: WordPiece, data: TinyData | None
         if step % cfg.snapshot_every == 0 or step == cfg.max_steps:
             yield snapshot(step, sums, seconds)
             sums = np.zeros(4)
+
+
+@dataclass(frozen=True)
+class MaskingStats:
+    """How the 80/10/10 rule falls on one sentence over many draws (and in one draw)."""
+    n_tokens: int                    # tokens that can be chosen (specials excluded)
+    chosen: float                    # mean share of them chosen (→ mlm_probability)
+    mask: float                      # of the chosen: share → [MASK] (→ 0.8)
+    random: float                    # → a random token (→ 0.1)
+    kept: float                      # → kept (→ 0.1)
+    draws: int
+
+
+def masking_stats(tok: WordPiece, sentence: str, draws: int = 2000, seed: int = 0,
+                  mlm_probability: float = 0.15) -> MaskingStats:
+    """`draws` independent draws of `mask_tokens` on the sentence (as `masking_demo` tokenises it): the share of
+    tokens chosen and, of the chosen, the shares of each kind."""
+    toks = ["[CLS]", *tok.tokenize(sentence[:MAX_CHARS])[: MAX_TOKENS - 2], "[SEP]"]
+    ids = np.array(tok.convert_tokens_to_ids(toks), np.int64)
+    special = np.array([t in SPECIALS for t in toks])
+    first = 1000 if len(tok) > 2000 else len(SPECIALS)
+    _, _, kind = mask_tokens(np.repeat(ids[None], draws, 0), np.repeat(special[None], draws, 0),
+                             np.random.default_rng(seed), len(tok), tok.vocab["[MASK]"], mlm_probability, first)
+    n = int((~special).sum())
+    chosen = int((kind > 0).sum())
+    return MaskingStats(n, chosen / max(n * draws, 1), float((kind == 1).sum() / max(chosen, 1)),
+                        float((kind == 2).sum() / max(chosen, 1)), float((kind == 3).sum() / max(chosen, 1)), draws)
 
 
 def masking_demo(tok: WordPiece, sentence: str, seed: int, mlm_probability: float = 0.15

@@ -50,8 +50,11 @@ def draw(run: training.Run) -> None:
     s = run.snaps["tiny"]
     c1, c2, c3 = st.columns(3)
     c1.metric(t("bert.mlm.metric_step"), f"{s.step:,}")
-    c2.metric(t("bert.mlm.metric_top1"), f"{s.metrics.get('mlm_acc', float('nan')):.3f}")
-    c3.metric(t("bert.mlm.metric_nsp"), f"{s.metrics.get('nsp_acc', float('nan')):.3f}")
+    for col, key, name in ((c2, "mlm_acc", "metric_top1"), (c3, "nsp_acc", "metric_nsp")):
+        if key in s.metrics:
+            col.metric(t(f"bert.mlm.{name}"), f"{s.metrics[key]:.3f}")
+        else:                          # step 0 (and after Reset): nothing measured yet
+            col.metric(t(f"bert.mlm.{name}"), t("bert.mlm.metric_none"), help=t("bert.mlm.metric_none_help"))
     curves = {m: run.curve("tiny", m) for m in ("mlm_loss", "mlm_acc", "nsp_acc")}
     charts.panels(figs.plot_pretrain_curves(curves, labels=lab), key="bert.fig.curves")
     st.markdown(t("bert.mlm.probe_seen", tokens=" ".join(s.probe_tokens)))
@@ -140,6 +143,10 @@ marks = {0: "{}", 1: "**{}**", 2: "*{}*", 3: "<u>{}</u>"}
 st.markdown(t("bert.mlm.demo", original=" ".join(orig),
               seen=" ".join(marks[int(k)].format(s) for s, k in zip(seen, kind))), unsafe_allow_html=True)
 st.caption(t("bert.mlm.demo_legend"))
+ms = bert.masking_stats(pre.tokenizer, bert.DEMO_SENTENCE)
+k_drawn = int((kind > 0).sum())
+st.caption(t("bert.mlm.demo_stats", k=k_drawn, n=ms.n_tokens, share=100 * k_drawn / max(ms.n_tokens, 1),
+             draws=ms.draws, chosen=100 * ms.chosen, mask=100 * ms.mask, random=100 * ms.random, kept=100 * ms.kept))
 
 with st.sidebar:
     st.subheader(t("bert.mlm.controls"))
@@ -151,12 +158,13 @@ own = None
 if corpus == "own":
     own = st.text_area(t("bert.mlm.own_text"), bert.OWN_CORPUS, max_chars=MAX_CORPUS, key="bert.own",
                        bind="query-params")
+    st.caption(t("bert.mlm.own_help"))
 probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.probe", bind="query-params")
 cfg = bert.PretrainConfig(lr=lr, seed=int(seed), probe=probe, text=own)
 try:
     data = cached.tiny_data(cfg.vocab_cap, cfg.max_sentences, own)
-except ValueError as err:
-    st.error(t("bert.mlm.corpus_error", reason=str(err)))
+except bert.CorpusError as err:     # the reason in the reader's language
+    st.error(t("bert.mlm.corpus_error", reason=t(f"bert.mlm.corpus_reason.{err.code}", **err.details)))
     st.stop()
 st.caption(t("bert.mlm.data", docs=len(data.docs), tokens=data.n_tokens, V=len(data.vocab)))
 run = training.start("bert", cfg, lambda c: {"tiny": bert.train_pretraining(c, pre.tokenizer, data)})

@@ -313,6 +313,41 @@ def test_own_corpus_needs_two_paragraphs(pre):
     assert len(data.docs) == 2 and data.vocab[: len(bert.SPECIALS)] == bert.SPECIALS
 
 
+def test_corpus_error_names_its_reason(pre):
+    """Japanese text with two paragraphs is refused because the tiny BERT counts words by spaces (not for want of
+    paragraphs); the code and counts let the page say so in the reader's language."""
+    ja = "東京は日本の首都です。人口がとても多いです。\n\n大阪は西にあります。食べ物がおいしいです。"
+    with pytest.raises(bert.CorpusError) as e:
+        bert.build_data(pre.tokenizer, bert.PretrainConfig(text=ja))
+    assert e.value.code == "japanese" and e.value.details["paragraphs"] == 2
+    with pytest.raises(bert.CorpusError) as e:
+        bert.build_data(pre.tokenizer, bert.PretrainConfig(text="One short sentence here. And another one here."))
+    assert e.value.code == "too_short" and e.value.details == {"paragraphs": 1, "usable": 1, "longest": 2}
+
+
+def test_masking_stats_equal_counting_single_draws(pre):
+    """The proportions shown beside the demo draw: brute force over separate masking_demo-style draws, and the
+    rule's 15 % / 80-10-10 within binomial error."""
+    st_ = bert.masking_stats(pre.tokenizer, bert.DEMO_SENTENCE, draws=4000, seed=1)
+    toks = ["[CLS]", *pre.tokenizer.tokenize(bert.DEMO_SENTENCE), "[SEP]"]
+    assert st_.n_tokens == len(toks) - 2
+    se = np.sqrt(0.15 * 0.85 / (st_.n_tokens * 4000))
+    assert abs(st_.chosen - 0.15) < 5 * se
+    n_ch = st_.chosen * st_.n_tokens * 4000
+    for share, p in ((st_.mask, 0.8), (st_.random, 0.1), (st_.kept, 0.1)):
+        assert abs(share - p) < 5 * np.sqrt(p * (1 - p) / n_ch)
+    assert st_.mask + st_.random + st_.kept == pytest.approx(1.0)
+    kinds = np.array([bert.masking_demo(pre.tokenizer, bert.DEMO_SENTENCE, s)[2] for s in range(300)])   # (300, T)
+    assert abs((kinds > 0).mean() * len(toks) / st_.n_tokens - 0.15) < 5 * np.sqrt(0.15 * 0.85 / (300 * st_.n_tokens))
+
+
+def _dash_not_nan(at) -> None:
+    """Step 0 / after Reset: MLM top-1 and NSP accuracy show "—", never "nan" (issue 29)."""
+    values = [m.value for m in at.metric]
+    assert "nan" not in " ".join(values) and values.count("—") >= 2
+    assert any("2,000" in c.value for c in at.caption)                          # the proportion over many draws
+
+
 def test_masking_demo_on_a_sentence(pre):
     orig, seen, kind = bert.masking_demo(pre.tokenizer, "the quick brown fox " * 10, seed=3)
     assert len(orig) == len(seen) == len(kind) and orig[0] == "[CLS]" and kind[0] == 0 and kind[-1] == 0
@@ -349,6 +384,7 @@ def test_finetune_curve_beats_chance(pre):
 def test_page_pair_step_and_bad_inputs():
     at = run_page("pages/language/bert.py")
     assert_ok(at)
+    _dash_not_nan(at)
     assert any("animal" in m.value for m in at.markdown)
     at.toggle(key="bert.pair").set_value(True).run()
     assert_ok(at)
@@ -359,6 +395,10 @@ def test_page_pair_step_and_bad_inputs():
     at.button(key="bert.run.step").click().run()
     assert_ok(at)
     assert at.session_state["bert.run"].step == 5
+    assert "—" not in [m.value for m in at.metric]                              # real accuracies after a step
+    at.button(key="bert.run.reset").click().run()
+    assert_ok(at)
+    _dash_not_nan(at)
     at.toggle(key="bert.pair").set_value(False).run()
     for text, kind in (("", "error"), ("[SEP] [SEP]", "error"), ("東京タワー 😀", "info"), ("word " * 2000, "warning")):
         at.text_area(key="bert.text_a").set_value(text).run()
@@ -368,11 +408,17 @@ def test_page_pair_step_and_bad_inputs():
 
 def test_page_own_corpus_in_japanese():
     at = run_page("pages/language/bert.py", lang="ja")
+    _dash_not_nan(at)
     at.radio(key="bert.corpus").set_value("own").run()
     assert_ok(at)
     at.text_area(key="bert.own").set_value("only one paragraph. it has two sentences in it.").run()
     assert_ok(at)
     assert at.error
+    assert "英語" in " ".join(c.value for c in [*at.sidebar.caption, *at.caption])  # the control says English-only
+    at.text_area(key="bert.own").set_value("東京は日本の首都です。人口が多いです。\n\n大阪は西にあります。食べ物がおいしいです。").run()
+    assert_ok(at)
+    msg = at.error[0].value
+    assert "空白" in msg and "needs" not in msg and "paragraph" not in msg         # the real reason, in Japanese
 
 
 @pytest.mark.slow
