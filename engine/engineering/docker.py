@@ -587,8 +587,9 @@ def step_key(parent: str, instr: Instruction, ctx: Mapping[str, str], stages: Ma
     downloads packages is reused even when the packages on the index changed. In a multi-stage build `stages`
     maps each earlier stage (name and index) to the key of its last step: `FROM <stage>` starts from that key,
     and `COPY --from=<stage>` (or `RUN --mount=from=<stage>`) includes it, so an edit that rebuilds a stage
-    rebuilds every step that reads from it. `FROM <image>` is keyed on the image and `--platform` only (a stage's
-    name is not part of any key).
+    rebuilds every step that reads from it (BuildKit keys `COPY --from` on the copied files' contents, so a stage
+    rebuilt into byte-identical files would still hit: a rebuilt stage is taken as changed). `FROM <image>` is keyed
+    on the image and `--platform` only (a stage's name is not part of any key).
     """
     stages = stages or {}
     h = hashlib.sha256()
