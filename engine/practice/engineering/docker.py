@@ -220,7 +220,7 @@ def lint_practice(rng: np.random.Generator) -> Item:
                 choices=shuffled(rng, choices),
                 solution=text(S, "practice.q_lint.solution", codes=codes, line=lines_hit,
                               fix=text(S, f"practice.q_lint.fix.{name}")),
-                setup={"docker.scenario": "text", "docker.text": dockerfile},
+                setup={"docker.scenario": text(S, "scenario.text"), "docker.text": dockerfile},   # radio: its label
                 params={"dockerfile": dockerfile, "violation": name, "practice": right})
 
 

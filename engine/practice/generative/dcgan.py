@@ -16,6 +16,7 @@ from engine.generative import dcgan
 
 S = "dcgan"
 NOTES_SHARE = 0.25        # share of the seeds that give the course notes' question verbatim
+# setup values are URL values: a toggle's is "true" (its default, off, is left out), a select_slider's a list
 
 
 # --------------------------------------------------------------------------------- transposed-conv output size
@@ -47,7 +48,7 @@ def tconv_size(rng: np.random.Generator) -> Item:
                 choices=choices,
                 solution=text(S, "practice.tconv.solution", h=h, k=k, s=s, p=p, op=op, a=(h - 1) * s, b=2 * p,
                               out=right),
-                setup={"dcgan.arch_cond": False} if (h, k, s, p, op) == (2, 4, 2, 1, 0) else {},
+                setup={},
                 params={"h": h, "k": k, "s": s, "p": p, "output_padding": op}, answer=float(right), tolerance=0)
 
 
@@ -67,7 +68,7 @@ def cgan_notes_q1(rng: np.random.Generator) -> Item:
                                text(S, "practice.q1.is_true") if k == "notes_b" else why[k])
                         for i, k in enumerate(order))
         return Item(kind="statement", stem=text(S, "practice.q1.stem_notes"), choices=choices,
-                    solution=text(S, "practice.q1.solution_notes"), setup={"dcgan.arch_cond": True},
+                    solution=text(S, "practice.q1.solution_notes"), setup={"dcgan.arch_cond": "true"},
                     params={"notes": True})
     invert = bool(rng.integers(2))
     true = [(text(S, f"practice.q1.s.{k}", tag=""), k) for k in Q1_TRUE]
@@ -79,7 +80,7 @@ def cgan_notes_q1(rng: np.random.Generator) -> Item:
         choices = pick_choices(rng, [(lbl, text(S, "practice.q1.is_true")) for lbl, _ in true],
                                [(lbl, why[k]) for lbl, k in false])
     return Item(kind="statement", stem=text(S, "practice.q1.stem_false" if invert else "practice.q1.stem_true"),
-                choices=choices, solution=text(S, "practice.q1.solution"), setup={"dcgan.arch_cond": True},
+                choices=choices, solution=text(S, "practice.q1.solution"), setup={"dcgan.arch_cond": "true"},
                 params={"notes": False})
 
 
@@ -105,7 +106,8 @@ def cgan_notes_q2(rng: np.random.Generator) -> Item:
     stem = "practice.q2.stem_notes" if notes else f"practice.q2.stem_{target}"
     return Item(kind="statement", stem=text(S, stem), choices=choices,
                 solution=text(S, "practice.q2.solution_notes" if notes else "practice.q2.solution"),
-                setup={"dcgan.arch_cond": target == "cgan"}, params={"notes": notes, "target": target})
+                setup={"dcgan.arch_cond": "true"} if target == "cgan" else {},
+                params={"notes": notes, "target": target})
 
 
 # --------------------------------------------------------------------------------------- DCGAN's guidelines
@@ -125,7 +127,7 @@ def dcgan_guidelines(rng: np.random.Generator) -> Item:
         choices = pick_choices(rng, [(lbl, text(S, "practice.guide.is_true")) for lbl, _ in true],
                                [(lbl, text(S, f"practice.guide.why.{k}")) for lbl, k in false])
     return Item(kind="statement", stem=text(S, "practice.guide.stem_false" if invert else "practice.guide.stem_true"),
-                choices=choices, solution=text(S, "practice.guide.solution"), setup={"dcgan.arch_cond": False})
+                choices=choices, solution=text(S, "practice.guide.solution"))
 
 
 # ------------------------------------------------------------------------- the CGAN's conditioning, a blank
@@ -180,7 +182,8 @@ def cgan_blank(rng: np.random.Generator) -> Item:
                 choices=code_choices(rng, (lines["right"], text(S, f"practice.blank.{player}.right")), wrong),
                 solution=text(S, f"practice.blank.{player}.solution", z_dim=z_dim, d=z_dim + 10, n=n, shape=shape,
                               y=str(y.tolist())),
-                setup={"dcgan.z_dim": z_dim, "dcgan.arch_cond": True} if player == "g" else {"dcgan.arch_cond": True},
+                setup={"dcgan.z_dim": [z_dim], "dcgan.arch_cond": "true"} if player == "g"
+                else {"dcgan.arch_cond": "true"},
                 params={"player": player, "y": y.tolist(), "data": data.numpy().tolist()}, exec=ex)
 
 

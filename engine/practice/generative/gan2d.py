@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+                                    pick_choices, same, text)
 from engine.generative import gan2d
 
 S = "gan2d"
@@ -67,7 +67,7 @@ def gp_value(rng: np.random.Generator) -> Item:
                 solution=text(S, "practice.gp.solution", eps=f"{eps:g}", x_hat=vec(x_hat), pre=vec(pre),
                               mask=vec(mask), grad=vec(grad), norm=f"{n:.4f}", gp=f"{gp:.4f}", lam=f"{lam:g}",
                               out=_f3(right)),
-                setup={"gan2d.gp_lambda": lam},
+                setup={"gan2d.gp_lambda": [same(str(lam))]},     # a select_slider: a list of its labels
                 params={"A": A.tolist(), "c": c.tolist(), "v": v.tolist(), "x": x.tolist(), "x_tilde": xt.tolist(),
                         "eps": eps, "lam": lam},
                 answer=right, tolerance=0.0005)

@@ -42,7 +42,7 @@ def dstar_value(rng: np.random.Generator) -> Item:
                 solution=text(S, "practice.dstar.solution", a=_f3(a), b=_f3(b), s=_f3(a + b), d=_f3(d),
                               e=_f3(1 - d)),
                 setup={"gan_theory.mu1": mu1, "gan_theory.mu2": mu2, "gan_theory.sd_data": sd, "gan_theory.weight": w,
-                       "gan_theory.match": False, "gan_theory.mu_g": mu_g, "gan_theory.sd_g": sd_g},
+                       "gan_theory.mu_g": mu_g, "gan_theory.sd_g": sd_g},     # "p_g = p_data" off: its default
                 params={"x": x0, "p_data": a, "p_g": b, "mu1": mu1, "mu2": mu2, "sd": sd, "w": w, "mu_g": mu_g,
                         "sd_g": sd_g},
                 answer=d, tolerance=0.0005)

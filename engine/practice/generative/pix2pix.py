@@ -44,7 +44,7 @@ def p2p_loss_value(rng: np.random.Generator) -> Item:
                 choices=choices,
                 solution=text(S, "practice.loss.solution", p=_vec(p), adv=f"{adv:.4f}", diff=_vec(np.abs(y - g)),
                               l1=f"{l1:.4f}", lam=f"{lam:g}", out=f"{total:.3f}"),
-                setup={"pix2pix.lambda_l1": lam},
+                setup={"pix2pix.lambda_l1": [same(str(lam))]},   # a select_slider: a list of its labels
                 params={"p": p.tolist(), "y": y.tolist(), "g": g.tolist(), "lam": lam}, answer=total,
                 tolerance=0.0005)
 
