@@ -174,3 +174,41 @@ def test_a_legend_under_the_plot_goes_below_the_x_axis_title():
     assert b.layout.legend.y == -0.25                          # no x-axis title there: as the builder put it
     fig.update_layout(legend_y=-0.9)
     assert split(fig)[0].layout.legend.y == -0.9              # already far enough down
+
+
+def _row_builders() -> dict[str, set[str]]:
+    """{figure module stem: builders that draw a one-row grid of two or more panels}, read from the source."""
+    import re
+
+    from conftest import ROOT
+
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / "engine" / "figures").rglob("*.py"):
+        src = path.read_text(encoding="utf-8")
+        starts = [m.start() for m in re.finditer(r"^def ", src, re.M)] + [len(src)]
+        for a, b in zip(starts, starts[1:]):
+            body = src[a:b]
+            if re.search(r"make_subplots\(\s*(rows=1,\s*cols=(?!1\b)|1,\s*(?!1\b)\w)", body):
+                found.setdefault(path.stem, set()).add(re.match(r"def (\w+)", body)[1])
+    return found
+
+
+def test_every_page_shows_its_multi_panel_figures_through_charts_panels():
+    """A one-row grid of panels passed to st.plotly_chart is unreadable on a phone: pages show them with
+    ui.charts.panels (this list found the 26 of #29)."""
+    import re
+
+    from conftest import ROOT
+
+    rows = _row_builders()
+    assert "plot_matrices" in rows["continual"] and "plot_curves" in rows["a3c"]      # the reader finds them
+    offenders = []
+    for page in (ROOT / "pages").rglob("*.py"):
+        src = page.read_text(encoding="utf-8")
+        imported = dict(re.findall(r"from engine\.figures\.\w+ import (\w+) as (\w+)", src))
+        for module, alias in imported.items():
+            for fn in rows.get(module, ()):
+                for m in re.finditer(rf"(\w+)\.plotly_chart\(\s*{alias}\.{fn}\(", src):
+                    offenders.append(f"{page.relative_to(ROOT)}: {m[0]}")
+    assert not offenders, ("one-row multi-panel figures shown with plotly_chart: use `charts.panels(fig, key=...)` "
+                           f"(`from ui import charts`) so that a phone stacks the panels: {offenders}")
