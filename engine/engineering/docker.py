@@ -1129,8 +1129,9 @@ def own_rules(text: str) -> list[Finding]:
 
     Rules: DL3000 DL3002 DL3003 DL3004 DL3006 DL3007 DL3009 DL3014 DL3015 DL3020 DL3025 DL3027 DL3042 DL3059
     DL4000 DL4006, with hadolint's levels: an approximation of hadolint 2.15.1 (its other rules and ShellCheck
-    are not run; inside `ONBUILD`, the RUN rules hadolint applies there, see `_onbuild_rules`). A differential test compares them with hadolint's JSON on
-    varied Dockerfiles, including these stage-aware rules as hadolint reads them:
+    are not run; inside `ONBUILD`, the RUN rules hadolint applies there, see `_onbuild_rules`). A differential
+    test compares them with hadolint's JSON on varied Dockerfiles, including these stage-aware rules as hadolint
+    reads them:
 
     - DL3009: a RUN with `apt-get update` / `apt update` and no `rm` given `-rf` or `/var/lib/apt/lists/*` (nor a
       cache mount on the lists), reported only in the last stage or in a stage another `FROM` builds on;

@@ -427,30 +427,35 @@ def test_own_rules_match_hadolint(case):
 # Pools of lines that exercise the stage-aware rules where hadolint's reading is subtle: DL3009 (apt lists; only
 # the last stage or a base stage counts), DL4006 (SHELL -o pipefail, `set -o pipefail` inside the RUN, a reset at
 # every FROM) and DL3042 (PIP_NO_CACHE_DIR in the stage or its parent stage, in the RUN, cache mounts).
-LINT_FROMS = ["FROM debian:12", "FROM python:3.11-slim", "FROM python:3.12", "FROM ubuntu", "FROM alpine:latest",
-         "FROM docker.io/library/python:3.11", "FROM --platform=linux/amd64 debian:12"]
-LINT_SHELLS = ['SHELL ["/bin/bash", "-o", "pipefail", "-c"]', 'SHELL ["/bin/sh", "-o", "pipefail", "-c"]',
-          'SHELL ["/bin/ash", "-eo", "pipefail", "-c"]', 'SHELL ["/usr/bin/bash", "-o", "pipefail", "-c"]',
-          'SHELL ["bash", "-euxo", "pipefail", "-c"]', 'SHELL ["/bin/bash", "-c"]', 'SHELL ["pwsh", "-c"]',
-          'SHELL ["/bin/zsh", "-O", "pipefail", "-c"]', 'SHELL ["/bin/bash", "-c", "set -o pipefail"]']
-LINT_ENVS = ["ENV PIP_NO_CACHE_DIR=1", "ENV PIP_NO_CACHE_DIR=0", "ENV PIP_NO_CACHE_DIR true", 'ENV A=1 PIP_NO_CACHE_DIR="yes"',
-        "ENV PIP_NO_CACHE_DIR=false", "ARG PIP_NO_CACHE_DIR=1", "ENV PYTHONUNBUFFERED=1"]
-LINT_RUNS = ["RUN apt-get update && apt-get install -y --no-install-recommends git",
-        "RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
-        "RUN apt-get update && rm -fr /var/lib/apt/lists", "RUN apt-get -qq update", "RUN apt update",
-        "RUN apt-get update; rm /var/lib/apt/lists/*", "RUN apt-get install -y --no-install-recommends curl",
-        "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update",
-        "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update",
-        "RUN echo apt-get update", 'RUN sh -c "apt-get update"', "RUN curl -fsSL https://x | sh",
-        'RUN echo "a|b" && echo c || true', "RUN set -o pipefail && curl x | tar xz", "RUN a |& b",
-        "RUN echo $(ls | wc -l)", "RUN echo a # | b", 'RUN ["sh", "-c", "curl x | sh"]', 'RUN bash -c "a | b"',
-        "RUN pip install flask", "RUN pip install --no-cache-dir flask", "RUN pip3 install -r requirements.txt",
-        "RUN python -m pip install numpy", "RUN python3 -m pip install --no-cache-dir numpy",
-        "RUN PIP_NO_CACHE_DIR=1 pip install x", "RUN PIP_NO_CACHE_DIR=0 pip install x", "RUN pipx install black",
-        "RUN pip install --no-cache-dir=1 x", "RUN --mount=type=cache,target=/root/.cache/pip pip install x",
-        "RUN uv pip install x", "RUN pip install -r r.txt && pip install --no-cache-dir y",
-        'RUN ["pip", "install", "x"]', "RUN pip wheel -w /w x", "RUN python -m pip -q install x",
-        "RUN cd /tmp && make", "RUN sudo make install", "RUN apt install -y git", "RUN echo one", "RUN echo two"]
+LINT_FROMS = [
+    "FROM debian:12", "FROM python:3.11-slim", "FROM python:3.12", "FROM ubuntu", "FROM alpine:latest",
+    "FROM docker.io/library/python:3.11", "FROM --platform=linux/amd64 debian:12"]
+LINT_SHELLS = [
+    'SHELL ["/bin/bash", "-o", "pipefail", "-c"]', 'SHELL ["/bin/sh", "-o", "pipefail", "-c"]',
+    'SHELL ["/bin/ash", "-eo", "pipefail", "-c"]', 'SHELL ["/usr/bin/bash", "-o", "pipefail", "-c"]',
+    'SHELL ["bash", "-euxo", "pipefail", "-c"]', 'SHELL ["/bin/bash", "-c"]', 'SHELL ["pwsh", "-c"]',
+    'SHELL ["/bin/zsh", "-O", "pipefail", "-c"]', 'SHELL ["/bin/bash", "-c", "set -o pipefail"]']
+LINT_ENVS = [
+    "ENV PIP_NO_CACHE_DIR=1", "ENV PIP_NO_CACHE_DIR=0", "ENV PIP_NO_CACHE_DIR true",
+    'ENV A=1 PIP_NO_CACHE_DIR="yes"',
+    "ENV PIP_NO_CACHE_DIR=false", "ARG PIP_NO_CACHE_DIR=1", "ENV PYTHONUNBUFFERED=1"]
+LINT_RUNS = [
+    "RUN apt-get update && apt-get install -y --no-install-recommends git",
+    "RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*",
+    "RUN apt-get update && rm -fr /var/lib/apt/lists", "RUN apt-get -qq update", "RUN apt update",
+    "RUN apt-get update; rm /var/lib/apt/lists/*", "RUN apt-get install -y --no-install-recommends curl",
+    "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update",
+    "RUN --mount=type=cache,target=/var/lib/apt --mount=type=cache,target=/var/cache/apt apt-get update",
+    "RUN echo apt-get update", 'RUN sh -c "apt-get update"', "RUN curl -fsSL https://x | sh",
+    'RUN echo "a|b" && echo c || true', "RUN set -o pipefail && curl x | tar xz", "RUN a |& b",
+    "RUN echo $(ls | wc -l)", "RUN echo a # | b", 'RUN ["sh", "-c", "curl x | sh"]', 'RUN bash -c "a | b"',
+    "RUN pip install flask", "RUN pip install --no-cache-dir flask", "RUN pip3 install -r requirements.txt",
+    "RUN python -m pip install numpy", "RUN python3 -m pip install --no-cache-dir numpy",
+    "RUN PIP_NO_CACHE_DIR=1 pip install x", "RUN PIP_NO_CACHE_DIR=0 pip install x", "RUN pipx install black",
+    "RUN pip install --no-cache-dir=1 x", "RUN --mount=type=cache,target=/root/.cache/pip pip install x",
+    "RUN uv pip install x", "RUN pip install -r r.txt && pip install --no-cache-dir y",
+    'RUN ["pip", "install", "x"]', "RUN pip wheel -w /w x", "RUN python -m pip -q install x",
+    "RUN cd /tmp && make", "RUN sudo make install", "RUN apt install -y git", "RUN echo one", "RUN echo two"]
 LINT_RUNS += [
     "RUN apt-get update \\\n && apt-get install -y --no-install-recommends git \\\n && rm -rf /var/lib/apt/lists/*",
     "RUN apt-get update \\\n # a comment\n && apt-get install -y --no-install-recommends git",
@@ -485,9 +490,9 @@ def random_dockerfile(rng: random.Random) -> str:
             base = "FROM " + rng.choice(aliases)
         else:
             base = rng.choice(LINT_FROMS)
-        if rng.random() < 0.6:
-            aliases.append(f"s{s}")
-            base += f" AS s{s}"
+        if rng.random() < 0.6:                    # stage names: hadolint matches them case-sensitively
+            aliases.append(rng.choice([f"s{s}", f"S{s}", f"stage-{s}"]))
+            base += f" AS {aliases[-1]}"
         lines.append(base)
         for _ in range(rng.randint(1, 6)):
             pool = rng.choices([LINT_SHELLS, LINT_ENVS, LINT_RUNS, LINT_OTHERS], weights=[1, 1, 5, 1])[0]
@@ -671,7 +676,8 @@ def test_page_flags_an_invalid_dockerfile(lang):
     at = run_page("pages/engineering/docker.py", lang=lang)
     at.radio(key="docker.scenario").set_value("text").run()
     for text, code in [("", "empty"), ("# only a comment\n\n", "empty"), ("RUN echo hi\nCMD [\"a\"]\n", "no_from"),
-                       ("WORKDIR /app\nFROM python:3.11\n", "before_from"), ("FROM python:3.11\nRUNN echo\n", "unknown")]:
+                       ("WORKDIR /app\nFROM python:3.11\n", "before_from"),
+                       ("FROM python:3.11\nRUNN echo\n", "unknown")]:
         at.text_area(key="docker.text").set_value(text).run()
         assert_ok(at)
         [error] = at.error
