@@ -95,8 +95,8 @@ def balancing_weight(rng: np.random.Generator) -> Item:
         (1 / (2 * (1 - mine)), text(S, "practice.weight.swapped")),
         (1 / (2 * mine * n), text(S, "practice.weight.normalised")),
     ], fmt3)
-    return Item(kind="compute", stem=text(S, "practice.weight.stem", n=n, n1=n1,
-                                          who=text(S, "practice.weight.treated" if treated else "practice.weight.control")),
+    who = text(S, "practice.weight.treated" if treated else "practice.weight.control")
+    return Item(kind="compute", stem=text(S, "practice.weight.stem", n=n, n1=n1, who=who),
                 choices=choices,
                 solution=text(S, "practice.weight.solution", n=n, n1=n1, u=f"{u:g}", w1=fmt3(float(w[0])),
                               w0=fmt3(float(w[-1])), ans=fmt3(right), s1=f"{n1 * float(w[0]):g}",
@@ -223,8 +223,8 @@ _S_LINES = {
 
 
 def blank(rng: np.random.Generator) -> Item:
-    """The S-learner's last line (τ̂(x) = μ̂(x, 1) − μ̂(x, 0)); the engine's s_learner with LinearRegression is the
-    reference."""
+    """The S-learner's last line (τ̂(x) = μ̂(x, 1) − μ̂(x, 0)); the engine's s_learner with LinearRegression is
+    the reference."""
     x, t, y = _table_data(rng)
     X = x[:, None]
     expected = E.s_learner(X, t, y, _linear)(X)

@@ -18,8 +18,8 @@ def _mask_str(z) -> str:
 
 # ------------------------------------------------------------------------------------------------- compute
 def kernel_weight(rng: np.random.Generator) -> Item:
-    """π_x(z) = exp(−D²/σ²) of one perturbed sample: D is the cosine distance of its mask z′ to the all-ones x′
-    (the engine's mask_distances), then the paper's kernel (kernel_pi). Distractors: D not squared, σ not squared,
+    """π_x(z) = exp(−D²/σ²) of one perturbed sample: D is the cosine distance of its mask z′ to the all-ones
+    x′ (the engine's mask_distances), then the paper's kernel (kernel_pi). Distractors: D not squared, σ not squared,
     lime's applied weight √π (= exp(−D²/(2σ²))), D taken as the share of hidden superpixels."""
     m = int(rng.integers(6, 11))
     k = int(rng.integers(1, m))                               # kept superpixels, 1 … M−1

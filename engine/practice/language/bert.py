@@ -65,7 +65,8 @@ def mask_count(rng: np.random.Generator) -> Item:
     fmt = lambda v: f"{v:,.1f}"                                                 # noqa: E731
     choices = numeric_choices(rng, right, text(S, f"practice.count.right_{kind}"),
                               [(v, text(S, f"practice.count.{kind}_{k}")) for v, k in mistakes], fmt)
-    return Item(kind="compute", stem=text(S, "practice.count.stem", b=b, t=t, what=text(S, f"practice.count.what_{kind}"),
+    return Item(kind="compute", stem=text(S, "practice.count.stem", b=b, t=t,
+                                          what=text(S, f"practice.count.what_{kind}"),
                                           inp=text(S, "practice.count.pair" if pair else "practice.count.single")),
                 choices=choices,
                 solution=text(S, "practice.count.solution", b=b, t=t, sp=specials, n=f"{n:,}",
@@ -177,7 +178,10 @@ def attention_weight(rng: np.random.Generator) -> Item:
     i, j = (int(v) for v in rng.integers(0, t, 2))
     right = float(att[i, j])
     s = q @ k.T
-    sm = lambda x, axis: np.exp(x - x.max(axis=axis, keepdims=True)) / np.exp(x - x.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True)  # noqa: E731,E501
+
+    def sm(x, axis):                                                            # a softmax along `axis`
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
     fmt3 = lambda v: f"{v:.3f}"                                                 # noqa: E731
     choices = numeric_choices(rng, right, text(S, "practice.att.right"), [
         (float(sm(s, 1)[i, j]), text(S, "practice.att.no_scale")),

@@ -135,7 +135,8 @@ def kaplan(rng: np.random.Generator) -> Item:
                 params={"n": n}, answer=right, tolerance=0.0005)
 
 
-_CONFIGS = [(L, d) for L in (4, 6, 8, 10, 12, 16, 20, 24, 32) for d in (384, 512, 640, 768, 896, 1024, 1280, 1600, 2048)]
+_CONFIGS = [(L, d) for L in (4, 6, 8, 10, 12, 16, 20, 24, 32)
+            for d in (384, 512, 640, 768, 896, 1024, 1280, 1600, 2048)]
 
 
 @lru_cache(maxsize=len(_CONFIGS))
@@ -201,15 +202,13 @@ _TOPP_RIGHT = """def top_p(probs, p):
     q = np.zeros_like(probs)
     q[keep] = probs[keep]
     return q / q.sum()"""
+_NUCLEUS = "    before = np.cumsum(probs[order]) - probs[order]\n    keep = order[before < p]"
 _TOPP_WRONG = {
-    "excludes_crossing": _TOPP_RIGHT.replace("    before = np.cumsum(probs[order]) - probs[order]\n    keep = order[before < p]",
-                                             "    keep = order[np.cumsum(probs[order]) <= p]"),
+    "excludes_crossing": _TOPP_RIGHT.replace(_NUCLEUS, "    keep = order[np.cumsum(probs[order]) <= p]"),
     "ascending": _TOPP_RIGHT.replace("order = np.argsort(-probs)", "order = np.argsort(probs)"),
     "no_renorm": _TOPP_RIGHT.replace("return q / q.sum()", "return q"),
-    "fraction_of_tokens": _TOPP_RIGHT.replace("    before = np.cumsum(probs[order]) - probs[order]\n    keep = order[before < p]",
-                                              "    keep = order[:int(p * len(probs))]"),
-    "threshold": _TOPP_RIGHT.replace("    before = np.cumsum(probs[order]) - probs[order]\n    keep = order[before < p]",
-                                     "    keep = np.nonzero(probs >= 1 - p)[0]"),
+    "fraction_of_tokens": _TOPP_RIGHT.replace(_NUCLEUS, "    keep = order[:int(p * len(probs))]"),
+    "threshold": _TOPP_RIGHT.replace(_NUCLEUS, "    keep = np.nonzero(probs >= 1 - p)[0]"),
 }
 
 
