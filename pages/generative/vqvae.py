@@ -23,6 +23,9 @@ lab = labels("vqvae.labels")
 
 
 # ------------------------------------------------------------------------------------------------ 1. 2-D
+PLANE_EVERY = 20                     # optimiser steps per snapshot of the 2-D run, one snapshot per refresh
+
+
 def plane_ui() -> vqvae.Config2D:
     c1, c2, c3 = st.columns(3)
     K = c1.slider(t("vqvae.ctl.K"), 1, 64, 16, key="vqvae.K2", bind="query-params")
@@ -36,7 +39,7 @@ def plane_ui() -> vqvae.Config2D:
                              bind="query-params")
     seed = c3.number_input(t("vqvae.ctl.seed"), 0, 9999, 0, key="vqvae.seed", bind="query-params")
     return vqvae.Config2D(K=K, beta=beta, update=update, estimator=estimator, revive=revive, batch_size=batch,
-                          seed=int(seed))
+                          seed=int(seed), snapshot_every=PLANE_EVERY)
 
 
 def draw_plane(run: training.Run) -> None:
@@ -62,7 +65,11 @@ st.header(t("vqvae.plane.header"))
 st.markdown(t("vqvae.plane.text"))
 cfg2 = plane_ui()
 plane = training.start("vqvae", cfg2, lambda c: {"vq": vqvae.train_2d(c)}, name="plane")
-training.live(plane, draw_plane)
+# paced to be watched: one snapshot (PLANE_EVERY steps) per refresh, whatever the machine's speed (issue 29: at the
+# default budget the 4 000 steps ended in 5–8 s)
+training.live(plane, draw_plane, budget_s=0.0)
+st.caption(t("vqvae.plane.pace", every=PLANE_EVERY, rate=PLANE_EVERY / training.REFRESH_S,
+             total=vqvae.Config2D().max_steps * training.REFRESH_S / PLANE_EVERY))
 st.markdown(t("vqvae.plane.look"))
 show_source(vqvae.quantize)
 show_source(vqvae.ema_update)

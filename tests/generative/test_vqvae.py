@@ -278,6 +278,37 @@ def test_page_steps_every_run_and_edits_a_code():
     assert any("→ 5" in c.value for c in at.caption)
 
 
+def test_plane_run_is_paced_and_step_axes_start_at_zero(monkeypatch):
+    """Issue 29: the 2-D run ended in 5-8 s. The page trains it one snapshot (PLANE_EVERY steps) per refresh,
+    whatever the machine's speed: a refresh's advance pulls exactly one snapshot, and the whole run lasts ≥ 60 s.
+    At step 0 (one point) the step axes must not show negative x."""
+    from engine.figures.generative import vqvae as figs
+    from ui import training
+
+    seen = {}
+    real = training.live
+
+    def spy(run, draw, **kw):
+        seen[run.name] = (run, kw)
+        return real(run, draw, **kw)
+
+    monkeypatch.setattr(training, "live", spy)
+    at = run_page(PAGE)
+    assert_ok(at)
+    run, kw = seen["plane"]
+    assert kw.get("budget_s") == 0.0
+    every = run.config.snapshot_every
+    for k in (1, 2):
+        run.advance(kw["budget_s"])
+        assert run.snaps["vq"].step == k * every                 # one snapshot per refresh, however fast
+    assert run.config.max_steps / every * training.REFRESH_S >= 60
+    one = np.zeros(1, int)
+    f = figs.plot_terms(one, {"rec": np.ones(1)}, np.ones(1), 4)
+    assert f.layout.xaxis.rangemode == "nonnegative" and f.layout.xaxis2.rangemode == "nonnegative"
+    f = figs.plot_digit_curves(one, np.ones(1), np.ones(1), 4)
+    assert f.layout.xaxis.rangemode == "nonnegative" and f.layout.xaxis2.rangemode == "nonnegative"
+
+
 @pytest.mark.slow
 def test_page_in_japanese_with_prior_and_extremes():
     at = run_page(PAGE, lang="ja")

@@ -94,7 +94,8 @@ def plot_terms(steps: np.ndarray, curves: dict[str, np.ndarray], perplexity: np.
         fig.add_trace(go.Scatter(x=[int(steps[0]), int(steps[-1])], y=[K, K], mode="lines", name="K",
                                  line=dict(color="grey", dash="dot")), 1, 2)
     log_axis(fig, [v for y in curves.values() for v in np.maximum(np.ravel(np.asarray(y, float)), 1e-6)], row=1, col=1)
-    fig.update_xaxes(title_text=lab(labels, "step", "step"))
+    # steps are never negative: with one point (step 0) plotly's autorange would otherwise span −1…1
+    fig.update_xaxes(title_text=lab(labels, "step", "step"), rangemode="nonnegative")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.35))
     return fig
 
@@ -176,6 +177,7 @@ def plot_digit_curves(steps: np.ndarray, mse: np.ndarray, perplexity: np.ndarray
                                  name="0.02"), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=[K, K], mode="lines", line=dict(color="grey", dash="dot"), name="K"), 1, 2)
     log_axis(fig, np.append(np.asarray(mse, float), 0.02), row=1, col=1)
+    fig.update_xaxes(rangemode="nonnegative")                       # steps: no negative x at step 0
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
     return fig
 
@@ -196,5 +198,6 @@ def plot_collapse(steps: dict[str, np.ndarray], kl: np.ndarray, perp: np.ndarray
                                  mode="lines", line=dict(color="grey", dash="dot"), name="log K"), 1, 1)
     fig.add_trace(go.Bar(x=[f"z{i + 1}" for i in range(len(vae.kl_per_dim))], y=_r(vae.kl_per_dim, 4),
                          marker_color="#d62728", showlegend=False), 1, 2)
+    fig.update_xaxes(rangemode="nonnegative", row=1, col=1)        # steps: no negative x at step 0
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
