@@ -170,6 +170,10 @@ def test_page_trains_in_both_languages():
     for lang in ("en", "ja"):
         at = run_page("pages/paradigms/metric_learning.py", lang=lang)
         assert_ok(at)
+        # issue 29: the intro said "2-D embedding" while the default d is 8, drawn by PCA
+        d = at.select_slider(key="metric_learning.dim").value
+        intro = at.markdown[0].value
+        assert d == 8 and f"d = {d}" in intro and ("PCA" in intro) and "2-D embedding" not in intro
         at.button(key="metric_learning.run.step").click().run()
         assert_ok(at)
         run = at.session_state["metric_learning.run"]
