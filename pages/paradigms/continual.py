@@ -43,7 +43,11 @@ def make(c: cl.Config) -> dict:
 def draw(run: training.Run) -> None:
     snaps = run.snaps
     s0 = next(iter(snaps.values()))
-    st.caption(t("continual.now", task=s0.task + 1, classes="/".join(map(str, cl.TASKS[s0.task]))))
+    classes = "/".join(map(str, cl.TASKS[s0.task]))
+    if run.status == "finished" or s0.rows_done == len(cl.TASKS):      # not "learning …" once training is over
+        st.caption(t("continual.done", n=len(cl.TASKS), classes=classes))
+    else:
+        st.caption(t("continual.now", task=s0.task + 1, classes=classes))
     charts.panels(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):

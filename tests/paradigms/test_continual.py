@@ -130,6 +130,33 @@ def test_page_runs_and_steps(lang):
     assert set(run.snaps) == set(cl.METHODS) and run.step == 50
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ja"])             # (~20-40 s per language: the Japanese page is the one reported)
+def test_page_says_finished_not_learning_after_the_last_task(lang):
+    """Issue 29: 「学習中」 (learning task 5) stayed on screen after training had finished."""
+    at = run_page(PAGE, lang=lang)
+    at.slider(key="continual.iters").set_value(50).run()
+    run = at.session_state["continual.run"]
+    for _ in range(12):
+        if run.status == "finished":
+            break
+        at.button(key="continual.run.step").click().run()
+        run = at.session_state["continual.run"]
+    assert_ok(at)
+    assert run.status == "finished"
+    text = " ".join(c.value for c in at.caption)
+    assert ("Learning task" not in text and "finished" in text) if lang == "en" else \
+        ("学習中" not in text and "学習は終わりました" in text)
+
+
+def test_japanese_says_scholar_as_the_course_notes_would():
+    import tomllib
+
+    ja = tomllib.load(open("locales/continual.toml", "rb"))["ja"]
+    words = ja["dgr_text"] + ja["dream"]["caption"]
+    assert "スカラー" not in words and "学者（scholar）モデル" in ja["dgr_text"]
+
+
 def test_page_task_scenario_and_r_zero():
     at = run_page(PAGE)
     at.radio(key="continual.scenario").set_value("task")
