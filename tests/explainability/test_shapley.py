@@ -210,7 +210,8 @@ def test_practice_answers_equal_brute_force():
         eff = P.make("shapley", "efficiency", seed)
         p = eff.params
         assert abs(p["phi0"] + sum(p["phi"]) + eff.answer - p["fx"]) < 1e-9          # φ0 + Σφ = f(x)
-        assert eff.choices[eff.correct_index].label["en"] == f"{p['fx'] - p['phi0'] - sum(p['phi']):.2f}"
+        shown = float(eff.choices[eff.correct_index].label["en"])                  # "0.00", never "−0.00"
+        assert abs(shown - (p["fx"] - p["phi0"] - sum(p["phi"]))) <= 0.005 + 1e-9
         for name in ("implementation", "blank"):
             it = P.make("shapley", name, seed)
             assert abs(it.exec.expected - _brute_phi(it.params["values"], 3, it.params["player"])) < 1e-9

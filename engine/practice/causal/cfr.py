@@ -8,8 +8,16 @@ from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, m
                                     text)
 
 S = "cfr"
-fmt2 = lambda v: f"{v:.2f}"                                                     # noqa: E731
-fmt3 = lambda v: f"{v:.3f}"                                                     # noqa: E731
+
+
+def _num(v: float, decimals: int) -> str:
+    """v to `decimals` places, never "−0.00…" (a negative value that rounds to zero reads as 0)."""
+    s = f"{v:.{decimals}f}"
+    return s[1:] if s.startswith("-") and not s.strip("-0.") else s
+
+
+fmt2 = lambda v: _num(v, 2)                                                     # noqa: E731
+fmt3 = lambda v: _num(v, 3)                                                     # noqa: E731
 
 
 def _data(x, t, y0, y1) -> E.Data:
@@ -54,8 +62,8 @@ def pehe_or_ate(rng: np.random.Generator) -> Item:
     """√ε_PEHE or ε_ATE of an estimate on 5 units (engine pehe / ate_error); distractors: the other metric, ε_PEHE
     without the root, the mean absolute error, the root of the sum."""
     n = 5
-    tau = np.round(rng.uniform(-1, 3, n), 1)
-    tau_hat = np.round(tau + rng.uniform(-1.5, 1.5, n), 1)
+    tau = np.round(rng.uniform(-1, 3, n), 1) + 0.0
+    tau_hat = np.round(tau + rng.uniform(-1.5, 1.5, n), 1) + 0.0
     which = "pehe" if rng.integers(2) else "ate"
     p, a = E.pehe(tau_hat, tau), E.ate_error(tau_hat, tau)
     right = p if which == "pehe" else a
@@ -107,8 +115,8 @@ def balancing_weight(rng: np.random.Generator) -> Item:
 def wasserstein_1d(rng: np.random.Generator) -> Item:
     """W1 between 4 treated and 4 control one-dimensional representations (engine wasserstein_exact); distractors:
     the difference of the means, the pairs in the listed order, the mean over all pairs, the largest sorted gap."""
-    a = np.round(rng.uniform(-2, 3, 4), 1)
-    b = np.round(rng.uniform(-2, 3, 4), 1)
+    a = np.round(rng.uniform(-2, 3, 4), 1) + 0.0
+    b = np.round(rng.uniform(-2, 3, 4), 1) + 0.0
     right = E.wasserstein_exact(a[:, None], b[:, None])
     sa, sb = np.sort(a), np.sort(b)
     choices = numeric_choices(rng, right, text(S, "practice.w1.right"), [

@@ -12,14 +12,22 @@ from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, m
 from engine.explainability import gradcam as E
 
 S = "gradcam"
+
+
+def _num(v: float, decimals: int) -> str:
+    """v to `decimals` places, never "−0.00…" (a negative value that rounds to zero reads as 0)."""
+    s = f"{v:.{decimals}f}"
+    return s[1:] if s.startswith("-") and not s.strip("-0.") else s
+
+
 # α is a multiple of 0.025 and A an integer, so the map is exact at three decimals
-fmt3 = lambda v: f"{v:.3f}"                                                     # noqa: E731
+fmt3 = lambda v: _num(v, 3)                                                     # noqa: E731
 
 
 def _layer(rng, size: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """A (2, size, size) in 0…5 (post-ReLU activations, integers) and G (2, size, size) in −2…2 (one decimal)."""
     a = rng.integers(0, 6, (2, size, size)).astype(float)
-    g = np.round(rng.uniform(-2, 2, (2, size, size)), 1)
+    g = np.round(rng.uniform(-2, 2, (2, size, size)), 1) + 0.0
     return a, g
 
 
@@ -77,7 +85,7 @@ def last_layer_alpha(rng: np.random.Generator) -> Item:
     w_k^c / h."""
     h, w = (int(v) for v in rng.choice([3, 4, 5, 7], 2))
     k = 3
-    wc = np.round(rng.uniform(-3, 3, k), 1)
+    wc = np.round(rng.uniform(-3, 3, k), 1) + 0.0
     if np.any(np.abs(wc) < 0.3):
         raise Redraw("a near-zero weight")
     ch = int(rng.integers(k))
@@ -176,7 +184,7 @@ def blank(rng: np.random.Generator) -> Item:
     """Grad-CAM with autograd on a tiny head y^c = Σ_{k,i,j} W_kij ReLU(A_kij) (the gradient differs from cell to
     cell), the line computing α missing."""
     a, _ = _layer(rng, 2)
-    wts = np.round(rng.uniform(-1, 1, a.shape), 1)
+    wts = np.round(rng.uniform(-1, 1, a.shape), 1) + 0.0
     at = torch.tensor(a, requires_grad=True)
     y = (torch.tensor(wts) * torch.relu(at)).sum()
     (grad,) = torch.autograd.grad(y, at)

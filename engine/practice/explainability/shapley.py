@@ -10,9 +10,16 @@ from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, m
 from engine.explainability import shapley as E
 
 S = "shapley"
+
+
+def _num(v: float, decimals: int) -> str:
+    """v to `decimals` places, never "−0.00…" (a negative value that rounds to zero reads as 0)."""
+    s = f"{v:.{decimals}f}"
+    return s[1:] if s.startswith("-") and not s.strip("-0.") else s
+
 PLAYERS = "ABC"
 N = 3
-fmt2 = lambda v: f"{v:.2f}"                                                     # noqa: E731
+fmt2 = lambda v: _num(v, 2)                                                     # noqa: E731
 
 
 def _name(s: frozenset) -> str:
@@ -102,8 +109,8 @@ def efficiency(rng: np.random.Generator) -> Item:
     b = round(float(rng.uniform(-1, 1)), 1)
     f = lambda z: z @ w + b                                                     # noqa: E731
     phi = E.shapley_values(E.interventional_value_fn(f, x, mu[None]), m)
-    phi0, fx = round(float(f(mu[None])[0]), 2), round(float(f(x[None])[0]), 2)
-    shown = np.round(phi[:3], 2)
+    phi0, fx = round(float(f(mu[None])[0]), 2) + 0.0, round(float(f(x[None])[0]), 2) + 0.0   # no −0.00
+    shown = np.round(phi[:3], 2) + 0.0
     if np.all(shown >= 0):
         raise Redraw("no negative φ: the sign mistake would not show")
     j = 3

@@ -266,7 +266,7 @@ def blank(rng: np.random.Generator) -> Item:
     """The causal mask line of one attention head; candidates executed on Q = K = X (the engine's
     CausalSelfAttention with identity projections is the reference)."""
     t, d = 3, 2
-    x = np.round(rng.uniform(-2, 2, (t, d)), 1)
+    x = np.round(rng.uniform(-2, 2, (t, d)), 1) + 0.0
     expected = _engine_attention(x)
     ex = Exec("causal_attention", (x, x), expected, atol=1e-9)
     wrong = [(line.strip(), text(S, f"practice.blank.{k}")) for k, line in _MASK_LINES.items()
