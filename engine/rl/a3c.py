@@ -22,6 +22,7 @@ Raffin et al., stable-baselines3 `A2C.train` and `RolloutBuffer.compute_returns_
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import time
 from dataclasses import dataclass, field
@@ -301,6 +302,41 @@ def _streams(cfg: Config):
             np.random.default_rng([cfg.seed, 1]), np.random.default_rng([cfg.seed, 2]))
 
 
+def initial_metrics(cfg: Config, params: list[np.ndarray]) -> dict:
+    """Step 0's metrics, measured rather than placeholders: the first policy's policy loss, value loss and entropy
+    on one batch of n·k samples it collects itself, and the mean return of 20 of its episodes — all from a random
+    stream of their own ([seed, 5]), so the training streams are untouched. The first policy is close to uniform,
+    so its entropy is close to ln 2."""
+    rng = np.random.default_rng([cfg.seed, 5])
+    n, k = cfg.n_envs, cfg.n_steps
+    env = cartpole.VecCartPole(n, rng)
+    o = env.obs()
+    obs = np.zeros((k, n, OBS_DIM), np.float32)
+    acts = np.zeros((k, n), int)
+    rews, vals, dones = np.zeros((k, n)), np.zeros((k, n)), np.zeros((k, n))
+    for t in range(k):
+        f = forward(params, o)
+        a = (rng.random(n) < f.probs[:, 1]).astype(int)
+        obs[t], acts[t], vals[t] = o, a, f.value
+        o, r, term, trunc, final = env.step(a)
+        if trunc.any():
+            r = r.copy()
+            r[trunc] += cfg.gamma * forward(params, final[trunc]).value
+        rews[t], dones[t] = r, term | trunc
+    ret, adv = nstep_returns(rews, vals, dones, forward(params, o).value, cfg.gamma)
+    loss = loss_and_grads(params, obs.reshape(-1, OBS_DIM), acts.ravel(), ret.ravel(), adv.ravel(),
+                          cfg.vf_coef, cfg.ent_coef)
+    episodes = [play_episode(params, int(s)) for s in rng.integers(0, 2**31, 20)]
+    return {"policy_loss": loss.policy_loss, "value_loss": loss.value_loss, "entropy": loss.entropy,
+            "return": float(np.mean([e.length for e in episodes]))}
+
+
+def _first(stats: "_Stats", cfg: Config, params: list[np.ndarray], asynchronous: bool) -> Snapshot:
+    """The step-0 snapshot with measured metrics (no gradient has been applied yet: no staleness)."""
+    s = stats.snapshot(0, params, 0, 0.0, asynchronous)
+    return dataclasses.replace(s, metrics=initial_metrics(cfg, params))
+
+
 def train_a2c(cfg: Config) -> Iterator[Snapshot]:
     r"""A2C: n environments step in lockstep; every k steps one update of θ on the n·k samples.
 
@@ -319,7 +355,7 @@ def train_a2c(cfg: Config) -> Iterator[Snapshot]:
     o = env.obs()
     steps = updates = 0
     next_snap = cfg.snapshot_every
-    yield stats.snapshot(0, params, 0, 0.0, False)
+    yield _first(stats, cfg, params, False)
     while steps < cfg.max_env_steps:
         obs = np.zeros((k, n, OBS_DIM), np.float32)
         acts = np.zeros((k, n), int)
@@ -385,7 +421,7 @@ def train_a3c(cfg: Config) -> Iterator[Snapshot]:
     heapq.heapify(heap)
     steps = updates = 0
     next_snap = cfg.snapshot_every
-    yield stats.snapshot(0, params, 0, 0.0, True)
+    yield _first(stats, cfg, params, True)
     while steps < cfg.max_env_steps:
         now, w = heapq.heappop(heap)
         theta_w = local[w]

@@ -153,6 +153,36 @@ def test_training_is_deterministic_and_a2c_and_a3c_start_from_the_same_theta():
     assert all(np.array_equal(p, q) for p, q in zip(*first))
 
 
+def test_step_zero_metrics_are_measured_not_placeholders(monkeypatch):
+    """Issue 29: entropy and losses started at a placeholder 0. Step 0 now carries the first policy's own numbers:
+    its entropy on the batch it collects (torch's Categorical on the captured states; ≈ ln 2 for the near-uniform
+    first policy), non-zero losses, the mean return of its episodes; the same for A2C and A3C; and training after
+    step 0 is unchanged (step 0 uses a random stream of its own)."""
+    cfg = a3c.Config(n_envs=4, n_steps=8, snapshot_every=64, max_env_steps=192, seed=3)
+    seen = []
+    real = a3c.loss_and_grads
+
+    def spy(params, obs, *rest):
+        seen.append((params, obs.copy()))
+        return real(params, obs, *rest)
+
+    monkeypatch.setattr(a3c, "loss_and_grads", spy)
+    first = a3c.initial_metrics(cfg, a3c.initial_params(cfg))
+    params, obs = seen[0]
+    probs = torch.as_tensor(a3c.forward(params, obs).probs, dtype=torch.float64)
+    assert obs.shape == (cfg.n_envs * cfg.n_steps, 4)
+    assert first["entropy"] == pytest.approx(float(torch.distributions.Categorical(probs=probs).entropy().mean()),
+                                             rel=1e-6)
+    assert abs(first["entropy"] - np.log(2)) < 0.01
+    assert first["policy_loss"] != 0 and first["value_loss"] > 0 and 5 < first["return"] <= 500
+    monkeypatch.setattr(a3c, "loss_and_grads", real)
+    a2c, a3 = list(a3c.train_a2c(cfg)), list(a3c.train_a3c(cfg))
+    assert a2c[0].metrics == a3[0].metrics == first
+    monkeypatch.setattr(a3c, "initial_metrics", lambda cfg, params: {})
+    assert [s.metrics for s in a3c.train_a2c(cfg)][1:] == [s.metrics for s in a2c[1:]]
+    assert [s.metrics for s in a3c.train_a3c(cfg)][1:] == [s.metrics for s in a3[1:]]
+
+
 def test_a2c_learns_cartpole():
     snaps = list(itertools.islice(a3c.train_a2c(a3c.Config(seed=0)), 40))   # 80 000 environment steps
     assert max(s.metrics["return"] for s in snaps) >= 195
