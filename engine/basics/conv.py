@@ -159,14 +159,14 @@ def conv2d_naive(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = No
     xp = pad(x, padding)                                                # (C_in, H + 2p, W + 2p)
     out_per = c_out // groups
     y = np.zeros((c_out, h_out, w_out))
-    taps = np.arange(k) * dilation                                      # d·u for u = 0 … k−1
+    span = dilation * (k - 1) + 1                                       # k_eff
     for g in range(groups):
         w_g = weight[g * out_per:(g + 1) * out_per].reshape(out_per, -1)   # (C_out/g, C_in/g · k²)
         x_g = xp[g * per:(g + 1) * per]                                     # (C_in/g, H + 2p, W + 2p)
         for i in range(h_out):
             for j in range(w_out):
-                # the window: rows s·i + d·u, columns s·j + d·v
-                patch = x_g[:, stride * i + taps[:, None], stride * j + taps[None, :]]   # (C_in/g, k, k)
+                # the window: rows s·i + d·u, columns s·j + d·v (u, v = 0 … k−1)
+                patch = x_g[:, stride * i:stride * i + span:dilation, stride * j:stride * j + span:dilation]
                 # y_{o,i,j} = Σ_c Σ_u Σ_v w_{o,c,u,v} x̃_{c, si+du, sj+dv}
                 y[g * out_per:(g + 1) * out_per, i, j] = w_g @ patch.ravel()
     if bias is not None:
