@@ -75,7 +75,7 @@ def mel_value(rng: np.random.Generator) -> Item:
         right, params = f, {"m": m, "to": "hz"}
     choices = numeric_choices(rng, right, text(S, "practice.mel.right"), mistakes, fmt)
     return Item(kind="compute", stem=stem, choices=choices, solution=solution,
-                setup={"audio.htk": True}, params=params, answer=right, tolerance=0.05)
+                setup={"audio.htk": "true"}, params=params, answer=right, tolerance=0.05)
 
 
 def bin_frequency(rng: np.random.Generator) -> Item:
@@ -199,7 +199,8 @@ def mfcc_blank(rng: np.random.Generator) -> Item:
                 solution=text(S, "practice.blank.solution", line=right, T=expected.shape[1], n_mfcc=n_mfcc,
                               c0=f"{expected[0, expected.shape[1] // 2]:.2f}"),
                 setup={"audio.sr": sr, "audio.n_fft": n_fft, "audio.hop": hop, "audio.n_mels": n_mels,
-                       "audio.n_mfcc": n_mfcc, "audio.htk": htk},          # window: Hann, the page's default
+                       "audio.n_mfcc": n_mfcc, "audio.window": text(S, "window.hann"),
+                       "audio.htk": "true" if htk else "false"},
                 params={"y": y, "sr": sr, "n_fft": n_fft, "hop_length": hop, "n_mels": n_mels, "n_mfcc": n_mfcc,
                         "htk": htk},
                 exec=ex)

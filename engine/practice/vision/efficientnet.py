@@ -89,13 +89,15 @@ def mbconv_params(rng: np.random.Generator) -> Item:
     ordinary one, the SE squeeze computed from the expanded channels, the expand 1×1 forgotten, the SE biases
     forgotten."""
     if rng.integers(2):
-        stage, repeat = int(rng.integers(2, 8)), bool(rng.integers(2))
+        stage = int(rng.integers(2, 8))
+        repeat = bool(rng.integers(2)) and stage != 7             # B0's stage 7 has a single block
         e, k, c_in, c_out = _B0[stage]
         if repeat:
             c_in = c_out
-        # B0 (φ = 0); the stage selectbox and first/repeat radio are bound by their (translated) labels, which
-        # a setup value cannot carry, so the reader picks the stage named in the stem
-        setup = {f"{K}.phi": 0.0}
+        # B0 (φ = 0); the stage select box and the first/repeat radio are bound by their labels (the page's
+        # f"{i} · {operator}" and its `which` words)
+        setup = {f"{K}.phi": 0.0, f"{K}.stage": f"{stage} · MBConv{e}, k{k}x{k}",
+                 f"{K}.which": text(S, "which.repeat" if repeat else "which.first")}
     else:
         e, k = int(rng.choice((4, 6))), int(rng.choice((3, 5)))
         c_in, c_out = (int(v) for v in rng.choice((16, 24, 32, 40, 48, 64, 80), 2))
