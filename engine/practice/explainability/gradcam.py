@@ -90,8 +90,9 @@ def last_layer_alpha(rng: np.random.Generator) -> Item:
         raise Redraw("a near-zero weight")
     ch = int(rng.integers(k))
     a = torch.tensor(rng.uniform(0, 2, (k, h, w)), requires_grad=True)
-    y = (torch.tensor(wc) * a.mean(dim=(1, 2))).sum() + 0.5                    # y^c = Σ_k w_k GAP(A^k) + b
-    (grad,) = torch.autograd.grad(y, a)
+    with torch.enable_grad():                          # whatever grad mode the calling thread is in
+        y = (torch.tensor(wc) * a.mean(dim=(1, 2))).sum() + 0.5                # y^c = Σ_k w_k GAP(A^k) + b
+        (grad,) = torch.autograd.grad(y, a)
     alpha = E.gradcam_weights(a.detach(), grad).numpy()
     right = float(alpha[ch])
     fmt = lambda v: f"{v:.4f}"                                                  # noqa: E731
@@ -186,8 +187,9 @@ def blank(rng: np.random.Generator) -> Item:
     a, _ = _layer(rng, 2)
     wts = np.round(rng.uniform(-1, 1, a.shape), 1) + 0.0
     at = torch.tensor(a, requires_grad=True)
-    y = (torch.tensor(wts) * torch.relu(at)).sum()
-    (grad,) = torch.autograd.grad(y, at)
+    with torch.enable_grad():                          # whatever grad mode the calling thread is in
+        y = (torch.tensor(wts) * torch.relu(at)).sum()
+        (grad,) = torch.autograd.grad(y, at)
     cam, _ = E.cam_map(at.detach(), grad)
     if not bool((cam > 0).any()):
         raise Redraw("an all-zero map")
