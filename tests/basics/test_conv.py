@@ -253,3 +253,106 @@ def test_page_refuses_a_broken_upload():
     at.radio(key="conv.source").set_value("upload").run()
     at.file_uploader(key="conv.file").upload("x.png", b"not an image", "image/png").run()
     assert not at.exception and at.error and not at.get("plotly_chart")
+
+
+# ---------------------------------------------------------------------------- practice items (engine/practice)
+def test_practice_compute_answers_equal_torch():
+    """Every compute item over 200 seeds, its answer recomputed from item.params by running torch (shapes on the meta
+    device, parameter counts of real modules, MACs by a per-output brute force), never by the generator's code."""
+    from engine.common import practice as P
+
+    meta = torch.device("meta")
+    for seed in range(200):
+        q = P.make("conv", "output_size", seed).params
+        out = F.conv2d(torch.zeros(1, 1, 1, q["n"], device=meta), torch.zeros(1, 1, 1, q["k"], device=meta),
+                       stride=(1, q["s"]), padding=(0, q["p"]), dilation=(1, q["d"]))
+        assert P.make("conv", "output_size", seed).answer == out.shape[-1]
+
+        item = P.make("conv", "param_count", seed)
+        q = item.params
+        layer = nn.Conv2d(q["c_in"], q["c_out"], q["k"], groups=q["groups"], device=meta)
+        assert item.answer == sum(p.numel() for p in layer.parameters())
+        assert item.choices[item.correct_index].label["en"] == f"{int(item.answer):,}"
+
+        item = P.make("conv", "separable_macs", seed)
+        q = item.params
+        block = nn.Sequential(nn.Conv2d(q["c_in"], q["c_in"], q["k"], padding=q["k"] // 2, groups=q["c_in"],
+                                        bias=False), nn.Conv2d(q["c_in"], q["c_out"], 1, bias=False)).to(meta)
+        x, macs = torch.zeros(1, q["c_in"], q["hw"], q["hw"], device=meta), 0
+        for m in block:
+            x = m(x)
+            macs += x.numel() * (m.in_channels // m.groups) * m.kernel_size[0] ** 2
+        assert x.shape[-1] == q["hw"] and item.answer == macs
+
+        item = P.make("conv", "transposed_size", seed)
+        q = item.params
+        out = F.conv_transpose2d(torch.zeros(1, 1, q["n"], q["n"], device=meta),
+                                 torch.zeros(1, 1, q["k"], q["k"], device=meta), stride=q["s"], padding=q["p"],
+                                 output_padding=q["output_padding"])
+        assert item.answer == out.shape[-1]
+
+
+def test_practice_receptive_field_equals_autograd_support():
+    from engine.common import practice as P
+
+    for seed in range(0, 200, 4):
+        item = P.make("conv", "receptive_field", seed)
+        stack = item.params["layers"]
+        n = int(item.answer) + 4 * int(np.prod([s for _, s, _ in stack])) + 4
+        x = torch.zeros(1, 1, n, requires_grad=True)
+        y = x
+        for k, s, d in stack:
+            y = F.conv1d(y, torch.ones(1, 1, k), stride=s, dilation=d)
+        support = np.flatnonzero(torch.autograd.grad(y[0, 0, 0], x)[0][0, 0].numpy())
+        assert support.max() - support.min() + 1 == item.answer
+
+
+def test_practice_im2col_expected_equals_unfold():
+    from engine.common import practice as P
+
+    for seed in range(200):
+        item = P.make("conv", "im2col_implementation", seed)
+        x, k, s, p = item.exec.args
+        ref = F.unfold(_t(x)[None], k, padding=p, stride=s)[0].numpy()
+        np.testing.assert_array_equal(item.exec.expected, ref)
+        ran = [P.matches(P.execute(item.snippet(i), item.exec), item.exec) for i in range(len(item.choices))]
+        assert ran == [c.correct for c in item.choices]
+
+
+def test_practice_statements_hold():
+    """The statements the item calls true hold in torch; the false ones fail."""
+    # sep_ratio / sep_same_params
+    std, dw, pw = nn.Conv2d(32, 64, 3, bias=False), nn.Conv2d(32, 32, 3, groups=32, bias=False), nn.Conv2d(32, 64, 1,
+                                                                                                        bias=False)
+    count = lambda *ms: sum(p.numel() for m in ms for p in m.parameters())      # noqa: E731
+    assert count(dw, pw) / count(std) == pytest.approx(1 / 64 + 1 / 9) and count(dw, pw) < count(std)
+    # depthwise_groups: each filter of a groups = C_in convolution has one input channel
+    assert dw.weight.shape[1] == 1
+    # dilation_rf / dilation_params: a dilated 3×3 has 9 weights and spans 5
+    dil = nn.Conv2d(1, 1, 3, dilation=2, bias=False)
+    assert dil.weight.numel() == 9 and dil(torch.zeros(1, 1, 5, 5)).shape[-1] == 1
+    # pool_no_params / pool_learns
+    assert count(nn.MaxPool2d(2), nn.AvgPool2d(2)) == 0
+    # tconv_shape and tconv_inverse: the shapes go back, the values do not
+    x = torch.randn(1, 1, 9, 9, generator=torch.Generator().manual_seed(0))
+    w = torch.randn(1, 1, 3, 3, generator=torch.Generator().manual_seed(1))
+    y = F.conv2d(x, w, stride=2, padding=1)
+    back = F.conv_transpose2d(y, w, stride=2, padding=1)
+    assert back.shape == x.shape and not torch.allclose(back, x, atol=0.1)
+    # checkerboard / checkerboard_even: k = 3, s = 2 gives uneven counts
+    counts = F.conv_transpose2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 3, 3), stride=2)[0, 0]
+    assert counts[3:-3, 3:-3].unique().numel() > 1
+    # im2col_one_product / im2col_less_memory: the product equals conv2d; the matrix is bigger than the input
+    xx, ww = torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3)
+    cols = F.unfold(xx, 3)
+    assert torch.allclose((ww.reshape(4, -1) @ cols).reshape(1, 4, 6, 6), F.conv2d(xx, ww), atol=1e-5)
+    assert cols.numel() > xx.numel()
+    # cross_correlation: conv2d does not flip the kernel
+    delta = torch.zeros(1, 1, 3, 3)
+    delta[0, 0, 0, 0] = 1
+    ramp = torch.arange(16.0).reshape(1, 1, 4, 4)
+    assert torch.equal(F.conv2d(ramp, delta), ramp[..., :2, :2])
+    # stride_rf_no is false: a stride before a layer widens that layer's receptive field
+    assert C.receptive_field([(3, 2, 1), (3, 1, 1)]).r[-1] > C.receptive_field([(3, 1, 1), (3, 1, 1)]).r[-1]
+    # padding_params is false
+    assert count(nn.Conv2d(3, 4, 3, padding=2)) == count(nn.Conv2d(3, 4, 3))
