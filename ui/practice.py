@@ -62,11 +62,23 @@ def shared_item(uid) -> P.Item | None:
     return item(stem, name, int(seed))
 
 
+def link_setup(it: P.Item, language: str) -> dict[str, str | list[str]]:
+    """The item's setup as URL values in `language`: a widget shown through a format_func is bound by its label, so
+    a generator gives such a value as a Text (the label in both languages, from the chapter's locale)."""
+    def one(x) -> str:
+        if isinstance(x, dict):                 # a label, in the link's language
+            return P.tr(x, language)
+        if isinstance(x, (bool,)) or type(x).__name__ == "bool_":
+            return "true" if x else "false"     # Streamlit's URL form of a checkbox / toggle
+        return str(x)                           # numbers as Python writes them: "1.0" is also a select slider's label
+    return {k: [one(x) for x in v] if isinstance(v, (list, tuple)) else one(v) for k, v in it.setup.items()}
+
+
 def case_link(it: P.Item) -> None:
     """"Open this case in the chapter": the chapter's page with the item's settings as its bound query parameters."""
     params = {"lang": lang()}
-    for k, v in it.setup.items():
-        params[k] = [str(x) for x in v] if isinstance(v, (list, tuple)) else str(v)
+    for k, v in link_setup(it, lang()).items():
+        params[k] = v
     st.page_link(chapter_page(section_of(it.chapter), it.chapter), label=t("practice.open_case"),
                  icon=":material/open_in_new:", query_params=params)
 

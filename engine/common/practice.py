@@ -29,7 +29,12 @@ braces in those strings are doubled (`\frac{{a}}{{b}}`). Japanese stems are writ
 (「〜を選べ。」). Formulas, numbers and code that read the same in both languages: `same(s)`.
 
 `setup` maps the chapter page's own widget keys to the item's values: "open this case in the chapter" is the
-chapter's URL with those keys as query parameters (the widgets are bound with `bind="query-params"`).
+chapter's URL with those keys as query parameters (the widgets are bound with `bind="query-params"`). Streamlit binds
+a select box, radio, select slider, multiselect or segmented control by the option's *label* (what its format_func
+shows), so for such a widget give the label as a Text: `text(stem, "graphs.grid")` — the same locale key the page's
+`fmt("gcn.graphs")` looks up. Numbers, booleans (`"true"`) and plain strings go as they are; a range slider or a
+multiselect takes a list. `tests/test_practice_links.py` opens every chapter's items' links and checks that the
+page took every value.
 
 The contract battery (`tests/test_contract.py`) runs every generator of every chapter over many seeds: exactly one
 correct choice, four choices distinct as displayed, feedback on every choice, both languages filled, implementation

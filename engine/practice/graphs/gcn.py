@@ -149,7 +149,7 @@ def khop_count(rng: np.random.Generator) -> Item:
     per = ", ".join(str(int((hops == h).sum())) for h in range(K + 1))
     return Item(kind="compute", stem=text(S, "practice.khop.stem", side=side, r=r, c=c, v=v, K=K),
                 choices=choices, solution=text(S, "practice.khop.solution", K=K, per=per, n=right, v=v),
-                setup={"gcn.graph": "grid", "gcn.signal": "impulse", "gcn.node": v, "gcn.K": K},
+                setup={"gcn.graph": text(S, "graph.grid"), "gcn.signal": text(S, "signal.impulse"), "gcn.node": v, "gcn.K": K},
                 params={"r": r, "c": c, "K": K}, answer=float(right), tolerance=0.5)
 
 

@@ -145,7 +145,7 @@ def mining_pick(rng: np.random.Generator) -> Item:
                 choices=choices,
                 solution=text(S, f"practice.mining.solution_{mining}", dap=f"{d_ap:.1f}", upper=f"{d_ap + m:.1f}",
                               n=f"n{pick + 1}", d=f"{d_an[pick]:.1f}"),
-                setup={"metric_learning.margin": m, "metric_learning.mining": mining},
+                setup={"metric_learning.margin": m, "metric_learning.mining": text(S, f"mining.{mining}")},
                 params={"d_ap": d_ap, "d_an": d_an.tolist(), "m": m, "mining": mining})
 
 
