@@ -529,3 +529,21 @@ def test_practice_masking_blank_equals_an_element_by_element_loop():
         rand = rng.integers(5, vocab, n_random)
         out[0, (c[0] < 0.15) & ~special[0] & (u[0] >= 0.8) & (u[0] < 0.9)] = rand
         np.testing.assert_array_equal(item.exec.expected, np.concatenate([out, labels]))
+
+
+def test_practice_segment_ids_equal_transformers(tmp_path):
+    try:
+        from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy as PyBert
+    except ImportError:                                    # transformers 4: BertTokenizer is the Python one
+        from transformers import BertTokenizer as PyBert
+    from engine.common import practice as P
+
+    words = {w for seed in range(200) for s in P.make("bert", "segment_blank", seed).params.values() for w in s}
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("\n".join([*bert.SPECIALS, *sorted(words)]) + "\n", encoding="utf-8")
+    slow = PyBert(str(vocab), do_lower_case=True)
+    for seed in range(200):
+        item = P.make("bert", "segment_blank", seed)
+        a, b = (" ".join(item.params[k]) for k in "ab")
+        assert item.exec.expected.tolist() == slow(a, b, return_token_type_ids=True)["token_type_ids"]
+        assert (item.setup["bert.text_a"], item.setup["bert.text_b"]) == (a, b)

@@ -267,4 +267,42 @@ def blank(rng: np.random.Generator) -> Item:
                 params={"seed": seed}, exec=ex)
 
 
-GENERATORS = (mask_count, truncation, embedding_params, attention_weight, statement, blank)
+_WORDS = ("the", "cat", "sat", "on", "mat", "it", "was", "warm", "dog", "ran", "home", "a", "big", "red", "sun")
+_WORD_TOK = E.WordPiece(list(E.SPECIALS) + list(_WORDS))
+_SEG_CODE = """def segment_ids(tokens_a, tokens_b):
+    tokens = ["[CLS]", *tokens_a, "[SEP]", *tokens_b, "[SEP]"]
+____
+    return np.array(types)"""
+_SEG_LINES = {
+    "right": "    types = [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)",
+    "first_sep_b": "    types = [0] * (len(tokens_a) + 1) + [1] * (len(tokens_b) + 2)",
+    "last_sep_a": "    types = [0] * (len(tokens_a) + 2) + [1] * len(tokens_b) + [0]",
+    "swapped": "    types = [1] * (len(tokens_a) + 2) + [0] * (len(tokens_b) + 1)",
+    "no_specials": "    types = [0] * len(tokens_a) + [1] * len(tokens_b)",
+    "cls_b": "    types = [1] + [0] * (len(tokens_a) + 1) + [1] * (len(tokens_b) + 1)",
+}
+
+
+def segment_blank(rng: np.random.Generator) -> Item:
+    """The segment (token type) ids of [CLS] A [SEP] B [SEP], the line building them missing; the engine's
+    encode_input on the same two sentences is the reference."""
+    pet = lambda: str(rng.choice(("cat", "dog")))                               # noqa: E731
+    thing = lambda: str(rng.choice(("mat", "sun", "home")))                     # noqa: E731
+    adj = lambda: str(rng.choice(("big", "red", "warm")))                       # noqa: E731
+    a = (f"the {pet()} sat on the {adj()} mat" if rng.integers(2) else f"a {adj()} {pet()} ran home").split()
+    b = (f"it was {adj()}" if rng.integers(2) else f"the {thing()} was {adj()}").split()
+    la, lb = len(a), len(b)
+    enc = E.encode_input(_WORD_TOK, " ".join(a), " ".join(b))
+    ex = Exec("segment_ids", (a, b), enc.token_type_ids, atol=0)
+    wrong = [(line.strip(), text(S, f"practice.seg.{k}")) for k, line in _SEG_LINES.items()
+             if k != "right" and not matches(execute(_SEG_CODE.replace("____", line), ex), ex)]
+    choices = code_choices(rng, (_SEG_LINES["right"].strip(), text(S, "practice.seg.right")), wrong)
+    return Item(kind="blank", stem=text(S, "practice.seg.stem", a=" ".join(a), b=" ".join(b)), choices=choices,
+                code=_SEG_CODE.replace("____", "    ____"),
+                solution=text(S, "practice.seg.solution", tokens=" ".join(enc.tokens),
+                              ids=" ".join(str(int(v)) for v in enc.token_type_ids), na=la + 2, nb=lb + 1),
+                setup={"bert.text_a": " ".join(a), "bert.pair": True, "bert.text_b": " ".join(b)},
+                params={"a": a, "b": b}, exec=ex)
+
+
+GENERATORS = (mask_count, truncation, embedding_params, attention_weight, statement, blank, segment_blank)
