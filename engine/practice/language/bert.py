@@ -296,6 +296,8 @@ def segment_blank(rng: np.random.Generator) -> Item:
     ex = Exec("segment_ids", (a, b), enc.token_type_ids, atol=0)
     wrong = [(line.strip(), text(S, f"practice.seg.{k}")) for k, line in _SEG_LINES.items()
              if k != "right" and not matches(execute(_SEG_CODE.replace("____", line), ex), ex)]
+    if len(wrong) < 3:
+        raise Redraw("a wrong line agrees on this pair")
     choices = code_choices(rng, (_SEG_LINES["right"].strip(), text(S, "practice.seg.right")), wrong)
     return Item(kind="blank", stem=text(S, "practice.seg.stem", a=" ".join(a), b=" ".join(b)), choices=choices,
                 code=_SEG_CODE.replace("____", "    ____"),
