@@ -142,8 +142,13 @@ def test_a_link_reproduces_the_setup_and_hostile_links_fall_back(section, stem):
     url = {k: u for k, (kind, w) in bound.items() if not w.disabled and (u := _nudged(kind, w)) is not None}
     first, second = _app(page, url), _app(page, url)            # two readers open the same link
     assert_ok(first)
-    shown = {k: _url_value(kind, w) for k, (kind, w) in _bound(first).items()}
-    not_taken = {k: (u, shown.get(k)) for k, u in url.items() if k in shown and shown[k] != u}
+    opened = _bound(first)
+    shown = {k: _url_value(kind, w) for k, (kind, w) in opened.items()}
+    # a select whose options depend on another nudged setting (the photo's top classes) cannot take a label of the
+    # old options: a reader's own link never holds one, so those are not failures
+    not_taken = {k: (u, shown.get(k)) for k, u in url.items() if k in shown and shown[k] != u
+                 and not (opened[k][0] in ("selectbox", "radio", "select_slider", "multiselect", "button_group")
+                          and not set(u if isinstance(u, list) else [u]) <= set(opened[k][1].options))}
     assert not not_taken, f"{stem}: the page did not take these link values (link, shown): {not_taken}"
     # the maker's page had these values, and a page is a function of its widgets' values: two readers of the link
     # see the same values and the same figures
