@@ -26,7 +26,7 @@ def _panels(titles: list[str], widths: list[float], image: bool = True, gap: flo
     layout: dict = {"annotations": []}
     left = 0.0
     for n, (title, w) in enumerate(zip(titles, widths), start=1):
-        right = left + free * w / total
+        right = 1.0 if n == len(widths) else round(left + free * w / total, 6)
         sfx = "" if n == 1 else str(n)
         layout[f"xaxis{sfx}"] = dict(domain=[left, right], anchor=f"y{sfx}", showgrid=False, zeroline=False,
                                      constrain="domain")
@@ -34,7 +34,7 @@ def _panels(titles: list[str], widths: list[float], image: bool = True, gap: flo
                                      **(dict(autorange="reversed", scaleanchor=f"x{sfx}") if image else {}))
         layout["annotations"].append(dict(text=title, x=(left + right) / 2, y=1.0, xref="paper", yref="paper",
                                           xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14)))
-        left = right + gap
+        left = round(right + gap, 6)
     return layout
 
 
