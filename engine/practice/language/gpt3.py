@@ -60,7 +60,8 @@ def temperature(rng: np.random.Generator) -> Item:
                 solution=text(S, "practice.temp.solution", t=f"{t:g}", w=words[i],
                               zt=", ".join(f"{v / t:.3f}" for v in z), e=", ".join(f"{v:.3f}" for v in e),
                               s=f"{e.sum():.3f}", ei=f"{e[i]:.3f}", ans=fmt3(right)),
-                setup={"gpt3.temperature": t}, params={"logits": z.tolist(), "t": t, "i": i},
+                setup={"gpt3.temperature": t, "gpt3.top_k": 0, "gpt3.top_p": 1.0},
+                params={"logits": z.tolist(), "t": t, "i": i},
                 answer=right, tolerance=0.0005)
 
 
@@ -80,12 +81,12 @@ def truncation(rng: np.random.Generator) -> Item:
             raise Redraw("the cumulative mass hits p exactly")
         q = E.truncated_probs(torch.log(torch.tensor(p)), top_p=cut).numpy()
         n_keep = int((q > 0).sum())
-        setup = {"gpt3.top_p": cut, "gpt3.top_k": 0}
+        setup = {"gpt3.top_p": cut, "gpt3.top_k": 0, "gpt3.temperature": 1.0}
     else:
         cut = int(rng.integers(2, 5))
         q = E.truncated_probs(torch.log(torch.tensor(p)), top_k=cut).numpy()
         n_keep = cut
-        setup = {"gpt3.top_k": cut, "gpt3.top_p": 1.0}
+        setup = {"gpt3.top_k": cut, "gpt3.top_p": 1.0, "gpt3.temperature": 1.0}
     kept = order[:n_keep]
     i = int(rng.choice(kept))
     right = float(q[i])
@@ -230,7 +231,8 @@ def implementation(rng: np.random.Generator) -> Item:
                                                  cut=f"{cut:g}"),
                 choices=choices,
                 solution=text(S, "practice.impl.solution", q=", ".join(f"{v:.3f}" for v in expected), cut=f"{cut:g}"),
-                setup={"gpt3.top_p": cut, "gpt3.top_k": 0}, params={"p": p.tolist(), "cut": cut}, exec=ex)
+                setup={"gpt3.top_p": cut, "gpt3.top_k": 0, "gpt3.temperature": 1.0},
+                params={"p": p.tolist(), "cut": cut}, exec=ex)
 
 
 # -------------------------------------------------------------------------------------------------- blank
