@@ -83,15 +83,19 @@ def cancer_name(name: str, kind: str = "features") -> str:
 
 class _ResultStore:
     """A small process-wide LRU of finished explanations, keyed by (what, image hash, settings). Unlike
-    `st.cache_data` it lets the computation drive a progress bar created on the page."""
+    `st.cache_data` it lets the computation drive a progress bar created on the page. Each key is computed once
+    among readers (and the warm-up) asking for it at the same time (`flights`, ui/flight.py)."""
 
     def __init__(self, max_entries: int = 48):
         import threading
         from collections import OrderedDict
 
+        from ui.flight import SingleFlight
+
         self.max_entries = max_entries
         self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
+        self.flights = SingleFlight()
 
     def get(self, key):
         with self.lock:
@@ -124,21 +128,23 @@ def array_key(a) -> str:
 
 
 def prefill(key: tuple, compute) -> None:
-    """`compute` into the same store without a progress bar (no page to draw it on: the warm-up thread)."""
+    """`compute` into the same store without a progress bar (no page to draw it on: the warm-up thread); a reader
+    who asks for the key meanwhile waits for it, watching its progress."""
     store = _results()
-    if store.get(key) is None:
-        store.put(key, compute(lambda f: None))
+    store.flights.do(key, lookup=store.get, compute=compute, store=store.put)
 
 
 def cached_with_progress(key: tuple, compute, text: str):
     """`compute(progress)` once per key (progress(fraction) drives a bar on the page); later calls with the same
-    key return the stored result at once, so moving an unrelated slider never recomputes."""
+    key return the stored result at once, so moving an unrelated slider never recomputes. A reader who asks while
+    another reader (or the warm-up) computes it sees that computation's progress and gets its result."""
     store = _results()
     hit = store.get(key)
     if hit is not None:
         return hit
     bar = st.progress(0.0, text=text)
-    result = compute(lambda f: bar.progress(float(min(max(f, 0.0), 1.0)), text=text))
+    result = store.flights.do(key, lookup=store.get, compute=compute, store=store.put,
+                              progress=lambda f: bar.progress(f, text=text),
+                              waiting=lambda f: bar.progress(f, text=text))
     bar.empty()
-    store.put(key, result)
     return result
