@@ -209,7 +209,6 @@ _TOPP_WRONG = {
     "ascending": _TOPP_RIGHT.replace("order = np.argsort(-probs)", "order = np.argsort(probs)"),
     "no_renorm": _TOPP_RIGHT.replace("return q / q.sum()", "return q"),
     "fraction_of_tokens": _TOPP_RIGHT.replace(_NUCLEUS, "    keep = order[:int(p * len(probs))]"),
-    "threshold": _TOPP_RIGHT.replace(_NUCLEUS, "    keep = np.nonzero(probs >= 1 - p)[0]"),
 }
 
 
@@ -248,7 +247,6 @@ _MASK_LINES = {
     "right": "    S = np.where(mask == 1, S, -np.inf)",
     "zero_fill": "    S = np.where(mask == 1, S, 0.0)",
     "future": "    S = np.where(mask.T == 1, S, -np.inf)",
-    "inverted": "    S = np.where(mask == 0, S, -np.inf)",
     "times_mask": "    S = S * mask",
 }
 
