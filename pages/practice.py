@@ -121,8 +121,7 @@ with tab_exam:
                     st.markdown(it.stem[pr.lang()])
                     if it.code:
                         st.code(it.code, language="python")
-                    for j, c in enumerate(it.choices):
-                        st.markdown(f"({pr.LETTERS[j]}) {c.label[pr.lang()]}")
+                    pr.show_choices(it)
                     pr.show_result(it, chosen, key=f"practice.exam.result.{i}")
             if st.button(t("practice.exam_new"), key="practice.exam_new"):
                 del ss["practice.exam"]

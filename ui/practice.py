@@ -118,6 +118,16 @@ def show_item(it: P.Item, key: str, *, on_answer=None, reveal: bool = True) -> i
     return done
 
 
+def show_choices(it: P.Item) -> None:
+    """The four choices, lettered (snippets as code blocks)."""
+    for i, c in enumerate(it.choices):
+        if c.code is not None and "\n" in c.code:
+            st.markdown(f"**({LETTERS[i]})**")
+            st.code(c.code, language="python")
+        else:
+            st.markdown(f"({LETTERS[i]}) {c.label[lang()]}")
+
+
 def show_result(it: P.Item, chosen: int | None, key: str) -> None:
     L = lang()
     right = it.correct_index
