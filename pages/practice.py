@@ -111,7 +111,7 @@ with tab_exam:
             result = pr.exam_result(items, exam["answers"])
             st.metric(t("practice.exam_score"), f"{result.right} / {result.n}", f"{100 * result.right / result.n:.0f} %",
                       delta_color="off")
-            st.dataframe(pr.section_table(result), hide_index=True)
+            st.table(pr.section_table(result))
             for i, it in enumerate(items):
                 chosen = exam["answers"].get(i)
                 mark = "✓" if chosen == it.correct_index else "✗"

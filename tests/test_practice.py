@@ -43,7 +43,8 @@ def test_answer_right_and_wrong(lang):
     assert_ok(at)
     it = _shown_item(at)
     _answer(at, lambda key: it.correct_index)
-    assert at.success and it.choices[it.correct_index].feedback[lang] in at.success[0].value
+    from ui.practice import _why
+    assert at.success and _why(it.choices[it.correct_index].feedback[lang]) in at.success[0].value
     assert any(it.solution[lang][:30] in m.value for m in at.markdown)
     at.button(key="practice.next").click().run()
     it = _shown_item(at)

@@ -128,17 +128,28 @@ def show_choices(it: P.Item) -> None:
             st.markdown(f"({LETTERS[i]}) {c.label[lang()]}")
 
 
+_RIGHT_PREFIXES = ("Right: ", "Right — ", "Right. ", "Correct: ", "正解: ", "正解：", "正解。", "正解 — ")
+
+
+def _why(feedback: str) -> str:
+    """A right choice's feedback without its own "Right:" (the message already says so)."""
+    for prefix in _RIGHT_PREFIXES:
+        if feedback.startswith(prefix):
+            return feedback[len(prefix):]
+    return feedback
+
+
 def show_result(it: P.Item, chosen: int | None, key: str) -> None:
     L = lang()
     right = it.correct_index
     if chosen == right:
-        st.success(t("practice.right", letter=LETTERS[right]) + " " + it.choices[right].feedback[L],
+        st.success(t("practice.right", letter=LETTERS[right]) + " " + _why(it.choices[right].feedback[L]),
                    icon=":material/check_circle:")
     else:
         picked = t("practice.no_answer") if chosen is None else (
             t("practice.wrong", letter=LETTERS[chosen]) + " " + it.choices[chosen].feedback[L])
         st.error(picked, icon=":material/cancel:")
-        st.info(t("practice.right_was", letter=LETTERS[right]) + " " + it.choices[right].feedback[L])
+        st.info(t("practice.right_was", letter=LETTERS[right]) + " " + _why(it.choices[right].feedback[L]))
     with st.expander(t("practice.solution"), expanded=True):
         st.markdown(it.solution[L])
     case_link(it)
