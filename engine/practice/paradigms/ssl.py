@@ -51,6 +51,8 @@ def ntxent_value(rng: np.random.Generator) -> Item:
     ], fmt)
     if not np.isfinite(right):
         raise Redraw("overflow")
+    if right < 0.01 or abs(cos[2]) < 0.05:   # a loss that rounds to 0.000 or a positive at 90°: a case that teaches little
+        raise Redraw("degenerate case")
     return Item(kind="compute",
                 stem=text(S, "practice.ntxent.stem", z1=_vec(z[0]), z2=_vec(z[1]), z3=_vec(z[2]), z4=_vec(z[3]),
                           tau=f"{tau:g}"),
