@@ -106,8 +106,9 @@ if fits:
     st.plotly_chart(figs.plot_sliding(conv, win, lab), key=f"{K}.fig_slide")
     st.caption(t(f"{K}.window_caption", i=win.i, j=win.j, o=o, r0=win.rows[0], r1=win.rows[-1], c0=win.cols[0],
                  c1=win.cols[-1], taps=win.patch.size, pad=win.in_padding, value=f"{win.value:.4f}",
-                 ch=", ".join(str(v) for v in win.channels)))
-    st.plotly_chart(figs.plot_outputs(conv, lab), key=f"{K}.fig_out")
+                 ch=", ".join(str(v) for v in win.channels), c0ch=win.channels[0]))
+    if c_in > 1:        # one channel: the map is the one on the right above
+        st.plotly_chart(figs.plot_outputs(conv, lab), key=f"{K}.fig_out")
     st.caption(t(f"{K}.output_caption", c=c_in, h=h_out, w=w_out, diff=f"{conv.torch_diff:.1e}"))
     show_source(C.conv2d_naive)
 

@@ -31,7 +31,8 @@ def _panels(titles: list[str], widths: list[float], image: bool = True, gap: flo
         layout[f"xaxis{sfx}"] = dict(domain=[left, right], anchor=f"y{sfx}", showgrid=False, zeroline=False,
                                      constrain="domain")
         layout[f"yaxis{sfx}"] = dict(anchor=f"x{sfx}", showgrid=False, zeroline=False, constrain="domain",
-                                     **(dict(autorange="reversed", scaleanchor=f"x{sfx}") if image else {}))
+                                     **(dict(autorange="reversed", scaleanchor=f"x{sfx}", showticklabels=n == 1)
+                                        if image else {}))
         layout["annotations"].append(dict(text=title, x=(left + right) / 2, y=1.0, xref="paper", yref="paper",
                                           xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=14)))
         left = round(right + gap, 6)
@@ -57,7 +58,8 @@ def plot_sliding(conv: C.Convolution, win: C.Window, labels: dict | None = None)
     y = conv.out[win.o]                                                   # (H_out, W_out)
     hp, wp = xp.shape
     layout = _panels([lab(labels, "input", "padded input"), lab(labels, "output", "output")],
-                     [wp, max(y.shape[1], wp * 0.6)], gap=0.08)
+                     [wp, max(y.shape[1], wp * 0.6)], gap=0.1)
+    layout["yaxis2"]["showticklabels"] = True                            # the output has its own rows
     layout["xaxis"]["range"], layout["yaxis"]["range"] = [-0.5, wp - 0.5], [hp - 0.5, -0.5]
     layout["xaxis2"]["range"], layout["yaxis2"]["range"] = [-0.5, y.shape[1] - 0.5], [y.shape[0] - 0.5, -0.5]
     for ax in ("yaxis", "yaxis2"):
@@ -145,13 +147,14 @@ def plot_receptive_field(rf: C.ReceptiveField, units: list[np.ndarray], labels: 
             data.append(go.Scatter(x=centres, y=np.full(len(centres), l), mode="markers", showlegend=False,
                                    marker=dict(color="#1f77b4", size=7),
                                    hovertemplate=f"{names[l]}: %{{x}}<extra></extra>"))
-        notes.append(dict(x=first + rf.r[l] - 0.5, y=l, text=f"r<sub>{l}</sub> = {rf.r[l]}", showarrow=False,
-                          xanchor="left", xshift=8))
     r_top = rf.r[-1]
+    for l in range(n_layers + 1):                                        # r_l written right of the whole field
+        notes.append(dict(x=r_top - 0.5, y=l, text=f"r<sub>{l}</sub> = {rf.r[l]}", showarrow=False,
+                          xanchor="left", xshift=10))
     return go.Figure(data, dict(
         title=lab(labels, "touched", "{n} of {r}").format(n=len(units[0]), r=r_top), annotations=notes,
         yaxis=dict(tickvals=list(range(n_layers + 1)), ticktext=names, range=[-0.7, n_layers + 0.7]),
-        xaxis=dict(title=lab(labels, "pixels", "input pixel"), range=[-1.5, r_top + max(4, r_top * 0.25)]),
+        xaxis=dict(title=lab(labels, "pixels", "input pixel"), range=[-1.5, r_top + max(5, r_top * 0.3)]),
         height=140 + 40 * n_layers, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white"))
 
 
@@ -165,22 +168,21 @@ def plot_pooling(x: np.ndarray, max_pooled: np.ndarray, avg_pooled: np.ndarray, 
 
 
 def plot_costs(sep: C.SeparableCost, labels: dict | None = None) -> go.Figure:
-    """Parameters and multiply–adds: standard vs depthwise + pointwise (stacked).
-    labels: params, macs, standard, separable, depthwise, pointwise."""
+    """Parameters and multiply–adds of the standard convolution, the depthwise and pointwise parts and their sum,
+    on a log axis (the depthwise part is often 100× smaller).  labels: params, macs, standard, separable, depthwise,
+    pointwise."""
     layout = _panels([lab(labels, "params", "parameters"), lab(labels, "macs", "multiply–adds")], [1, 1],
                      image=False, gap=0.12)
-    std, dw, pw = (lab(labels, key, key) for key in ("standard", "depthwise", "pointwise"))
-    sep_name = lab(labels, "separable", "separable")
+    names = [lab(labels, key, key) for key in ("standard", "depthwise", "pointwise", "separable")]
+    colours = ["#7f7f7f", "#1f77b4", "#ff7f0e", "#2ca02c"]
     data = []
     for n, field in enumerate(("params", "macs"), start=1):
-        axes = dict(xaxis="x" if n == 1 else "x2", yaxis="y" if n == 1 else "y2", showlegend=n == 1)
-        data += [go.Bar(x=[std], y=[getattr(sep.standard, field)], name=std, marker_color="#7f7f7f",
-                        hovertemplate="%{y:,}<extra></extra>", legendgroup="s", **axes),
-                 go.Bar(x=[sep_name], y=[getattr(sep.depthwise, field)], name=dw, marker_color="#1f77b4",
-                        hovertemplate=dw + ": %{y:,}<extra></extra>", legendgroup="d", **axes),
-                 go.Bar(x=[sep_name], y=[getattr(sep.pointwise, field)], name=pw, marker_color="#ff7f0e",
-                        hovertemplate=pw + ": %{y:,}<extra></extra>", legendgroup="p", **axes)]
+        values = [getattr(sep.standard, field), getattr(sep.depthwise, field), getattr(sep.pointwise, field),
+                  getattr(sep.depthwise, field) + getattr(sep.pointwise, field)]
+        data.append(go.Bar(x=names, y=values, marker_color=colours, showlegend=False, text=[f"{v:,}" for v in values],
+                           textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y:,}<extra></extra>",
+                           xaxis="x" if n == 1 else "x2", yaxis="y" if n == 1 else "y2"))
     for ax in ("yaxis", "yaxis2"):
-        layout[ax].update(showgrid=True, gridcolor="rgba(0,0,0,0.08)")
-    return go.Figure(data, dict(layout, barmode="stack", height=320, margin=dict(l=10, r=10, t=40, b=10),
-                                legend=dict(orientation="h", y=-0.15, yanchor="top")))
+        layout[ax].update(type="log", showgrid=True, gridcolor="rgba(0,0,0,0.08)", dtick=1)
+    return go.Figure(data, dict(layout, height=360, margin=dict(l=10, r=10, t=40, b=10),
+                                uniformtext=dict(minsize=9, mode="hide")))
