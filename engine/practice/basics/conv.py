@@ -153,22 +153,25 @@ def transposed_size(rng: np.random.Generator) -> Item:
 _IM2COL_RIGHT = """def im2col(x, k, s, p):
     C, H, W = x.shape
     xp = np.pad(x, ((0, 0), (p, p), (p, p)))
-    Ho, Wo = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
-    cols = np.zeros((C * k * k, Ho * Wo))
+    Ho = (H + 2*p - k) // s + 1
+    Wo = (W + 2*p - k) // s + 1
+    cols = np.zeros((C*k*k, Ho*Wo))
     for i in range(Ho):
         for j in range(Wo):
-            cols[:, i * Wo + j] = xp[:, s * i:s * i + k, s * j:s * j + k].reshape(-1)
+            win = xp[:, s*i:s*i+k, s*j:s*j+k]
+            cols[:, i*Wo + j] = win.reshape(-1)
     return cols"""
 _IM2COL_WRONG = {
-    "channels_last": _IM2COL_RIGHT.replace(".reshape(-1)", ".transpose(1, 2, 0).reshape(-1)"),
-    "no_stride": _IM2COL_RIGHT.replace("xp[:, s * i:s * i + k, s * j:s * j + k]", "xp[:, i:i + k, j:j + k]"),
+    "channels_last": _IM2COL_RIGHT.replace("win.reshape(-1)", "win.transpose(1, 2, 0).reshape(-1)"),
+    "no_stride": _IM2COL_RIGHT.replace("xp[:, s*i:s*i+k, s*j:s*j+k]", "xp[:, i:i+k, j:j+k]"),
     "no_padding": _IM2COL_RIGHT.replace("xp = np.pad(x, ((0, 0), (p, p), (p, p)))", "xp = x")
-                               .replace("(H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1",
-                                        "(H - k) // s + 1, (W - k) // s + 1"),
-    "column_order": _IM2COL_RIGHT.replace("cols[:, i * Wo + j]", "cols[:, j * Ho + i]"),
-    "transposed": _IM2COL_RIGHT.replace("cols = np.zeros((C * k * k, Ho * Wo))", "cols = np.zeros((Ho * Wo, C * k * k))")
-                               .replace("cols[:, i * Wo + j]", "cols[i * Wo + j, :]"),
+                               .replace("(H + 2*p - k)", "(H - k)").replace("(W + 2*p - k)", "(W - k)"),
+    "column_order": _IM2COL_RIGHT.replace("cols[:, i*Wo + j]", "cols[:, j*Ho + i]"),
+    "transposed": _IM2COL_RIGHT.replace("np.zeros((C*k*k, Ho*Wo))", "np.zeros((Ho*Wo, C*k*k))")
+                               .replace("cols[:, i*Wo + j]", "cols[i*Wo + j, :]"),
 }
+for _name, _code in _IM2COL_WRONG.items():           # every distractor differs from the right snippet
+    assert _code != _IM2COL_RIGHT, _name
 
 
 def im2col_implementation(rng: np.random.Generator) -> Item:
