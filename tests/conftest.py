@@ -56,3 +56,12 @@ def _grad_mode_is_left_on():
     torch = sys.modules.get("torch")
     if torch is not None:
         assert torch.is_grad_enabled(), "this test left autograd's grad mode off in the main thread"
+
+
+def figure_specs(at) -> list[str | bytes]:
+    """The plotly JSON of every chart an AppTest run drew: st.plotly_chart's, and the live charts' (`ui.charts.live`,
+    a components-v2 element whose data is the same JSON, as bytes)."""
+    from ui.charts import LIVE_CHART
+
+    return [e.proto.spec for e in at.get("plotly_chart")] + [
+        e.proto.bytes for e in at.get("bidi_component") if e.proto.component_name == LIVE_CHART]

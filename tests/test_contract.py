@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, assert_ok, run_page
+from conftest import ROOT, assert_ok, figure_specs, run_page
 from ui import i18n
 from ui.chapters import SYLLABUS, built_pages
 
@@ -123,14 +123,14 @@ def test_no_generator_yields_inside_a_grad_mode_block():
 
 # ---------------------------------------------------------------------------------------------- page runs
 def _figure_bytes(at) -> int:
-    return sum(len(e.proto.spec) for e in at.get("plotly_chart"))
+    return sum(len(spec) for spec in figure_specs(at))
 
 
 def _webgl_traces(at) -> set[str]:
     import json
 
-    return {tr.get("type", "scatter") for e in at.get("plotly_chart")
-            for tr in json.loads(e.proto.spec).get("data", [])} & WEBGL_TRACES
+    return {tr.get("type", "scatter") for spec in figure_specs(at)
+            for tr in json.loads(spec).get("data", [])} & WEBGL_TRACES
 
 
 def _recorded_run(path: str, lang: str):

@@ -16,7 +16,7 @@ import math
 
 import pytest
 
-from conftest import ROOT, assert_ok
+from conftest import ROOT, assert_ok, figure_specs
 from ui.chapters import built_pages
 
 CHAPTERS = [(section, stem) for section, stem, _ in built_pages()]
@@ -121,8 +121,8 @@ def _nudged(kind: str, w):
 
 def _figures(at) -> list:
     out = []
-    for e in at.get("plotly_chart"):
-        spec = json.loads(e.proto.spec)
+    for raw in figure_specs(at):
+        spec = json.loads(raw)
         for tr in spec.get("data", []):
             tr.pop("uid", None)
         out.append(spec.get("data"))

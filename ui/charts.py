@@ -7,7 +7,10 @@ ticks colliding). The cut is `engine.figures.panels.split`; any other figure is 
 """
 from __future__ import annotations
 
+import functools
+
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from engine.figures import panels as _panels
@@ -30,3 +33,144 @@ def panels(fig: go.Figure, key: str | None = None, **kwargs) -> None:
 def _escape(text: str) -> str:
     """Plain text shown by st.markdown as it is (no emphasis, links or LaTeX from the figure's title)."""
     return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|$<>~" else c for c in text)
+
+
+# ------------------------------------------------------------------------------------------------- live charts
+# While a model trains, the run's fragment redraws every chart about twice a second. `st.plotly_chart` (Streamlit
+# 1.67) re-mounts a chart whose figure changed: the reader's zoom is lost at every refresh and the chart can flash
+# empty. `live` draws the figure with a small components-v2 element instead: its node stays, and each refresh hands
+# the existing plot the new figure with `Plotly.react`, with `layout.uirevision` set so a zoom, a pan or a legend
+# choice survives (issue #25; `python -m bench livecharts` measures what a refresh costs the browser).
+# plotly.js is the installed `plotly` package's own (offline): `plotly_loader()` mounts it once per script run as
+# bytes (Streamlit's message cache sends the 4.8 MB once per session, a hash after that), the browser evaluates it
+# once per page and every chart waits for `window.Plotly`.
+LIVE_CHART = "kicks_live_chart"
+_LIB_NAME = "kicks_plotly_lib"
+_DEFAULT_HEIGHT = 450                       # plotly's own default, as st.plotly_chart uses it
+
+_LIB_JS = """
+export default function(component) {
+  const { data } = component;
+  const w = window;
+  if (!w.__kicksPlotly) {
+    let done; w.__kicksPlotly = new Promise(r => { done = r; }); w.__kicksPlotly.done = done;
+  }
+  if (w.Plotly || w.__kicksPlotly.loading || !data) { if (w.Plotly) w.__kicksPlotly.done(w.Plotly); return; }
+  w.__kicksPlotly.loading = true;                 // once per page: a classic script, so the UMD sets window.Plotly
+  const url = URL.createObjectURL(new Blob([data], { type: "text/javascript" }));
+  const s = document.createElement("script");
+  s.src = url;
+  s.onload = () => { URL.revokeObjectURL(url); w.__kicksPlotly.done(w.Plotly); };
+  document.head.appendChild(s);
+}
+"""
+
+# Streamlit's plotly theme, the part the figures rely on (st.plotly_chart applies it in the browser): the app's font,
+# transparent backgrounds, light grid lines and Streamlit's categorical colours.
+_CHART_JS = """
+const THEME = {
+  font: { family: '"Source Sans", sans-serif', color: "#31333F", size: 14 },
+  paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+  colorway: ["#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700", "#ffd16a", "#6d3fc0",
+             "#d5dae5"],
+  hoverlabel: { bgcolor: "#ffffff", bordercolor: "#d5dae5", font: { color: "#31333F" } },
+  legend: { bgcolor: "rgba(0,0,0,0)" },
+};
+const AXIS = { gridcolor: "#e6eaf1", zerolinecolor: "#d5dae5", linecolor: "#d5dae5", automargin: true };
+
+function themed(layout) {
+  const out = Object.assign({}, THEME, layout);
+  out.font = Object.assign({}, THEME.font, layout.font || {});
+  for (const k of Object.keys(out)) {
+    if (/^[xy]axis\\d*$/.test(k)) out[k] = Object.assign({}, AXIS, out[k]);
+  }
+  if (!Object.keys(out).some(k => /^[xy]axis\\d*$/.test(k))) { out.xaxis = Object.assign({}, AXIS); out.yaxis = Object.assign({}, AXIS); }
+  delete out.width;
+  out.autosize = true;
+  return out;
+}
+
+export default function(component) {
+  const { data, parentElement } = component;
+  let gd = parentElement.querySelector(".kicks-live-plot");
+  if (!gd) {
+    gd = document.createElement("div");
+    gd.className = "kicks-live-plot";
+    parentElement.appendChild(gd);
+  }
+  const fig = JSON.parse(new TextDecoder().decode(data));
+  const layout = fig.layout || {};
+  gd.style.height = (layout.height || %d) + "px";
+  gd.__kicksFig = fig;                              // the newest figure: a slow load draws only the latest
+  const draw = (P) => {
+    if (gd.__kicksFig !== fig) return;
+    P.react(gd, fig.data || [], themed(layout), { displaylogo: false, responsive: false });
+    if (!gd.__kicksResize && window.ResizeObserver) {
+      gd.__kicksResize = new ResizeObserver(() => { if (gd._fullLayout) P.Plots.resize(gd); });
+      gd.__kicksResize.observe(gd);
+    }
+  };
+  if (window.Plotly) { draw(window.Plotly); }
+  else {
+    const w = window;
+    if (!w.__kicksPlotly) { let done; w.__kicksPlotly = new Promise(r => { done = r; }); w.__kicksPlotly.done = done; }
+    w.__kicksPlotly.then(draw);
+  }
+  return () => {                                    // unmounted: the page changed or the chart left the script
+    if (gd.__kicksResize) { gd.__kicksResize.disconnect(); gd.__kicksResize = null; }
+    if (window.Plotly && gd._fullLayout) window.Plotly.purge(gd);
+  };
+}
+""" % _DEFAULT_HEIGHT
+
+_lib = st.components.v2.component(_LIB_NAME, js=_LIB_JS, html="<span></span>")
+_chart = st.components.v2.component(LIVE_CHART, js=_CHART_JS, isolate_styles=False)
+
+
+@functools.cache
+def _plotly_js() -> bytes:
+    from importlib.resources import files
+
+    return files("plotly").joinpath("package_data/plotly.min.js").read_bytes()
+
+
+def plotly_loader() -> None:
+    """plotly.js for the live charts: one empty element per script run (the run object mounts it before its
+    fragment); the browser evaluates the library once per page."""
+    from streamlit.errors import StreamlitDuplicateElementKey
+
+    try:
+        with st.sidebar:                   # out of the chapter's flow: a 0-px element still gets a gap
+            _lib(key="charts.plotly_lib", data=_plotly_js(), height=0)
+    except StreamlitDuplicateElementKey:   # a page with several runs: mounted by the first
+        pass
+
+
+def live(fig: go.Figure, key: str, where=None) -> None:
+    """A chart that a live-training refresh updates in place (see above), in the container `where` (a column;
+    default: where the script is). Multi-panel rows are split as `panels` splits them, one live chart per panel
+    (keys `key.0`, `key.1`, …)."""
+    if where is not None:
+        with where:
+            live(fig, key)
+        return
+    figs = _panels.split(fig)
+    if len(figs) == 1:
+        _live_one(fig, key)
+        return
+    title = _panels.title_text(fig)
+    if title:
+        st.markdown(f"**{_escape(title)}**")
+    for i, (col, panel) in enumerate(zip(st.columns(_panels.widths(fig), gap="small"), figs)):
+        with col:
+            _live_one(panel, f"{key}.{i}")
+
+
+def _live_one(fig: go.Figure, key: str) -> None:
+    # The figure's JSON as bytes, as st.plotly_chart sends it (a dict would go through json.dumps once more,
+    # with spaces); `uirevision` is the chart's key unless the figure has its own.
+    spec = fig.to_plotly_json()
+    layout = spec.setdefault("layout", {})
+    layout.setdefault("uirevision", key)
+    _chart(key=key, data=pio.to_json(spec, validate=False).encode(),
+           height=int(layout.get("height") or _DEFAULT_HEIGHT))

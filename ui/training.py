@@ -401,5 +401,8 @@ def live(run: Run, draw: Callable[[Run], None], *, budget_s: float = BUDGET_S, r
         if current.status == "running":
             current.advance(budget_s, reader_acted)
 
+    from ui import charts
+
+    charts.plotly_loader()                     # plotly.js for the charts `draw` shows with `charts.live`
     run.timer_on = run.status == "running"
     st.fragment(run_every=refresh_s if run.timer_on else None)(body)()

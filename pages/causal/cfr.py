@@ -81,10 +81,10 @@ def make(cfg: dict) -> dict:
 def draw(run: training.Run) -> None:
     snaps = run.snaps
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figs.plot_phi(snaps["tarnet"], lab["phi_tarnet"], labels=lab), key="cfr.fig_phi_tarnet")
-    c2.plotly_chart(figs.plot_phi(snaps["cfr"], lab["phi_cfr"], labels=lab), key="cfr.fig_phi_cfr")
+    charts.live(figs.plot_phi(snaps["tarnet"], lab["phi_tarnet"], labels=lab), key="cfr.fig_phi_tarnet", where=c1)
+    charts.live(figs.plot_phi(snaps["cfr"], lab["phi_cfr"], labels=lab), key="cfr.fig_phi_cfr", where=c2)
     curves = {m: {k: run.curve(m, k) for k in ("pehe_out", "factual_rmse", "ipm", "ipm_loss")} for m in snaps}
-    charts.panels(figs.plot_curves(curves, labels=lab, surrogate=p["ipm"] == "wass"), key="cfr.fig_curves")
+    charts.live(figs.plot_curves(curves, labels=lab, surrogate=p["ipm"] == "wass"), key="cfr.fig_curves")
     rows = [t("cfr.table.head"), "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m, s in snaps.items():
         mt = s.metrics

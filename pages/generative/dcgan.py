@@ -64,13 +64,13 @@ def draw(run: training.Run) -> None:
     snaps = run.snaps
     c1, c2 = st.columns(2)
     s = snaps["dcgan"]
-    c1.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan")
+    charts.live(figs.plot_grid(s.images, title=t("dcgan.dcgan_title", step=s.step)), key="dcgan.fig_dcgan", where=c1)
     s = snaps["cgan"]
-    c2.plotly_chart(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
-                                   row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan")
+    charts.live(figs.plot_grid(s.images, title=t("dcgan.cgan_title", step=s.step),
+                               row_labels=[str(d) for d in range(10)]), key="dcgan.fig_cgan", where=c2)
     speed = s.step / s.seconds if s.seconds > 0 else 0.0
     st.caption(t("dcgan.speed", step=s.step, speed=speed))
-    charts.panels(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
+    charts.live(figs.plot_curves(snaps, labels=lab), key="dcgan.fig_curves")
 
 
 training.live(run, draw)

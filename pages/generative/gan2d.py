@@ -79,7 +79,7 @@ def draw(run: training.Run) -> None:
     cols = st.columns(3)
     for col, (name, s) in zip(cols, snaps.items()):
         with col:
-            st.plotly_chart(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
+            charts.live(figs.plot_model(s, labels=lab), key=f"gan2d.fig.{name}")
             m1, m2 = st.columns(2)
             m1.metric(t("gan2d.metric.step"), f"{s.step:,}")
             m2.metric(t("gan2d.metric.modes"), f"{s.modes_covered}/{len(s.centres)}" if len(s.centres) else "—",
@@ -89,7 +89,7 @@ def draw(run: training.Run) -> None:
             speed = s.step / s.seconds if s.seconds > 0 else 0.0
             extra = t("gan2d.clipped", pct=100 * s.clipped) if name == "wgan" else ""
             st.caption(t("gan2d.speed", speed=speed) + extra)
-    charts.panels(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
+    charts.live(figs.plot_curves(snaps, labels=lab), key="gan2d.fig.curves")
     corr = {k: gan2d.loss_quality_correlation(s) for k, s in snaps.items()}
     shown = {k: "—" if np.isnan(v) else f"{v:+.2f}" for k, v in corr.items()}      # no "+nan" before 3 snapshots
     st.markdown(t("gan2d.tracking", gan=shown["gan"], wgan=shown["wgan"], gp=shown["wgan-gp"]))

@@ -51,26 +51,26 @@ def draw(run: training.Run) -> None:
     st.header(t("pix2pix.p2p_header"))
     st.markdown(t("pix2pix.p2p_text"))
     formula("pix2pix.p2p_formula")
-    st.plotly_chart(figs.plot_pix2pix(s_on, s_off, labels=lab), key="pix2pix.fig_p2p")
+    charts.live(figs.plot_pix2pix(s_on, s_off, labels=lab), key="pix2pix.fig_p2p")
     c1, c2, c3 = st.columns(3)
     c1.metric(t("pix2pix.metric.step"), f"{s_on.step:,}")
     c2.metric(t("pix2pix.metric.l1_on"), f"{s_on.hist_test_l1[-1]:.3f}")
     c3.metric(t("pix2pix.metric.l1_off"), f"{s_off.hist_test_l1[-1]:.3f}",
               delta=signed(s_off.hist_test_l1[-1] - s_on.hist_test_l1[-1], ".3f"), delta_color="inverse")
-    charts.panels(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
+    charts.live(figs.plot_pix2pix_curves(s_on, s_off, labels=lab), key="pix2pix.fig_p2p_curves")
 
     st.header(t("pix2pix.cycle_header"))
     st.markdown(t("pix2pix.cycle_text"))
     formula("pix2pix.adv_formula")
     formula("pix2pix.cyc_formula")
     formula("pix2pix.id_formula")
-    charts.panels(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
+    charts.live(figs.plot_cycle(s_cyc, labels=lab), key="pix2pix.fig_cycle")
     d1, d2, d3 = st.columns(3)
     d1.metric(t("pix2pix.metric.step"), f"{s_cyc.step:,}")
     d2.metric(t("pix2pix.metric.cycle_error"), f"{s_cyc.cycle_error:.3f}")
     d3.metric(t("pix2pix.metric.clusters"), f"{s_cyc.clusters_hit}/3")
     if len(s_cyc.hist_step):
-        st.plotly_chart(figs.plot_cycle_curves(s_cyc, labels=lab), key="pix2pix.fig_cycle_curves")
+        charts.live(figs.plot_cycle_curves(s_cyc, labels=lab), key="pix2pix.fig_cycle_curves")
 
 
 p = controls_ui()

@@ -52,13 +52,13 @@ def draw_plane(run: training.Run) -> None:
                                         ("speed", f"{s.step / s.seconds:.0f}" if s.seconds > 0 else "–")]):
         col.metric(t(f"vqvae.metric.{key}"), value)
     a, b = st.columns([3, 2])
-    a.plotly_chart(figs.plot_latent(s, labels=lab), key="vqvae.fig.latent")
-    b.plotly_chart(figs.plot_data(s, labels=lab), key="vqvae.fig.data")
+    charts.live(figs.plot_latent(s, labels=lab), key="vqvae.fig.latent", where=a)
+    charts.live(figs.plot_data(s, labels=lab), key="vqvae.fig.data", where=b)
     steps, _ = run.curve("vq", "rec")
     curves = {k: run.curve("vq", k)[1] for k in ("rec", "codebook", "commitment")}
-    charts.panels(figs.plot_terms(steps, curves, run.curve("vq", "perplexity")[1], len(s.codebook), labels=lab),
-                    key="vqvae.fig.terms")
-    st.plotly_chart(figs.plot_usage(s.counts, labels=lab), key="vqvae.fig.usage")
+    charts.live(figs.plot_terms(steps, curves, run.curve("vq", "perplexity")[1], len(s.codebook), labels=lab),
+                key="vqvae.fig.terms")
+    charts.live(figs.plot_usage(s.counts, labels=lab), key="vqvae.fig.usage")
 
 
 st.header(t("vqvae.plane.header"))
@@ -93,11 +93,11 @@ def draw_digits(run: training.Run) -> None:
                                         ("perplexity", f"{m['perplexity']:.1f} / {len(s.counts)}"),
                                         ("dead", f"{m['dead']:.0f}")]):
         col.metric(t(f"vqvae.metric.{key}"), value)
-    st.plotly_chart(figs.plot_images([s.images, s.recon], labels=lab), key="vqvae.fig.recon")
+    charts.live(figs.plot_images([s.images, s.recon], labels=lab), key="vqvae.fig.recon")
     steps, mse = run.curve("vq", "test_mse")
-    charts.panels(figs.plot_digit_curves(steps, mse, run.curve("vq", "perplexity")[1], len(s.counts), labels=lab),
-                    key="vqvae.fig.dcurves")
-    st.plotly_chart(figs.plot_usage(s.counts, labels=lab), key="vqvae.fig.dusage")
+    charts.live(figs.plot_digit_curves(steps, mse, run.curve("vq", "perplexity")[1], len(s.counts), labels=lab),
+                key="vqvae.fig.dcurves")
+    charts.live(figs.plot_usage(s.counts, labels=lab), key="vqvae.fig.dusage")
 
 
 st.header(t("vqvae.digits.header"))
@@ -171,8 +171,8 @@ def draw_collapse(run: training.Run) -> None:
     cols[2].metric(t("vqvae.metric.vq_perp"), f"{q.metrics['perplexity']:.1f} / {len(q.counts)}")
     cols[3].metric(t("vqvae.metric.nll"), f"{v.metrics['nll']:.1f} · {q.metrics['nll']:.1f}")
     steps = {k: run.curve(k, "nll")[0] for k in ("vae", "vqvae")}
-    charts.panels(figs.plot_collapse(steps, run.curve("vae", "kl")[1], run.curve("vqvae", "perplexity")[1], v,
-                                       len(q.counts), labels=lab), key="vqvae.fig.collapse")
+    charts.live(figs.plot_collapse(steps, run.curve("vae", "kl")[1], run.curve("vqvae", "perplexity")[1], v,
+                                   len(q.counts), labels=lab), key="vqvae.fig.collapse")
 
 
 training.live(collapse, draw_collapse)

@@ -10,7 +10,7 @@ from engine.common import text as typed
 from engine.graphs import gcn
 from engine.figures.graphs import gcn as figs
 from ui import fmt, formula, labels, show_source, t
-from ui import training
+from ui import charts, training
 
 MAX_UPLOAD = 2_000_000   # bytes of CSV, checked before decoding
 
@@ -160,12 +160,12 @@ def make(cfg: gcn.GCNConfig) -> dict:
 def draw(run: training.Run) -> None:
     s = run.snaps["gcn"]
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figs.plot_embedding(kg, s, run.config.labelled, labels=lab), key="gcn.fig_emb")
-    c2.plotly_chart(figs.plot_signal(kg, 2.0 * s.pred - 1, lab["pred_title"], lab, colorbar=False),
-                    key="gcn.fig_pred")
+    charts.live(figs.plot_embedding(kg, s, run.config.labelled, labels=lab), key="gcn.fig_emb", where=c1)
+    charts.live(figs.plot_signal(kg, 2.0 * s.pred - 1, lab["pred_title"], lab, colorbar=False),
+                key="gcn.fig_pred", where=c2)
     steps, loss = run.curve("gcn", "loss")
     _, acc = run.curve("gcn", "acc")
-    st.plotly_chart(figs.plot_curves(steps, loss, acc, labels=lab), key="gcn.fig_curves")
+    charts.live(figs.plot_curves(steps, loss, acc, labels=lab), key="gcn.fig_curves")
     st.markdown(t("gcn.train.status", step=s.step, acc=100 * s.acc_unlabelled, n=kg.N - len(run.config.labelled),
                   secs=s.seconds))
 

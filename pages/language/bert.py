@@ -56,10 +56,10 @@ def draw(run: training.Run) -> None:
         else:                          # step 0 (and after Reset): nothing measured yet
             col.metric(t(f"bert.mlm.{name}"), t("bert.mlm.metric_none"), help=t("bert.mlm.metric_none_help"))
     curves = {m: run.curve("tiny", m) for m in ("mlm_loss", "mlm_acc", "nsp_acc")}
-    charts.panels(figs.plot_pretrain_curves(curves, labels=lab), key="bert.fig.curves")
+    charts.live(figs.plot_pretrain_curves(curves, labels=lab), key="bert.fig.curves")
     st.markdown(t("bert.mlm.probe_seen", tokens=" ".join(s.probe_tokens)))
     if s.fills:
-        charts.panels(figs.plot_fills(s, labels=lab), key="bert.fig.fills")
+        charts.live(figs.plot_fills(s, labels=lab), key="bert.fig.fills")
     else:
         st.info(t("bert.mlm.no_mask"))
 

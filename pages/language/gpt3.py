@@ -129,9 +129,9 @@ def icl_draw(run: training.Run) -> None:
     s = run.snaps["icl"]
     ev = s.eval
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figs.plot_icl_accuracy(ev, lab), key="gpt3.fig.icl_acc")
+    charts.live(figs.plot_icl_accuracy(ev, lab), key="gpt3.fig.icl_acc", where=c1)
     curves = {k: run.curve("icl", k) for k in ("acc0", "acc1", "acc2", "acc_max")}
-    c2.plotly_chart(figs.plot_icl_curves(curves, lab), key="gpt3.fig.icl_curves")
+    charts.live(figs.plot_icl_curves(curves, lab), key="gpt3.fig.icl_curves", where=c2)
     st.markdown(t("gpt3.icl.status", step=s.step, secs=s.seconds, acc0=ev.accuracy[0], acc1=ev.accuracy[1],
                   acc2=ev.accuracy[2], opt1=ev.optimum[1], opt2=ev.optimum[2], chance=ev.chance,
                   before=ev.digest_before, after=ev.digest_after,
@@ -143,10 +143,11 @@ def icl_draw(run: training.Run) -> None:
     best = np.unravel_index(int(np.argmax(score)), score.shape)
     c1, c2 = st.columns([1, 1])
     with c1:
-        charts.panels(figs.plot_heads(ev.induction, ev.previous, lab), key="gpt3.fig.induction")
+        charts.live(figs.plot_heads(ev.induction, ev.previous, lab), key="gpt3.fig.induction")
     ex = s.example_seen
-    c2.plotly_chart(figs.plot_attention(ex.attention[best[0], best[1]], ex.tokens, lab,
-                                        t("gpt3.mask.att_title", l=best[0] + 1, h=best[1] + 1)), key="gpt3.fig.icl_att")
+    charts.live(figs.plot_attention(ex.attention[best[0], best[1]], ex.tokens, lab,
+                                    t("gpt3.mask.att_title", l=best[0] + 1, h=best[1] + 1)),
+                key="gpt3.fig.icl_att", where=c2)
 
 
 icl_cfg = icl_ui()
@@ -175,7 +176,7 @@ def scaling_draw(run: training.Run) -> None:
     s = run.snaps["size"]
     row = rows[sizes.index(size)]
     live = (row["n_params"], s.metrics["val_loss"]) if s.step == gpt3.SWEEP_TRAIN["steps"] else None
-    st.plotly_chart(figs.plot_scaling(rows, fit, lab, live), key="gpt3.fig.scaling")
+    charts.live(figs.plot_scaling(rows, fit, lab, live), key="gpt3.fig.scaling")
     st.markdown(t("gpt3.scaling.live", step=s.step, total=gpt3.SWEEP_TRAIN["steps"], loss=s.metrics["val_loss"],
                   ref=row["val_loss"]))
 

@@ -48,7 +48,7 @@ def draw(run: training.Run) -> None:
         st.caption(t("continual.done", n=len(cl.TASKS), classes=classes))
     else:
         st.caption(t("continual.now", task=s0.task + 1, classes=classes))
-    charts.panels(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
+    charts.live(figs.plot_matrices(snaps, labels=lab), key="continual.fig.R")
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):
         acc, bwt = cl.acc_bwt(s.R, s.task)
@@ -57,13 +57,13 @@ def draw(run: training.Run) -> None:
                    None if np.isnan(bwt) else signed(100 * bwt, ".1f", " pt"), delta_color="normal",
                    delta_description=None if np.isnan(bwt) else "BWT")
     curves = {m: run.curve(m, "acc") for m in snaps}
-    st.plotly_chart(figs.plot_acc(curves, run.config.iters, labels=lab), key="continual.fig.acc")
+    charts.live(figs.plot_acc(curves, run.config.iters, labels=lab), key="continual.fig.acc")
     dgr = snaps["dgr"]
     st.subheader(t("continual.dream.header"))
     if dgr.replayed is None:
         st.caption(t("continual.dream.none"))
     else:
-        st.plotly_chart(figs.plot_replayed(dgr, labels=lab), key="continual.fig.dream")
+        charts.live(figs.plot_replayed(dgr, labels=lab), key="continual.fig.dream")
         st.caption(t("continual.dream.caption", task=dgr.task + 1, real=dgr.seen_real, replay=dgr.seen_replay))
 
 

@@ -123,7 +123,7 @@ def draw(run: training.Run) -> None:
         if s.diverged:
             st.error(t("maml.sine.diverged", method=t(f"maml.labels.{name}"), step=s.step))
     curves = {m: run.curve(m, "query_mse") for m in snaps}
-    st.plotly_chart(figs.plot_meta_curves(curves, labels=lab), key="maml.fig.curves")
+    charts.live(figs.plot_meta_curves(curves, labels=lab), key="maml.fig.curves")
     cols = st.columns(len(snaps))
     for col, (name, s) in zip(cols, snaps.items()):
         q_mse = s.metrics.get("query_mse", float("nan"))
@@ -131,7 +131,7 @@ def draw(run: training.Run) -> None:
     K = len(new["xs"]) if new["xs"] is not None and len(new["xs"]) < run.config.K else run.config.K
     ad = adapt({k: s.params for k, s in snaps.items()}, new["amplitude"], new["phase"], K, run.config.alpha,
                new["steps"], run.config.seed, new["xs"])
-    charts.panels(figs.plot_adaptation(ad, labels=lab), key="maml.fig.adapt")
+    charts.live(figs.plot_adaptation(ad, labels=lab), key="maml.fig.adapt")
     last = {k: v[-1] for k, v in ad.losses.items()}
     best = min((k for k in last if np.isfinite(last[k])), key=last.get, default=None)
     if best is not None:

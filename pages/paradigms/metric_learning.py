@@ -8,7 +8,7 @@ import streamlit as st
 from engine.figures.paradigms import metric_learning as figs
 from engine.paradigms import metric_learning as ml
 from ui import fmt, formula, image_input_ui, labels, show_source, t
-from ui import training
+from ui import charts, training
 
 st.title(t("metric_learning.title"))
 st.markdown(t("metric_learning.intro"))
@@ -55,7 +55,7 @@ def draw(run: training.Run) -> None:
     cols = st.columns(3)
     for col, (name, s) in zip(cols, run.snaps.items()):
         with col:
-            st.plotly_chart(figs.plot_embedding(s, title=lab[name], labels=lab), key=f"metric_learning.fig.{name}")
+            charts.live(figs.plot_embedding(s, title=lab[name], labels=lab), key=f"metric_learning.fig.{name}")
             m1, m2 = st.columns(2)
             m1.metric(t("metric_learning.metric.recall1"), pct(s.recall1))
             m2.metric(t("metric_learning.metric.recall5"), pct(s.recall5))
@@ -63,10 +63,10 @@ def draw(run: training.Run) -> None:
             m2.metric(t("metric_learning.metric.zero"), pct(s.zero_share))
             st.caption(t("metric_learning.zero_random", pct=pct(s.zero_share_random)))
     c1, c2 = st.columns(2)
-    c1.plotly_chart(figs.plot_curves({k: run.curve(k, "recall1") for k in run.snaps}, title=lab["recall1"],
-                                     y_range=[0, 1], labels=lab), key="metric_learning.fig.recall")
-    c2.plotly_chart(figs.plot_curves({k: run.curve(k, "zero_share") for k in run.snaps}, title=lab["zero"],
-                                     y_range=[0, 1], labels=lab), key="metric_learning.fig.zero")
+    charts.live(figs.plot_curves({k: run.curve(k, "recall1") for k in run.snaps}, title=lab["recall1"],
+                                 y_range=[0, 1], labels=lab), key="metric_learning.fig.recall", where=c1)
+    charts.live(figs.plot_curves({k: run.curve(k, "zero_share") for k in run.snaps}, title=lab["zero"],
+                                 y_range=[0, 1], labels=lab), key="metric_learning.fig.zero", where=c2)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)

@@ -10,7 +10,7 @@ from engine.common import classifier
 from engine.figures.paradigms import ssl as figs
 from engine.paradigms import ssl
 from ui import formula, image_input_ui, labels, show_source, signed, t
-from ui import training
+from ui import charts, training
 from ui.models import mobilenet_or_error
 
 GALLERY = ("chelsea", "coffee", "rocket", "camera", "immunohistochemistry", "hubble_deep_field", "colorwheel")
@@ -106,14 +106,15 @@ def draw(run: training.Run) -> None:
         col.metric(t("ssl.metric.rank"), f"{s.rank_z:.1f}")
     random_probe = next(iter(run.snaps.values())).random_probe
     a, b = st.columns(2)
-    a.plotly_chart(figs.plot_curves({k: run.curve(k, "probe_h") for k in run.snaps}, title=lab["probe"],
-                                    hlines={"random": random_probe}, y_range=[0, 1], labels=lab), key="ssl.fig.probe")
-    b.plotly_chart(figs.plot_curves({k: run.curve(k, "loss") for k in ("simclr", "byol")}, title=lab["loss"],
-                                    labels=lab), key="ssl.fig.loss")
-    a.plotly_chart(figs.plot_curves({k: run.curve(k, "std_z") for k in ("simclr", "byol")}, title=lab["std"],
-                                    y_range=[0, 1.2], labels=lab), key="ssl.fig.std")
-    b.plotly_chart(figs.plot_curves({k: run.curve(k, "rank_z") for k in ("simclr", "byol")}, title=lab["rank"],
-                                    labels=lab), key="ssl.fig.rank")
+    charts.live(figs.plot_curves({k: run.curve(k, "probe_h") for k in run.snaps}, title=lab["probe"],
+                                 hlines={"random": random_probe}, y_range=[0, 1], labels=lab),
+                key="ssl.fig.probe", where=a)
+    charts.live(figs.plot_curves({k: run.curve(k, "loss") for k in ("simclr", "byol")}, title=lab["loss"],
+                                 labels=lab), key="ssl.fig.loss", where=b)
+    charts.live(figs.plot_curves({k: run.curve(k, "std_z") for k in ("simclr", "byol")}, title=lab["std"],
+                                 y_range=[0, 1.2], labels=lab), key="ssl.fig.std", where=a)
+    charts.live(figs.plot_curves({k: run.curve(k, "rank_z") for k in ("simclr", "byol")}, title=lab["rank"],
+                                 labels=lab), key="ssl.fig.rank", where=b)
 
 
 run = training.start("ssl", live_ui(), make)

@@ -75,9 +75,9 @@ def draw(run: training.Run) -> None:
         m3.metric(t("a3c.metric.episodes"), f"{s.episodes:,}")
     curves = {name: {m: run.curve(name, m) for m in ("return", "policy_loss", "value_loss", "entropy")}
               for name in run.snaps}
-    charts.panels(figs.plot_curves(curves, labels=lab), key="a3c.fig.curves")
+    charts.live(figs.plot_curves(curves, labels=lab), key="a3c.fig.curves")
     s3 = run.snaps["A3C"]
-    st.plotly_chart(figs.plot_staleness(s3.staleness_counts, labels=lab), key="a3c.fig.stale")
+    charts.live(figs.plot_staleness(s3.staleness_counts, labels=lab), key="a3c.fig.stale")
     st.caption(t("a3c.staleness_caption", mean=s3.metrics.get("staleness", 0.0), n=cfg.n_envs))
 
 

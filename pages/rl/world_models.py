@@ -76,11 +76,11 @@ with st.expander(t("world_models.retrain_header")):
 
     def draw_vae(run: training.Run) -> None:
         s = run.snaps["V"]
-        st.plotly_chart(figs.plot_frame_rows({"frame": s.frames, "recon": s.recons}, labels=lab),
-                        key="world_models.fig.vae_live")
+        charts.live(figs.plot_frame_rows({"frame": s.frames, "recon": s.recons}, labels=lab),
+                    key="world_models.fig.vae_live")
         x, r = run.curve("V", "reconstruction")
         _, k = run.curve("V", "kl")
-        charts.panels(figs.plot_vae_curves(x, r, k, labels=lab), key="world_models.fig.vae_curves")
+        charts.live(figs.plot_vae_curves(x, r, k, labels=lab), key="world_models.fig.vae_curves")
 
     vrun = training.start("world_models", vcfg, make_vae, name="vae")
     training.live(vrun, draw_vae)
@@ -120,7 +120,7 @@ def draw(run: training.Run) -> None:
     for name in run.snaps:
         g = run.curve(name, "generation")[1]
         curves[name] = {k: (g, run.curve(name, k)[1]) for k in ("best", "real_return")}
-    charts.panels(figs.plot_controller_curves(curves, labels=lab), key="world_models.fig.c")
+    charts.live(figs.plot_controller_curves(curves, labels=lab), key="world_models.fig.c")
 
 
 run = training.start("world_models", ccfg, make, advance="laggard")

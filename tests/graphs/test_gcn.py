@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from conftest import ROOT, assert_ok, run_page
+from conftest import ROOT, assert_ok, figure_specs, run_page
 
 
 from engine.graphs import gcn
@@ -278,7 +278,7 @@ def test_page_on_the_road_network():
     at = run_page("pages/graphs/gcn.py", timeout=600)
     at.selectbox(key="gcn.graph").set_value("minnesota").run()
     assert_ok(at)
-    assert sum(len(e.proto.spec) for e in at.get("plotly_chart")) < 300_000
+    assert sum(len(spec) for spec in figure_specs(at)) < 300_000
 
 
 def test_painting_on_the_karate_club():

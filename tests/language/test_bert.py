@@ -14,7 +14,7 @@ import torch
 from scipy import stats
 
 import oracles.bert as ref
-from conftest import assert_ok, run_page
+from conftest import assert_ok, figure_specs, run_page
 from engine.language import bert
 
 SENTENCES = [
@@ -391,7 +391,7 @@ def test_page_pair_step_and_bad_inputs():
     assert any("·1" in c.value for c in at.caption)                             # segment B shown
     at.toggle(key="bert.show_emb").set_value(True).run()
     assert_ok(at)
-    assert len(at.get("plotly_chart")) >= 8
+    assert len(figure_specs(at)) >= 8
     at.button(key="bert.run.step").click().run()
     assert_ok(at)
     assert at.session_state["bert.run"].step == 5
