@@ -184,7 +184,7 @@ def parse(text: str, values: dict | None = None) -> Graph:
         raise ExprError("empty")
     if len(s) > MAX_CHARS:
         raise ExprError("too_long", limit=MAX_CHARS, n=len(s))
-    if s.count("(") > MAX_DEPTH + 8:                           # cheap bound before the parser nests
+    if _nesting(s) > MAX_DEPTH + 8:                            # cheap bound before the parser nests
         raise ExprError("too_deep", limit=MAX_DEPTH)
     try:
         tree = ast.parse(s, mode="eval")
@@ -199,6 +199,15 @@ def parse(text: str, values: dict | None = None) -> Graph:
     if len(b.nodes) > MAX_NODES:
         raise ExprError("too_many_nodes", limit=MAX_NODES)
     return Graph(s, tuple(b.nodes), dict(b.variables))
+
+
+def _nesting(s: str) -> int:
+    """The deepest nesting of brackets in `s`."""
+    depth = deepest = 0
+    for c in s:
+        depth += (c in "([{") - (c in ")]}")
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class _Builder:
