@@ -339,6 +339,22 @@ def overlap_counts(n: int, k: int, stride: int) -> np.ndarray:
     return np.rint(counts).astype(int)
 
 
+@dataclass(frozen=True)
+class Checkerboard:
+    counts: np.ndarray       # (o, o) kernel copies per output pixel
+    lo: int                  # fewest copies away from the borders (k pixels in from each side)
+    hi: int                  # most copies there
+    even: bool               # lo == hi: no checkerboard (s divides k)
+
+
+def checkerboard(n: int, k: int, stride: int) -> Checkerboard:
+    """`overlap_counts` and the range of the counts away from the borders, where every pixel could be covered
+    equally (the border rows get fewer copies whatever k and s are)."""
+    counts = overlap_counts(n, k, stride)
+    inner = counts[k:-k, k:-k] if counts.shape[0] > 2 * k else counts
+    return Checkerboard(counts=counts, lo=int(inner.min()), hi=int(inner.max()), even=bool(inner.min() == inner.max()))
+
+
 # ----------------------------------------------------------------------------------------------- pooling
 def pool2d(x: np.ndarray, k: int, stride: int | None = None, mode: str = "max") -> np.ndarray:
     r"""Max or average pooling with a $k \times k$ window, stride $s$ (default $k$), no padding:
@@ -413,7 +429,8 @@ class SeparableCost:
     standard: Cost
     depthwise: Cost          # k×k, groups = C_in
     pointwise: Cost          # 1×1, C_in → C_out
-    ratio: float             # separable MACs / standard MACs = 1/C_out + 1/k²
+    ratio: float             # separable MACs / standard MACs
+    closed_form: float       # 1/C_out + 1/k² (equal to ratio)
 
 
 def separable_cost(c_in: int, c_out: int, k: int, h_out: int, w_out: int, bias: bool = True) -> SeparableCost:
@@ -427,4 +444,4 @@ def separable_cost(c_in: int, c_out: int, k: int, h_out: int, w_out: int, bias: 
     pointwise = conv_cost(c_in, c_out, 1, h_out, w_out, 1, bias)
     # (k²·C_in + C_in·C_out)·HW / (k²·C_in·C_out·HW) = 1/C_out + 1/k²
     return SeparableCost(standard=standard, depthwise=depthwise, pointwise=pointwise,
-                         ratio=(depthwise.macs + pointwise.macs) / standard.macs)
+                         ratio=(depthwise.macs + pointwise.macs) / standard.macs, closed_form=1 / c_out + 1 / k ** 2)

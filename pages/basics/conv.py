@@ -116,9 +116,9 @@ if fits:
     st.header(t(f"{K}.im2col_header"))
     st.markdown(t(f"{K}.im2col_text"))
     formula(f"{K}.im2col_formula")
-    per = c_in // groups
     st.plotly_chart(figs.plot_im2col(conv, pos, labels(f"{K}.fig_im2col")), key=f"{K}.fig_im2col")
-    st.caption(t(f"{K}.im2col_caption", g=groups, rows=per * k * k, per=per, k=k, L=n_pos, h=h_out, w=w_out,
+    st.caption(t(f"{K}.im2col_caption", g=groups, rows=conv.x_col.shape[1], per=c_in // groups, k=k, L=n_pos,
+                 h=h_out, w=w_out,
                  co=c_in // groups, diff=f"{conv.im2col_diff:.1e}", col=pos))
     show_source(C.im2col)
     show_source(C.conv2d_im2col)
@@ -139,7 +139,7 @@ m[0].metric(t(f"{K}.metric_standard"), si(sep.standard.params), help=f"{sep.stan
 m[1].metric(t(f"{K}.metric_separable"), si(sep.depthwise.params + sep.pointwise.params),
             help=f"{sep.depthwise.params:,} + {sep.pointwise.params:,}")
 m[2].metric(t(f"{K}.metric_ratio"), f"{sep.ratio:.3f}", help=t(f"{K}.ratio_help", co=co, k=k,
-                                                                   closed=f"{1 / co + 1 / k ** 2:.3f}"))
+                                                                   closed=f"{sep.closed_form:.3f}"))
 st.plotly_chart(figs.plot_costs(sep, labels(f"{K}.fig_cost")), key=f"{K}.fig_cost")
 st.caption(t(f"{K}.cost_caption", k=k, ci=ci, co=co, hw=hw, std=f"{sep.standard.macs:,}",
              dw=f"{sep.depthwise.macs:,}", pw=f"{sep.pointwise.macs:,}"))
@@ -173,12 +173,11 @@ formula(f"{K}.t_formula")
 c = st.columns(2)
 t_k = c[0].slider(t(f"{K}.t_k"), 1, 7, 3, key=f"{K}.t_k", bind="query-params")
 t_s = c[1].slider(t(f"{K}.t_s"), 1, 4, 2, key=f"{K}.t_s", bind="query-params")
-counts = C.overlap_counts(T_INPUT, t_k, t_s)
+board = C.checkerboard(T_INPUT, t_k, t_s)
 formula(f"{K}.t_numbers", n=T_INPUT, s=t_s, k=t_k, o=C.transposed_output_size(T_INPUT, t_k, 0, t_s))
-st.plotly_chart(figs.plot_overlap(counts, {"title": t(f"{K}.t_title", n=T_INPUT, k=t_k, s=t_s)}), key=f"{K}.fig_t")
-inner = counts[t_k:-t_k, t_k:-t_k] if counts.shape[0] > 2 * t_k else counts
-st.markdown(t(f"{K}.t_even" if t_k % t_s == 0 else f"{K}.t_uneven", k=t_k, s=t_s, lo=int(inner.min()),
-              hi=int(inner.max())))
+st.plotly_chart(figs.plot_overlap(board.counts, {"title": t(f"{K}.t_title", n=T_INPUT, k=t_k, s=t_s)}),
+                key=f"{K}.fig_t")
+st.markdown(t(f"{K}.t_even" if board.even else f"{K}.t_uneven", k=t_k, s=t_s, lo=board.lo, hi=board.hi))
 show_source(C.conv_transpose2d_naive)
 
 # ---- 8. pooling -------------------------------------------------------------------------------------------------

@@ -145,9 +145,11 @@ def test_overlap_counts_and_the_checkerboard(n, k, s):
     counts = C.overlap_counts(n, k, s)
     ref = F.conv_transpose2d(torch.ones(1, 1, n, n), torch.ones(1, 1, k, k), stride=s)[0, 0].numpy()
     np.testing.assert_array_equal(counts, ref)
-    inner = counts[k:-k, k:-k]
+    inner = ref[k:-k, k:-k]
     # away from the borders the counts are even exactly when s divides k (Odena et al. 2016)
     assert (inner.min() == inner.max()) == (k % s == 0)
+    board = C.checkerboard(n, k, s)
+    assert (board.lo, board.hi, board.even) == (inner.min(), inner.max(), k % s == 0)
 
 
 # ------------------------------------------------------------------------------------------------- pooling
@@ -203,6 +205,7 @@ def test_separable_counts_equal_a_torch_mobilenet_block(c_in, c_out, k, hw):
     count = lambda m: sum(p.numel() for p in m.parameters())              # noqa: E731
     assert (sep.standard.params, sep.depthwise.params, sep.pointwise.params) == (count(std), count(dw), count(pw))
     assert sep.ratio == pytest.approx(1 / c_out + 1 / k ** 2)
+    assert sep.closed_form == pytest.approx(sep.ratio)
 
 
 # -------------------------------------------------------------------------------------------------- page
