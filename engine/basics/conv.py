@@ -384,7 +384,9 @@ class ReceptiveField:
 
 def receptive_field(layers) -> ReceptiveField:
     r"""Receptive field growth through a stack of layers $(k_l, s_l, d_l)$ (Araujo et al., "Computing Receptive
-    Fields of Convolutional Neural Networks", Distill 2019, Eq. 1 with dilation):
+    Fields of Convolutional Neural Networks", Distill 2019: their closed form
+    $r_0 = \sum_l (k_l - 1)\prod_{i<l} s_i + 1$ written layer by layer, with a dilated kernel's span
+    $d_l(k_l - 1) + 1$ in place of $k_l$):
 
     $$r_l = r_{l-1} + d_l (k_l - 1) \prod_{i<l} s_i,\qquad r_0 = 1$$
     """
@@ -434,7 +436,7 @@ class SeparableCost:
 
 
 def separable_cost(c_in: int, c_out: int, k: int, h_out: int, w_out: int, bias: bool = True) -> SeparableCost:
-    r"""Standard vs depthwise-separable convolution (Howard et al., MobileNets, 2017, Eqs. 4–5): a depthwise
+    r"""Standard vs depthwise-separable convolution (Howard et al., MobileNets, 2017, Sec. 3.1): a depthwise
     $k \times k$ convolution per channel then a pointwise $1 \times 1$ one,
 
     $$\frac{k^2 C_{in} H W + C_{in} C_{out} H W}{k^2 C_{in} C_{out} H W} = \frac{1}{C_{out}} + \frac{1}{k^2}$$
