@@ -231,7 +231,7 @@ def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
     looks = []
     for _ in range(12):
         page.wait_for_timeout(350)
-        shown = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']"))
+        shown = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'], .kicks-live-plot"))
             .filter(e => getComputedStyle(e.closest('[data-testid=stElementContainer]') || e).display !== 'none')
             .map(e => e.querySelectorAll('.main-svg').length)""")
         assert len(shown) >= 4, shown

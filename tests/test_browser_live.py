@@ -1,0 +1,81 @@
+"""Live charts updated in place (issue #25), in Debian's Chromium against the real server (`python app.py`).
+
+While two chapters train (`ui.training`'s run, charts drawn with `ui.charts.live`), for 10 s, a look every 350 ms:
+every chart is the same DOM node it was when training started (tagged with a JS property), none is without its
+plot, and the plots receive new data in place (Plotly's `plotly_afterplot` fires on the tagged node). A zoom (the x
+range set by `Plotly.relayout` in the page, as a reader's drag does) survives three refreshes. Skips where Chromium
+is absent, as tests/test_browser.py does.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from test_browser import CHROMIUM, _no_exception, _open, browser, page, server  # noqa: F401 — fixtures
+
+pytestmark = [
+    pytest.mark.browser, pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+
+TAG = """() => {
+  const plots = Array.from(document.querySelectorAll('.kicks-live-plot'));
+  plots.forEach((gd, i) => {
+    gd.__kicksTag = i; gd.__kicksPlots = 0;
+    gd.on('plotly_afterplot', () => { gd.__kicksPlots += 1; });
+  });
+  window.__kicksTagged = plots;
+  return plots.length;
+}"""
+LOOK = """() => {
+  const now = Array.from(document.querySelectorAll('.kicks-live-plot'));
+  return {
+    same: now.length === window.__kicksTagged.length && now.every((gd, i) => gd === window.__kicksTagged[i]),
+    connected: window.__kicksTagged.every(gd => gd.isConnected),
+    drawn: now.map(gd => !!gd._fullLayout && gd.querySelectorAll('.main-svg').length > 0),
+    plots: window.__kicksTagged.map(gd => gd.__kicksPlots),
+  };
+}"""
+
+
+def _step(page) -> int:
+    text = page.get_by_text(re.compile(r"Training… step [\d,]+")).first.inner_text()
+    return int(re.search(r"step ([\d,]+)", text)[1].replace(",", ""))
+
+
+@pytest.mark.parametrize("stem,zoomed", [("gan2d", "gan2d.fig.curves"), ("a3c", "a3c.fig.curves")])
+def test_live_charts_keep_their_node_their_plot_and_the_readers_zoom(server, page, stem, zoomed):
+    _open(page, f"{server}/{stem}?lang=en")
+    page.wait_for_function("document.querySelectorAll('.kicks-live-plot .main-svg').length >= 2", timeout=60_000)
+    page.get_by_role("button", name=re.compile(r"Train$")).first.click()
+    page.get_by_text("Training…").first.wait_for(timeout=30_000)
+    first = _step(page)
+    page.wait_for_function(                     # the rerun that starts the timer is over: refreshes have begun
+        f"""() => {{ const m = document.body.innerText.match(/Training… step ([\\d,]+)/);
+                    return m && parseInt(m[1].replace(/,/g, '')) > {first}; }}""", timeout=60_000)
+    page.wait_for_timeout(600)
+    n = page.evaluate(TAG)
+    assert n >= 2, n
+    # The zoom: the first panel of the curves chart, its x range set as a drag would set it.
+    css = ".st-key-" + re.sub(r"[^\w-]", "-", f"{zoomed}.0") + " .kicks-live-plot"
+    zoom = page.evaluate(f"""() => {{ const gd = document.querySelector({css!r});
+        const r = gd._fullLayout.xaxis.range; const x = [r[0], r[0] + (r[1] - r[0]) / 2];
+        window.Plotly.relayout(gd, {{'xaxis.range': x}}); window.__kicksZoomed = gd; return x; }}""")
+    zoom_plots = page.evaluate("() => window.__kicksZoomed.__kicksPlots")
+    looks = []
+    for _ in range(28):                         # 10 s, a look every 350 ms
+        page.wait_for_timeout(350)
+        looks.append(page.evaluate(LOOK))
+    assert all(look["same"] and look["connected"] for look in looks), "a live chart was replaced by a new node"
+    blank = [i for i, look in enumerate(looks) if not all(look["drawn"])]
+    assert not blank, f"looks {blank} found a chart without its plot: {[looks[i]['drawn'] for i in blank]}"
+    updated = looks[-1]["plots"]
+    assert min(updated) >= 3, f"every chart received new data in place at least three times: {updated}"
+    after = page.evaluate("""() => ({range: window.__kicksZoomed._fullLayout.xaxis.range,
+                                     plots: window.__kicksZoomed.__kicksPlots})""")
+    assert after["plots"] - zoom_plots >= 3, "three refreshes drew the zoomed chart"
+    assert after["range"] == pytest.approx(zoom), "the reader's zoom survived the refreshes"
+    page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
+    page.get_by_text("Paused at step").first.wait_for(timeout=30_000)
+    _no_exception(page)
