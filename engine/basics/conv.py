@@ -112,7 +112,8 @@ def base_kernel(name: str, k: int, seed: int = 0) -> np.ndarray:
 
 def make_weight(name: str, k: int, c_in: int, c_out: int, groups: int = 1, seed: int = 0) -> np.ndarray:
     r"""Weights of shape $(C_{out}, C_{in}/g, k, k)$ (PyTorch's layout). Each output channel $o$ filters with the
-    named kernel; with $g = 1$ it reads every input channel, mostly its own: weight $\tfrac12[o = c] + \tfrac{1}{2C_{in}}$
+    named kernel; with $g = 1$ it reads every input channel, mostly its own: weight
+    $\tfrac12[o = c] + \tfrac{1}{2C_{in}}$
     on channel $c$; with $g > 1$ it sees only the $C_{in}/g$ channels of its group."""
     if c_in % groups or c_out % groups:
         raise ValueError(f"groups={groups} must divide C_in={c_in} and C_out={c_out}")
@@ -379,7 +380,7 @@ class ReceptiveField:
     """Receptive field of a stack of convolutions, layer by layer (index 0 = the input)."""
     layers: tuple[tuple[int, int, int], ...]   # (k, s, d) of layers 1 … L
     r: tuple[int, ...]                         # (L + 1,) r_0 = 1, r_l
-    jump: tuple[int, ...]                      # (L + 1,) J_0 = 1, J_l = ∏ s: input pixels between two units of layer l
+    jump: tuple[int, ...]                      # (L + 1,) J_0 = 1, J_l = ∏ s: input pixels between units of layer l
 
 
 def receptive_field(layers) -> ReceptiveField:

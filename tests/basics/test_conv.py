@@ -235,7 +235,7 @@ def test_page_upload_rgb_depthwise_and_a_kernel_that_does_not_fit(lang):
     at.slider(key="conv.s").set_value(3).run()
     assert_ok(at)
     assert not at.warning and len(at.get("plotly_chart")) == 7
-    # 32 px wide upload 120×90 → 24×32; k = 3, p = 1, s = 3: o_W = ⌊(32 + 2 − 3)/3⌋ + 1 = 11, one pixel dropped
+    # upload 120×90 at 32 px → 24×32; k = 3, p = 1, s = 3: o_W = ⌊(32 + 2 − 3)/3⌋ + 1 = 11, one pixel dropped
     captions = " ".join(c.value for c in at.caption)
     assert "24×32" in captions and "8×11" in captions
     pos = next(s for s in at.slider if s.key.startswith("conv.pos."))

@@ -45,7 +45,7 @@ def output_size(rng: np.random.Generator) -> Item:
     return Item(kind="compute", stem=text(S, "practice.size.stem", n=n, k=k, p=p, s=s, d=d), choices=choices,
                 solution=text(S, "practice.size.solution", n=n, k=k, p=p, s=s, d=d, k_eff=steps.k_eff,
                               span=steps.span, o=right,
-                              tail=text(S, "practice.size.tail_dropped" if steps.dropped else "practice.size.tail_exact",
+                              tail=text(S, f"practice.size.tail_{'dropped' if steps.dropped else 'exact'}",
                                         exact=f"{steps.exact:.3g}", r=steps.dropped, s=s, span=steps.span)),
                 setup={f"{K}.side": n, f"{K}.k": k, f"{K}.p": p, f"{K}.s": s, f"{K}.d": d,
                        f"{K}.colour": text(S, "colours.gray")},
