@@ -334,6 +334,15 @@ def backward(graph: Graph) -> list[Step]:
     return steps
 
 
+def fan_out(graph: Graph) -> list[int]:
+    """How many nodes read each node (a variable used twice: 2, so its gradient is a sum of 2 terms)."""
+    count = [0] * len(graph.nodes)
+    for node in graph.nodes:
+        for i in node.inputs:
+            count[i] += 1
+    return count
+
+
 def gradients(graph: Graph) -> dict[str, float]:
     """∂ output / ∂ variable for every variable of the graph (0 when the output does not depend on it)."""
     last = backward(graph)
