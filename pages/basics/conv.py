@@ -38,6 +38,11 @@ def size_ui() -> tuple[int, int, int, int]:
     return k, p, s, d
 
 
+def matrix_tex(m: np.ndarray, digits: int = 2) -> str:
+    rows = r" \\ ".join(" & ".join(f"{v:.{digits}f}" for v in row) for row in m)
+    return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+
+
 def show_axis(axis: str, a: C.OutputSize) -> None:
     formula(f"{K}.size_numbers", axis=axis, n=a.n, p=a.p, d=a.d, k=a.k, s=a.s, num=a.span, o=a.out)
     if a.out < 1:
@@ -107,6 +112,9 @@ if fits:
     st.caption(t(f"{K}.window_caption", i=win.i, j=win.j, o=o, r0=win.rows[0], r1=win.rows[-1], c0=win.cols[0],
                  c1=win.cols[-1], taps=win.patch.size, pad=win.in_padding, value=f"{win.value:.4f}",
                  ch=", ".join(str(v) for v in win.channels), c0ch=win.channels[0]))
+    if win.patch.shape[0] == 1 and k <= 5:       # one channel per group: the products written out
+        st.latex(rf"y_{{{o},{win.i},{win.j}}} = \sum \left( {matrix_tex(win.patch[0])} \odot "
+                 rf"{matrix_tex(win.weight[0], 3)} \right) = {win.value:.4f}")
     if c_in > 1:        # one channel: the map is the one on the right above
         st.plotly_chart(figs.plot_outputs(conv, lab), key=f"{K}.fig_out")
     st.caption(t(f"{K}.output_caption", c=c_in, h=h_out, w=w_out, diff=f"{conv.torch_diff:.1e}"))
