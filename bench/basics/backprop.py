@@ -53,9 +53,9 @@ def bench_graph() -> None:
         tree = ast.parse(graph.text, mode="eval")
         ours = best_of(lambda: B.gradients(B.parse(text, values)), repeat=7, number=50) / 50
         ref = best_of(lambda: _torch_backward(tree, values), repeat=7, number=50) / 50
-        report(f"{name} ({len(graph.nodes)} nodes): parse+backward / torch", ours, ref, target=5.0)
+        report(f"{name} ({len(graph.nodes)} nodes): parse+backward / torch", 1e6 * ours, 1e6 * ref, unit="µs", target=5.0)
         backward_only = best_of(lambda: B.backward(graph), repeat=7, number=200) / 200
-        report(f"{name}: backward alone / torch autograd", backward_only, ref, target=1.0)
+        report(f"{name}: backward alone / torch autograd", 1e6 * backward_only, 1e6 * ref, unit="µs", target=1.0)
 
 
 def bench_deep() -> None:
