@@ -116,7 +116,7 @@ c = st.columns(3)
 init = c[0].selectbox(t(f"{K}.init"), B.INITS, 2, format_func=fmt(f"{K}.inits"), key=f"{K}.init",
                       bind="query-params")
 sigma = c[1].select_slider(t(f"{K}.sigma"), SIGMAS, 0.05, key=f"{K}.sigma", bind="query-params",
-                           disabled=init != "normal")
+                           help=t(f"{K}.sigma_help"))
 n_layers = c[2].slider(t(f"{K}.layers"), 1, B.MAX_LAYERS, 20, key=f"{K}.layers", bind="query-params")
 sw = sweep(n_layers, init, float(sigma))
 lab = labels(f"{K}.fig")
