@@ -72,5 +72,7 @@ page = st.navigation(sections, expanded=True)  # the whole syllabus, grouped by 
 asked = share.url_settings()
 if page.url_path not in ("home", "practice", ""):
     share.copy_link_ui()                        # a chapter's URL holds all its settings (issue #25)
-page.run()
+with warm.reader_run():                         # the warm-up gives way to readers (issue #29)
+    warm.loading_ui(getattr(page, "_page", None))   # after a start: what is loading, not a blank page
+    page.run()
 share.note_ignored(asked)

@@ -49,3 +49,88 @@ def test_streamlit_does_not_collect_all_garbage_after_every_run():
     import tomllib
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert cfg["runner"]["postScriptGC"] is False
+
+
+def test_page_imports_lists_a_page_scripts_top_level_imports(tmp_path):
+    from ui import warm
+
+    page = tmp_path / "page.py"
+    page.write_text("import numpy as np, json\nfrom engine.common import classifier, digits\nfrom . import x\n"
+                    "try:\n    import shap\nexcept ImportError:\n    shap = None\n"
+                    "def f():\n    import torchvision\n", encoding="utf-8")
+    assert warm.page_imports(page) == ("numpy", "json", "engine.common", "engine.common.classifier",
+                                       "engine.common.digits", "shap")
+    # every chapter: what the page imports first-hand is in the list (checked against the page's own source text)
+    from ui.chapters import built_pages
+    for _, stem, path in built_pages():
+        names = warm.page_imports(path)
+        assert names, stem
+        for name in names:
+            assert name.split(".")[-1] in path.read_text(encoding="utf-8"), (stem, name)
+
+
+def test_the_warm_up_gives_way_to_a_reader_run_for_at_most_yield_s(monkeypatch):
+    import threading
+    import time
+
+    from ui import warm
+
+    status = {"yielded_s": 0.0}
+    warm._give_way(status)
+    assert status["yielded_s"] < 0.05                      # no reader: no wait
+
+    def reader(seconds):
+        with warm.reader_run():
+            time.sleep(seconds)
+
+    th = threading.Thread(target=reader, args=(0.6,))
+    th.start()
+    time.sleep(0.05)
+    warm._give_way(status)
+    th.join()
+    assert 0.4 < status["yielded_s"] < 1.0                 # waited for the run to end
+    monkeypatch.setattr(warm, "YIELD_S", 0.3)
+    status["yielded_s"] = 0.0
+    th = threading.Thread(target=reader, args=(1.5,))
+    th.start()
+    time.sleep(0.05)
+    warm._give_way(status)
+    assert 0.25 < status["yielded_s"] < 0.9                # but not longer than YIELD_S
+    th.join()
+    assert warm._READERS[0] == 0
+
+
+def test_a_pages_first_run_shows_what_is_loading_while_its_imports_take_time(tmp_path, monkeypatch):
+    """loading_ui imports the page's modules in a helper thread and names the slow one in a moving progress bar."""
+    import sys
+
+    from ui import warm
+
+    (tmp_path / "kicks_slow_probe_mod.py").write_text("import time\ntime.sleep(1.2)\n", encoding="utf-8")
+    page = tmp_path / "page.py"
+    page.write_text("import json\nimport kicks_slow_probe_mod\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    shown: list[tuple[float, str]] = []
+
+    class Bar:
+        def progress(self, value, text=""):
+            shown.append((value, text))
+
+        def empty(self):
+            shown.append((-1.0, ""))
+
+    class FakeSt:
+        @staticmethod
+        def progress(value, text=""):
+            shown.append((value, text))
+            return Bar()
+
+    monkeypatch.setattr(warm, "st", FakeSt)
+    warm.loading_ui(page)
+    assert "kicks_slow_probe_mod" in sys.modules
+    texts = [text for _, text in shown if text]
+    assert len(texts) >= 2 and all("kicks_slow_probe_mod" in x and "2" in x for x in texts), texts
+    assert shown[-1] == (-1.0, "")                         # the bar goes once the imports are done
+    shown.clear()
+    warm.loading_ui(page)                                   # once per process and page
+    assert shown == []

@@ -5,17 +5,35 @@ Started once per process (`st.cache_resource`), a second after the first script 
 slowed; it only imports modules and fills the same `st.cache_resource` caches the pages use (the models stay
 read-only and shared), and changes no setting; at the end it freezes the objects it made (`gc.freeze()`, once per
 process) so that full garbage collections skip them. Works wherever app.py runs: `python app.py`, Docker, Streamlit
-Community Cloud. A failure (no weights offline, say) is kept for the page that needs it to report."""
+Community Cloud. A failure (no weights offline, say) is kept for the page that needs it to report.
+
+A class arriving at a server that has just started (issue #29): twenty readers opening five chapters at once waited
+up to ~50 s for a first page while the warm-up loaded, for every chapter, what only some need. So the warm-up gives
+way to readers: between two steps it waits while a reader's script run is in progress (`reader_run`, app.py), up
+to YIELD_S a step; each chapter loads what it needs when asked, once (imports, `st.cache_resource` and the
+explanation store are single-flight), and the warm-up fills in the rest when the server is quiet. And a reader
+never faces a page that does nothing: the first run of a chapter after a start imports what the page imports in a
+helper thread while the page shows a progress bar naming the library being loaded (`loading_ui`)."""
 from __future__ import annotations
 
+import ast
 import gc
 import importlib
+import sys
 import threading
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
 DELAY_S = 1.0
+YIELD_S = 20.0           # the longest the warm-up waits for readers' runs to end before its next step
+SHOW_AFTER_S = 0.3       # loading_ui shows its bar only for imports that take longer than this
+# What a reader may see loading, by top-level package (the first one being imported names the wait).
+LIBRARIES = {"torch": "PyTorch", "torchvision": "torchvision", "transformers": "Transformers", "shap": "SHAP",
+             "lime": "LIME", "sklearn": "scikit-learn", "skimage": "scikit-image", "scipy": "SciPy",
+             "pandas": "pandas", "plotly": "Plotly", "PIL": "Pillow", "numpy": "NumPy"}
 # Imported here, in the script's own thread, before the warm-up thread starts: plotly looks pandas and PIL up in
 # sys.modules directly (without the import lock), so a page drawing a figure while another thread was half-way
 # through importing pandas saw a partially initialised module ("pandas has no attribute Series").
@@ -42,31 +60,134 @@ def _loaders():
     return (models.mobilenet_v2, models.imagenet_categories, bert.minilm, _bert_defaults, gradcam.warm_defaults)
 
 
+_READERS = [0]                     # readers' script runs in progress (app.py wraps each page run in reader_run)
+_READERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def reader_run():
+    """Around a reader's page run: the warm-up does not start a step while one is in progress."""
+    with _READERS_LOCK:
+        _READERS[0] += 1
+    try:
+        yield
+    finally:
+        with _READERS_LOCK:
+            _READERS[0] -= 1
+
+
+def _give_way(status: dict) -> None:
+    """Wait (up to YIELD_S) until no reader's run is in progress; the time waited adds to status["yielded_s"]."""
+    t0 = time.perf_counter()
+    while _READERS[0] > 0 and time.perf_counter() - t0 < YIELD_S:
+        time.sleep(0.1)
+    status["yielded_s"] += time.perf_counter() - t0
+
+
 @st.cache_resource(show_spinner=False)
 def start() -> dict:
-    """Start the warm-up once per process; returns its status dict (`done`, `seconds`, `errors`)."""
-    status: dict = {"done": False, "seconds": 0.0, "errors": {}}
+    """Start the warm-up once per process; returns its status dict (`done`, `seconds` of work, `yielded_s` waited
+    for readers, `steps` {name: seconds}, `errors`)."""
+    status: dict = {"done": False, "seconds": 0.0, "yielded_s": 0.0, "steps": {}, "errors": {}}
     for name in IN_THREAD_FIRST:
         importlib.import_module(name)
+
+    def step(name: str, fn) -> None:
+        _give_way(status)
+        t1 = time.perf_counter()
+        try:
+            fn()
+        except Exception as err:  # noqa: BLE001 — a page importing or loading it will show the real error
+            status["errors"][name] = repr(err)
+        status["steps"][name] = time.perf_counter() - t1
 
     def work() -> None:
         time.sleep(DELAY_S)
         t0 = time.perf_counter()
         for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception as err:  # noqa: BLE001 — a page importing it will show the real error
-                status["errors"][name] = repr(err)
+            step(name, lambda name=name: importlib.import_module(name))
         for load in _loaders():
-            try:
-                load()
-            except Exception as err:  # noqa: BLE001 — e.g. weights unavailable offline: the page says so
-                status["errors"][load.__name__] = repr(err)
+            step(load.__name__, load)
         # Everything loaded so far lives as long as the process: out of the collector's sight, an automatic full
         # collection scans only what readers' runs create (~0.3 s → ~0 with ~570 000 objects).
         gc.freeze()
-        status["seconds"] = time.perf_counter() - t0
+        status["seconds"] = time.perf_counter() - t0 - status["yielded_s"]
         status["done"] = True
 
     threading.Thread(target=work, name="kicks-warm-up", daemon=True).start()
     return status
+
+
+# ------------------------------------------------------------------------------- a chapter's first run
+_IMPORTED: set[str] = set()        # page files whose imports a loading_ui pass has completed in this process
+
+
+def page_imports(path: str | Path) -> tuple[str, ...]:
+    """The modules a page script imports at its top level (in `if` / `try` / `with` blocks too, not inside
+    functions), in order: `import a.b` gives "a.b", `from a import b` gives "a" and "a.b" (b may be a module)."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    out: list[str] = []
+
+    def visit(body) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                out.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                out.append(node.module)
+                out.extend(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):
+                for field in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, field, []))
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+
+    visit(tree.body)
+    return tuple(dict.fromkeys(out))
+
+
+def _importing(name: str) -> bool:
+    """`name` is in sys.modules but still being imported (by some thread)."""
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
+def loading_ui(path) -> None:
+    """Before a page's first run in this process (`path`: its file; anything else is ignored): import what the page imports in a helper thread, and while that
+    takes longer than SHOW_AFTER_S show a progress bar naming the library being loaded and how far the page's
+    imports are ("Starting up: loading PyTorch — 2 of 9, 12 s"), instead of a page that does nothing. Readers who
+    arrive at once share the imports (Python's import lock); a failing import is left for the page to report."""
+    if not isinstance(path, (str, Path)) or str(path) in _IMPORTED or not Path(path).is_file():
+        return
+    from ui import t
+
+    names = page_imports(path)
+    where = {"i": 0}
+
+    def work() -> None:
+        for i, name in enumerate(names):
+            where["i"] = i
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 — `from a import b` where b is not a module, or a real error
+                pass
+
+    helper = threading.Thread(target=work, name="kicks-page-imports", daemon=True)
+    t0 = time.perf_counter()
+    helper.start()
+    bar = None
+    while True:
+        helper.join(0.25)
+        if not helper.is_alive():
+            break
+        elapsed = time.perf_counter() - t0
+        if elapsed < SHOW_AFTER_S:
+            continue
+        i = where["i"]
+        what = next((label for lib, label in LIBRARIES.items() if _importing(lib)), names[i].split(".")[0])
+        text = t("common.shared.starting_up", what=what, n=i + 1, total=len(names), s=round(elapsed))
+        if bar is None:
+            bar = st.progress(0.0, text=text)
+        bar.progress(i / len(names), text=text)
+    if bar is not None:
+        bar.empty()
+    _IMPORTED.add(str(path))
