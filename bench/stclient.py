@@ -21,6 +21,8 @@ class RunResult:
     status: str                       # FINISHED_SUCCESSFULLY, … or "timeout"
     exceptions: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)     # markdown / text / caption bodies, in order
+    first_s: float = float("nan")     # request → the first element on the page (until then the reader sees nothing)
+    silent_s: float = 0.0             # the longest stretch of the run with nothing new on the page
 
 
 class Session:
@@ -64,10 +66,14 @@ class Session:
         self.ws.send_binary(msg.SerializeToString())
         result = RunResult(page, 0.0, 0, "timeout")
         deadline = t0 + self.timeout_s
+        last = t0
         while time.perf_counter() < deadline:
             data = self.ws.recv()
             if isinstance(data, str):
                 continue
+            now = time.perf_counter()
+            result.silent_s = max(result.silent_s, now - last)
+            last = now
             result.bytes += len(data)
             fwd = ForwardMsg()
             fwd.ParseFromString(data)
@@ -75,6 +81,8 @@ class Session:
             if kind == "new_session":
                 self.session_id = fwd.new_session.initialize.session_id or self.session_id
             elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                if result.first_s != result.first_s:
+                    result.first_s = now - t0
                 el = fwd.delta.new_element
                 which = el.WhichOneof("type")
                 if which == "exception":
