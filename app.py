@@ -63,8 +63,10 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
             unsafe_allow_html=True)
 lang_ui()
 
-home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon=":material/home:", url_path="home", default=True)
-sections: dict[str, list[st.Page]] = {"": [home, practice_page()]}
+home = st.Page(PAGES / "home.py", title=t("chapters.home"), icon=":material/home:", url_path="", default=True)
+# Home is `/`; `/home` (typed, or a first session's legacy route, ui/legacy_pages.py) is Home too, not "Page not found"
+home_alias = st.Page(PAGES / "home.py", title=t("chapters.home"), url_path="home", visibility="hidden")
+sections: dict[str, list[st.Page]] = {"": [home, practice_page(), home_alias]}
 for section, stem, _ in built_pages():
     sections.setdefault(t(f"chapters.section.{section}"), []).append(chapter_page(section, stem))
 warm.start()          # once per process: heavy imports and shared models in the background, after a short delay

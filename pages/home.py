@@ -3,6 +3,10 @@ import streamlit as st
 
 from ui import chapter_page, practice_page, t
 from ui.chapters import SYLLABUS, is_built
+from ui.legacy_pages import frame
+
+if frame():                                       # a first session's /home under `streamlit run`: app.py drew it
+    st.stop()
 
 COLUMNS = 3
 

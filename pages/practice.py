@@ -7,6 +7,10 @@ import streamlit as st
 
 from ui import t
 from ui import practice as pr
+from ui.legacy_pages import frame
+
+if frame():               # a first session's /practice under `streamlit run`: app.py drew it (ui/legacy_pages.py)
+    st.stop()
 
 SECONDS_PER_ITEM = 72          # E資格: ~100 items in 120 minutes
 ss = st.session_state

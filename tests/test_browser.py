@@ -210,6 +210,43 @@ def test_deep_link_is_the_first_request_of_a_fresh_server(browser, path, heading
             ctx.close()
 
 
+@pytest.mark.parametrize("path,heading,switch_to", [
+    ("ctc?lang=en", "CTC", ("日本語", "1. 縮約 𝓑：フレーム → ラベル")),
+    ("practice?lang=en", "Practice", None),
+    ("home?lang=ja", "kicks — 動くディープラーニング", None)])
+def test_deep_link_is_the_first_request_under_streamlit_run(browser, path, heading, switch_to):
+    """Streamlit Community Cloud starts the app with `streamlit run app.py`, where nothing of ours runs before the
+    first session, so that session's first run is Streamlit's legacy pages/-folder mode: the top-level stubs
+    pages/<stem>.py, pages/home.py and pages/practice.py run app.py there (ui/legacy_pages.py). The very first
+    request is a deep link: no "Page not found" dialog, the page's heading, the real navigation in the sidebar (every
+    built chapter, titled in the reader's language, no stub's file name), and the language switch answers its first
+    click."""
+    from ui.chapters import built_pages
+
+    for url in _start([sys.executable, "-m", "streamlit", "run", "app.py"], "server_deeplink_run.log"):
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = ctx.new_page()
+        try:
+            _open(page, f"{url}/{path}")
+            _no_exception(page)
+            page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            assert page.get_by_text("Page not found").count() == 0
+            assert page.locator("[role='dialog']").count() == 0
+            links = page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+            ja = path.endswith("lang=ja")
+            assert len(links) == len(built_pages()) + 2, links                  # Home, Practice, the chapters
+            assert ("スペクトログラムとMFCC" if ja else "Spectrogram & MFCC") in links, links
+            assert not {"app", "audio", "gan theory", "home", "practice"} & {s.strip().lower() for s in links}, links
+            if switch_to:
+                page.locator("[data-testid='stSidebar']").get_by_text(switch_to[0], exact=True).first.click()
+                page.get_by_role("heading", name=switch_to[1]).first.wait_for(timeout=60_000)
+                _settle(page)
+                _no_exception(page)
+        finally:
+            ctx.close()
+
+
 def test_live_training_charts_stay_drawn_and_the_controls_answer(server, page):
     """The shared run object on the WGAN page: while training, no chart stays blank (Streamlit 1.67 re-mounts a
     plotly element whose figure changed, so a chart can lack its SVG for the moment Plotly takes to draw the new
