@@ -5,6 +5,8 @@ Start the server with `python app.py [streamlit options]` (`make run`, the Docke
 first session, whether an app uses its legacy `pages/`-folder mode (because `pages/` exists beside the entry script);
 that first script run then only knows `pages/*.py` at the top level, so a reader whose very first request was a deep
 link (`/ctc`) saw a "Page not found" dialog. This app routes with `st.navigation`, so the launcher turns that mode off.
+Under plain `streamlit run app.py` (Streamlit Community Cloud) the stubs pages/<stem>.py run this file in that first
+run instead (ui/legacy_pages.py).
 """
 import os
 import sys
