@@ -41,33 +41,21 @@ def _escape(text: str) -> str:
 # empty. `live` draws the figure with a small components-v2 element instead: its node stays, and each refresh hands
 # the existing plot the new figure with `Plotly.react`, with `layout.uirevision` set so a zoom, a pan or a legend
 # choice survives (issue #25; `python -m bench livecharts` measures what a refresh costs the browser).
-# plotly.js is the installed `plotly` package's own (offline): `plotly_loader()` mounts it once per script run as
-# bytes (Streamlit's message cache sends the 4.8 MB once per session, a hash after that), the browser evaluates it
-# once per page and every chart waits for `window.Plotly`.
+# plotly.js is the installed `plotly` package's own (offline): `plotly_loader()`, which the run object mounts in the
+# sidebar once per script run, sends its 4.8 MB as bytes once per session (a page load) and an empty element after
+# that, together with the drawing code (so each chart's element carries a 0.3 kB stub, not 3 kB of script, at every
+# refresh); the browser evaluates the library once per page and every chart waits for it. Should a page ever lack it
+# (the one element that carried it replaced before it was drawn), the loader asks for it again.
 LIVE_CHART = "kicks_live_chart"
 _LIB_NAME = "kicks_plotly_lib"
+_LIB_KEY = "charts.plotly_lib"
+_SENT = "charts.plotly_sent"               # session state: this session's page has been sent plotly.js
+_ASKED = "charts.plotly_asked"             # the last request for it the loader answered
 _DEFAULT_HEIGHT = 450                       # plotly's own default, as st.plotly_chart uses it
-
-_LIB_JS = """
-export default function(component) {
-  const { data } = component;
-  const w = window;
-  if (!w.__kicksPlotly) {
-    let done; w.__kicksPlotly = new Promise(r => { done = r; }); w.__kicksPlotly.done = done;
-  }
-  if (w.Plotly || w.__kicksPlotly.loading || !data) { if (w.Plotly) w.__kicksPlotly.done(w.Plotly); return; }
-  w.__kicksPlotly.loading = true;                 // once per page: a classic script, so the UMD sets window.Plotly
-  const url = URL.createObjectURL(new Blob([data], { type: "text/javascript" }));
-  const s = document.createElement("script");
-  s.src = url;
-  s.onload = () => { URL.revokeObjectURL(url); w.__kicksPlotly.done(w.Plotly); };
-  document.head.appendChild(s);
-}
-"""
 
 # Streamlit's plotly theme, the part the figures rely on (st.plotly_chart applies it in the browser): the app's font,
 # transparent backgrounds, light grid lines and Streamlit's categorical colours.
-_CHART_JS = """
+_LIB_JS = """
 const THEME = {
   font: { family: '"Source Sans", sans-serif', color: "#31333F", size: 14 },
   paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
@@ -77,20 +65,29 @@ const THEME = {
   legend: { bgcolor: "rgba(0,0,0,0)" },
 };
 const AXIS = { gridcolor: "#e6eaf1", zerolinecolor: "#d5dae5", linecolor: "#d5dae5", automargin: true };
+const IS_AXIS = /^[xy]axis\\d*$/;
 
 function themed(layout) {
   const out = Object.assign({}, THEME, layout);
   out.font = Object.assign({}, THEME.font, layout.font || {});
-  for (const k of Object.keys(out)) {
-    if (/^[xy]axis\\d*$/.test(k)) out[k] = Object.assign({}, AXIS, out[k]);
-  }
-  if (!Object.keys(out).some(k => /^[xy]axis\\d*$/.test(k))) { out.xaxis = Object.assign({}, AXIS); out.yaxis = Object.assign({}, AXIS); }
+  let axes = 0;
+  for (const k of Object.keys(out)) if (IS_AXIS.test(k)) { out[k] = Object.assign({}, AXIS, out[k]); axes += 1; }
+  if (!axes) { out.xaxis = Object.assign({}, AXIS); out.yaxis = Object.assign({}, AXIS); }
   delete out.width;
   out.autosize = true;
   return out;
 }
 
-export default function(component) {
+function plotly() {                               // a promise of window.Plotly, one per page
+  const w = window;
+  if (!w.__kicksPlotly) {
+    let done; w.__kicksPlotly = new Promise(r => { done = r; }); w.__kicksPlotly.done = done;
+    if (w.Plotly) done(w.Plotly);
+  }
+  return w.__kicksPlotly;
+}
+
+function live(component) {                        // one chart: its node stays, new data goes to Plotly.react
   const { data, parentElement } = component;
   let gd = parentElement.querySelector(".kicks-live-plot");
   if (!gd) {
@@ -101,27 +98,51 @@ export default function(component) {
   const fig = JSON.parse(new TextDecoder().decode(data));
   const layout = fig.layout || {};
   gd.style.height = (layout.height || %d) + "px";
-  gd.__kicksFig = fig;                              // the newest figure: a slow load draws only the latest
-  const draw = (P) => {
-    if (gd.__kicksFig !== fig) return;
+  gd.__kicksFig = fig;                            // the newest figure: a slow load draws only the latest
+  plotly().then(P => {
+    if (gd.__kicksFig !== fig || !gd.isConnected) return;
     P.react(gd, fig.data || [], themed(layout), { displaylogo: false, responsive: false });
     if (!gd.__kicksResize && window.ResizeObserver) {
-      gd.__kicksResize = new ResizeObserver(() => { if (gd._fullLayout) P.Plots.resize(gd); });
+      gd.__kicksResize = new ResizeObserver(() => {
+        if (gd._fullLayout && gd.isConnected) P.Plots.resize(gd).catch(() => {});    // hidden: drawn when shown
+      });
       gd.__kicksResize.observe(gd);
     }
-  };
-  if (window.Plotly) { draw(window.Plotly); }
-  else {
-    const w = window;
-    if (!w.__kicksPlotly) { let done; w.__kicksPlotly = new Promise(r => { done = r; }); w.__kicksPlotly.done = done; }
-    w.__kicksPlotly.then(draw);
-  }
-  return () => {                                    // unmounted: the page changed or the chart left the script
+  });
+  return () => {                                  // unmounted: the page changed or the chart left the script
     if (gd.__kicksResize) { gd.__kicksResize.disconnect(); gd.__kicksResize = null; }
     if (window.Plotly && gd._fullLayout) window.Plotly.purge(gd);
   };
 }
+
+export default function(component) {
+  const { data, setStateValue } = component;
+  const w = window;
+  w.__kicksLive = live;
+  for (const go of (w.__kicksLiveQ || []).splice(0)) go(live);
+  const p = plotly();
+  if (w.Plotly || p.loading) return;
+  if (!data || !data.byteLength) {                // sent before and never evaluated on this page: ask again
+    if (!p.asked) { p.asked = true; setStateValue("asked", String(Date.now())); }
+    return;
+  }
+  p.loading = true;                               // a classic script, so that the UMD bundle sets window.Plotly
+  const url = URL.createObjectURL(new Blob([data], { type: "text/javascript" }));
+  const s = document.createElement("script");
+  s.src = url;
+  s.onload = () => { URL.revokeObjectURL(url); p.done(w.Plotly); };
+  document.head.appendChild(s);
+}
 """ % _DEFAULT_HEIGHT
+
+_CHART_JS = """
+export default function(component) {
+  const w = window; let undo = null, gone = false;
+  const go = live => { if (!gone) undo = live(component); };
+  if (w.__kicksLive) go(w.__kicksLive); else (w.__kicksLiveQ = w.__kicksLiveQ || []).push(go);
+  return () => { gone = true; if (undo) undo(); };
+}
+"""
 
 _lib = st.components.v2.component(_LIB_NAME, js=_LIB_JS, html="<span></span>")
 _chart = st.components.v2.component(LIVE_CHART, js=_CHART_JS, isolate_styles=False)
@@ -135,15 +156,22 @@ def _plotly_js() -> bytes:
 
 
 def plotly_loader() -> None:
-    """plotly.js for the live charts: one empty element per script run (the run object mounts it before its
-    fragment); the browser evaluates the library once per page."""
+    """plotly.js and the drawing code for the live charts (see above): one empty element in the sidebar per script
+    run, mounted by the run object before its fragment, carrying the library the first time in a session."""
     from streamlit.errors import StreamlitDuplicateElementKey
 
+    ss = st.session_state
+    state = ss.get(_LIB_KEY)
+    asked = state.get("asked") if hasattr(state, "get") else None
+    if asked and asked != ss.get(_ASKED):          # the page says it never got the library
+        ss[_ASKED], ss[_SENT] = asked, False
     try:
         with st.sidebar:                   # out of the chapter's flow: a 0-px element still gets a gap
-            _lib(key="charts.plotly_lib", data=_plotly_js(), height=0)
+            _lib(key=_LIB_KEY, data=b"" if ss.get(_SENT) else _plotly_js(), default={"asked": None},
+                 on_asked_change=lambda: None, height=0)
     except StreamlitDuplicateElementKey:   # a page with several runs: mounted by the first
-        pass
+        return
+    ss[_SENT] = True
 
 
 def live(fig: go.Figure, key: str, where=None) -> None:
