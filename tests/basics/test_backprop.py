@@ -320,3 +320,72 @@ def test_page_steps_types_and_refuses(lang):
     at.select_slider(key="backprop.sigma").set_value(1.0).run()
     at.slider(key="backprop.layers").set_value(50).run()
     assert_ok(at)
+
+
+# ------------------------------------------------------------------------------------------------ practice
+def test_practice_compute_answers_equal_torch():
+    from engine.common import practice as P
+
+    for seed in range(200):
+        item = P.make("backprop", "chain_rule", seed)
+        q = item.params
+        out, _, leaves = torch_graph(q["expr"], {n: float(v) for n, v in q["values"].items()})
+        out.backward()
+        assert item.answer == pytest.approx(leaves[q["var"]].grad.item(), abs=1e-9)
+        assert [c.label["en"] for c in item.choices if c.correct] == [f"{item.answer:.4g}"]
+        item = P.make("backprop", "sigmoid_derivative", seed)
+        x = torch.tensor(item.params["x"], dtype=torch.float64, requires_grad=True)
+        (d,) = torch.autograd.grad(torch.sigmoid(x), x)
+        assert item.answer == pytest.approx(d.item(), abs=1e-12)
+
+
+def test_practice_snippets_expected_equal_autograd():
+    from engine.common import practice as P
+
+    for seed in range(0, 200, 2):
+        item = P.make("backprop", "affine_backward", seed)
+        x, W, dout = (torch.from_numpy(a) for a in item.exec.args)
+        W.requires_grad_(True)
+        (x @ W).backward(dout)
+        np.testing.assert_allclose(item.exec.expected, W.grad.numpy(), atol=1e-12)
+        ran = [P.matches(P.execute(item.snippet(i), item.exec), item.exec) for i in range(len(item.choices))]
+        assert ran == [c.correct for c in item.choices]
+        item = P.make("backprop", "node_backward_blank", seed)
+        q = item.params
+        x, y = (torch.tensor(q[k], dtype=torch.float64, requires_grad=True) for k in ("x", "y"))
+        z = {"mul": torch.mul, "add": torch.add, "div": torch.div}[q["op"]](x, y)
+        dx, dy = torch.autograd.grad(z, (x, y), torch.from_numpy(q["dout"]))
+        np.testing.assert_allclose(np.asarray(item.exec.expected), np.stack([dx.numpy(), dy.numpy()]), atol=1e-12)
+        ran = [P.matches(P.execute(item.snippet(i), item.exec), item.exec) for i in range(len(item.choices))]
+        assert ran == [c.correct for c in item.choices]
+
+
+def test_practice_statements_hold():
+    """What the statement item calls true holds in torch; what it calls false fails."""
+    a = torch.linspace(-8, 8, 1601, dtype=torch.float64, requires_grad=True)
+    (ds,) = torch.autograd.grad(torch.sigmoid(a).sum(), a)
+    (dt,) = torch.autograd.grad(torch.tanh(a).sum(), a)
+    (dr,) = torch.autograd.grad(torch.relu(a).sum(), a)
+    assert ds.max().item() == pytest.approx(0.25) and dt.max().item() == pytest.approx(1.0)   # sigmoid / tanh_quarter
+    assert set(dr.unique().tolist()) == {0.0, 1.0}                                           # relu_one / relu_never
+    # he_relu / xavier_tanh: the std torch's initialisers use
+    w = torch.empty(256, 128)
+    torch.nn.init.kaiming_normal_(w, nonlinearity="relu")
+    assert w.var().item() == pytest.approx(2 / 128, rel=0.05)
+    torch.nn.init.xavier_normal_(w)
+    assert w.var().item() == pytest.approx(2 / (128 + 256), rel=0.05)
+    # zero_symmetry / input_side: in the chapter's deep MLP
+    assert np.all(B.mlp_grad_norms(6, "tanh", "zero").norms == 0)
+    sig = B.mlp_grad_norms(20, "sigmoid", "xavier").norms
+    assert sig[0] < sig[-1] * 1e-6
+    # check_central / forward_diff: central error ∝ h², forward ∝ h
+    f, x0 = math.sin, 0.7
+    for h in (1e-2, 1e-3):
+        central = abs((f(x0 + h) - f(x0 - h)) / (2 * h) - math.cos(x0))
+        forward = abs((f(x0 + h) - f(x0)) / h - math.cos(x0))
+        assert central < forward / 10
+    # clip_explode / clip_vanish: clipping only ever shrinks a gradient
+    p = torch.nn.Parameter(torch.ones(3))
+    p.grad = torch.tensor([1e-8, 0.0, 1e-8])
+    torch.nn.utils.clip_grad_norm_([p], 1.0)
+    assert p.grad.abs().max().item() == pytest.approx(1e-8)
