@@ -28,14 +28,23 @@ TAG = """() => {
   window.__kicksTagged = plots;
   return plots.length;
 }"""
-LOOK = """() => {
-  const now = Array.from(document.querySelectorAll('.kicks-live-plot'));
-  return {
-    same: now.length === window.__kicksTagged.length && now.every((gd, i) => gd === window.__kicksTagged[i]),
-    connected: window.__kicksTagged.every(gd => gd.isConnected),
-    drawn: now.map(gd => !!gd._fullLayout && gd.querySelectorAll('.main-svg').length > 0),
-    plots: window.__kicksTagged.map(gd => gd.__kicksPlots),
-  };
+WATCH = """async ([css, looks, every]) => {
+  const gd = document.querySelector(css);       // the zoom: the chart's x range set as a reader's drag sets it
+  const r = gd._fullLayout.xaxis.range, zoom = [r[0], r[0] + (r[1] - r[0]) / 2];
+  await window.Plotly.relayout(gd, {'xaxis.range': zoom});
+  await new Promise(ok => setTimeout(ok, 50));  // the relayout's own redraw is not a refresh
+  const zoomPlots = gd.__kicksPlots, out = [];
+  for (let i = 0; i < looks; i++) {             // the looks run in the page: none waits for the test's process
+    await new Promise(ok => setTimeout(ok, every));
+    const now = Array.from(document.querySelectorAll('.kicks-live-plot'));
+    out.push({
+      same: now.length === window.__kicksTagged.length && now.every((g, j) => g === window.__kicksTagged[j]),
+      connected: window.__kicksTagged.every(g => g.isConnected),
+      drawn: now.map(g => !!g._fullLayout && g.querySelectorAll('.main-svg').length > 0),
+      plots: window.__kicksTagged.map(g => g.__kicksPlots),
+    });
+  }
+  return {looks: out, zoom, range: gd._fullLayout.xaxis.range, zoomPlots: gd.__kicksPlots - zoomPlots};
 }"""
 
 
@@ -57,25 +66,16 @@ def test_live_charts_keep_their_node_their_plot_and_the_readers_zoom(server, pag
     page.wait_for_timeout(600)
     n = page.evaluate(TAG)
     assert n >= 2, n
-    # The zoom: the first panel of the curves chart, its x range set as a drag would set it.
-    css = ".st-key-" + re.sub(r"[^\w-]", "-", f"{zoomed}.0") + " .kicks-live-plot"
-    zoom = page.evaluate(f"""() => {{ const gd = document.querySelector({css!r});
-        const r = gd._fullLayout.xaxis.range; const x = [r[0], r[0] + (r[1] - r[0]) / 2];
-        window.Plotly.relayout(gd, {{'xaxis.range': x}}); window.__kicksZoomed = gd; return x; }}""")
-    zoom_plots = page.evaluate("() => window.__kicksZoomed.__kicksPlots")
-    looks = []
-    for _ in range(28):                         # 10 s, a look every 350 ms
-        page.wait_for_timeout(350)
-        looks.append(page.evaluate(LOOK))
+    css = ".st-key-" + re.sub(r"[^\w-]", "-", f"{zoomed}.0") + " .kicks-live-plot"      # its first panel
+    seen = page.evaluate(WATCH, [css, 28, 350])                                         # 10 s, a look every 350 ms
+    looks = seen["looks"]
     assert all(look["same"] and look["connected"] for look in looks), "a live chart was replaced by a new node"
     blank = [i for i, look in enumerate(looks) if not all(look["drawn"])]
     assert not blank, f"looks {blank} found a chart without its plot: {[looks[i]['drawn'] for i in blank]}"
     updated = looks[-1]["plots"]
     assert min(updated) >= 3, f"every chart received new data in place at least three times: {updated}"
-    after = page.evaluate("""() => ({range: window.__kicksZoomed._fullLayout.xaxis.range,
-                                     plots: window.__kicksZoomed.__kicksPlots})""")
-    assert after["plots"] - zoom_plots >= 3, "three refreshes drew the zoomed chart"
-    assert after["range"] == pytest.approx(zoom), "the reader's zoom survived the refreshes"
+    assert seen["zoomPlots"] >= 3, "three refreshes drew the zoomed chart"
+    assert seen["range"] == pytest.approx(seen["zoom"]), "the reader's zoom survived the refreshes"
     page.get_by_role("button", name=re.compile(r"Pause$")).first.click()
     page.get_by_text("Paused at step").first.wait_for(timeout=30_000)
     _no_exception(page)
