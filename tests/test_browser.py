@@ -211,7 +211,7 @@ def test_deep_link_is_the_first_request_of_a_fresh_server(browser, path, heading
 
 
 @pytest.mark.parametrize("path,heading,switch_to", [
-    ("ctc?lang=en", "CTC", ("日本語", "1. 縮約 𝓑：フレーム → ラベル")),
+    ("gan_theory?lang=en&gan_theory.mu1=-3.0", "GAN & the optimal discriminator", ("日本語", "GAN と最適な識別器")),
     ("practice?lang=en", "Practice", None),
     ("home?lang=ja", "kicks — 動くディープラーニング", None)])
 def test_deep_link_is_the_first_request_under_streamlit_run(browser, path, heading, switch_to):
@@ -219,8 +219,8 @@ def test_deep_link_is_the_first_request_under_streamlit_run(browser, path, headi
     first session, so that session's first run is Streamlit's legacy pages/-folder mode: the top-level stubs
     pages/<stem>.py, pages/home.py and pages/practice.py run app.py there (ui/legacy_pages.py). The very first
     request is a deep link: no "Page not found" dialog, the page's heading, the real navigation in the sidebar (every
-    built chapter, titled in the reader's language, no stub's file name), and the language switch answers its first
-    click."""
+    built chapter, titled in the reader's language, no stub's file name); a chapter's link keeps its setting
+    (μ₁ = −3) and the language switch answers its first click."""
     from ui.chapters import built_pages
 
     for url in _start([sys.executable, "-m", "streamlit", "run", "app.py"], "server_deeplink_run.log"):
@@ -239,10 +239,13 @@ def test_deep_link_is_the_first_request_under_streamlit_run(browser, path, headi
             assert ("スペクトログラムとMFCC" if ja else "Spectrogram & MFCC") in links, links
             assert not {"app", "audio", "gan theory", "home", "practice"} & {s.strip().lower() for s in links}, links
             if switch_to:
+                thumb = page.locator("[data-testid='stSliderThumbValue']").first
+                assert thumb.inner_text() == "-3.00"
                 page.locator("[data-testid='stSidebar']").get_by_text(switch_to[0], exact=True).first.click()
                 page.get_by_role("heading", name=switch_to[1]).first.wait_for(timeout=60_000)
                 _settle(page)
                 _no_exception(page)
+                assert thumb.inner_text() == "-3.00"
         finally:
             ctx.close()
 
