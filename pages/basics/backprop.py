@@ -110,7 +110,9 @@ if graph is not None:
 # ---- 3. vanishing and exploding gradients ------------------------------------------------------------------------
 st.header(t(f"{K}.deep_header"))
 st.markdown(t(f"{K}.deep_text"))
+formula(f"{K}.forward_formula")
 formula(f"{K}.delta_formula")
+formula(f"{K}.sigmoid_formula")
 formula(f"{K}.init_formula")
 c = st.columns(3)
 init = c[0].selectbox(t(f"{K}.init"), B.INITS, 2, format_func=fmt(f"{K}.inits"), key=f"{K}.init",

@@ -16,16 +16,31 @@ def _g(v) -> str:
 
 
 def layout_positions(graph: B.Graph) -> np.ndarray:
-    """(N, 2) x = the longest path from a leaf (leaves left, output right), y = rank within that column, centred."""
-    level = np.zeros(len(graph.nodes), int)
+    """(N, 2) positions: an operation's x is its longest path from a leaf, a variable or constant sits one column
+    left of its first reader (output at the right); y is placed column by column from the output back, each node
+    near the mean height of its readers, one unit apart."""
+    n = len(graph.nodes)
+    level = np.zeros(n, int)
     for node in graph.nodes:
         if node.inputs:
             level[node.id] = 1 + max(level[i] for i in node.inputs)
-    pos = np.zeros((len(graph.nodes), 2))
-    for lv in range(level.max() + 1):
-        ids = np.flatnonzero(level == lv)
-        pos[ids, 0] = lv
-        pos[ids, 1] = (len(ids) - 1) / 2 - np.arange(len(ids))
+    readers: list[list[int]] = [[] for _ in range(n)]
+    for node in graph.nodes:
+        for i in node.inputs:
+            readers[i].append(node.id)
+    for node in graph.nodes:
+        if not node.inputs and readers[node.id]:
+            level[node.id] = min(level[r] for r in readers[node.id]) - 1
+    level -= level.min()
+    pos = np.zeros((n, 2))
+    pos[:, 0] = level
+    for lv in range(level.max(), -1, -1):
+        ids = [i for i in range(n) if level[i] == lv]
+        want = np.array([np.mean([pos[r, 1] for r in readers[i]]) if readers[i] else 0.0 for i in ids])
+        order = np.argsort(-want, kind="stable")
+        centre = float(want.mean())
+        for rank, j in enumerate(order):
+            pos[ids[j], 1] = centre + (len(ids) - 1) / 2 - rank
     return pos
 
 
@@ -58,22 +73,22 @@ def plot_graph(graph: B.Graph, steps: list[B.Step], k: int, labels: dict | None 
              for n in graph.nodes]
     fig.add_trace(go.Scatter(x=pos[:, 0], y=pos[:, 1], mode="markers+text", text=[n.label for n in graph.nodes],
                              textfont=dict(color=text_colour, size=13),
-                             marker=dict(size=34, color=fill, line=dict(color=border, width=width)),
+                             marker=dict(size=30, color=fill, line=dict(color=border, width=width)),
                              hovertext=hover, hoverinfo="text", showlegend=False))
-    fig.add_trace(go.Scatter(x=pos[:, 0], y=pos[:, 1] - 0.36, mode="text",
+    fig.add_trace(go.Scatter(x=pos[:, 0], y=pos[:, 1] - 0.4, mode="text",
                              text=[f"{n.value:.3g}" for n in graph.nodes], textfont=dict(size=11, color="#333333"),
                              hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=pos[:, 0], y=pos[:, 1] + 0.36, mode="text",
+    fig.add_trace(go.Scatter(x=pos[:, 0], y=pos[:, 1] + 0.4, mode="text",
                              text=["" if g is None else f"{g:.3g}" for g in grads],
                              textfont=dict(size=11, color=GRAD), hoverinfo="skip", showlegend=False))
     if current:
         for e in current.edges:
             x0, y0 = pos[e.source]
             x1, y1 = pos[current.node]
-            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=f"×{e.local:.3g} → {e.downstream:.3g}",
+            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, yshift=12, text=f"×{e.local:.3g} → {e.downstream:.3g}",
                                showarrow=False, font=dict(size=11, color=CURRENT), bgcolor="rgba(255,255,255,0.85)")
     rows = max(1.0, float(pos[:, 1].max() - pos[:, 1].min()) + 1)
-    fig.update_layout(height=int(min(560, 160 + 70 * rows)), margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(height=int(min(820, 140 + 64 * rows)), margin=dict(l=10, r=10, t=40, b=10),
                       title=lab(labels, "graph_title", "Computational graph"), plot_bgcolor="#fafafa",
                       xaxis=dict(visible=False, range=[-0.5, pos[:, 0].max() + 0.5]),
                       yaxis=dict(visible=False, range=[pos[:, 1].min() - 0.7, pos[:, 1].max() + 0.7]))
@@ -83,6 +98,17 @@ def plot_graph(graph: B.Graph, steps: list[B.Step], k: int, labels: dict | None 
 def _positive(v: np.ndarray) -> list:
     """Values for a log axis: zeros and non-finite values as gaps."""
     return [float(x) if np.isfinite(x) and x > 0 else None for x in v]
+
+
+def _sparse_decades(fig: go.Figure, most: int = 9) -> go.Figure:
+    """`decades`, then at most `most` labelled powers of ten on the y axis (a vanishing sigmoid spans 30 decades)."""
+    decades(fig)
+    ys = np.array([v for tr in fig.data for v in (tr.y or ()) if v is not None and v > 0], float)
+    if len(ys):
+        span = np.log10(ys.max() / ys.min())
+        if span > most:
+            fig.update_yaxes(dtick=int(np.ceil(span / most)))
+    return fig
 
 
 def plot_layer_norms(sweep: B.DepthSweep, labels: dict | None = None) -> go.Figure:
@@ -95,7 +121,7 @@ def plot_layer_norms(sweep: B.DepthSweep, labels: dict | None = None) -> go.Figu
                       xaxis_title=lab(labels, "layer", "layer l (1 = input side)"),
                       yaxis=dict(type="log", title=lab(labels, "norm", "‖∂L/∂W_l‖")),
                       legend=dict(orientation="h", y=-0.2))
-    return decades(fig)
+    return _sparse_decades(fig)
 
 
 def plot_depth(sweep: B.DepthSweep, n_layers: int, labels: dict | None = None) -> go.Figure:
@@ -117,11 +143,11 @@ def plot_grad_check(check: B.GradCheck, labels: dict | None = None) -> go.Figure
     (∝ h²) on the right, rounding error (∝ ε/h) on the left; the chosen h dotted."""
     fig = go.Figure()
     for i, name in enumerate(check.names):
-        fig.add_trace(go.Scatter(x=check.hs, y=_positive(np.maximum(check.rel_errors[i], 1e-17)),
+        fig.add_trace(go.Scatter(x=check.hs, y=_positive(np.maximum(check.rel_errors[i], 1e-16)),
                                  mode="lines+markers", name=name, marker=dict(size=6)))
     fig.add_vline(x=check.h, line=dict(color="#888888", dash="dot"))
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), title=lab(labels, "check_title", ""),
                       xaxis=dict(type="log", title=lab(labels, "h", "h")),
                       yaxis=dict(type="log", title=lab(labels, "rel", "relative error")),
                       legend=dict(orientation="h", y=-0.25))
-    return decades(fig)
+    return _sparse_decades(fig)
