@@ -103,6 +103,8 @@ def _positive(v: np.ndarray) -> list:
 def _sparse_decades(fig: go.Figure, most: int = 9) -> go.Figure:
     """`decades`, then at most `most` labelled powers of ten on the y axis (a vanishing sigmoid spans 30 decades)."""
     decades(fig)
+    fig.update_yaxes(exponentformat="power")           # 10⁻⁹, not plotly's SI "1n" (nano) on a gradient
+    fig.update_xaxes(exponentformat="power")
     ys = np.array([v for tr in fig.data for v in (tr.y or ()) if v is not None and v > 0], float)
     if len(ys):
         span = np.log10(ys.max() / ys.min())
@@ -135,7 +137,7 @@ def plot_depth(sweep: B.DepthSweep, n_layers: int, labels: dict | None = None) -
                       xaxis_title=lab(labels, "depth", "depth L"),
                       yaxis=dict(type="log", title=lab(labels, "first", "‖∂L/∂W_1‖")),
                       legend=dict(orientation="h", y=-0.2))
-    return decades(fig)
+    return _sparse_decades(fig)
 
 
 def plot_grad_check(check: B.GradCheck, labels: dict | None = None) -> go.Figure:
