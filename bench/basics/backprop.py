@@ -5,7 +5,8 @@
    and calling .backward(). Scalars: both are interpreter-bound; ours should stay within a small factor.
 2. The deep-MLP sweep (4 activations × depths 1 … 50, the page's "first snapshot" of section 3) ≤ 1 s, and one
    50-layer forward/backward against torch's.
-3. Page rerun after a slider change (backward step, depth; every depth a new sweep), headless AppTest in a fresh process: p95 ≤ 1 s;
+3. Page rerun after a slider change (backward step, depth; every depth a new sweep), headless AppTest in a fresh
+   process: p95 ≤ 1 s;
    the cold first render against 1 s is printed.
 """
 from __future__ import annotations
@@ -53,7 +54,8 @@ def bench_graph() -> None:
         tree = ast.parse(graph.text, mode="eval")
         ours = best_of(lambda: B.gradients(B.parse(text, values)), repeat=7, number=50) / 50
         ref = best_of(lambda: _torch_backward(tree, values), repeat=7, number=50) / 50
-        report(f"{name} ({len(graph.nodes)} nodes): parse+backward / torch", 1e6 * ours, 1e6 * ref, unit="µs", target=5.0)
+        report(f"{name} ({len(graph.nodes)} nodes): parse+backward / torch", 1e6 * ours, 1e6 * ref, unit="µs",
+               target=5.0)
         backward_only = best_of(lambda: B.backward(graph), repeat=7, number=200) / 200
         report(f"{name}: backward alone / torch autograd", 1e6 * backward_only, 1e6 * ref, unit="µs", target=1.0)
 

@@ -242,7 +242,8 @@ CODES = {"empty", "too_long", "too_deep", "too_many_nodes", "syntax", "unknown_n
 
 HOSTILE = [
     ("x" * 100_000, "too_long"), ("1+" * 50_000 + "1", "too_long"), ("", "empty"), ("   \n\t", "empty"),
-    ("__import__('os').system('echo hi')", "not_allowed"), ("__import__('os')", "unknown_function"), ("x.__class__", "not_allowed"),
+    ("__import__('os').system('echo hi')", "not_allowed"), ("__import__('os')", "unknown_function"),
+    ("x.__class__", "not_allowed"),
     ("().__class__.__bases__", "not_allowed"), ("lambda: 1", "not_allowed"), ("open('/etc/passwd')", "unknown_function"),
     ("q + 1", "unknown_name"), ("np", "unknown_name"), ("2 ** 10000", "exponent"), ("x ** 99", "exponent"),
     ("x / 0", "division_by_zero"), ("x / (y - y)", "division_by_zero"), ("log(0)", "log_domain"),

@@ -85,7 +85,8 @@ def plot_graph(graph: B.Graph, steps: list[B.Step], k: int, labels: dict | None 
         for e in current.edges:
             x0, y0 = pos[e.source]
             x1, y1 = pos[current.node]
-            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, yshift=12, text=f"×{e.local:.3g} → {e.downstream:.3g}",
+            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, yshift=12,
+                               text=f"×{e.local:.3g} → {e.downstream:.3g}",
                                showarrow=False, font=dict(size=11, color=CURRENT), bgcolor="rgba(255,255,255,0.85)")
     rows = max(1.0, float(pos[:, 1].max() - pos[:, 1].min()) + 1)
     fig.update_layout(height=int(min(820, 140 + 64 * rows)), margin=dict(l=10, r=10, t=40, b=10),

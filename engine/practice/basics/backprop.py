@@ -42,7 +42,8 @@ def chain_rule(rng: np.random.Generator) -> Item:
         (right + graph.output.value, text(S, "practice.chain.output")),
     ], _g)
     vals = ", ".join(f"{n} = {v}" for n, v in values.items())
-    return Item(kind="compute", stem=text(S, "practice.chain.stem", expr=expr, vals=vals, var=var), choices=choices,
+    shown = expr.replace("*", r"\cdot")                       # as an exam prints it
+    return Item(kind="compute", stem=text(S, "practice.chain.stem", expr=shown, vals=vals, var=var), choices=choices,
                 solution=text(S, "practice.chain.solution", var=var, m=len(terms),
                               terms=" + ".join(f"({_g(v)})" for v in terms), right=_g(right),
                               f=_g(graph.output.value)),
