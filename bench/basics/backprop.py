@@ -52,11 +52,11 @@ def bench_graph() -> None:
         graph = B.parse(text)
         values = {n: graph.nodes[i].value for n, i in graph.variables.items()}
         tree = ast.parse(graph.text, mode="eval")
-        ours = best_of(lambda: B.gradients(B.parse(text, values)), repeat=7, number=50) / 50
-        ref = best_of(lambda: _torch_backward(tree, values), repeat=7, number=50) / 50
+        ours = best_of(lambda: B.gradients(B.parse(text, values)), repeat=7, number=50)
+        ref = best_of(lambda: _torch_backward(tree, values), repeat=7, number=50)
         report(f"{name} ({len(graph.nodes)} nodes): parse+backward / torch", 1e6 * ours, 1e6 * ref, unit="µs",
                target=5.0)
-        backward_only = best_of(lambda: B.backward(graph), repeat=7, number=200) / 200
+        backward_only = best_of(lambda: B.backward(graph), repeat=7, number=200)
         report(f"{name}: backward alone / torch autograd", 1e6 * backward_only, 1e6 * ref, unit="µs", target=1.0)
 
 
@@ -70,7 +70,7 @@ def bench_deep() -> None:
     for init in ("xavier", "normal"):
         sweep = best_of(lambda: B.depth_sweep(20, init, 0.05), repeat=3)
         report(f"depth sweep (4 activations × 1…50 layers, {init}) vs 1 s", sweep, 1.0, target=1.0)
-    ours = best_of(lambda: B.mlp_grad_norms(50, "relu", "he"), repeat=5, number=5) / 5
+    ours = best_of(lambda: B.mlp_grad_norms(50, "relu", "he"), repeat=5, number=5)
     x = torch.randn(B.BATCH, B.WIDTH, dtype=torch.float64)
     layers = [torch.nn.Linear(B.WIDTH, B.WIDTH, bias=False).double() for _ in range(50)]
 
@@ -80,7 +80,7 @@ def bench_deep() -> None:
             h = torch.relu(lin(h))
         h.sum().backward()
         return [lin.weight.grad.norm() for lin in layers]
-    t = best_of(ref, repeat=5, number=5) / 5
+    t = best_of(ref, repeat=5, number=5)
     report("one 50-layer MLP forward+backward / torch", ours, t, target=5.0)
 
 
