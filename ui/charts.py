@@ -46,8 +46,6 @@ def _escape(text: str) -> str:
 # that, together with the drawing code (so each chart's element carries a 0.3 kB stub, not 3 kB of script, at every
 # refresh); the browser evaluates the library once per page and every chart waits for it. Should a page ever lack it
 # (the one element that carried it replaced before it was drawn), the loader asks for it again.
-# Open (issue #25): on A2C/A3C a panel zoomed while training was seen to stop receiving new data (2 runs of 3 of
-# tests/test_browser_live.py, before that test left A2C/A3C unzoomed); GAN 2-D's zoomed panel keeps updating.
 LIVE_CHART = "kicks_live_chart"
 _LIB_NAME = "kicks_plotly_lib"
 _LIB_KEY = "charts.plotly_lib"
@@ -81,11 +79,10 @@ function themed(layout, user) {
   return out;
 }
 
-function plotly() {                               // a promise of window.Plotly, one per page
+function plotly() {                               // a promise of our plotly.js, one per page
   const w = window;
   if (!w.__kicksPlotly) {
     let done; w.__kicksPlotly = new Promise(r => { done = r; }); w.__kicksPlotly.done = done;
-    if (w.Plotly) done(w.Plotly);
   }
   return w.__kicksPlotly;
 }
@@ -127,7 +124,7 @@ function live(component) {                        // one chart: its node stays, 
   });
   return () => {                                  // unmounted: the page changed or the chart left the script
     if (gd.__kicksResize) { gd.__kicksResize.disconnect(); gd.__kicksResize = null; }
-    if (window.Plotly && gd._fullLayout) window.Plotly.purge(gd);
+    if (window.__kicksPlotlyLib && gd._fullLayout) window.__kicksPlotlyLib.purge(gd);
   };
 }
 
@@ -137,16 +134,25 @@ export default function(component) {
   w.__kicksLive = live;
   for (const go of (w.__kicksLiveQ || []).splice(0)) go(live);
   const p = plotly();
-  if (w.Plotly || p.loading) return;
+  if (w.__kicksPlotlyLib || p.loading) return;
   if (!data || !data.byteLength) {                // sent before and never evaluated on this page: ask again
     if (!p.asked) { p.asked = true; setStateValue("asked", String(Date.now())); }
     return;
   }
-  p.loading = true;                               // a classic script, so that the UMD bundle sets window.Plotly
+  // A classic script, so that the UMD bundle sets window.Plotly; ours is kept apart and window.Plotly given back:
+  // Streamlit's own plotly (st.plotly_chart's) may be or become window.Plotly, and a plot must only ever be handled
+  // by the instance that drew it (another one's relayout left a live chart that no longer took new data).
+  p.loading = true;
+  const before = w.Plotly;
   const url = URL.createObjectURL(new Blob([data], { type: "text/javascript" }));
   const s = document.createElement("script");
   s.src = url;
-  s.onload = () => { URL.revokeObjectURL(url); p.done(w.Plotly); };
+  s.onload = () => {
+    URL.revokeObjectURL(url);
+    w.__kicksPlotlyLib = w.Plotly;
+    if (before !== undefined) w.Plotly = before;
+    p.done(w.__kicksPlotlyLib);
+  };
   document.head.appendChild(s);
 }
 """ % _DEFAULT_HEIGHT
