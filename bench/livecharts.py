@@ -5,8 +5,9 @@ others): open it, press Train, let two refreshes pass, then for WINDOW_S seconds
 that finished: `script_finished` messages on the websocket), the websocket bytes, and the main thread's time from
 Chrome's DevTools `Performance.getMetrics` (TaskDuration: all main-thread tasks; ScriptDuration: JavaScript;
 LayoutDuration + RecalcStyleDuration: layout). Printed per refresh. The charts' in-place updates (`ui.charts.live`:
-one plot per chart, `Plotly.react` with new data) are what it measures; the numbers before that change are in
-README. Nothing is asserted.
+one plot per chart, `Plotly.react` with new data) are what it measures; to compare with `st.plotly_chart`, run it in
+a checkout from before that change (`git worktree add /tmp/before e36221a`, copy this file there). Nothing is
+asserted: the machine's load moves these numbers, so compare runs taken one after the other.
 """
 from __future__ import annotations
 
