@@ -159,3 +159,76 @@ def test_digits_training_learns_and_equals_torch_for_adam():
         opt.step()
     acc = O.mlp_accuracy([p.detach().numpy() for p in tp], x_te, y_te)
     assert last.test_acc[list(last.names).index("adam"), -1] == pytest.approx(acc, abs=1e-3)
+
+
+# ------------------------------------------------------------------------------------------- practice items
+def test_practice_adam_step_equals_torch_adam():
+    from engine.common import practice
+    for seed in range(200):
+        it = practice.make("optimizers", "adam_step", seed)
+        p = it.params
+        x = torch.tensor([p["theta"]], dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([x], lr=p["lr"], betas=(p["b1"], p["b2"]), eps=p["eps"], foreach=False)
+        x.grad = torch.zeros(1, dtype=torch.float64)
+        opt.step()                                                  # creates the state; g = 0 leaves x unchanged
+        st = opt.state[x]
+        st["exp_avg"].fill_(p["m"])
+        st["exp_avg_sq"].fill_(p["v"])
+        st["step"].fill_(p["t"] - 1)
+        x.grad = torch.tensor([p["g"]], dtype=torch.float64)
+        opt.step()
+        assert it.answer == pytest.approx(x.item(), abs=1e-9)
+        assert it.choices[it.correct_index].label["en"] == f"{x.item():.4f}"
+
+
+def test_practice_adagrad_lr_equals_torch_adagrad():
+    from engine.common import practice
+    for seed in range(200):
+        it = practice.make("optimizers", "adagrad_lr", seed)
+        x = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adagrad([x], lr=it.params["lr"], eps=1e-8)
+        for g in it.params["grads"]:
+            x.grad = torch.tensor([g], dtype=torch.float64)
+            opt.step()
+        h = opt.state[x]["sum"].item()
+        assert it.answer == pytest.approx(it.params["lr"] / (h ** 0.5 + 1e-8), rel=1e-12)
+
+
+def test_practice_blank_expected_is_torch_adam():
+    from engine.common import practice
+    for seed in range(50):
+        it = practice.make("optimizers", "adam_blank", seed)
+        theta, g, m, v, t, lr, b1, b2, eps = it.exec.args
+        x = torch.tensor(theta, requires_grad=True)
+        opt = torch.optim.Adam([x], lr=lr, betas=(b1, b2), eps=eps, foreach=False)
+        x.grad = torch.zeros_like(x)
+        opt.step()
+        st = opt.state[x]
+        st["exp_avg"].copy_(torch.tensor(m))
+        st["exp_avg_sq"].copy_(torch.tensor(v))
+        st["step"].fill_(t - 1)
+        x.grad = torch.tensor(g)
+        opt.step()
+        np.testing.assert_allclose(it.exec.expected, x.detach().numpy(), atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    """The checkable statements: SGD L2 = weight decay; Adam + L2 ≠ AdamW; AdamW decays before the moments."""
+    rng = np.random.default_rng(0)
+    theta0, grads = rng.normal(size=4), rng.normal(size=(5, 4))
+    a, b = theta0.copy(), theta0.copy()
+    o1 = torch.optim.SGD([x1 := torch.tensor(a, requires_grad=True)], lr=0.1, weight_decay=0.2)
+    for g in grads:
+        x1.grad = torch.tensor(g)
+        o1.step()
+        b -= 0.1 * 0.2 * b + 0.1 * g
+    np.testing.assert_allclose(x1.detach().numpy(), b, rtol=1e-12)
+    xa = torch.tensor(theta0, requires_grad=True)
+    xw = torch.tensor(theta0, requires_grad=True)
+    oa = torch.optim.Adam([xa], lr=0.1, weight_decay=0.2)
+    ow = torch.optim.AdamW([xw], lr=0.1, weight_decay=0.2)
+    for g in grads:
+        xa.grad, xw.grad = torch.tensor(g), torch.tensor(g)
+        oa.step()
+        ow.step()
+    assert not np.allclose(xa.detach().numpy(), xw.detach().numpy())
