@@ -45,15 +45,21 @@ def hyper_ui() -> dict:
                 weight_decay=wd, schedule=schedule)
 
 
+def _surface_changed() -> None:
+    """A new surface starts from its own default point (the learner moves it from there)."""
+    s = O.SURFACE[st.session_state["optimizers.surface"]]
+    st.session_state["optimizers.x0"], st.session_state["optimizers.y0"] = float(s.start[0]), float(s.start[1])
+
+
 def race_ui(h: dict) -> O.RaceConfig:
     surface = st.selectbox(t("optimizers.controls.surface"), O.SURFACES, format_func=fmt("optimizers.surface"),
-                           key="optimizers.surface", bind="query-params")
+                           key="optimizers.surface", bind="query-params", on_change=_surface_changed)
     s = O.SURFACE[surface]
     c1, c2 = st.columns(2)
-    x0 = c1.number_input(t("optimizers.controls.x0"), float(s.x_range[0]), float(s.x_range[1]),
-                         float(s.start[0]), 0.1, key=f"optimizers.x0.{surface}")
-    y0 = c2.number_input(t("optimizers.controls.y0"), float(s.y_range[0]), float(s.y_range[1]),
-                         float(s.start[1]), 0.1, key=f"optimizers.y0.{surface}")
+    x0 = c1.number_input(t("optimizers.controls.x0"), -10.0, 10.0, float(s.start[0]), 0.1, key="optimizers.x0",
+                         bind="query-params")
+    y0 = c2.number_input(t("optimizers.controls.y0"), -10.0, 10.0, float(s.start[1]), 0.1, key="optimizers.y0",
+                         bind="query-params")
     lr = s.lr * h["lr_scale"]
     st.caption(t("optimizers.lr_used", lr=f"{lr:.3g}"))
     return O.RaceConfig(surface=surface, x0=float(x0), y0=float(y0), lr=lr, momentum=h["momentum"], rho=h["rho"],
