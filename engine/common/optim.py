@@ -266,7 +266,7 @@ class NumpyAdam(NumpyOptimizer):
         v += (1 - b2) * g * g
         # θ ← θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε)   (= θ − η m̂ / (√v̂ + ε))
         denom = np.sqrt(v)
-        denom /= math.sqrt(1 - b2 ** t)
+        denom /= np.sqrt(1 - b2 ** t)       # a float64 scalar, as the GAN's float32 Adam always divided by
         denom += self.eps
         p -= (lr / (1 - b1 ** t)) * m / denom
 

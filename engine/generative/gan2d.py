@@ -24,6 +24,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from engine.common.optim import NumpyAdam, RMSProp   # the project's one NumPy Adam / RMSProp (= torch.optim)
+
+Adam, RMSprop = NumpyAdam, RMSProp     # the names this chapter used before they moved to engine/common/optim.py
+
 LOSSES = ("gan", "wgan", "wgan-gp")
 TARGETS = ("ring", "moons", "spiral", "custom")
 RING_STD = 0.1      # std of each of the 8 ring Gaussians (radius 2)
@@ -403,47 +407,6 @@ def g_loss(loss: str, d_fake: np.ndarray) -> tuple[float, np.ndarray]:
     return float(-d_fake.mean()), np.full_like(d_fake, -1 / m)
 
 
-class Adam:
-    r"""Adam (Kingma & Ba 2015, Algorithm 1) on a flat parameter vector, as ``torch.optim.Adam`` computes it:
-    $m \leftarrow \beta_1 m + (1-\beta_1) g,\ v \leftarrow \beta_2 v + (1-\beta_2) g^2,\
-    \theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon}$."""
-
-    def __init__(self, flat: np.ndarray, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        self.flat, self.lr, self.betas, self.eps, self.t = flat, lr, betas, eps, 0
-        self.m = np.zeros_like(flat)
-        self.v = np.zeros_like(flat)
-
-    def step(self, g: np.ndarray) -> None:
-        b1, b2 = self.betas
-        self.t += 1
-        # m ← β1 m + (1 − β1) g,  v ← β2 v + (1 − β2) g²
-        self.m *= b1
-        self.m += (1 - b1) * g
-        self.v *= b2
-        self.v += (1 - b2) * g * g
-        # θ ← θ − η/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε)
-        denom = np.sqrt(self.v)
-        denom /= np.sqrt(1 - b2 ** self.t)
-        denom += self.eps
-        self.flat -= (self.lr / (1 - b1 ** self.t)) * self.m / denom
-
-
-class RMSprop:
-    r"""RMSprop as ``torch.optim.RMSprop`` (α = 0.99, no momentum, not centred):
-    $v \leftarrow \alpha v + (1-\alpha) g^2,\ \theta \leftarrow \theta - \eta\, g / (\sqrt{v} + \epsilon)$."""
-
-    def __init__(self, flat: np.ndarray, lr: float, alpha: float = 0.99, eps: float = 1e-8):
-        self.flat, self.lr, self.alpha, self.eps = flat, lr, alpha, eps
-        self.v = np.zeros_like(flat)
-
-    def step(self, g: np.ndarray) -> None:
-        # v ← α v + (1 − α) g²
-        self.v *= self.alpha
-        self.v += (1 - self.alpha) * g * g
-        # θ ← θ − η g / (√v + ε)
-        self.flat -= self.lr * g / (np.sqrt(self.v) + self.eps)
-
-
 # ------------------------------------------------------------------------------------------------ training
 
 @dataclass(frozen=True)
@@ -494,11 +457,11 @@ def train(config: Config, seed: int = 0) -> Iterator[Snapshot]:
     G = MLP([cfg.z_dim] + [cfg.hidden] * cfg.layers + [2], rng)
     D = MLP([2] + [cfg.hidden] * cfg.layers + [1], rng)
     if cfg.loss == "wgan":
-        opt_g, opt_d = RMSprop(G.flat, cfg.lr_g), RMSprop(D.flat, cfg.lr_d)
+        opt_g, opt_d = RMSProp(G.flat, cfg.lr_g), RMSProp(D.flat, cfg.lr_d)       # α = 0.99, ε = 1e-8
         np.clip(D.flat, -cfg.clip_c, cfg.clip_c, out=D.flat)
     else:
         betas = (0.5, 0.999) if cfg.loss == "gan" else (0.5, 0.9)
-        opt_g, opt_d = Adam(G.flat, cfg.lr_g, betas), Adam(D.flat, cfg.lr_d, betas)
+        opt_g, opt_d = NumpyAdam(G.flat, cfg.lr_g, betas), NumpyAdam(D.flat, cfg.lr_d, betas)
 
     z_show = rng.standard_normal((cfg.n_show, cfg.z_dim), dtype=F32)               # (n_show, z_dim) fixed
     extent = float(np.abs(pool).max() * 1.25)
