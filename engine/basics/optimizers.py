@@ -92,7 +92,7 @@ def _beale_g(x, y):
 
 SURFACE = {
     "ill_conditioned": Surface("ill_conditioned", _ill_f, _ill_g, (-10.0, 10.0), (-5.0, 5.0), (-7.0, 2.0),
-                               (0.0, 0.0), 0.0, 0.3),
+                               (0.0, 0.0), 0.0, 0.6),      # η = 0.6: SGD zig-zags along y (1 − 2η < 0); Nesterov holds (2η < 3.8/2.8)
     "rosenbrock": Surface("rosenbrock", _rosen_f, _rosen_g, (-2.0, 2.0), (-1.0, 3.0), (-1.5, 2.0),
                           (1.0, 1.0), 0.0, 1e-3),
     "saddle": Surface("saddle", _saddle_f, _saddle_g, (-3.0, 3.0), (-3.0, 3.0), (2.5, 0.001),
