@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -28,25 +29,48 @@ LETTERS = "ABCD"
 
 
 # ------------------------------------------------------------------------------------------------ items
-@lru_cache(maxsize=8192)
+# Sessions run on their own threads: the first calls import the chapters' generator modules and their engines, and
+# generating an item may run torch; one lock keeps a first import from being seen half done by another session.
+_MAKING = threading.RLock()
+
+
 def item(stem: str, name: str, seed: int) -> P.Item:
     """The item (cached: an exam and its review ask for the same ones again)."""
+    with _MAKING:
+        return _item(stem, name, seed)
+
+
+@lru_cache(maxsize=8192)
+def _item(stem: str, name: str, seed: int) -> P.Item:
     return P.make(stem, name, seed)
+
+
+item.cache_clear = _item.cache_clear
 
 
 def section_of(stem: str) -> str:
     return next(sec for sec, stems in SYLLABUS.items() if stem in stems)
 
 
-@lru_cache(maxsize=None)
 def practice_chapters() -> tuple[str, ...]:
     """Stems of the built chapters that ship generators, in syllabus order."""
+    with _MAKING:
+        return _practice_chapters()
+
+
+@lru_cache(maxsize=None)
+def _practice_chapters() -> tuple[str, ...]:
     return tuple(stem for sec, stems in SYLLABUS.items() for stem in stems
                  if is_built(sec, stem) and P.generators(stem))
 
 
-@lru_cache(maxsize=None)
 def generator_names(stem: str) -> tuple[str, ...]:
+    with _MAKING:
+        return _generator_names(stem)
+
+
+@lru_cache(maxsize=None)
+def _generator_names(stem: str) -> tuple[str, ...]:
     return tuple(P.generators(stem))
 
 
@@ -344,8 +368,13 @@ def sync_browser() -> None:
     it back after each answer. Call once per run, at the end of every page that shows practice."""
     ss = st.session_state
     save = dumps() if ss.get("practice.dirty") and ss.get("practice.restored") else None
-    result = _store(key=STORE_WIDGET, data={"key": STORE, "save": save}, default={"stored": None},
-                    on_stored_change=lambda: None, height=1)
+    try:
+        result = _store(key=STORE_WIDGET, data={"key": STORE, "save": save}, default={"stored": None},
+                        on_stored_change=lambda: None, height=1)
+    except Exception as err:            # noqa: BLE001 — the element that talks to the browser failed: keep the page
+        import logging
+        logging.getLogger(__name__).warning("progress not synced with the browser: %r", err)
+        return
     was_restored = ss.get("practice.restored")
     _restore(getattr(result, "stored", None))
     if not was_restored and ss.get("practice.restored") and ss.get("practice.dirty"):
