@@ -100,7 +100,7 @@ def matrix_ui() -> Source | None:
     name = st.selectbox(t("ctc.matrix.preset"), list(ctc.PRESETS), key="ctc.preset", format_func=fmt("ctc.presets"),
                         bind="query-params")
     p = ctc.preset(name)
-    st.caption(t("ctc.matrix.help"))
+    st.caption(t("ctc.matrix.help") + " " + t("ctc.matrix.not_shared"))   # a data editor cannot bind to the URL
     df = pd.DataFrame(p.logits, columns=p.tokens, index=[f"t={i + 1}" for i in range(len(p.logits))])
     edited = st.data_editor(df, key=f"ctc.logits.{name}", width="stretch")
     values = np.nan_to_num(edited.to_numpy(dtype=np.float64), nan=0.0).clip(-20, 20)
