@@ -69,8 +69,8 @@ def race_ui(h: dict) -> O.RaceConfig:
 
 def draw_race(run: training.Run) -> None:
     snap = run.snaps["race"]
-    st.plotly_chart(figs.plot_race(snap, lab), key="optimizers.fig.race")
-    charts.panels(figs.plot_curves(snap, lab), key="optimizers.fig.curves")
+    charts.live(figs.plot_race(snap, lab), key="optimizers.fig.race")
+    charts.live(figs.plot_curves(snap, lab), key="optimizers.fig.curves")
     speed = snap.step / snap.seconds if snap.seconds > 0 else 0.0
     st.caption(t("optimizers.race_status", step=snap.step, speed=f"{speed:,.0f}",
                  diverged=", ".join(lab[n] for n, d in zip(snap.names, snap.diverged) if d) or "—"))
@@ -78,7 +78,7 @@ def draw_race(run: training.Run) -> None:
 
 def draw_digits(run: training.Run) -> None:
     snap = run.snaps["digits"]
-    charts.panels(figs.plot_digits(snap, lab), key="optimizers.fig.digits")
+    charts.live(figs.plot_digits(snap, lab), key="optimizers.fig.digits")
     best = max(snap.names, key=lambda n: snap.metrics[f"{n}.acc"])
     st.caption(t("optimizers.digits_status", step=snap.step, best=lab[best],
                  acc=f"{100 * snap.metrics[f'{best}.acc']:.1f}"))

@@ -2,6 +2,7 @@
 torch.optim.lr_scheduler)."""
 from __future__ import annotations
 
+import zlib
 from itertools import islice
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_surface_gradient_is_autograd(surface):
                                               ("saddle", "warmup"), ("ill_conditioned", "step")])
 def test_race_equals_torch_optim_with_scheduler(surface, schedule):
     """Every optimiser's trajectory = torch.optim driven by autograd on the same surface and lr schedule."""
-    rng = np.random.default_rng(hash(surface) % 2 ** 32)
+    rng = np.random.default_rng(zlib.crc32(surface.encode()))       # str hash() changes per process
     s = O.SURFACE[surface]
     cfg = O.RaceConfig(surface=surface, x0=float(rng.uniform(*s.x_range) / 2), y0=float(rng.uniform(*s.y_range) / 2),
                        lr=s.lr, steps=120, every=40, schedule=schedule, beta1=0.8, beta2=0.99, rho=0.95, eps=1e-6)
