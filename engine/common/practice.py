@@ -195,6 +195,20 @@ def pick_choices(rng: np.random.Generator, right: Sequence[tuple[Text, Text]],
     return shuffled(rng, [Choice(r[0], True, r[1])] + [Choice(w[0], False, w[1]) for w in ws])
 
 
+def statement_choices(rng: np.random.Generator, stem: str, prefix: str, true: Sequence[str],
+                      false: Sequence[str]) -> tuple[tuple[Choice, ...], bool]:
+    """A statement item's choices from the locale keys `<prefix>.true.<k>` / `<prefix>.false.<k>` (with
+    `<prefix>.why.<k>` saying why a false one is false, `<prefix>.is_true` and `<prefix>.true_not_asked`): half the
+    seeds ask for the true statement, half for the false one. Returns (choices, inverted)."""
+    invert = bool(rng.integers(2))
+    wrong = [(text(stem, f"{prefix}.false.{k}"), text(stem, f"{prefix}.why.{k}")) for k in false]
+    if invert:
+        return pick_choices(rng, wrong, [(text(stem, f"{prefix}.true.{k}"), text(stem, f"{prefix}.true_not_asked"))
+                                         for k in true]), True
+    return pick_choices(rng, [(text(stem, f"{prefix}.true.{k}"), text(stem, f"{prefix}.is_true")) for k in true],
+                        wrong), False
+
+
 def code_choices(rng: np.random.Generator, right: tuple[str, Text],
                  wrong: Sequence[tuple[str, Text]], *, fence: str = "python") -> tuple[Choice, ...]:
     """Implementation / blank items: (code, feedback) pairs; the label shows the code (fenced for a snippet,

@@ -6,8 +6,8 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from engine.common.practice import (N_CHOICES, Choice, Exec, Item, Redraw, code_choices, execute, matches,
-                                    numeric_choices, pick_choices, same, shuffled, text)
+from engine.common.practice import (statement_choices, N_CHOICES, Choice, Exec, Item, Redraw, code_choices, execute, matches,
+                                    numeric_choices, same, shuffled, text)
 from engine.graphs import gcn
 
 S = "gcn"
@@ -208,17 +208,7 @@ def cheb_statement(rng: np.random.Generator) -> Item:
     true = ("k_hop", "gcn_k1", "no_eig", "range", "zero_mult", "two_layers", "bipartite")
     false = ("eig_n2", "k_squared", "spectral_local", "gcn_needs_u", "range_pm1", "large_smooth", "loops_after",
              "renorm_mean")
-    invert = bool(rng.integers(2))
-    if invert:
-        choices = pick_choices(rng, [(text(S, f"practice.cheb.false.{k}"), text(S, f"practice.cheb.why.{k}"))
-                                     for k in false],
-                               [(text(S, f"practice.cheb.true.{k}"), text(S, "practice.cheb.true_not_asked"))
-                                for k in true])
-    else:
-        choices = pick_choices(rng, [(text(S, f"practice.cheb.true.{k}"), text(S, "practice.cheb.is_true"))
-                                     for k in true],
-                               [(text(S, f"practice.cheb.false.{k}"), text(S, f"practice.cheb.why.{k}"))
-                                for k in false])
+    choices, invert = statement_choices(rng, S, "practice.cheb", true, false)
     return Item(kind="statement", stem=text(S, "practice.cheb.stem_false" if invert else "practice.cheb.stem_true"),
                 choices=choices, solution=text(S, "practice.cheb.solution"), setup={})
 

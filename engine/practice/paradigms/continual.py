@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+from engine.common.practice import (statement_choices, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
+                                    text)
 from engine.paradigms import continual
 
 S = "continual"
@@ -92,17 +92,7 @@ def replay_statement(rng: np.random.Generator) -> Item:
             "small_generator", "r_zero")
     false = ("dgr_stores", "bwt_positive_forget", "task_harder", "joint_lower", "finetune_keeps", "acc_diag",
              "generator_labels", "r_one_real")
-    invert = bool(rng.integers(2))
-    if invert:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                     for k in false],
-                               [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.true_not_asked"))
-                                for k in true])
-    else:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.is_true"))
-                                     for k in true],
-                               [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                for k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", true, false)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+from engine.common.practice import (statement_choices, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
+                                    text)
 from engine.paradigms import maml
 
 S = "maml"
@@ -122,17 +122,7 @@ def maml_statement(rng: np.random.Generator) -> Item:
     true = ("second_order", "fomaml", "reptile", "query", "zero_steps", "memory", "agnostic")
     false = ("notes_reptile", "fomaml_hessian", "reptile_hessian", "support_outer", "omniglot", "alpha_learned",
              "zero_steps_wrong", "fomaml_memory")
-    invert = bool(rng.integers(2))
-    if invert:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                     for k in false],
-                               [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.true_not_asked"))
-                                for k in true])
-    else:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.is_true"))
-                                     for k in true],
-                               [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                for k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", true, false)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.common.practice import (N_CHOICES, Choice, Exec, Item, Redraw, code_choices, execute, matches,
-                                    numeric_choices, pick_choices, same, shuffled, text)
+from engine.common.practice import (statement_choices, N_CHOICES, Choice, Exec, Item, Redraw, code_choices, execute, matches,
+                                    numeric_choices, same, shuffled, text)
 from engine.paradigms import metric_learning as ml
 
 S = "metric_learning"
@@ -156,17 +156,7 @@ def metric_statement(rng: np.random.Generator) -> Item:
     true = ("shared", "margin_zero", "triplet_zero", "semihard_def", "unseen", "ratio_never_zero", "hard_collapse")
     false = ("notes_label", "dissimilar_grow", "triplet_sign", "random_best", "ratio_margin", "li_input",
              "siamese_two_nets", "hard_def")
-    invert = bool(rng.integers(2))
-    if invert:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                     for k in false],
-                               [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.true_not_asked"))
-                                for k in true])
-    else:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.is_true"))
-                                     for k in true],
-                               [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                for k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", true, false)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+from engine.common.practice import (statement_choices, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
+                                    text)
 from engine.rl import a3c
 
 S = "a3c"
@@ -132,17 +132,7 @@ def a2c_statement(rng: np.random.Generator) -> Item:
     true = ("a3c_async", "a2c_sync", "advantage", "entropy_bonus", "on_policy", "bootstrap", "shared_net")
     false = ("replay", "true_q", "entropy_penalty", "a2c_stale", "gpu", "reinforce_value", "beta_greedy",
              "no_state")
-    invert = bool(rng.integers(2))
-    if invert:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                     for k in false],
-                               [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.true_not_asked"))
-                                for k in true])
-    else:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.is_true"))
-                                     for k in true],
-                               [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                for k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", true, false)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

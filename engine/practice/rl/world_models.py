@@ -6,8 +6,8 @@ import math
 import numpy as np
 import torch
 
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+from engine.common.practice import (statement_choices, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
+                                    text)
 from engine.rl import world_models as wm
 
 S = "world_models"
@@ -126,17 +126,7 @@ def wm_statement(rng: np.random.Generator) -> Item:
     true = ("v_role", "m_role", "c_linear", "h_velocity", "tau_high", "vizdoom_dream", "cma")
     false = ("notes_all_dream", "c_deep", "m_deterministic", "v_supervised", "tau_low_safe", "z_enough",
              "backprop_c")
-    invert = bool(rng.integers(2))
-    if invert:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                     for k in false],
-                               [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.true_not_asked"))
-                                for k in true])
-    else:
-        choices = pick_choices(rng, [(text(S, f"practice.stmt.true.{k}"), text(S, "practice.stmt.is_true"))
-                                     for k in true],
-                               [(text(S, f"practice.stmt.false.{k}"), text(S, f"practice.stmt.why.{k}"))
-                                for k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", true, false)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 
