@@ -11,7 +11,7 @@ blocks (``MBConv``, ``Conv2dNormActivation``, ``SqueezeExcitation``) on the ``me
 memory).  ``profile`` reads each block's convolutions from the built module and counts
 H_out·W_out·C_out·(C_in/g)·k² multiply-adds per convolution; a block is built once per channel configuration and
 reused at every resolution, so a slider change stays fast.  ``count_model_full`` runs the whole network on the meta
-device under ``torch.utils.flop_counter.FlopCounterMode`` (FLOPs = 2·MACs for convolutions and matrix products) and
+device with the formulas of ``torch.utils.flop_counter`` (engine/common/flops.py, thread-local; FLOPs = 2·MACs for convolutions and matrix products) and
 is the oracle the tests compare with.
 """
 from __future__ import annotations
@@ -151,14 +151,13 @@ def build_model(width_mult: float, depth_mult: float, device: str = "meta") -> n
 
 def _count(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
     """(params, MACs, output shape) of one module run on a meta tensor of `shape`."""
-    from torch.utils.flop_counter import FlopCounterMode
+    from engine.common.flops import count_flops
     x = torch.empty(shape, device="meta")
-    counter = FlopCounterMode(display=False)
-    with counter, torch.inference_mode():
-        y = module.eval()(x)
+    with torch.inference_mode():
+        y, flops = count_flops(module.eval(), x)
     params = sum(p.numel() for p in module.parameters())
-    # FlopCounterMode counts a multiply-add as 2 FLOPs
-    return params, counter.get_total_flops() // 2, tuple(y.shape)
+    # FlopCounterMode's formulas count a multiply-add as 2 FLOPs
+    return params, flops // 2, tuple(y.shape)
 
 
 # One convolution as torchvision built it: (C_out, C_in/g, k_h, k_w, stride, padding, dilation, pooled), where
@@ -315,8 +314,9 @@ def mbconv_anatomy(expand_ratio: float, kernel: int, stride: int, input_channels
     expand 1×1 → depthwise k×k → SE (squeeze, reduce, expand, scale) → project 1×1 (→ + skip).
     Sandler et al. 2018 (MobileNetV2, inverted residual); Hu et al. 2018 (SE); Tan & Le 2019, Fig. 2 / Table 1.
     """
-    from torch.utils.flop_counter import FlopCounterMode
     from torchvision.models.efficientnet import MBConv, _MBConvConfig
+
+    from engine.common.flops import count_flops
     from torchvision.ops import SqueezeExcitation
     cnf = _MBConvConfig(expand_ratio, kernel, stride, input_channels, out_channels, 1, MBConv)
     with torch.device("meta"):
@@ -325,11 +325,10 @@ def mbconv_anatomy(expand_ratio: float, kernel: int, stride: int, input_channels
     out: list[LayerInfo] = []
 
     def run(name: str, mod: nn.Module, inp: torch.Tensor, fn=None) -> torch.Tensor:
-        counter = FlopCounterMode(display=False)
-        with counter, torch.inference_mode():
-            y = fn(inp) if fn is not None else mod(inp)
+        with torch.inference_mode():
+            y, flops = count_flops(fn if fn is not None else mod, inp)
         out.append(LayerInfo(name, tuple(inp.shape[1:]), tuple(y.shape[1:]),
-                             sum(p.numel() for p in mod.parameters()), counter.get_total_flops() // 2))
+                             sum(p.numel() for p in mod.parameters()), flops // 2))
         return y
 
     u = x

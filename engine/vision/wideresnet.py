@@ -153,12 +153,11 @@ def build(arch: str, depth: int, k: int = 1, num_classes: int = 10, device: str 
 
 def _count(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, int, tuple[int, ...]]:
     """(params, MACs, output shape) of `module` run on a meta tensor of `shape`."""
-    from torch.utils.flop_counter import FlopCounterMode
-    counter = FlopCounterMode(display=False)
-    with counter, torch.inference_mode():
-        y = module.eval()(torch.empty(shape, device="meta"))
-    # FlopCounterMode counts one multiply-add as 2 FLOPs
-    return sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2, tuple(y.shape)
+    from engine.common.flops import count_flops
+    with torch.inference_mode():
+        y, flops = count_flops(module.eval(), torch.empty(shape, device="meta"))
+    # FlopCounterMode's formulas count one multiply-add as 2 FLOPs
+    return sum(p.numel() for p in module.parameters()), flops // 2, tuple(y.shape)
 
 
 @lru_cache(maxsize=4096)
