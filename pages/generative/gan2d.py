@@ -47,7 +47,7 @@ def controls_ui() -> dict:
 def points_ui() -> np.ndarray | None:
     """CSV of x,y rows for the custom target (an example is given); None while nothing usable is there."""
     st.markdown(t("gan2d.custom_text"))
-    up = st.file_uploader(t("gan2d.controls.csv"), type=["csv", "txt"], key="gan2d.csv")
+    up = st.file_uploader(t("gan2d.controls.csv", mb=MAX_UPLOAD / 1e6), type=["csv", "txt"], key="gan2d.csv")
     if up is None:
         st.caption(t("gan2d.custom_default"))
         return gan2d.example_points()

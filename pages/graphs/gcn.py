@@ -38,7 +38,7 @@ def graph_ui():
         with st.spinner(t("gcn.eig_spinner")):
             return graph_and_spectrum(name, "")
     st.markdown(t("gcn.upload_text", edges=gcn.MAX_EDGES, nodes=gcn.MAX_NODES))
-    up = st.file_uploader(t("gcn.controls.csv"), type=["csv", "txt"], key="gcn.csv")
+    up = st.file_uploader(t("gcn.controls.csv", mb=MAX_UPLOAD / 1e6), type=["csv", "txt"], key="gcn.csv")
     data = up.getvalue() if up is not None else b"0,1\n1,2\n2,0\n2,3\n3,4\n4,5\n5,3\n"
     if up is None:
         st.caption(t("gcn.upload_default"))
