@@ -163,14 +163,15 @@ probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.
 cfg = bert.PretrainConfig(lr=lr, seed=int(seed), probe=probe, text=own)
 try:
     data = cached.tiny_data(cfg.vocab_cap, cfg.max_sentences, own)
-except bert.CorpusError as err:     # the reason in the reader's language
+except bert.CorpusError as err:     # the reason in the reader's language; fine-tuning and sizes below still show
     st.error(t("bert.mlm.corpus_error", reason=t(f"bert.mlm.corpus_reason.{err.code}", **err.details)))
-    st.stop()
-st.caption(t("bert.mlm.data", docs=len(data.docs), tokens=data.n_tokens, V=len(data.vocab)))
-run = training.start("bert", cfg, lambda c: {"tiny": bert.train_pretraining(c, pre.tokenizer, data)})
-training.live(run, draw)
-st.caption(t("bert.mlm.model", params=run.snaps["tiny"].n_parameters, H=cfg.hidden_size, L=cfg.num_hidden_layers,
-             A=cfg.num_attention_heads))
+    data = None
+if data is not None:
+    st.caption(t("bert.mlm.data", docs=len(data.docs), tokens=data.n_tokens, V=len(data.vocab)))
+    run = training.start("bert", cfg, lambda c: {"tiny": bert.train_pretraining(c, pre.tokenizer, data)})
+    training.live(run, draw)
+    st.caption(t("bert.mlm.model", params=run.snaps["tiny"].n_parameters, H=cfg.hidden_size,
+                 L=cfg.num_hidden_layers, A=cfg.num_attention_heads))
 show_source(bert.mask_tokens)
 show_source(bert.make_pairs)
 
