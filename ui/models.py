@@ -34,6 +34,13 @@ def imagenet_categories() -> tuple[str, ...]:
     return tuple(classifier.categories())
 
 
+def imagenet_names_note() -> None:
+    """Say once, under a class picker, that ImageNet's class names stay English (there is no official Japanese set)."""
+    from ui import t
+
+    st.caption(t("common.shared.imagenet_names"))
+
+
 def mobilenet_or_error(name: str = "mobilenet_v2"):
     """The shared model `name` (see MODELS), or None with the reason shown on the page (no weights, no network)."""
     from engine.common.classifier import WeightsUnavailable

@@ -12,7 +12,7 @@ from ui import charts
 from ui import fmt, formula, image_input_ui, show_source, t
 from ui.gradcam import (DELETION_CASES, DELETION_STEPS, MAPS, N_RANDOM, PATCH, SANITY_METHOD, SANITY_STEPS, deletion,
                         explain, sample_photo, sanity, top1)
-from ui.models import MODELS, imagenet_categories, mobilenet_or_error
+from ui.models import MODELS, imagenet_categories, imagenet_names_note, mobilenet_or_error
 
 
 def target_ui(top: classifier.TopK, names: tuple[str, ...]) -> int:
@@ -72,6 +72,7 @@ left, right = st.columns([1, 2])
 with left:
     st.plotly_chart(figs.plot_topk([names[i] for i in top.indices], top.probs, t("gradcam.prediction")),
                     key="gradcam.topk_fig")
+    imagenet_names_note()
 with right:
     target = target_ui(top, names)
     layer = layer_ui(model, arch, shapes)

@@ -9,7 +9,7 @@ from engine.figures.explainability import lime_explain as figs
 from engine.figures.explainability.gradcam import plot_image
 from ui import charts
 from ui import fmt, formula, show_source, t
-from ui.models import (array_key, breast_cancer_task, cached_with_progress, classified_image_ui,
+from ui.models import (array_key, imagenet_names_note, breast_cancer_task, cached_with_progress, classified_image_ui,
                        cancer_name, imagenet_categories)
 
 
@@ -73,6 +73,7 @@ with tab_image:
         probs = dict(zip((int(i) for i in top.indices), top.probs))
         target = st.selectbox(t("lime_explain.target"), list(probs), key="lime_explain.target",
                               format_func=lambda i: f"{names[i]} ({probs[i]:.1%})", bind="query-params")
+        imagenet_names_note()
         seg_params = segmentation_ui()
         num_samples, kernel_width, k = sampling_ui()
         seed = int(st.number_input(t("lime_explain.seed"), 0, 10_000, 0, key="lime_explain.seed", bind="query-params"))

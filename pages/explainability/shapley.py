@@ -107,6 +107,7 @@ with tab_image:
         target = c1.selectbox(t("shapley.target"), [int(i) for i in top.indices], key="shapley.target",
                               format_func=lambda i: f"{names[i]} ({top.probs[list(top.indices).index(i)]:.1%})",
                               bind="query-params")
+        c1.caption(t("common.shared.imagenet_names"))
         n_segments = c2.slider(t("shapley.n_segments"), 8, 60, 24, key="shapley.n_segments", bind="query-params")
         nsamples = c3.slider(t("shapley.nsamples"), 50, 800, 200, 50, key="shapley.nsamples", bind="query-params")
         segments = lime_explain.segment(photo.rgb, "slic", n_segments=n_segments)
@@ -164,7 +165,8 @@ with tab_table:
                         key="shapley.fig_wf")
     with c2:
         st.plotly_chart(figs.plot_beeswarm(tab.values, tab.X, features, top=10,
-                                           title=t("shapley.beeswarm"), clabel=t("shapley.feature_value")),
+                                           title=t("shapley.beeswarm"), clabel=t("shapley.feature_value"),
+                                           ends=(t("shapley.value_low"), t("shapley.value_high"))),
                         key="shapley.fig_bee")
     formula("shapley.formula_additive")
     st.markdown(t("shapley.additivity", phi0=f"{tab.base_value:.4f}", total=signed(tab.values[row].sum()),

@@ -60,7 +60,8 @@ def plot_waterfall(base: float, phi: np.ndarray, names: list[str], fx: float, to
 
 
 def plot_beeswarm(values: np.ndarray, X: np.ndarray, names: list[str], top: int = 10, title: str = "",
-                  xlabel: str = "SHAP value φ<sub>i</sub>", clabel: str = "feature value", seed: int = 0) -> go.Figure:
+                  xlabel: str = "SHAP value φ<sub>i</sub>", clabel: str = "feature value", seed: int = 0,
+                  ends: tuple[str, str] = ("low", "high")) -> go.Figure:
     """Each row a feature (largest mean |φ| on top), each dot one sample, coloured by the feature's value
     (rank-scaled per feature, low = blue, high = red); vertical jitter stands in for the swarm layout."""
     rng = np.random.default_rng(seed)
@@ -72,7 +73,7 @@ def plot_beeswarm(values: np.ndarray, X: np.ndarray, names: list[str], top: int 
         fig.add_trace(go.Scatter(
             x=v, y=row + rng.uniform(-0.3, 0.3, len(v)), mode="markers", showlegend=False,
             marker=dict(size=5, color=colour, colorscale="RdBu_r", cmin=0, cmax=1,
-                        colorbar=dict(title=clabel, tickvals=[0, 1], ticktext=["low", "high"]) if row == 0 else None,
+                        colorbar=dict(title=clabel, tickvals=[0, 1], ticktext=list(ends)) if row == 0 else None,
                         showscale=row == 0),
             customdata=x, hovertemplate=names[j] + "=%{customdata:.3g}<br>φ=%{x:.3f}<extra></extra>"))
     fig.update_yaxes(tickvals=list(range(len(order))), ticktext=[names[j] for j in order[::-1]])
