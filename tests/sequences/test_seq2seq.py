@@ -129,3 +129,217 @@ def test_prepare_normalises_what_a_reader_types():
     assert dates.prepare("２０２６年１２月５日") == "2026年12月5日"
     assert dates.prepare("DEC 5,  2026") == "Dec 5, 2026"
     assert S.get_task("reverse").prepare("ＡＢＣ") == "abc"
+
+
+# ------------------------------------------------------------------------------------------- the chapter
+import itertools  # noqa: E402
+from itertools import islice  # noqa: E402
+
+import torch  # noqa: E402
+
+from engine.sequences import seq2seq as M  # noqa: E402
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_cells_equal_torch_nn_with_copied_weights(kind):
+    g = torch.Generator().manual_seed(0)
+    ours = M.make_cell(kind, 5, 7, g)
+    ref = {"gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell}[kind](5, 7)
+    ref.load_state_dict(ours.state_dict())                     # same names, same gate order
+    x = torch.randn(4, 6, 5, generator=g)
+    h = torch.randn(4, 7, generator=g)
+    state_ours = (h,) if kind == "gru" else (h, torch.randn(4, 7, generator=g))
+    state_ref = state_ours[0] if kind == "gru" else state_ours
+    for t in range(6):                                         # a whole sequence, state carried
+        state_ours = ours.step(ours.project(x[:, t]), state_ours)
+        state_ref = ref(x[:, t], state_ref)
+        ref_tuple = (state_ref,) if kind == "gru" else state_ref
+        for a, b in zip(state_ours, ref_tuple):
+            torch.testing.assert_close(a, b)
+    # and a full sequence against torch.nn.GRU / LSTM (the encoder's loop without padding)
+    seq = {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[kind](5, 7, batch_first=True)
+    seq.load_state_dict({f"{k}_l0": v for k, v in ours.state_dict().items()})
+    out, _ = seq(x)
+    st = ours.zero_state(4)
+    for t in range(6):
+        st = ours.step(ours.project(x[:, t]), st)
+        torch.testing.assert_close(st[0], out[:, t])
+    # gradients too
+    loss_ours = ours(x[:, 0], h).sum() if kind == "gru" else ours(x[:, 0], (h, h))[0].sum()
+    loss_ref = ref(x[:, 0], h).sum() if kind == "gru" else ref(x[:, 0], (h, h))[0].sum()
+    g1 = torch.autograd.grad(loss_ours, list(ours.parameters()))
+    g2 = torch.autograd.grad(loss_ref, list(ref.parameters()))
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b)
+
+
+def _brute_attention(kind, q, K, mask, W=None, U=None, v=None):
+    """Scores, weights and context by loops over plain Python floats (float64)."""
+    q, K = q.double().numpy(), K.double().numpy()
+    B, S, _ = K.shape
+    ctx, alphas = np.zeros((B, K.shape[2])), np.zeros((B, S))
+    for b in range(B):
+        e = []
+        for j in range(S):
+            if kind == "dot":
+                e.append(sum(q[b, d] * K[b, j, d] for d in range(K.shape[2])))
+            else:
+                pre = W.double().numpy() @ q[b] + U.double().numpy() @ K[b, j]
+                e.append(float(v.double().numpy() @ np.tanh(pre)))
+        real = [j for j in range(S) if mask[b, j]]
+        m = max(e[j] for j in real)
+        z = sum(np.exp(e[j] - m) for j in real)
+        for j in real:
+            alphas[b, j] = np.exp(e[j] - m) / z
+            ctx[b] += alphas[b, j] * K[b, j]
+    return alphas, ctx
+
+
+def test_attention_against_brute_force_and_torch():
+    g = torch.Generator().manual_seed(1)
+    B, S, H = 3, 6, 4
+    q, K = torch.randn(B, H, generator=g), torch.randn(B, S, H, generator=g)
+    mask = torch.tensor([[1] * 6, [1] * 4 + [0] * 2, [1] + [0] * 5], dtype=torch.bool)
+    ctx, alpha = M.dot_attention(q, K, mask)
+    a_ref, c_ref = _brute_attention("dot", q, K, mask)
+    np.testing.assert_allclose(alpha.numpy(), a_ref, atol=1e-6)
+    np.testing.assert_allclose(ctx.numpy(), c_ref, atol=1e-5)
+    assert float(alpha[2, 1:].abs().sum()) == 0.0               # padding gets exactly nothing
+    # torch's fused attention: one query per sequence, keys = values, no 1/√d scaling (Luong's dot)
+    sdpa = torch.nn.functional.scaled_dot_product_attention(q[:, None], K, K, attn_mask=mask[:, None], scale=1.0)
+    torch.testing.assert_close(ctx, sdpa[:, 0])
+    # torch.nn.MultiheadAttention with one head and identity projections (it divides by √d: feed q·√d)
+    mha = torch.nn.MultiheadAttention(H, 1, batch_first=True, bias=False)
+    with torch.no_grad():
+        mha.in_proj_weight.copy_(torch.eye(H).repeat(3, 1))
+        mha.out_proj.weight.copy_(torch.eye(H))
+    out, w = mha(q[:, None] * H ** 0.5, K, K, key_padding_mask=~mask)
+    torch.testing.assert_close(ctx, out[:, 0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(alpha, w[:, 0], atol=1e-6, rtol=1e-5)
+    # additive (Bahdanau)
+    W, U, v = torch.randn(5, H, generator=g), torch.randn(5, H, generator=g), torch.randn(5, generator=g)
+    alpha = M.masked_softmax(M.additive_scores(q, K @ U.T, W, v), mask)
+    a_ref, c_ref = _brute_attention("additive", q, K, mask, W, U, v)
+    np.testing.assert_allclose(alpha.numpy(), a_ref, atol=1e-6)
+    np.testing.assert_allclose(M.attend(alpha, K).numpy(), c_ref, atol=1e-5)
+
+
+def _table_step(table):
+    """A toy 'model': log p(next | previous token, position) from a fixed table (T, V, V); state = position."""
+    def step(tokens, state):
+        return torch.from_numpy(table[int(state[0][0])][tokens.numpy()]), (state[0] + 1,), None
+    return step
+
+
+def _exhaustive(table, max_len, eos):
+    V = table.shape[1]
+    best = (-np.inf, None)
+    for n in range(1, max_len + 1):
+        for seq in itertools.product(range(V), repeat=n):
+            if eos in seq[:-1] or (n < max_len and seq[-1] != eos):
+                continue
+            prev, s = 0, 0.0                                  # start token 0 ("SOS")
+            for i, tok in enumerate(seq):
+                s += table[i, prev, tok]
+                prev = tok
+            if np.isfinite(s) and s > best[0]:
+                best = (s, seq)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_beam_search_against_exhaustive_and_greedy(seed):
+    rng = np.random.default_rng(seed)
+    V, L, eos = 4, 4, 1
+    logits = rng.normal(0, 1.5, size=(L, V, V))
+    logits[:, :, 0] = -np.inf                                  # token 0 never generated (as SOS/PAD)
+    table = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    full = M.beam_search(_table_step(table), (torch.tensor([0]),), V ** L, L, sos=0, eos=eos)
+    score, seq = _exhaustive(table, L, eos)
+    assert full[0].tokens == seq and full[0].score == pytest.approx(score)
+    # every returned hypothesis' score is the sum of its log-probabilities
+    for h in full:
+        prev, s = 0, 0.0
+        for i, tok in enumerate(h.tokens):
+            s, prev = s + table[i, prev, tok], tok
+        assert h.score == pytest.approx(s)
+    # width 1 = greedy: argmax at every step until EOS
+    prev, seq_g = 0, []
+    for i in range(L):
+        tok = int(np.argmax(table[i, prev]))
+        seq_g.append(tok)
+        prev = tok
+        if tok == eos:
+            break
+    assert M.beam_search(_table_step(table), (torch.tensor([0]),), 1, L, sos=0, eos=eos)[0].tokens == tuple(seq_g)
+    # no width beats exhaustive search (a wider beam may still lose to a narrower one on some tables)
+    for k in (1, 2, 3, 5):
+        assert M.beam_search(_table_step(table), (torch.tensor([0]),), k, L, sos=0, eos=eos)[0].score <= score + 1e-12
+
+
+def _tiny(attention, cell="gru", **kw):
+    return M.Seq2SeqConfig(attention=attention, cell=cell, emb=8, hidden=12, batch_size=16, steps=6, every=3,
+                           val_size=32, **kw)
+
+
+@pytest.mark.parametrize("attention", M.ATTENTIONS)
+@pytest.mark.parametrize("cell", M.CELLS)
+def test_padding_changes_nothing_and_greedy_is_beam_1(attention, cell):
+    model = M.make_model(_tiny(attention, cell)).eval()
+    task = model.task
+    pairs = task.sample(np.random.default_rng(0), 5)
+    batch = S.make_batch(task, pairs)
+    with torch.no_grad():
+        logits, attn = model(torch.from_numpy(batch.src), torch.from_numpy(batch.tgt_in))
+        for b, (src, tgt) in enumerate(pairs):                 # each alone, unpadded
+            one = S.make_batch(task, [(src, tgt)])
+            l1, a1 = model(torch.from_numpy(one.src), torch.from_numpy(one.tgt_in))
+            torch.testing.assert_close(logits[b, : l1.shape[1]], l1[0])
+            if attn is not None:
+                torch.testing.assert_close(attn[b, :, : len(src)], a1[0])
+                assert float(attn[b, :, len(src):].abs().sum()) == 0.0
+                torch.testing.assert_close(attn[b].sum(-1), torch.ones(attn.shape[1]))
+    dec = M.greedy(model, torch.from_numpy(batch.src))
+    for b, (src, _) in enumerate(pairs):
+        tr = M.translate(model, src, beam_width=3)
+        assert M.hypothesis_text(task, tr.greedy) == dec.texts[b]
+        assert tr.greedy.score == pytest.approx(float(dec.log_prob[b]), abs=1e-4)
+        assert [h.score for h in tr.beams] == sorted((h.score for h in tr.beams), reverse=True)
+        if attention != "none":
+            np.testing.assert_allclose(np.array(tr.greedy.attention), dec.attention[b, : len(tr.greedy.tokens), : len(src)],
+                                       atol=1e-6)
+
+
+def test_teacher_forcing_loss_against_torch_functional():
+    """The training loss is torch's cross-entropy over real target tokens; with teacher_forcing=0 the decoder's
+    inputs are its own argmaxes (checked step by step)."""
+    model = M.make_model(_tiny("additive"))
+    task = model.task
+    batch = S.make_batch(task, task.sample(np.random.default_rng(1), 4))
+    src, tgt_in = torch.from_numpy(batch.src), torch.from_numpy(batch.tgt_in)
+    logits, _ = model(src, tgt_in, teacher_forcing=0.0, generator=torch.Generator().manual_seed(0))
+    memory, state = model.encode(src)
+    token = tgt_in[:, 0]
+    for i in range(tgt_in.shape[1]):
+        lg, state, _ = model.decode_step(token, state, memory)
+        torch.testing.assert_close(lg, logits[:, i])
+        token = lg.argmax(-1)
+    ce = [-torch.log_softmax(logits[b, i], -1)[batch.tgt_out[b, i]] for b in range(4)
+          for i in range(logits.shape[1]) if batch.tgt_out[b, i] != S.PAD]
+    torch.testing.assert_close(M.loss_fn(logits, torch.from_numpy(batch.tgt_out)), torch.stack(ce).mean())
+
+
+def test_training_is_deterministic_and_learns():
+    cfg = _tiny("additive")
+    a = list(islice(M.train(cfg), 3))
+    b = list(islice(M.train(cfg), 3))
+    assert [s.step for s in a] == [0, 3, 6]
+    for x, y in zip(a, b):
+        assert x.metrics == pytest.approx(y.metrics, nan_ok=True)
+        for k in x.state:
+            np.testing.assert_array_equal(x.state[k], y.state[k])
+    # the snapshot's weights rebuild the model; its accuracies are evaluate()'s on the validation set
+    model = M.model_from_state(cfg, a[-1].state)
+    ev = M.evaluate(model, model.task, S.validation_set(model.task, cfg.val_size))
+    assert ev.exact == a[-1].metrics["exact"] and ev.char == a[-1].metrics["char"]
+    assert a[-1].metrics["loss"] < np.log(model.task.tgt_vocab.size)
