@@ -41,16 +41,20 @@ def _escape(text: str) -> str:
 # empty. `live` draws the figure with a small components-v2 element instead: its node stays, and each refresh hands
 # the existing plot the new figure with `Plotly.react`, with `layout.uirevision` set so a zoom, a pan or a legend
 # choice survives (issue #25; `python -m bench livecharts` measures what a refresh costs the browser).
-# plotly.js is the installed `plotly` package's own (offline): `plotly_loader()`, which the run object mounts in the
-# sidebar once per script run, sends its 4.8 MB as bytes once per session (a page load) and an empty element after
-# that, together with the drawing code (so each chart's element carries a 0.3 kB stub, not 3 kB of script, at every
-# refresh); the browser evaluates the library once per page and every chart waits for it. Should a page ever lack it
-# (the one element that carried it replaced before it was drawn), the loader asks for it again.
+# plotly.js is Streamlit's own: the content-hashed chunk st.plotly_chart loads (`static/js/PlotlyChart.<hash>.js`,
+# offline, served gzipped and `immutable` for a year), imported by its URL, so a first visit fetches it once over a
+# cached route and a page that also has st.plotly_chart charts evaluates one plotly, not two. `plotly_loader()`, which
+# the run object mounts in the sidebar once per script run, names that chunk, together with the drawing code (so each
+# chart's element carries a 0.3 kB stub, not 3 kB of script, at every refresh); every chart waits for the library.
+# Where that chunk cannot be found or imported (another Streamlit build), the loader falls back to the installed
+# `plotly` package's plotly.min.js, sent as bytes once per session; should a page ever lack it (the one element that
+# carried it replaced before it was drawn), the loader asks for it again.
 LIVE_CHART = "kicks_live_chart"
 _LIB_NAME = "kicks_plotly_lib"
 _LIB_KEY = "charts.plotly_lib"
 _SENT = "charts.plotly_sent"               # session state: this session's page has been sent plotly.js
 _ASKED = "charts.plotly_asked"             # the last request for it the loader answered
+_BYTES = "charts.plotly_bytes"             # session state: Streamlit's chunk failed here, send the package's bytes
 _DEFAULT_HEIGHT = 450                       # plotly's own default, as st.plotly_chart uses it
 
 # Streamlit's plotly theme, the part the figures rely on (st.plotly_chart applies it in the browser): the app's font,
@@ -135,6 +139,18 @@ export default function(component) {
   for (const go of (w.__kicksLiveQ || []).splice(0)) go(live);
   const p = plotly();
   if (w.__kicksPlotlyLib || p.loading) return;
+  if (data && data.chunk) {                       // Streamlit's own plotly chunk, next to its main bundle
+    p.loading = true;
+    const main = Array.from(document.querySelectorAll("script[type=module][src]"))
+      .find(s => /\/static\/js\/index\.[\w-]+\.js$/.test(s.src));
+    const url = new URL(data.chunk, main ? main.src : new URL("static/js/", document.baseURI)).href;
+    import(/* @vite-ignore */ url).then(() => {
+      if (!w.Plotly || !w.Plotly.react) throw new Error("no Plotly");
+      w.__kicksPlotlyLib = w.Plotly;
+      p.done(w.__kicksPlotlyLib);
+    }).catch(() => { p.loading = false; setStateValue("asked", "bytes " + Date.now()); });
+    return;
+  }
   if (!data || !data.byteLength) {                // sent before and never evaluated on this page: ask again
     if (!p.asked) { p.asked = true; setStateValue("asked", String(Date.now())); }
     return;
@@ -171,6 +187,15 @@ _chart = st.components.v2.component(LIVE_CHART, js=_CHART_JS, isolate_styles=Fal
 
 
 @functools.cache
+def streamlit_plotly_chunk() -> str | None:
+    """The file name of Streamlit's own plotly.js chunk (what st.plotly_chart loads), or None if there is not one."""
+    from pathlib import Path
+
+    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if len(found) == 1 else None
+
+
+@functools.cache
 def _plotly_js() -> bytes:
     from importlib.resources import files
 
@@ -187,10 +212,13 @@ def plotly_loader() -> None:
     asked = state.get("asked") if hasattr(state, "get") else None
     if asked and asked != ss.get(_ASKED):          # the page says it never got the library
         ss[_ASKED], ss[_SENT] = asked, False
+        if str(asked).startswith("bytes"):        # Streamlit's chunk would not import here
+            ss[_BYTES] = True
+    chunk = None if ss.get(_BYTES) else streamlit_plotly_chunk()
     try:
         with st.sidebar:                   # out of the chapter's flow: a 0-px element still gets a gap
-            _lib(key=_LIB_KEY, data=b"" if ss.get(_SENT) else _plotly_js(), default={"asked": None},
-                 on_asked_change=lambda: None, height=0)
+            _lib(key=_LIB_KEY, data={"chunk": chunk} if chunk else b"" if ss.get(_SENT) else _plotly_js(),
+                 default={"asked": None}, on_asked_change=lambda: None, height=0)
     except StreamlitDuplicateElementKey:   # a page with several runs: mounted by the first
         return
     ss[_SENT] = True

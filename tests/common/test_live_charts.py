@@ -7,12 +7,19 @@ from __future__ import annotations
 import ast
 import json
 from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 import plotly
 import plotly.graph_objects as go
 
 from conftest import ROOT, figure_specs
+
+
+def st_file() -> str:
+    import streamlit
+
+    return streamlit.__file__
 
 
 def test_a_live_chart_sends_the_figure_json_with_its_key_as_uirevision():
@@ -47,6 +54,28 @@ def test_a_live_chart_sends_the_figure_json_with_its_key_as_uirevision():
     assert [np.ravel(s["data"][0]["y"]).tolist() for s in specs[1:3]] == [[1, 1], [2, 2]]
     assert [s["layout"]["uirevision"] for s in specs[1:]] == ["two.0", "two.1", "own"]
     assert at.markdown[0].value == "**two panels**"
+    # the library: Streamlit's own plotly chunk by name (a cached route), never 4.8 MB over the websocket
+    from ui.charts import streamlit_plotly_chunk
+    chunk = streamlit_plotly_chunk()
+    assert chunk and (Path(st_file()).parent / "static" / "static" / "js" / chunk).stat().st_size > 1e6
+    lib = [e for e in at.get("bidi_component") if e.proto.component_name == "kicks_plotly_lib"]
+    assert len(lib) == 1 and json.loads(lib[0].proto.json) == {"chunk": chunk} and not lib[0].proto.bytes
+
+
+def test_the_library_falls_back_to_the_plotly_package_when_the_chunk_will_not_import():
+    """The page reports "bytes …" when Streamlit's chunk failed to import: from then on the session gets the
+    installed plotly package's plotly.min.js once, and an empty element after that."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from ui import charts
+
+        charts.plotly_loader()
+
+    at = AppTest.from_function(page)
+    at.session_state["charts.plotly_lib"] = {"asked": "bytes 123"}
+    at.run()
+    assert not at.exception
     lib = [e for e in at.get("bidi_component") if e.proto.component_name == "kicks_plotly_lib"]
     assert lib[0].proto.bytes == files(plotly).joinpath("package_data/plotly.min.js").read_bytes()
     at.run()                                    # a second run of the session: the library is not sent again
