@@ -1,0 +1,272 @@
+"""Model compression chapter against torch: masks vs torch.nn.utils.prune (l1_unstructured, ln_structured), scale
+and zero-point vs torch.ao.quantization's MinMaxObserver, int8 values vs torch.quantize_per_tensor, the int8 network
+vs torch's converted int8 modules, the distillation loss vs nn.KLDivLoss(log_target=True) and its gradient vs
+autograd."""
+from __future__ import annotations
+
+import copy
+from itertools import islice
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import prune
+
+from engine.engineering import compression as C
+
+# torch marks its quantised dtypes and torch.ao.quantization deprecated (they are the oracle here)
+pytestmark = pytest.mark.filterwarnings("ignore:.*quantiz:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def base():
+    return C.trained_mlp(0)
+
+
+def _rand_linear(seed: int, out_f: int = 12, in_f: int = 9) -> nn.Linear:
+    g = torch.Generator().manual_seed(seed)
+    lin = nn.Linear(in_f, out_f)
+    with torch.no_grad():
+        lin.weight.copy_(torch.randn(out_f, in_f, generator=g))
+    return lin
+
+
+# ---------------------------------------------------------------------------------------------- pruning
+@pytest.mark.parametrize("amount", [0.0, 0.1, 0.33, 0.5, 0.9, 0.98, 1.0])
+def test_unstructured_mask_is_torch_l1_unstructured(amount):
+    for seed in range(3):
+        lin = _rand_linear(seed)
+        ours = C.l1_unstructured_mask(lin.weight, amount)
+        prune.l1_unstructured(lin, "weight", amount=amount)
+        torch.testing.assert_close(ours, lin.weight_mask)
+
+
+@pytest.mark.parametrize("amount", [0.0, 0.1, 0.25, 0.5, 0.75, 0.98])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_structured_mask_is_torch_ln_structured(amount, dim):
+    for seed in range(3):
+        lin = _rand_linear(seed)
+        ours = C.ln_structured_mask(lin.weight, amount, n=2, dim=dim)
+        prune.ln_structured(lin, "weight", amount=amount, n=2, dim=dim)
+        torch.testing.assert_close(ours, lin.weight_mask)
+
+
+def test_n_to_prune_is_torch_rounding():
+    from torch.nn.utils.prune import _compute_nparams_toprune
+    for n in (7, 10, 128, 256):
+        for a in np.linspace(0, 1, 41):
+            assert C.n_to_prune(float(a), n) == _compute_nparams_toprune(float(a), n)
+
+
+@pytest.mark.parametrize("mode", C.MODES)
+def test_pruned_network_is_torch_prune_on_every_layer(base, mode):
+    amount = 0.7
+    net, _ = C.pruned(base, amount, mode)
+    ref = copy.deepcopy(base)
+    lins = C.linears(ref)
+    for i, m in enumerate(lins):
+        if mode == "unstructured":
+            prune.l1_unstructured(m, "weight", amount=amount)
+        elif i < len(lins) - 1:
+            prune.ln_structured(m, "weight", amount=amount, n=2, dim=0)
+            prune.custom_from_mask(m, "bias", m.weight_mask[:, 0])       # a removed unit has no bias either
+    x = torch.from_numpy(np.array(C.digits_data(0)[2][:200]))
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), ref(x))
+    # the base network was not touched
+    for p, w in zip(base.parameters(), C.trained_weights(0)):
+        assert torch.equal(p, w)
+
+
+def test_structured_shrink_computes_the_same_function(base):
+    net, masks = C.pruned(base, 0.5, "structured")
+    small = C.shrink(net, masks)
+    assert [m.out_features for m in C.linears(small)] == [128, 64, 10]
+    x = torch.from_numpy(np.array(C.digits_data(0)[2][:300]))
+    with torch.no_grad():
+        torch.testing.assert_close(small(x), net(x), rtol=1e-5, atol=1e-5)
+    assert C.param_count(small) == 196 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+
+
+def test_sparsity_curve_counts(base):
+    cur = C.sparsity_curve(0, (0.0, 0.5, 0.9))
+    assert cur.accuracy[0, 0] == cur.accuracy[1, 0] == C.accuracy(base, *C.digits_data(0)[2:])
+    np.testing.assert_allclose(cur.zeros[0], [0.0, 0.5, 0.9], atol=1e-3)
+    assert cur.params[0, 0] == C.param_count(base)
+    # unstructured at 0.5: half of every weight matrix left, biases kept
+    w = sum(m.weight.numel() for m in C.linears(base))
+    assert cur.params[0, 1] == C.param_count(base) - sum(C.n_to_prune(0.5, m.weight.numel()) for m in C.linears(base))
+    assert cur.params[0, 1] == pytest.approx(C.param_count(base) - w / 2, abs=2)
+
+
+@pytest.mark.parametrize("mode", C.MODES)
+def test_fine_tuning_keeps_pruned_weights_zero_and_recovers(mode):
+    ft = C.fine_tune(0, 0.9, mode, steps=60, every=30)
+    assert list(ft.steps) == [0, 30, 60]
+    if mode == "unstructured":
+        assert ft.zeros == pytest.approx(0.9, abs=1e-3)
+    else:
+        assert ft.zeros > 0.85
+    assert ft.accuracy[-1] > ft.accuracy[0]
+
+
+# ---------------------------------------------------------------------------------------------- quantisation
+def _cases():
+    rng = np.random.default_rng(0)
+    yield rng.normal(size=500).astype(np.float32)
+    yield rng.uniform(0.2, 3.0, size=300).astype(np.float32)           # all positive: 0 still in the range
+    yield -rng.uniform(0.1, 1.0, size=300).astype(np.float32)
+    yield (rng.normal(size=(40, 30)) * 0.05 + 0.02).astype(np.float32)
+    yield np.zeros(10, np.float32)
+
+
+@pytest.mark.parametrize("scheme", C.SCHEMES)
+@pytest.mark.parametrize("dtype", ["qint8", "quint8"])
+def test_qparams_are_minmax_observer(scheme, dtype):
+    from torch.ao.quantization import MinMaxObserver
+    qmin, qmax = (-128, 127) if dtype == "qint8" else (0, 255)
+    qs = torch.per_tensor_symmetric if scheme == "symmetric" else torch.per_tensor_affine
+    for x in _cases():
+        obs = MinMaxObserver(dtype=getattr(torch, dtype), qscheme=qs)
+        obs(torch.from_numpy(x))
+        scale, zp = obs.calculate_qparams()
+        qp = C.qparams(x, scheme, qmin, qmax)
+        assert qp.scale == float(scale)
+        assert qp.zero_point == int(zp)
+
+
+@pytest.mark.parametrize("scheme", C.SCHEMES)
+def test_quantize_is_torch_quantize_per_tensor(scheme):
+    for x in _cases():
+        qp = C.qparams(x, scheme)
+        ref = torch.quantize_per_tensor(torch.from_numpy(x), qp.scale, qp.zero_point, torch.qint8)
+        np.testing.assert_array_equal(C.quantize(x, qp), ref.int_repr().numpy().astype(np.int32))
+        np.testing.assert_array_equal(C.dequantize(C.quantize(x, qp), qp), ref.dequantize().numpy())
+        # the error is at most half a step: the range covers x (symmetric: max|x| lands on 127.5, clipped to 127,
+        # exactly half a step)
+        err = np.abs(x - C.dequantize(C.quantize(x, qp), qp))
+        assert err.max() <= qp.scale / 2 * (1 + 1e-4)
+
+
+def test_int8_linear_is_the_dequantised_product():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 2, size=(20, 30)).astype(np.float32)
+    w = rng.normal(size=(7, 30)).astype(np.float32)
+    b = rng.normal(size=7).astype(np.float32)
+    qx, qw = C.qparams(x, "affine"), C.qparams(w, "symmetric")
+    layer = C.QuantLayer(C.quantize(w, qw), qw, qx, b)
+    y = C.int8_linear(C.quantize(x, qx), layer)
+    xd = torch.quantize_per_tensor(torch.from_numpy(x), qx.scale, qx.zero_point, torch.qint8).dequantize()
+    wd = torch.quantize_per_tensor(torch.from_numpy(w), qw.scale, qw.zero_point, torch.qint8).dequantize()
+    torch.testing.assert_close(torch.from_numpy(y), F.linear(xd.double(), wd.double(), torch.from_numpy(b).double())
+                               .float(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("scheme", C.SCHEMES)
+def test_int8_network_matches_torch_int8_kernels(base, scheme):
+    x_tr, _, x_te, y_te = C.digits_data(0)
+    qm = C.quantize_mlp(base, x_tr[:300], scheme)
+    tq = C.torch_int8(base, x_tr[:300], scheme)
+    qlins = [m for m in tq.modules() if type(m).__name__ in ("LinearReLU", "Linear") and hasattr(m, "weight")
+             and callable(m.weight)]
+    assert len(qlins) == 3
+    for ours, theirs in zip(qm.layers, qlins):
+        w = theirs.weight()
+        assert ours.w.scale == pytest.approx(w.q_scale(), rel=1e-7)
+        assert ours.w.zero_point == w.q_zero_point()
+        np.testing.assert_array_equal(ours.q_w, w.int_repr().numpy())
+    stub = tq[0]                                 # Quantize: the first layer's input grid (quint8 = int8 + 128)
+    assert qm.layers[0].x.scale == pytest.approx(float(stub.scale), rel=1e-6)
+    assert qm.layers[0].x.zero_point + 128 == int(stub.zero_point)
+    with torch.no_grad():
+        theirs = tq(torch.from_numpy(np.array(x_te))).numpy()
+    ours = C.quant_logits(qm, x_te)
+    assert (ours.argmax(1) == theirs.argmax(1)).mean() > 0.99
+    assert np.abs(ours - theirs).max() < 0.25 * np.abs(theirs).max()
+    acc_float = C.accuracy(base, x_te, y_te)
+    assert abs((ours.argmax(1) == y_te).mean() - acc_float) < 0.01
+
+
+def test_int8_checkpoint_is_a_quarter():
+    qm = C.quantize_mlp(C.trained_mlp(0), C.digits_data(0)[0][:100])
+    n_w = sum(l.q_w.size for l in qm.layers)
+    n_b = sum(l.bias.size for l in qm.layers)
+    b_int8 = C.serialized_bytes(C.int8_state(qm))
+    b_float = C.serialized_bytes(C.trained_mlp(0).state_dict())
+    assert n_w + 4 * n_b <= b_int8 < n_w + 4 * n_b + 8000         # payload + torch.save's zip overhead
+    assert 4 * (n_w + n_b) <= b_float < 4 * (n_w + n_b) + 8000
+    assert b_int8 / b_float < 0.27
+
+
+def test_layer_quant_error_histogram():
+    lq = C.layer_quant(0, 1, "affine")
+    assert lq.max_error <= lq.qp.scale / 2 * (1 + 1e-4)
+    assert lq.levels_used <= 256
+    np.testing.assert_array_equal(lq.w, C.trained_weights(0)[2].numpy().reshape(-1))
+
+
+# ---------------------------------------------------------------------------------------------- distillation
+@pytest.mark.parametrize("T", [1.0, 2.0, 4.0, 10.0])
+def test_kd_loss_is_kldiv_log_target_and_cross_entropy(T):
+    g = torch.Generator().manual_seed(int(T))
+    zs, zt = torch.randn(16, 10, generator=g) * 3, torch.randn(16, 10, generator=g) * 3
+    y = torch.randint(0, 10, (16,), generator=g)
+    alpha = 0.7
+    total, soft, hard = C.kd_loss(zs, zt, y, T, alpha)
+    kl = nn.KLDivLoss(reduction="batchmean", log_target=True)(F.log_softmax(zs / T, 1), F.log_softmax(zt / T, 1))
+    torch.testing.assert_close(soft, kl * T * T)
+    torch.testing.assert_close(hard, nn.CrossEntropyLoss()(zs, y))
+    torch.testing.assert_close(total, alpha * kl * T * T + (1 - alpha) * hard)
+    torch.testing.assert_close(C.kd_loss(zs, zt, y, T, alpha, t2=False)[1], kl)
+
+
+@pytest.mark.parametrize("T", [1.0, 3.0, 20.0])
+@pytest.mark.parametrize("t2", [True, False])
+def test_soft_gradient_is_autograd(T, t2):
+    g = torch.Generator().manual_seed(5)
+    zs = (torch.randn(8, 10, generator=g, dtype=torch.float64) * 2).requires_grad_()
+    zt = torch.randn(8, 10, generator=g, dtype=torch.float64) * 4
+    kl = F.kl_div(F.log_softmax(zs / T, 1), F.log_softmax(zt / T, 1), reduction="batchmean", log_target=True)
+    (grad,) = torch.autograd.grad(kl * T * T if t2 else kl, zs)
+    np.testing.assert_allclose(C.soft_grad(zs.detach().numpy(), zt.numpy(), T, t2), grad.numpy(), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_soft_targets_are_softmax_over_T():
+    z = np.array([[4.0, 1.0, -2.0, 0.5]])
+    for T in (0.5, 1.0, 5.0):
+        np.testing.assert_allclose(C.soft_targets(z, T), torch.softmax(torch.tensor(z) / T, 1).numpy(), rtol=1e-12)
+    assert C.soft_targets(z, 10.0).max() < C.soft_targets(z, 1.0).max()          # flatter
+
+
+def test_t2_factor_keeps_the_gradient_scale():
+    rng = np.random.default_rng(0)
+    zs, zt = rng.normal(size=(32, 10)) * 3, rng.normal(size=(32, 10)) * 3
+    gs = C.grad_scale(zs, zt, [8.0, 16.0, 32.0, 64.0])
+    # large T: ∂KL/∂z_s ∝ 1/T², so T²·KL's gradient tends to a constant
+    np.testing.assert_allclose(gs.without[1:] / gs.without[:-1], 0.25, rtol=0.05)
+    np.testing.assert_allclose(gs.with_t2[1:] / gs.with_t2[:-1], 1.0, rtol=0.05)
+    np.testing.assert_allclose(gs.with_t2, gs.without * gs.T ** 2)
+
+
+def test_distill_deterministic_and_alpha_zero_is_labels_only():
+    cfg = C.DistillConfig(steps=40, every=20, alpha=0.0)
+    a = list(C.distill(cfg))
+    b = list(islice(C.distill(cfg), 3))
+    assert [s.step for s in a] == [0, 20, 40]
+    for s, r in zip(a, b):
+        np.testing.assert_array_equal(s.acc, r.acc)
+        np.testing.assert_array_equal(s.loss, r.loss)
+    # α = 0: the distillation loss is the cross-entropy, so both students follow the same path
+    np.testing.assert_array_equal(a[-1].acc[0], a[-1].acc[1])
+    np.testing.assert_allclose(a[-1].loss[0], a[-1].loss[1], rtol=1e-6)
+    assert a[-1].student_params == 196 * 32 + 32 + 32 * 10 + 10
+    assert a[-1].teacher_params == C.param_count(C.trained_mlp(0))
+
+
+def test_distill_teacher_helps_with_few_labels():
+    snaps = list(C.distill(C.DistillConfig(steps=400, every=200)))
+    kd, ce = snaps[-1].acc[:, -1]
+    assert kd > ce + 0.02
