@@ -1,0 +1,195 @@
+"""RNN, LSTM, GRU chapter: every step, BPTT, bidirectional and clipping against torch.nn.RNN/LSTM/GRU with copied
+weights, torch autograd and torch.nn.utils.clip_grad_norm_ / clip_grad_value_."""
+from __future__ import annotations
+
+from itertools import islice
+
+import numpy as np
+import pytest
+import torch
+
+from engine.sequences import rnn as R
+
+TORCH = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+CELL = {"rnn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
+
+
+def _copy(module, p: R.CellParams, suffix: str = "_l0") -> None:
+    with torch.no_grad():
+        for name, a in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), p.arrays()):
+            getattr(module, name + suffix).copy_(torch.as_tensor(a))
+
+
+def _params(kind, D=5, H=6, seed=0, **kw):
+    return R.init_params(kind, D, H, np.random.default_rng(seed), **kw)
+
+
+@pytest.mark.parametrize("kind", R.KINDS)
+def test_run_equals_torch_module_with_copied_weights(kind):
+    rng = np.random.default_rng(1)
+    p = _params(kind, forget_bias=1.0, recurrent_scale=1.5)
+    x = rng.normal(size=(3, 7, 5))
+    h0 = rng.normal(size=(3, 6)) * 0.5
+    c0 = rng.normal(size=(3, 6)) * 0.5
+    m = TORCH[kind](5, 6, batch_first=True).double()
+    _copy(m, p)
+    xt = torch.as_tensor(x)
+    if kind == "lstm":
+        out, (hn, cn) = m(xt, (torch.as_tensor(h0)[None], torch.as_tensor(c0)[None]))
+    else:
+        out, hn = m(xt, torch.as_tensor(h0)[None])
+    tr = R.run(p, x, h0, c0 if kind == "lstm" else None)
+    np.testing.assert_allclose(tr.h, out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    if kind == "lstm":
+        np.testing.assert_allclose(tr.c[:, -1], cn[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+        # every gate: the cell-state update and the output read back from the gates
+        c_prev = np.concatenate([c0[:, None], tr.c[:, :-1]], axis=1)
+        g = tr.gates
+        np.testing.assert_allclose(tr.c, g["f"] * c_prev + g["i"] * g["g"], atol=1e-12)
+        np.testing.assert_allclose(tr.h, g["o"] * np.tanh(tr.c), atol=1e-12)
+        assert ((g["f"] > 0) & (g["f"] < 1)).all()
+    if kind == "gru":
+        h_prev = np.concatenate([h0[:, None], tr.h[:, :-1]], axis=1)
+        np.testing.assert_allclose(tr.h, (1 - tr.gates["z"]) * tr.gates["n"] + tr.gates["z"] * h_prev, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_lstm_gru_gates_equal_torch_cell_formula(kind):
+    """The gates themselves against the torch cell's own weights, read in torch's gate order (i, f, g, o / r, z, n):
+    a one-step cell with h0 = 0 isolates each gate's bias + input term."""
+    p = _params(kind)
+    x = np.random.default_rng(2).normal(size=(4, 5))
+    h = np.random.default_rng(3).normal(size=(4, 6))
+    s = R.cell_step(p, x, h, np.zeros((4, 6)) if kind == "lstm" else None)
+    cell = CELL[kind](5, 6).double()
+    _copy(cell, p, "")
+    W = torch.cat([cell.weight_ih, cell.weight_hh], 1).detach().numpy()
+    a = np.concatenate([x, h], 1) @ W.T + (cell.bias_ih + cell.bias_hh).detach().numpy()
+    sig = lambda v: 1 / (1 + np.exp(-v))                                # noqa: E731
+    H = 6
+    if kind == "lstm":
+        for j, (name, f) in enumerate(zip("ifgo", (sig, sig, np.tanh, sig))):
+            np.testing.assert_allclose(s.gates[name], f(a[:, j * H:(j + 1) * H]), atol=1e-12)
+        hn, cn = cell(torch.as_tensor(x), (torch.as_tensor(h), torch.zeros(4, 6, dtype=torch.float64)))
+        np.testing.assert_allclose(s.h, hn.detach().numpy(), atol=1e-12)
+    else:
+        np.testing.assert_allclose(s.gates["r"], sig(a[:, :H]), atol=1e-12)
+        np.testing.assert_allclose(s.gates["z"], sig(a[:, H:2 * H]), atol=1e-12)
+        np.testing.assert_allclose(s.h, cell(torch.as_tensor(x), torch.as_tensor(h)).detach().numpy(), atol=1e-12)
+
+
+def _torch_bptt(kind, p, x):
+    """L = Σ h_T by autograd through an unrolled torch cell: ∂L/∂x_t, ∂L/∂h_t (retain_grad), parameter grads."""
+    cell = CELL[kind](x.shape[2], p.hidden_size).double()
+    _copy(cell, p, "")
+    xt = torch.as_tensor(x).clone().requires_grad_(True)
+    B = x.shape[0]
+    h = torch.zeros(B, p.hidden_size, dtype=torch.float64)
+    c = torch.zeros_like(h)
+    hs = []
+    for t in range(x.shape[1]):
+        if kind == "lstm":
+            h, c = cell(xt[:, t], (h, c))
+        else:
+            h = cell(xt[:, t], h)
+        h.retain_grad()
+        hs.append(h)
+    h.sum().backward()
+    grads = [getattr(cell, n).grad.numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    return xt.grad.numpy(), np.stack([v.grad.numpy() for v in hs], 1), grads
+
+
+@pytest.mark.parametrize("kind", R.KINDS)
+def test_bptt_equals_torch_autograd(kind):
+    p = _params(kind, D=4, H=5, seed=3, recurrent_scale=2.0, forget_bias=0.5)
+    x = np.random.default_rng(4).normal(size=(3, 9, 4))
+    b = R.bptt(p, x)
+    gx, gh, grads = _torch_bptt(kind, p, x)
+    np.testing.assert_allclose(b.grad_x, gx, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.grad_h, gh, rtol=1e-9, atol=1e-12)
+    for mine, ref in zip(b.grads, grads):
+        np.testing.assert_allclose(mine, ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.input_norms, np.linalg.norm(gx, axis=-1).mean(0))
+
+
+def test_vanishing_rnn_decays_lstm_keeps_with_forget_bias():
+    """The chapter's claim, measured: at PyTorch's init the RNN's gradient 60 steps back is orders of magnitude
+    below the last step's; the LSTM with a forget-gate bias of 3 keeps far more of it."""
+    v = R.vanishing(60, forget_bias=3.0)
+    ratio = {k: v.norms[k][0] / v.norms[k][-1] for k in R.KINDS}
+    assert ratio["rnn"] < 1e-6
+    assert ratio["lstm"] > 1e3 * ratio["rnn"]
+    big = R.vanishing(30, recurrent_scale=4.0)
+    assert big.norms["rnn"][0] > R.vanishing(30).norms["rnn"][0] * 1e3    # larger recurrent weights: less vanishing
+
+
+def test_bidirectional_equals_torch_bidirectional():
+    for kind in R.KINDS:
+        rng = np.random.default_rng(5)
+        pf, pb = _params(kind, seed=6), _params(kind, seed=7)
+        x = rng.normal(size=(2, 8, 5))
+        m = TORCH[kind](5, 6, batch_first=True, bidirectional=True).double()
+        _copy(m, pf)
+        _copy(m, pb, "_l0_reverse")
+        out = m(torch.as_tensor(x))[0].detach().numpy()
+        bi = R.bidirectional(pf, pb, x)
+        np.testing.assert_allclose(bi.output, out, rtol=1e-10, atol=1e-12)
+        # the backward direction's state at step 1 has read the whole sentence (x_T … x_1)
+        np.testing.assert_allclose(bi.backward.h[:, 0], R.run(pb, x[:, ::-1]).h[:, -1], atol=1e-12)
+
+
+@pytest.mark.parametrize("limit", [0.01, 0.3, 5.0, 1e3])
+def test_clipping_equals_torch_utils(limit):
+    rng = np.random.default_rng(8)
+    grads = [rng.normal(size=(4, 3)) * 2, rng.normal(size=5)]
+    for mine, torch_fn in ((R.clip_by_norm(grads, limit), torch.nn.utils.clip_grad_norm_),
+                           (R.clip_by_value(grads, limit), torch.nn.utils.clip_grad_value_)):
+        ps = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+        for p_, g in zip(ps, grads):
+            p_.grad = torch.as_tensor(g.copy())
+        total = torch_fn(ps, limit)
+        for a, p_ in zip(mine.grads, ps):
+            np.testing.assert_allclose(a, p_.grad.numpy(), rtol=1e-12, atol=1e-15)
+        if torch_fn is torch.nn.utils.clip_grad_norm_:
+            np.testing.assert_allclose(mine.total_norm, float(total), rtol=1e-12)
+            assert abs(mine.cosine - 1) < 1e-9                       # by norm: the direction is kept
+    v = R.clip_by_value(grads, 0.3)
+    assert v.cosine < 0.99                                           # by value: it turns
+
+
+@pytest.mark.parametrize("kind", R.KINDS)
+@pytest.mark.parametrize("D,H", [(1, 1), (8, 32), (300, 128)])
+def test_n_parameters_equals_torch(kind, D, H):
+    assert R.n_parameters(kind, D, H) == sum(p.numel() for p in TORCH[kind](D, H).parameters())
+    assert R.n_parameters(kind, D, H, two_biases=False) == R.n_parameters(kind, D, H) - R.GATES[kind] * H
+
+
+def test_characters_of_hostile_text():
+    assert R.characters("  ab\x00c\u200b\u202e  d\ufeff ") == list("abc d")
+    assert R.characters("ＡＢ１") == list("AB1")
+    assert len(R.characters("東京" * 10_000)) == R.MAX_CHARS
+    assert R.characters("😀 👍🏽")[0] == "😀"
+    for bad in ("", " \t\n　", "\x00\x1b\u200b"):
+        with pytest.raises(R.SentenceError) as e:
+            R.characters(bad)
+        assert e.value.code == "empty"
+    e1 = R.embed(list("aba"), 8)
+    np.testing.assert_array_equal(e1[0], e1[2])
+    chars, tr = R.sentence_trace("hello", "lstm", 8)
+    assert tr.h.shape == (1, 5, 8) and set(tr.gates) == set("ifgo")
+
+
+def test_memory_task_and_training():
+    cfg = R.MemoryConfig(delay=4, steps=300, every=100, n_test=256, forget_bias=1.0)
+    x, y = R.memory_batch(cfg, 10, np.random.default_rng(0))
+    assert x.shape == (10, 5) and (x[:, 0] == y).all() and (x[:, 1:] == cfg.symbols).all()
+    snaps = list(R.train_memory(cfg, "gru"))
+    assert [s.step for s in snaps] == [0, 100, 200, 300]
+    first = snaps[1]
+    frozen = first.acc.copy()
+    assert snaps[-1].acc[-1] > 0.9 > 1.5 / cfg.symbols > snaps[0].acc[0] - 0.2   # learns; starts near chance
+    np.testing.assert_array_equal(first.acc, frozen)                # snapshots never change later
+    with pytest.raises(ValueError):
+        first.acc[0] = 1.0
+    again = list(islice(R.train_memory(cfg, "gru"), 2))
+    np.testing.assert_array_equal(again[1].loss, snaps[1].loss)    # deterministic given the config
