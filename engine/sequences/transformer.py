@@ -110,6 +110,16 @@ class AttentionSteps:
     out: np.ndarray        # (T, d_k)  weights V
     d_k: int
 
+    @property
+    def mean_top(self) -> float:
+        """Mean over queries of the largest weight (1/T: spread evenly; 1: all on one token)."""
+        return float(self.weights.max(1).mean())
+
+    @property
+    def spread(self) -> float:
+        """Standard deviation of the logits the softmax receives."""
+        return float(self.scaled.std())
+
 
 def attention_steps(tokens: tuple[str, ...], d_k: int = 8, seed: int = 0, positions: bool = True,
                     scale: bool = True, causal: bool = False) -> AttentionSteps:
@@ -361,6 +371,33 @@ def masked_attention(tokens: tuple[str, ...], n_pad: int, padding: bool, causal:
                            float(np.triu(w[:n, :n], 1).sum(1).mean()))
 
 
+@dataclass(frozen=True)
+class Heads:
+    tokens: tuple[str, ...]
+    weights: np.ndarray            # (h, T, T) each head's attention weights
+    d_k: int                       # D / h
+    entropy: np.ndarray            # (h,) mean row entropy of each head (nats): how spread its attention is
+
+
+def heads(tokens: tuple[str, ...], n_heads: int, seed: int = 0, causal: bool = False) -> Heads:
+    """The sentence (embedding + PE) through one random multi-head attention of width D_MODEL split into
+    `n_heads` heads of d_k = D_MODEL / n_heads: each head has its own W_Q, W_K, W_V slice, so its own pattern."""
+    T = len(tokens)
+    x = torch.from_numpy(embed(tokens, D_MODEL, seed) + sinusoidal_encoding(T, D_MODEL))[None]   # (1, T, D)
+    mha = init_(MultiheadAttention(D_MODEL, n_heads), torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        _, w = mha(x, x, x, causal_mask(T) if causal else None)
+    w = w[0].numpy()                                                 # (h, T, T)
+    ent = -(w * np.log(np.maximum(w, 1e-30))).sum(-1).mean(-1)
+    return Heads(tuple(tokens), w, D_MODEL // n_heads, ent)
+
+
+def shift_error(n_pos: int, d_model: int, k: int) -> float:
+    """max |M_k PE(p) − PE(p + k)| over p: 0 up to float32 rounding (PE is stored as float32): one fixed linear map."""
+    pe = sinusoidal_encoding(n_pos + k, d_model).astype(np.float64)
+    return float(np.abs(pe[:n_pos] @ shift_matrix(k, d_model).T - pe[k:]).max())
+
+
 # ============================================================================================ post vs pre LN
 @dataclass(frozen=True)
 class DepthProfile:
@@ -443,6 +480,12 @@ def encoder_layer_flops(T: int, d_model: int, d_ff: int) -> Flops:
     att = 2 * (2 * T * T * d_model)
     ffn = 2 * (2 * T * d_model * d_ff)
     return Flops(proj, att, ffn, proj + att + ffn)
+
+
+def attention_crossover(d_model: int, d_ff: int) -> int:
+    """The length T where attention's 4T²D equals the rest, 8TD² + 4TD·d_ff: T = 2D + d_ff (= 6D when
+    d_ff = 4D)."""
+    return 2 * d_model + d_ff
 
 
 # ============================================================================================ a tiny Transformer

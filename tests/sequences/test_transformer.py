@@ -278,3 +278,29 @@ def test_training_is_deterministic_and_learns():
     assert a[-1].loss[-1] < a[1].loss[1] < math.log(13)
     assert a[0].cross.shape == (len(a[0].out_tokens), len(a[0].example))
     np.testing.assert_allclose(a[-1].cross.sum(-1), 1, atol=1e-5)
+
+
+def test_heads_match_torch_per_head_weights():
+    toks = X.tokenize(X.DEFAULT_SENTENCE).tokens
+    h = X.heads(toks, 4, seed=2)
+    mha = X.init_(X.MultiheadAttention(X.D_MODEL, 4), _gen(2))
+    ref = nn.MultiheadAttention(X.D_MODEL, 4, batch_first=True)
+    ref.load_state_dict(mha.state_dict())
+    x = torch.from_numpy(X.embed(toks, seed=2) + X.sinusoidal_encoding(len(toks), X.D_MODEL))[None]
+    _, w = ref(x, x, x, average_attn_weights=False)
+    np.testing.assert_allclose(h.weights, w[0].detach().numpy(), atol=1e-6)
+    p = h.weights[1]
+    assert h.entropy[1] == pytest.approx(float(-(p * np.log(p)).sum(-1).mean()), rel=1e-5)
+    assert h.d_k == 8
+    assert X.shift_error(30, 16, 5) < 1e-6                                   # float32 rounding
+
+
+def test_crossover_is_where_attention_equals_the_rest():
+    for D, F in ((512, 2048), (64, 128), (10, 7)):
+        T = X.attention_crossover(D, F)
+        f = X.encoder_layer_flops(T, D, F)
+        assert f.attention == f.projections + f.ffn
+        g = X.encoder_layer_flops(T + 1, D, F)
+        assert g.attention > g.projections + g.ffn
+    s = X.attention_steps(("a", "b", "c"), 4)
+    assert s.mean_top == pytest.approx(float(np.mean([max(r) for r in s.weights])))
