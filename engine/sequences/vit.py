@@ -31,7 +31,7 @@ TRAIN_SIZES = (250, 500, 1000, 2000, 4000)   # training digits (balanced); the t
 N_TEST = 1000
 D_IMAGE = 32                            # width D of the learner's-image demo embedding
 HEADS_IMAGE = 4                         # heads of its (untrained) attention layer
-GRAY = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 luma
+LN_EPS = 1e-6                           # torchvision ViT's LayerNorm ε
 
 
 # ------------------------------------------------------------------------------------------------ the image
@@ -94,17 +94,25 @@ class Embedding:
 
 def init_weights(c: int, p: int, d: int, n: int, heads: int, seed: int) -> dict[str, np.ndarray]:
     """The demo's weights, as torchvision's `VisionTransformer` initialises them: E ~ N(0, 1/(C·P²)) (LeCun normal,
-    truncated in torchvision), b = 0, x_class = 0 in torchvision (here N(0, 0.02²) so that its query is not zero),
-    E_pos ~ N(0, 0.02²); attention in-projection Xavier uniform, biases 0 (torch.nn.MultiheadAttention's init)."""
+    truncated in torchvision), b = 0, x_class = 0, E_pos ~ N(0, 0.02²); attention in-projection Xavier uniform,
+    biases 0 (torch.nn.MultiheadAttention's init)."""
     rng = np.random.default_rng(seed)
     fan_in = c * p * p
     a = math.sqrt(6.0 / (d + 3 * d))                         # xavier_uniform on the (3D, D) in_proj_weight
     return dict(weight=rng.normal(0.0, math.sqrt(1.0 / fan_in), (d, c, p, p)).astype(np.float32),
                 bias=np.zeros(d, np.float32),
-                cls=rng.normal(0.0, 0.02, d).astype(np.float32),
+                cls=np.zeros(d, np.float32),
                 pos=rng.normal(0.0, 0.02, (n + 1, d)).astype(np.float32),
                 in_proj_weight=rng.uniform(-a, a, (3 * d, d)).astype(np.float32),
                 in_proj_bias=np.zeros(3 * d, np.float32))
+
+
+def layer_norm(z: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    r"""LayerNorm over the last axis at initialisation (γ = 1, β = 0): $(z - \mu)/\sqrt{\sigma^2 + \epsilon}$ with
+    the biased variance, torchvision ViT's ε = 1e-6."""
+    mu = z.mean(axis=-1, keepdims=True)
+    var = z.var(axis=-1, keepdims=True)
+    return (z - mu) / np.sqrt(var + eps)
 
 
 def cls_attention(z: np.ndarray, in_proj_weight: np.ndarray, in_proj_bias: np.ndarray, heads: int) -> np.ndarray:
@@ -131,8 +139,8 @@ def cls_attention(z: np.ndarray, in_proj_weight: np.ndarray, in_proj_bias: np.nd
 
 def embed(image: np.ndarray, p: int, d: int = D_IMAGE, heads: int = HEADS_IMAGE, seed: int = 0) -> Embedding:
     """Patches → linear embedding (checked against a Conv2d with kernel = stride = P) → [CLS] and position
-    embeddings → the attention of [CLS] in one (untrained) attention layer (checked against
-    torch.nn.MultiheadAttention with the same weights)."""
+    embeddings → LayerNorm → the attention of [CLS] in one (untrained) attention layer, the first block of a ViT at
+    initialisation (checked against torch.nn.MultiheadAttention with the same weights)."""
     import torch
     import torch.nn.functional as F
 
@@ -149,13 +157,14 @@ def embed(image: np.ndarray, p: int, d: int = D_IMAGE, heads: int = HEADS_IMAGE,
         conv = conv.flatten(2)[0].T.numpy()                   # (N, D)
     # z₀ = [x_class; x_p E] + E_pos
     z0 = np.concatenate([wts["cls"][None], tokens]) + wts["pos"]        # (N+1, D)
-    attn = cls_attention(z0, wts["in_proj_weight"], wts["in_proj_bias"], heads)   # (h, N+1)
+    u = layer_norm(z0)                                        # the first block's LN(z₀) (pre-norm, ViT Eq. 2)
+    attn = cls_attention(u, wts["in_proj_weight"], wts["in_proj_bias"], heads)    # (h, N+1)
     with torch.no_grad():
         mha = torch.nn.MultiheadAttention(d, heads, bias=True, batch_first=True)
         mha.in_proj_weight.copy_(torch.from_numpy(wts["in_proj_weight"]))
         mha.in_proj_bias.copy_(torch.from_numpy(wts["in_proj_bias"]))
-        zt = torch.from_numpy(z0)[None]
-        _, ref = mha(zt[:, :1], zt, zt, need_weights=True, average_attn_weights=False)   # (1, h, 1, N+1)
+        ut = F.layer_norm(torch.from_numpy(z0), (d,), eps=LN_EPS)[None]
+        _, ref = mha(ut[:, :1], ut, ut, need_weights=True, average_attn_weights=False)   # (1, h, 1, N+1)
     return Embedding(image=x, p=p, grid=(h // p, w // p), patches=patches, weight=wts["weight"], bias=wts["bias"],
                      tokens=tokens, conv_diff=float(np.abs(tokens - conv).max()), cls=wts["cls"], pos=wts["pos"],
                      z0=z0, cls_attn=attn[:, 1:], cls_self=attn[:, 0],
@@ -348,7 +357,7 @@ class DigitsConfig:
     lr: float = 2e-3           # Adam's η, the same for both models
     batch: int = 64
     steps: int = 2000          # updates in all (≈ 32 epochs of 4 000 digits)
-    every: int = 25            # updates between two snapshots (one pull ≲ 0.3 s on one core)
+    every: int = 20            # updates between two snapshots (one pull ≲ 0.3 s on one core)
     seed: int = 0
     n_show: int = 4            # test digits whose [CLS] attention is recorded
 

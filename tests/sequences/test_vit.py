@@ -59,6 +59,17 @@ def test_embedding_equals_conv_and_torchvision_process_input(side, p):
         torch.testing.assert_close(tv._process_input(x)[0], torch.from_numpy(emb.tokens), rtol=1e-5, atol=1e-5)
         tv(x)
     torch.testing.assert_close(seen["z0"][0], torch.from_numpy(emb.z0), rtol=1e-5, atol=1e-5)
+    # [CLS]'s attention = torchvision's first encoder block (ln_1, then its MultiheadAttention) with the same weights
+    block = tv.encoder.layers[0]
+    with torch.no_grad():
+        block.self_attention.in_proj_weight.copy_(torch.from_numpy(V.init_weights(3, p, V.D_IMAGE, n, V.HEADS_IMAGE,
+                                                                                  p)["in_proj_weight"]))
+        block.self_attention.in_proj_bias.zero_()
+        u = block.ln_1(seen["z0"])
+        _, ref = block.self_attention(u, u, u, need_weights=True, average_attn_weights=False)    # (1, h, N+1, N+1)
+    np.testing.assert_allclose(emb.cls_self, ref[0, :, 0, 0].numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(emb.cls_attn, ref[0, :, 0, 1:].numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(emb.cls, 0.0)                  # torchvision's class token starts at zero
     # [CLS]'s attention: the softmax over [CLS] and the patches sums to one
     np.testing.assert_allclose(emb.cls_attn.sum(1) + emb.cls_self, 1.0, rtol=1e-5)
 
@@ -74,6 +85,12 @@ def test_cls_attention_equals_multihead_attention_with_biases():
             _, ref = mha(zt, zt, zt, need_weights=True, average_attn_weights=False)      # (1, h, N, N)
         got = V.cls_attention(z, mha.in_proj_weight.detach().numpy(), mha.in_proj_bias.detach().numpy(), h)
         np.testing.assert_allclose(got, ref[0, :, 0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_layer_norm_equals_torch():
+    z = np.random.default_rng(0).normal(3, 2, (7, 12))
+    ref = F.layer_norm(torch.from_numpy(z), (12,), eps=1e-6).numpy()
+    np.testing.assert_allclose(V.layer_norm(z), ref, rtol=1e-10, atol=1e-12)
 
 
 def test_prepare_image_crops_the_centre_square():
