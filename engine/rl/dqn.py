@@ -278,6 +278,26 @@ def greedy_path(grid: Grid, Q: np.ndarray, max_steps: int = 64) -> list[int]:
     return path
 
 
+@dataclass(frozen=True)
+class QRun:
+    """A whole Q-learning run and its distance from the exact answer."""
+
+    snaps: tuple                 # QSnapshot per episode, 0 … episodes
+    q_star: np.ndarray           # (S, 4) value iteration's Q*
+    errors: np.ndarray           # (episodes + 1,) max over reachable (s, a) of |Q − Q*|
+    lengths: np.ndarray          # (episodes + 1,) steps of each episode (0 for episode 0)
+    returns: np.ndarray          # (episodes + 1,) undiscounted return of each episode
+
+
+def run_q_learning(grid: Grid, cfg: QConfig) -> QRun:
+    """Every snapshot of `q_learning` with max |Q − Q*| over the reachable states (Q* by value iteration)."""
+    snaps = tuple(q_learning(grid, cfg))
+    q_star = value_iteration(grid, cfg.gamma).Q
+    reach = reachable_states(grid)
+    errors = np.array([float(np.abs(s.Q[reach] - q_star[reach]).max()) if reach.any() else 0.0 for s in snaps])
+    return QRun(snaps, q_star, errors, np.array([s.length for s in snaps]), np.array([s.ret for s in snaps]))
+
+
 # ================================================================================================ DQN
 OBS_DIM, N_ACTIONS = 4, 2
 
@@ -570,6 +590,31 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
             loss_sum, loss_n, q_sum = 0.0, 0, 0.0
             yield Snapshot(step, m, tuple(p.copy() for p in params), updates, target_updates, episodes,
                            time.perf_counter() - t0)
+
+
+def epsilon_schedule(cfg: Config, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """ε of `linear_epsilon` at `points` environment steps from 0 to max_env_steps. Returns (steps, eps)."""
+    steps = np.linspace(0, cfg.max_env_steps, points).astype(int)
+    return steps, np.array([linear_epsilon(int(t), cfg.exploration_initial_eps, cfg.exploration_final_eps,
+                                           cfg.exploration_fraction, cfg.max_env_steps) for t in steps])
+
+
+@dataclass(frozen=True)
+class QSliceResult:
+    theta: np.ndarray        # (G,) pole angle θ (rad)
+    theta_dot: np.ndarray    # (G,) angular velocity θ̇ (rad/s)
+    greedy: np.ndarray       # (G, G) argmax_a Q(x=0, ẋ=0, θ, θ̇), rows = θ̇ (0 left, 1 right)
+    q_max: np.ndarray        # (G, G) max_a Q on the same grid
+
+
+def q_slice(params, grid: int = 41, x: float = 0.0, x_dot: float = 0.0) -> QSliceResult:
+    """The greedy action and max_a Q over the (θ, θ̇) plane at fixed cart position and velocity."""
+    th = np.linspace(-cartpole.THETA_THRESHOLD, cartpole.THETA_THRESHOLD, grid)
+    thd = np.linspace(-2.0, 2.0, grid)
+    T, TD = np.meshgrid(th, thd)                                      # (G, G)
+    s = np.stack([np.full(T.size, x), np.full(T.size, x_dot), T.ravel(), TD.ravel()], 1).astype(np.float32)
+    q = q_values(list(params), s)                                    # (G², 2)
+    return QSliceResult(th, thd, q.argmax(1).reshape(grid, grid), q.max(1).reshape(grid, grid))
 
 
 # ------------------------------------------------------------------------------------------ replay batches
