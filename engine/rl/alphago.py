@@ -330,6 +330,17 @@ def _rollout(board: tuple, rng: np.random.Generator) -> float:
     return float(w * me)
 
 
+def backup(trail: list[tuple[Node, int]], v: float) -> None:
+    """Back a leaf's value up the path `trail` = [(node, move), …] from the root: $N \mathrel{+}= 1$,
+    $W \mathrel{+}= \pm v$. `v` is for the player to move at the leaf; the edge into the leaf was chosen by the
+    other player, so it gains −v, and the sign flips at every ply up."""
+    g = -v
+    for parent, a in reversed(trail):
+        parent.N[a] += 1                # N(s,a) ← N(s,a) + 1
+        parent.W[a] += g                # W(s,a) ← W(s,a) ± v ;  Q = W/N
+        g = -g
+
+
 def mcts(board: tuple, cfg: SearchConfig, rng: np.random.Generator, net: Evaluator | None = None) -> Search:
     """`cfg.n_sims` PUCT simulations from `board` (game on). Each: select by Q + U down to an edge never taken,
     expand its node, evaluate it, back the value up (negated at each ply)."""
@@ -375,12 +386,7 @@ def mcts(board: tuple, cfg: SearchConfig, rng: np.random.Generator, net: Evaluat
                 v = net(child.board)[1]
             else:                                                  # V = (1−λ) v_θ + λ z  (AlphaGo)
                 v = (1 - cfg.lam) * net(child.board)[1] + cfg.lam * _rollout(child.board, rng)
-        # backup: the edge into the leaf belongs to the other player, so it gains −v; flip at every ply
-        g = -v
-        for parent, a in reversed(trail):
-            parent.N[a] += 1
-            parent.W[a] += g
-            g = -g
+        backup(trail, v)
         sims.append(Simulation(tuple(path), v, kind))
         visits[k] = root.N
     return Search(root, sims, visits, nodes)
@@ -435,12 +441,21 @@ def seed_for(seed: int, moves) -> int:
     return (int(seed) * 1_000_003 + len(moves) * 7919 + sum((a + 1) * 10 ** i for i, a in enumerate(moves))) % 2**32
 
 
+def search_at(moves, cfg: SearchConfig, seed: int, net: Evaluator | None = None) -> Search:
+    """The search at the position after `moves`, seeded by the game and the page's seed: the same game and settings
+    give the same search for every reader (and its first k simulations are those of a search of k)."""
+    return mcts(replay(moves), cfg, np.random.default_rng(seed_for(seed, moves)), net)
+
+
+def pick(search: Search, tau: float, seed: int, moves) -> int:
+    """The move played after `search_at(moves, …)`: drawn from π with τ (its own seeded stream)."""
+    rng = np.random.default_rng([seed_for(seed, moves), 1])
+    return choose(visit_policy(search.root.N, tau), tau, rng)
+
+
 def reply(moves, cfg: SearchConfig, tau: float, seed: int, net: Evaluator | None = None) -> int:
     """The searching player's move at the position after `moves`."""
-    board = replay(moves)
-    rng = np.random.default_rng(seed_for(seed, moves))
-    s = mcts(board, cfg, rng, net)
-    return choose(visit_policy(s.root.N, tau), tau, rng)
+    return pick(search_at(moves, cfg, seed, net), tau, seed, moves)
 
 
 # -------------------------------------------------------------------------------------- tree for drawing
