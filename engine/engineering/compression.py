@@ -159,6 +159,13 @@ def ln_structured_mask(w: torch.Tensor, amount: float, n: float = 2, dim: int = 
     return keep.reshape(shape).expand_as(w).clone()
 
 
+def prune_threshold(w: torch.Tensor, amount: float) -> float:
+    """The largest |w| that unstructured pruning at `amount` removes (0 when nothing is pruned): every weight with
+    a smaller magnitude goes."""
+    k = n_to_prune(amount, w.numel())
+    return float(torch.sort(w.detach().abs().reshape(-1)).values[k - 1]) if k else 0.0
+
+
 def prune_masks(model: nn.Module, amount: float, mode: str) -> tuple[torch.Tensor, ...]:
     """One mask per Linear weight. Unstructured: every layer loses `amount` of its weights (smallest |w|, layer by
     layer, like `prune.l1_unstructured` on each module). Structured: the hidden layers lose `amount` of their units
@@ -525,6 +532,17 @@ def grad_scale(z_s: np.ndarray, z_t: np.ndarray, Ts: np.ndarray) -> GradScale:
     w = np.array([np.linalg.norm(soft_grad(z_s, z_t, T, True)) for T in Ts])
     wo = np.array([np.linalg.norm(soft_grad(z_s, z_t, T, False)) for T in Ts])
     return GradScale(Ts, w, wo)
+
+
+def logits_example(seed: int = 0, n: int = 64, hidden: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """(teacher logits, logits of an untrained student 196 → hidden → 10) on the first `n` test digits, float64:
+    the batch behind the gradient-vs-T figure."""
+    _, _, x_te, _ = digits_data(seed)
+    x = _tensor(x_te[:n])
+    teacher = trained_mlp(seed)
+    student = make_mlp((SIZES[0], hidden, 10), torch.Generator().manual_seed(seed + 2))
+    with torch.no_grad():
+        return teacher(x).double().numpy(), student(x).double().numpy()
 
 
 @dataclass(frozen=True)
