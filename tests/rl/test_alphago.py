@@ -315,3 +315,85 @@ def test_page_plays_a_game_and_reports_an_illegal_move():
     at.text_input(key="alphago.moves").set_value("5 5").run()
     assert_ok(at)
     assert any("5" in e.value for e in at.warning), [e.value for e in at.warning]
+
+
+def test_a_search_of_k_simulations_is_the_first_k_of_a_longer_one():
+    """The page's 'simulations shown' slider runs a search of k: it must be the longer search's beginning."""
+    moves = (4, 0)
+    cfg = ag.SearchConfig(n_sims=120, c_puct=1.5)
+    full = ag.search_at(moves, cfg, 7)
+    for k in (1, 13, 60):
+        part = ag.search_at(moves, ag.SearchConfig(n_sims=k, c_puct=1.5), 7)
+        assert part.sims == full.sims[:k]
+        assert np.array_equal(part.root.N, full.root_visits[k - 1])
+
+
+def test_page_search_starts_when_the_learner_plays_o_and_the_game_ends():
+    at = run_page(PAGE)
+    at.radio(key="alphago.side").set_value("o").run()
+    assert at.button(key="alphago.cell.0").disabled
+    at.button(key="alphago.search_move").click().run()
+    assert_ok(at)
+    first = ag.parse_moves(at.text_input(key="alphago.moves").value).moves
+    assert len(first) == 1
+    # the search's reply is the page's seeded search: same settings, same move
+    assert first[0] == ag.reply((), ag.SearchConfig(n_sims=200, c_puct=1.5), 0.0, 0)
+    at.text_input(key="alphago.moves").set_value("1 4 2 5 3").run()     # X has won
+    assert_ok(at)
+    assert at.success and all(at.button(key=f"alphago.cell.{i}").disabled for i in range(9))
+    for hostile in ("1 2 3 4 5 6 7 8 9 1", "９ ８ x", "0", "1" * 60):
+        at.text_input(key="alphago.moves").set_value(hostile).run()
+        assert_ok(at)
+        assert at.warning
+
+
+# ------------------------------------------------------------------------------------- practice oracles
+def _items(name: str, n: int = 200):
+    from engine.common.practice import make
+
+    return [make("alphago", name, seed) for seed in range(n)]
+
+
+def test_practice_puct_answers_by_hand():
+    for it in _items("puct_score"):
+        N, W, P, c, j = (it.params[k] for k in ("N", "W", "P", "c", "edge"))
+        q = W[j] / N[j] if N[j] else 0.0
+        u = c * P[j] * math.sqrt(sum(N)) / (1 + N[j])
+        assert it.answer == pytest.approx(q + u, abs=1e-12)
+
+
+def test_practice_temperature_answers_by_hand():
+    for it in _items("temperature"):
+        N, tau, j = it.params["N"], it.params["tau"], it.params["move"]
+        powers = [n ** (1 / tau) for n in N]
+        assert it.answer == pytest.approx(powers[j] / sum(powers), abs=1e-12)
+
+
+def test_practice_backup_answers_by_hand():
+    for it in _items("backup_q"):
+        d, v, n0, w0 = (it.params[k] for k in ("d", "v", "n0", "w0"))
+        # the root's player sees the leaf's v when the path has an even number of plies, −v when odd
+        assert it.answer == pytest.approx((w0 + v * (-1) ** d) / (n0 + 1), abs=1e-12)
+
+
+def test_practice_blank_expected_is_n_to_the_one_over_tau():
+    for it in _items("tau_blank", 60):
+        N, tau = it.params["N"], it.params["tau"]
+        powers = [n ** (1 / tau) for n in N]
+        assert np.allclose(it.exec.expected, [p / sum(powers) for p in powers], atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    """The numerically checkable statements, checked: U shrinks with its own N; τ → 0 gives the most visited move;
+    a larger τ is flatter; the sign flips in the backup (a lost leaf for O is a won edge for X)."""
+    node = ag.Node(ag.EMPTY, np.full(9, 1 / 9))
+    node.N[:] = [5, 1, 0, 0, 0, 0, 0, 0, 0]
+    u1 = node.U(1.5)
+    node.N[0] += 5
+    assert node.U(1.5)[0] < u1[0]                                           # u_shrinks
+    N = np.array([3, 9, 5, 1, 0, 0, 0, 0, 0])
+    assert np.allclose(ag.visit_policy(N, 1e-3), np.eye(9)[1])              # tau0
+    ent = [-(p[p > 0] * np.log(p[p > 0])).sum() for p in (ag.visit_policy(N, t) for t in (0.5, 1, 2))]
+    assert ent[0] < ent[1] < ent[2]                                         # a larger τ is flatter (not tau_big)
+    s = ag.mcts(ag.replay([0, 3, 1, 4]), ag.SearchConfig(n_sims=50), np.random.default_rng(0))
+    assert s.root.Q[2] == 1.0                                               # X completes the row: same_sign false
