@@ -496,7 +496,7 @@ class TrainConfig:
     n_heads: int = 4               # h (d_k = D / h)
     n_layers: int = 2              # encoder layers = decoder layers
     d_ff: int = 128                # FFN width
-    norm_first: bool = True        # pre-LN (True) or the paper's post-LN
+    norm_first: bool = False       # the paper's post-LN (False) or pre-LN (True)
     lr: float = 2e-3               # Adam's η after the warm-up
     warmup: int = 100              # updates of linear warm-up from 0 to lr
     batch: int = 64                # pairs per update (fresh random pairs each time)

@@ -158,7 +158,7 @@ st.markdown(t("transformer.train.text", target=int(100 * TARGET)))
 c1, c2 = st.columns(2)
 task = c1.selectbox(t("transformer.train.task"), ("dates", "reverse"), format_func=fmt("transformer.tasks"),
                     key="transformer.task", bind="query-params")
-norm = c2.selectbox(t("transformer.train.norm"), ("pre", "post"), format_func=fmt("transformer.norms"),
+norm = c2.selectbox(t("transformer.train.norm"), ("post", "pre"), format_func=fmt("transformer.norms"),
                     key="transformer.norm", bind="query-params")
 cfg = X.TrainConfig(task=task, norm_first=norm == "pre")
 

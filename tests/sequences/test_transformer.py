@@ -304,3 +304,77 @@ def test_crossover_is_where_attention_equals_the_rest():
         assert g.attention > g.projections + g.ffn
     s = X.attention_steps(("a", "b", "c"), 4)
     assert s.mean_top == pytest.approx(float(np.mean([max(r) for r in s.weights])))
+
+
+# ------------------------------------------------------------------------------------------------ practice items
+SEEDS = range(200)
+
+
+def _items(name):
+    from engine.common import practice
+    return [practice.make("transformer", name, seed) for seed in SEEDS]
+
+
+def test_practice_attention_weight_equals_torch_sdpa():
+    for it in _items("attention_weight"):
+        d_k, s = it.params["d_k"], it.params["scores"]
+        # the torch oracle on vectors with these dot products: q = (1, 0, …), k_j = (s_j, 0, …)
+        q = torch.zeros(1, 1, d_k, dtype=torch.float64)
+        q[..., 0] = 1
+        k = torch.zeros(1, 3, d_k, dtype=torch.float64)
+        k[0, :, 0] = torch.tensor(s, dtype=torch.float64)
+        v = torch.tensor([[[1.0], [0.0], [0.0]]], dtype=torch.float64)            # picks key 1's weight
+        want = float(torch.nn.functional.scaled_dot_product_attention(q, k, v)[0, 0, 0])
+        assert it.answer == pytest.approx(want, abs=1e-9)
+        assert it.choices[it.correct_index].label["en"] == f"{want:.3f}"
+
+
+def test_practice_parameter_count_equals_torch_modules():
+    for it in _items("parameter_count")[:60]:
+        D, F, h = it.params["D"], it.params["F"], it.params["h"]
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = (nn.MultiheadAttention(D, h) if it.params["which"] == "attention"
+                 else nn.TransformerEncoderLayer(D, h, F))
+        assert it.answer == sum(p.numel() for p in m.parameters())
+
+
+def test_practice_position_encoding_brute_force():
+    for it in _items("position_encoding"):
+        D, p, j = it.params["D"], it.params["p"], it.params["j"]
+        angle = p / 10000 ** ((j - j % 2) / D)
+        want = math.sin(angle) if j % 2 == 0 else math.cos(angle)
+        assert it.answer == pytest.approx(want, abs=1e-6)
+
+
+def test_practice_implementation_and_blank_expected_equal_torch():
+    for it in _items("implementation")[:60]:
+        Q, K, V = (torch.from_numpy(a) for a in it.exec.args)
+        want = torch.nn.functional.scaled_dot_product_attention(Q[None], K[None], V[None])[0].numpy()
+        np.testing.assert_allclose(it.exec.expected, want, atol=1e-9)
+    for it in _items("causal_blank")[:60]:
+        s = torch.tensor(it.params["s"], dtype=torch.float64)
+        want = torch.softmax(s.masked_fill(torch.ones_like(s, dtype=torch.bool).triu(1), -math.inf), -1).numpy()
+        np.testing.assert_allclose(it.exec.expected, want, atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    """The checkable statements, checked: Var(q·k) = d_k, heads leave the count unchanged, causal weights 0,
+    the PE shift is linear, the two torch mask conventions, the crossover at 6D, and the false ones fail."""
+    sat = X.saturation((64,), trials=3000)
+    assert sat.score_std[0, 0] ** 2 == pytest.approx(64, rel=0.1)                    # variance, divide_dk
+    with torch.device("meta"):
+        n = [sum(p.numel() for p in nn.MultiheadAttention(64, h).parameters()) for h in (1, 2, 4, 8)]
+    assert len(set(n)) == 1                                                          # heads_params, heads_double
+    assert X.masked_attention(("a", "b", "c"), 0, False, True).future_weight == 0    # causal
+    assert X.shift_error(20, 16, 3) < 1e-6                                           # pe_shift
+    f = X.encoder_layer_flops(6 * 32 - 1, 32, 128)
+    assert f.attention < f.projections + f.ffn                                       # crossover, quadratic
+    assert X.masked_attention(("a", "b"), 2, False, False).pad_weight > 0            # pad_zero is false
+    d = X.depth_profile(6, 32, 4, 8)
+    assert d.stream_rms[1, -1] > 1.2                                                 # pre_ln_stream is false
+    # order is false: without PE, permuting the tokens permutes the outputs
+    mha = X.init_(X.MultiheadAttention(16, 2), _gen(0)).eval()
+    x = torch.randn(1, 5, 16, generator=_gen(1))
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    torch.testing.assert_close(mha(x[:, perm], x[:, perm], x[:, perm])[0], mha(x, x, x)[0][:, perm])
