@@ -311,3 +311,65 @@ def test_page_shows_a_translated_message_for_a_bad_grid():
     assert_ok(at)
     assert len(at.error) == 1 and "以外の文字" in at.error[0].value          # bad_char, in Japanese
     assert at.session_state["dqn.run"] is not None                          # the rest of the page still ran
+
+
+# ---- practice items: answers recomputed from the numbers shown (by hand, torch, stable-baselines3), never the
+# ---- generator's code path
+def _shown_right(item, want, digits):
+    return abs(float(item.choices[item.correct_index].label["en"]) - want) <= 0.5 * 10 ** -digits + 1e-9
+
+
+def test_practice_q_update_equals_the_update_by_hand():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("dqn", "q_update_value", seed)
+        p = item.params
+        want = p["q_sa"] + p["alpha"] * (p["r"] + p["gamma"] * max(p["q_next"]) - p["q_sa"])
+        assert abs(item.answer - want) < 1e-12 and _shown_right(item, want, 4)
+        assert p["q_next"][p["a_next"]] < max(p["q_next"])              # the action taken next is not greedy
+
+
+def test_practice_double_target_equals_torch():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("dqn", "double_target", seed)
+        p = item.params
+        q_on, q_tg = (torch.tensor(p[k], dtype=torch.float64) for k in ("q_online", "q_target"))
+        want = float(p["r"] + p["gamma"] * q_tg[torch.argmax(q_on)])
+        assert abs(item.answer - want) < 1e-9 and _shown_right(item, want, 3)
+        assert want < p["r"] + p["gamma"] * float(q_tg.max())          # the drawn case tells Double from DQN
+
+
+def test_practice_greedy_probability_equals_stable_baselines3_schedule():
+    from stable_baselines3.common.utils import LinearSchedule
+
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("dqn", "greedy_probability", seed)
+        p = item.params
+        eps = LinearSchedule(p["e0"], p["e1"], p["fraction"])(1 - p["t"] / p["T"])
+        want = 1 - eps + eps / p["n_actions"]
+        assert abs(item.answer - want) < 1e-9 and _shown_right(item, want, 4)
+
+
+def test_practice_blank_expected_equals_torch_double_targets():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("dqn", "double_blank", seed)
+        p = item.params
+        q_on, q_tg = (torch.tensor(p[k], dtype=torch.float64) for k in ("q_online", "q_target"))
+        a = q_on.argmax(1, keepdim=True)
+        want = torch.tensor(p["rewards"], dtype=torch.float64) + p["gamma"] * (1 - torch.tensor(p["dones"], dtype=torch.float64)) * q_tg.gather(1, a)[:, 0]
+        np.testing.assert_allclose(item.exec.expected, want.numpy(), atol=1e-12)
+
+
+def test_practice_statements_hold_numerically():
+    """max_bias / underestimate: the max of unbiased noisy estimates is biased upwards; eps_greedy_prob /
+    greedy_1_minus_eps: sampled ε-greedy picks the greedy action 1 − ε + ε/|A| of the time, not 1 − ε."""
+    rng = np.random.default_rng(0)
+    est = rng.standard_normal((100_000, 4))                            # true values all 0
+    assert est.max(1).mean() > 0.9                                     # E[max of 4 normals] ≈ 1.03
+    eps, n = 0.3, 4
+    picks = np.where(rng.random(100_000) < eps, rng.integers(0, n, 100_000), 0)
+    share = (picks == 0).mean()
+    assert abs(share - (1 - eps + eps / n)) < 0.005 and abs(share - (1 - eps)) > 0.05
