@@ -126,14 +126,14 @@ def plot_quant(lq: C.LayerQuant, labels: dict | None = None) -> go.Figure:
     return fig
 
 
-def plot_soft_targets(image: np.ndarray, probs: dict[str, np.ndarray], labels: dict | None = None) -> go.Figure:
+def plot_soft_targets(image: np.ndarray, probs: list[tuple[str, np.ndarray]], labels: dict | None = None) -> go.Figure:
     """Left: the digit (14 × 14); right: the teacher's class probabilities at T = 1 and at the chosen T.
-    probs: {legend name: (10,)}. labels: digit, probs, class."""
+    probs: [(legend name, (10,))]. labels: digit, probs, class."""
     fig = make_subplots(rows=1, cols=2, column_widths=[0.3, 0.7], horizontal_spacing=0.08,
                         subplot_titles=(lab(labels, "digit", "digit"), lab(labels, "probs", "soft targets")))
     fig.add_trace(go.Heatmap(z=np.round(np.asarray(image, np.float32), 2)[::-1], colorscale="Greys", zmin=0, zmax=1,
                              showscale=False, hovertemplate="%{z}<extra></extra>"), 1, 1)
-    for (name, p), colour in zip(probs.items(), (COLORS["t1"], COLORS["tT"])):
+    for (name, p), colour in zip(probs, (COLORS["t1"], COLORS["tT"])):
         fig.add_trace(go.Bar(x=list(range(10)), y=_r(p), name=name, marker_color=colour), 1, 2)
     fig.update_xaxes(showticklabels=False, row=1, col=1)
     fig.update_yaxes(showticklabels=False, scaleanchor="x", row=1, col=1)
