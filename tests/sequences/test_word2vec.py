@@ -304,3 +304,77 @@ def test_training_is_deterministic_and_snapshots_frozen(arch):
         a[1].W_in[0, 0] = 1.0
     assert not np.array_equal(a[1].W_in, a[2].W_in)                  # later steps did not overwrite it
     assert np.isfinite(a[2].metrics["loss"])
+
+
+# ------------------------------------------------------------------------------------------- practice
+def _items(name, n=200):
+    from engine.common import practice as P
+    return [P.make("word2vec", name, s) for s in range(n)]
+
+
+def test_practice_keep_probability_is_word2vec_c():
+    """word2vec.c's own expression: ran = (sqrt(cn / (sample * train_words)) + 1) * (sample * train_words) / cn."""
+    for item in _items("keep_probability"):
+        cn, total, t = item.params["count"], item.params["total"], item.params["t"]
+        ran = (np.sqrt(cn / (t * total)) + 1) * (t * total) / cn
+        assert item.answer == pytest.approx(min(1.0, ran), abs=1e-12)
+        right = item.choices[item.correct_index].label["en"]
+        assert float(right) == pytest.approx(min(1.0, ran), abs=5.01e-5)      # as shown, 4 decimals
+
+
+def test_practice_noise_probability_is_gensims_table():
+    pytest.importorskip("gensim")
+    from gensim.models import Word2Vec
+    for item in _items("noise_probability", 60):
+        counts, i = item.params["counts"], item.params["i"]
+        m = Word2Vec(vector_size=4, min_count=1, sample=0, seed=0, workers=1)
+        m.build_vocab_from_freq({f"w{j}": c for j, c in enumerate(counts)})
+        cum = m.cum_table.astype(np.float64)
+        p = np.diff(np.concatenate([[0.0], cum])) / cum[-1]
+        assert item.answer == pytest.approx(p[m.wv.key_to_index[f"w{i}"]], abs=1e-8)
+
+
+def test_practice_noise_probability_by_hand():
+    for item in _items("noise_probability"):
+        counts, i = item.params["counts"], item.params["i"]
+        cubes = [round(c ** 0.25) ** 3 for c in counts]                  # k⁴ → k³
+        assert item.answer == pytest.approx(cubes[i] / sum(cubes), abs=1e-12)
+
+
+def test_practice_cost_counts_every_multiply_add():
+    for item in _items("cost_per_example"):
+        V, d, k = item.params["V"], item.params["d"], item.params["k"]
+        n = 0
+        for _word in range(k + 1):                                        # the positive and k negatives
+            n += d                                                        # score u·v_c
+            n += d                                                        # its share of ∂L/∂v_c
+            n += d                                                        # ∂L/∂u = g · v_c
+        assert item.answer == n
+
+
+def test_practice_gradient_snippets_expected_is_autograd():
+    for item in _items("gradient_implementation", 100):
+        h, u_pos, u_neg = (torch.tensor(item.params[k], dtype=torch.float64) for k in ("h", "u_pos", "u_neg"))
+        h.requires_grad_(True)
+        loss = -(F.logsigmoid(u_pos @ h) + F.logsigmoid(-(u_neg @ h)).sum())
+        loss.backward()
+        np.testing.assert_allclose(item.exec.expected, h.grad.numpy(), atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    c = W.corpus("en")
+    f = c.counts / c.counts.sum()
+    pn = W.noise_distribution(c.counts, 0.75)
+    assert np.all(pn[f < f.mean()] > f[f < f.mean()])                  # power_rare: rare words drawn more often
+    assert pn[0] < f[0]                                                 # power_frequent is false
+    t = 1e-3
+    keep = W.keep_probability(c.counts, t)
+    assert np.all(keep[f <= 2.618 * t] == 1.0)                          # sub_rare is false
+    assert np.any(np.abs(keep - (1 - W.discard_probability_paper(c.counts, t))) > 0.05)   # paper_code_same false
+    rng = np.random.default_rng(0)
+    Wm = rng.normal(size=(20, 5))
+    a = W.nearest(Wm, tuple(map(str, range(20))), "3", k=5)
+    Wm[3] *= 7.0
+    b = W.nearest(Wm, tuple(map(str, range(20))), "3", k=5)
+    assert a.words == b.words and np.allclose(a.cosines, b.cosines)      # cosine_length is false
+    assert W.flops_per_example("skipgram", "neg", 10, 8, 3, 5) == W.flops_per_example("skipgram", "neg", 10**5, 8, 3, 5)
