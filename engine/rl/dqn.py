@@ -453,6 +453,16 @@ def initial_params(cfg: Config) -> list[np.ndarray]:
     return init_params(cfg.hidden, np.random.default_rng([cfg.seed, 0]))
 
 
+def _flat(params: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One contiguous vector holding every parameter, and the parameters as reshaped views into it."""
+    flat = np.concatenate([p.ravel() for p in params])
+    views, o = [], 0
+    for p in params:
+        views.append(flat[o:o + p.size].reshape(p.shape))
+        o += p.size
+    return flat, views
+
+
 @dataclass(frozen=True)
 class Estimate:
     """Over-estimation measured on the greedy policy's own states: the network's value max_a Q(s_t, a) against
@@ -533,9 +543,9 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
     steps until `max_env_steps`. DQN and Double DQN share θ at step 0, the environment and ε streams.
     """
     t0 = time.perf_counter()
-    params = initial_params(cfg)
+    flat, params = _flat(initial_params(cfg))                         # θ as views into one vector: one Adam update
     target = [p.copy() for p in params]
-    opt = NumpyAdam(params, lr=cfg.learning_rate)
+    opt = NumpyAdam(flat, lr=cfg.learning_rate)
     env_rng = np.random.default_rng([cfg.seed, 1])
     act_rng = np.random.default_rng([cfg.seed, 2])
     batch_rng = np.random.default_rng([cfg.seed, 3])
@@ -575,8 +585,8 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
             ob, ac, rw, nob, dn = buf.batch(buf.sample_indices(cfg.batch_size, batch_rng))
             y = td_targets(params, target, rw, nob, dn, cfg.gamma, double)
             loss = loss_and_grads(params, ob, ac, y)
-            grads, _ = clip_grad_norm(loss.grads, cfg.max_grad_norm)
-            opt.step(grads)
+            grads, _ = clip_grad_norm([np.concatenate([g.ravel() for g in loss.grads])], cfg.max_grad_norm)
+            opt.step(grads)                                           # updates the views in params in place
             updates += 1
             loss_sum += loss.loss
             q_sum += float(loss.q_sa.mean())
