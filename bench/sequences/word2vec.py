@@ -38,7 +38,7 @@ def bench_curve_and_target() -> None:
                       f"(best {snap.metrics['pair_acc']:.3f} after {snap.seconds:.1f} s, step {snap.step})")
                 continue
             report(f"{lang} {arch}: s to {W.TARGET_PAIR_ACC:.0%} held-out pairs vs 60 s", reached, 60.0, target=1.0)
-            print(f"    (step {snap.step}, {snap.examples:,} examples, epoch ≈ {snap.examples / max(1, snap.step):.0f}"
+            print(f"    (step {snap.step}, {snap.examples:,} examples, {snap.examples / max(1, snap.step):.0f}"
                   f" examples per update)")
 
 
