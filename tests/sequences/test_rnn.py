@@ -193,3 +193,99 @@ def test_memory_task_and_training():
         first.acc[0] = 1.0
     again = list(islice(R.train_memory(cfg, "gru"), 2))
     np.testing.assert_array_equal(again[1].loss, snaps[1].loss)    # deterministic given the config
+
+
+# ------------------------------------------------------------------------------------------------ practice
+from engine.common import practice as P  # noqa: E402
+
+SEEDS = range(200)
+
+
+def _correct_label(item) -> str:
+    return item.choices[item.correct_index].label["en"]
+
+
+def test_practice_lstm_step_equals_torch_lstm_cell():
+    cell = torch.nn.LSTMCell(1, 1).double()
+    for seed in SEEDS:
+        item = P.make("rnn", "lstm_step", seed)
+        q = item.params
+        logit = lambda p: np.log(p / (1 - p))                            # noqa: E731
+        with torch.no_grad():
+            cell.weight_ih.zero_()
+            cell.weight_hh.zero_()
+            cell.bias_hh.zero_()
+            cell.bias_ih.copy_(torch.tensor([logit(q["i"]), logit(q["f"]), np.arctanh(q["g"]), logit(q["o"])]))
+            h, _ = cell(torch.zeros(1, 1, dtype=torch.float64),
+                        (torch.zeros(1, 1, dtype=torch.float64), torch.tensor([[q["c_prev"]]], dtype=torch.float64)))
+        assert abs(item.answer - h.item()) < 1e-9
+        assert _correct_label(item) == f"{h.item():.4f}"
+
+
+def test_practice_gru_step_equals_torch_gru_cell():
+    cell = torch.nn.GRUCell(1, 1).double()
+    for seed in SEEDS:
+        item = P.make("rnn", "gru_step", seed)
+        q = item.params
+        with torch.no_grad():
+            cell.weight_ih.zero_()
+            cell.weight_hh.zero_()
+            cell.bias_hh.zero_()
+            cell.bias_ih.copy_(torch.tensor([0.3, np.log(q["z"] / (1 - q["z"])), np.arctanh(q["n"])]))
+            h = cell(torch.zeros(1, 1, dtype=torch.float64), torch.tensor([[q["h_prev"]]], dtype=torch.float64))
+        assert abs(item.answer - h.item()) < 1e-9
+        assert _correct_label(item) == f"{h.item():.4f}"
+
+
+def test_practice_param_count_equals_torch_numel():
+    for seed in SEEDS:
+        item = P.make("rnn", "param_count", seed)
+        q = item.params
+        n = sum(p.numel() for p in TORCH[q["kind"]](q["D"], q["H"]).parameters())
+        assert item.answer == n and _correct_label(item) == f"{n:,}"
+
+
+def test_practice_clip_equals_torch_clip_grad_norm():
+    for seed in SEEDS:
+        item = P.make("rnn", "clip_norm", seed)
+        q = item.params
+        p_ = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        p_.grad = torch.tensor([q["g1"], q["g2"]], dtype=torch.float64)
+        torch.nn.utils.clip_grad_norm_([p_], q["c"])
+        assert abs(item.answer - p_.grad[0].item()) < 1e-6
+        assert _correct_label(item) == f"{p_.grad[0].item():.4f}"
+        assert item.setup == {"rnn.g1": q["g1"], "rnn.g2": q["g2"], "rnn.clip_c": q["c"]}
+
+
+def test_practice_blank_expected_is_torch_lstm_cell():
+    for seed in range(0, 200, 5):
+        item = P.make("rnn", "lstm_blank", seed)
+        x, h, c, w_ih, w_hh, b_ih, b_hh = item.exec.args
+        cell = torch.nn.LSTMCell(x.shape[1], h.shape[1]).double()
+        with torch.no_grad():
+            for name, a in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (w_ih, w_hh, b_ih, b_hh)):
+                getattr(cell, name).copy_(torch.as_tensor(a))
+            h1, c1 = cell(torch.as_tensor(x), (torch.as_tensor(h), torch.as_tensor(c)))
+        np.testing.assert_allclose(item.exec.expected, np.concatenate([h1.numpy(), c1.numpy()], 1), atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    """The statements that can be measured, measured: LSTM = 4 × RNN parameters; clipping by norm keeps the
+    direction, by value turns it; clipping leaves a small (vanishing) gradient as it is; f ≈ 0 erases the cell
+    state; the backward direction's first output depends on the last input."""
+    for D, H in ((3, 5), (10, 20)):
+        assert sum(p.numel() for p in torch.nn.LSTM(D, H).parameters()) == \
+            4 * sum(p.numel() for p in torch.nn.RNN(D, H).parameters())
+    g = [np.array([4.0, 0.5])]
+    assert abs(R.clip_by_norm(g, 1.0).cosine - 1) < 1e-12 and R.clip_by_value(g, 1.0).cosine < 0.95
+    tiny = [np.array([1e-8, -2e-8])]
+    np.testing.assert_array_equal(R.clip_by_norm(tiny, 1.0).grads[0], tiny[0])
+    from engine.practice.sequences import rnn as PR
+    h, c = PR.lstm_step_values(f=1e-6, i=0.5, g=0.5, o=0.5, c_prev=3.0)
+    assert abs(c - 0.25) < 1e-5                                       # f ≈ 0: the old 3.0 is gone
+    rng = np.random.default_rng(0)
+    pf, pb = _params("gru", seed=1), _params("gru", seed=2)
+    x = rng.normal(size=(1, 6, 5))
+    y = x.copy()
+    y[0, -1] += 1.0
+    assert not np.allclose(R.bidirectional(pf, pb, x).backward.h[0, 0], R.bidirectional(pf, pb, y).backward.h[0, 0])
