@@ -72,6 +72,25 @@ def unpatchify(patches: np.ndarray, c: int, h: int, w: int, p: int) -> np.ndarra
     return g.transpose(2, 0, 3, 1, 4).reshape(c, h, w)
 
 
+def patch_tokens(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, p: int) -> np.ndarray:
+    r"""The linear patch embedding $x_p E + b$: (C, H, W) → (N, D), with $E$ given as a Conv2d weight (D, C, P, P)
+    (so that this equals `conv2d(x, weight, bias, stride=P)` read row by row)."""
+    d = weight.shape[0]
+    # x_p E + b: E is the Conv2d weight flattened
+    return patchify(x, p) @ weight.reshape(d, -1).T + bias                       # (N, D)
+
+
+def encoder_input(tokens: np.ndarray, cls: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    r"""$z_0 = [x_\text{class}; x_p E] + E_\text{pos}$ (ViT Eq. 1): [CLS] in front, then the position embedding
+    added. tokens (N, D), cls (D,), pos (N+1, D) → (N+1, D)."""
+    return np.concatenate([cls[None], tokens]) + pos                              # (N+1, D)
+
+
+def patch_embed_params(c: int, p: int, d: int, bias: bool = True) -> int:
+    """Parameters of the patch embedding E (and b): P²·C·D + D, whatever the image size."""
+    return p * p * c * d + (d if bias else 0)
+
+
 @dataclass(frozen=True)
 class Embedding:
     """The learner's image turned into the encoder's input z₀ (ViT Eq. 1), with an attention layer at
@@ -149,14 +168,12 @@ def embed(image: np.ndarray, p: int, d: int = D_IMAGE, heads: int = HEADS_IMAGE,
     patches = patchify(x, p)                                  # (N, C·P·P)
     n = len(patches)
     wts = init_weights(c, p, d, n, heads, seed)
-    # x_p E + b: E is the Conv2d weight flattened
-    tokens = patches @ wts["weight"].reshape(d, -1).T + wts["bias"]     # (N, D)
+    tokens = patch_tokens(x, wts["weight"], wts["bias"], p)              # (N, D)
     with torch.no_grad():
         conv = F.conv2d(torch.from_numpy(x)[None], torch.from_numpy(wts["weight"]), torch.from_numpy(wts["bias"]),
                         stride=p)                             # (1, D, H/P, W/P)
         conv = conv.flatten(2)[0].T.numpy()                   # (N, D)
-    # z₀ = [x_class; x_p E] + E_pos
-    z0 = np.concatenate([wts["cls"][None], tokens]) + wts["pos"]        # (N+1, D)
+    z0 = encoder_input(tokens, wts["cls"], wts["pos"])                  # (N+1, D)
     u = layer_norm(z0)                                        # the first block's LN(z₀) (pre-norm, ViT Eq. 2)
     attn = cls_attention(u, wts["in_proj_weight"], wts["in_proj_bias"], heads)    # (h, N+1)
     with torch.no_grad():

@@ -224,3 +224,132 @@ def test_both_models_learn_the_digits():
     for name in ("vit", "cnn"):
         last = list(V.train_digits(cfg, name))[-1]
         assert last.test_acc[-1] > 0.6 and last.train_loss[-1] < last.train_loss[0] / 2, name
+
+
+# ---------------------------------------------------------------------------------------------- practice items
+def _item(name, seed):
+    from engine.common import practice as P
+    return P.make("vit", name, seed)
+
+
+def _shown_answer(item):
+    return next(c.label["en"] for c in item.choices if c.correct)
+
+
+def test_practice_tokens_equal_unfold():
+    for seed in range(200):
+        item = _item("tokens", seed)
+        h, w, p = (item.params[k] for k in ("h", "w", "p"))
+        n = F.unfold(torch.zeros(1, 1, h, w, device="meta"), kernel_size=p, stride=p).shape[-1] + 1
+        assert item.answer == n and _shown_answer(item) == f"{n:,}", item.params
+
+
+def test_practice_attention_macs_equal_flop_counter():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for seed in range(200):
+        item = _item("attention_macs", seed)
+        h, p, d, heads = (item.params[k] for k in ("h", "p", "d", "heads"))
+        n = (h // p) ** 2 + 1
+        q = k = v = torch.empty(1, heads, n, d // heads, device="meta")
+        with FlopCounterMode(display=False) as counter:
+            a = q @ k.transpose(-2, -1)                     # (1, h, N, N)
+            a @ v
+        assert item.answer == counter.get_total_flops() // 2, item.params
+        assert _shown_answer(item) == f"{counter.get_total_flops() // 2:,}"
+
+
+def test_practice_embed_params_equal_conv2d_numel():
+    for seed in range(200):
+        item = _item("embed_params", seed)
+        c, p, d = (item.params[k] for k in ("c", "p", "d"))
+        conv = torch.nn.Conv2d(c, d, kernel_size=p, stride=p, device="meta")
+        assert item.answer == sum(t.numel() for t in conv.parameters()), item.params
+
+
+def test_practice_patchify_expected_equals_unfold():
+    for seed in range(50):
+        item = _item("patchify_implementation", seed)
+        x, p = item.params["x"], item.params["p"]
+        ref = F.unfold(torch.from_numpy(x)[None], kernel_size=p, stride=p)[0].T.numpy()
+        np.testing.assert_array_equal(item.exec.expected, ref)
+
+
+def test_practice_blank_expected_equals_conv_cat_and_pos():
+    for seed in range(50):
+        item = _item("z0_blank", seed)
+        x, E, b, cls, pos, p = (torch.from_numpy(np.asarray(item.params[k])) for k in ("x", "E", "b", "cls", "pos", "p"))
+        tok = F.conv2d(x[None], E, b, stride=int(p)).flatten(2)[0].T           # (N, D)
+        ref = torch.cat([cls[None], tok]) + pos
+        np.testing.assert_allclose(item.exec.expected, ref.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_practice_statements_hold_on_cases():
+    # pos_needed / pos_optional: torchvision's ViT without position embeddings gives the same logits for shuffled
+    # patches; with them, not.
+    tv = _torchvision_vit(28, 7, 1, 32, 2, 4, 64)
+    with torch.no_grad():
+        for t in tv.parameters():
+            t.add_(torch.randn(t.shape, generator=torch.Generator().manual_seed(t.numel())) * 0.1)
+    x = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    perm = torch.randperm(16, generator=torch.Generator().manual_seed(1))
+    patches = F.unfold(x, 7, stride=7)                                          # (B, 49, 16)
+    shuffled = F.fold(patches[:, :, perm], (28, 28), 7, stride=7)
+    with torch.no_grad():
+        with_pos = (tv(x), tv(shuffled))
+        tv.encoder.pos_embedding.zero_()
+        without = (tv(x), tv(shuffled))
+    torch.testing.assert_close(without[0], without[1], rtol=1e-5, atol=1e-5)
+    assert (with_pos[0] - with_pos[1]).abs().max() > 1e-3
+    # quartic / double: halving P gives 4× the patches and ~16× the attention scores
+    for side, p in ((224, 16), (96, 8), (64, 32)):
+        n1, n2 = V.n_tokens(side, side, p, cls=False), V.n_tokens(side, side, p // 2, cls=False)
+        assert n2 == 4 * n1 and V.layer_cost(n2, 64, 256, 4).scores == 16 * V.layer_cost(n1, 64, 256, 4).scores
+    # embed_size_free / embed_grows: the patch embedding's parameters do not depend on the image size
+    counts = {sum(t.numel() for t in VisionTransformer(image_size=s, patch_size=16, num_layers=1, num_heads=2,
+                                                       hidden_dim=32, mlp_dim=64).conv_proj.parameters())
+              for s in (32, 64, 224)}
+    assert counts == {V.patch_embed_params(3, 16, 32)}
+
+
+# --------------------------------------------------------------------------------------------------- the page
+def _png(h: int = 90, w: int = 160) -> bytes:
+    from PIL import Image
+
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[20:70, 60:100] = (250, 200, 30)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_upload_smallest_patches_and_a_training_step(lang):
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    at.radio(key="vit.source").set_value("upload").run()
+    at.file_uploader(key="vit.file").upload("box.png", _png(), "image/png").run()
+    assert_ok(at)
+    at.select_slider(key="vit.side").set_value(224).run()
+    at.select_slider(key="vit.p").set_value(4).run()
+    assert_ok(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "160×90" in captions and "3136" in captions.replace(",", "")      # (224/4)² patches
+    at.select_slider(key="vit.n_train").set_value(250).run()
+    at.button(key="vit.run.step").click().run()
+    assert_ok(at)
+    run = at.session_state["vit.run"]
+    assert run.step == V.DigitsConfig().every and set(run.snaps) == {"vit", "cnn"}
+    assert run.config.n_train == 250
+
+
+def test_page_refuses_a_broken_upload():
+    from conftest import run_page
+
+    at = run_page(PAGE)
+    at.radio(key="vit.source").set_value("upload").run()
+    at.file_uploader(key="vit.file").upload("x.png", b"not an image", "image/png").run()
+    assert not at.exception and at.error and not at.get("plotly_chart")
