@@ -214,6 +214,14 @@ def shrink(model: nn.Module, masks: tuple[torch.Tensor, ...]) -> nn.Sequential:
     return small.eval()
 
 
+def shrunk_params(sizes: tuple[int, ...], amount: float) -> int:
+    """Parameters (weights + biases) of the MLP `sizes` after structured pruning of `amount` of every hidden layer's
+    units, the pruned units removed: each hidden width h becomes h − round(amount·h), and the next layer loses the
+    matching inputs; the input and output widths stay."""
+    widths = [sizes[0]] + [h - n_to_prune(amount, h) for h in sizes[1:-1]] + [sizes[-1]]
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+
+
 @dataclass(frozen=True)
 class SparsityCurve:
     amounts: np.ndarray              # (A,) shares pruned per layer

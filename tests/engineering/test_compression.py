@@ -270,3 +270,89 @@ def test_distill_teacher_helps_with_few_labels():
     snaps = list(C.distill(C.DistillConfig(steps=400, every=200)))
     kd, ce = snaps[-1].acc[:, -1]
     assert kd > ce + 0.02
+
+
+# ---------------------------------------------------------------------------------------------- practice
+def _items(name: str, n: int = 200):
+    from engine.common import practice
+    return [practice.make("compression", name, seed) for seed in range(n)]
+
+
+def _shown_answer(item) -> str:
+    return item.choices[item.correct_index].label["en"]
+
+
+def test_practice_zero_point_is_minmax_observer():
+    from torch.ao.quantization import MinMaxObserver
+    for item in _items("zero_point"):
+        obs = MinMaxObserver(dtype=torch.qint8, qscheme=torch.per_tensor_affine)
+        obs(torch.tensor([item.params["lo"], item.params["hi"]]))
+        zp = int(obs.calculate_qparams()[1])
+        assert item.answer == zp
+        assert _shown_answer(item) == str(zp)
+
+
+def test_practice_quantize_value_is_quantize_per_tensor():
+    for item in _items("quantize_value"):
+        p = item.params
+        q = int(torch.quantize_per_tensor(torch.tensor([p["x"]]), p["s"], p["z"], torch.qint8).int_repr()[0])
+        assert item.answer == q
+        assert _shown_answer(item) == str(q)
+
+
+def test_practice_soft_target_is_torch_softmax():
+    for item in _items("soft_target"):
+        p = item.params
+        want = float(torch.softmax(torch.tensor(p["z"], dtype=torch.float64) / p["T"], 0)[p["k"]])
+        assert item.answer == pytest.approx(want, abs=1e-12)
+        assert _shown_answer(item) == f"{want:.4f}"
+
+
+def test_practice_structured_params_by_torch_prune():
+    for item in _items("structured_params"):
+        sizes, a = item.params["sizes"], item.params["amount"]
+        net = C.make_mlp(tuple(sizes), torch.Generator().manual_seed(0))
+        lins = C.linears(net)
+        keep_in = torch.ones(sizes[0], dtype=torch.bool)
+        count = 0
+        for i, m in enumerate(lins):
+            if i < len(lins) - 1:
+                prune.ln_structured(m, "weight", amount=a, n=2, dim=0)
+                keep_out = m.weight_mask.sum(1) > 0
+            else:
+                keep_out = torch.ones(m.out_features, dtype=torch.bool)
+            count += int(keep_out.sum()) * int(keep_in.sum()) + int(keep_out.sum())   # live weights + biases
+            keep_in = keep_out
+        assert item.answer == count
+        assert _shown_answer(item) == str(count)
+
+
+def test_practice_blank_expected_is_torch_fake_quantize():
+    from torch.ao.quantization import MinMaxObserver
+    for item in _items("quant_blank", 100):
+        p = item.params
+        dtype = torch.qint8 if p["qmin"] == -128 else torch.quint8
+        x = torch.tensor(p["x"], dtype=torch.float32)
+        obs = MinMaxObserver(dtype=dtype, qscheme=torch.per_tensor_affine)
+        obs(x)
+        s, z = obs.calculate_qparams()
+        want = torch.quantize_per_tensor(x, float(s), int(z), dtype).dequantize().numpy()
+        np.testing.assert_allclose(item.exec.expected, want, atol=1e-6)
+
+
+def test_practice_statements_hold_on_cases(base):
+    """The checkable statements, checked on this chapter's network."""
+    # structured_dense: the pruned units removed, a smaller dense network computing the same function
+    net, masks = C.pruned(base, 0.5, "structured")
+    assert C.param_count(C.shrink(net, masks)) < C.param_count(base)
+    # zero_exact: 0 maps to the integer z and back to exactly 0
+    for x in _cases():
+        qp = C.qparams(x, "affine")
+        assert C.dequantize(C.quantize(np.zeros(1, np.float32), qp), qp)[0] == 0.0
+    # symmetric_relu (false): a non-negative tensor uses at most 128 of the 256 int8 levels symmetrically
+    x = np.random.default_rng(0).uniform(0, 3, 5000).astype(np.float32)
+    assert len(np.unique(C.quantize(x, C.qparams(x, "symmetric")))) <= 128
+    assert len(np.unique(C.quantize(x, C.qparams(x, "affine")))) > 200
+    # high_T_flat: the largest soft target decreases with T
+    z = np.array([5.0, 2.0, -1.0, 0.5])
+    assert np.all(np.diff([C.soft_targets(z, T).max() for T in (1, 2, 4, 8, 16)]) < 0)
