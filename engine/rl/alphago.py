@@ -29,6 +29,7 @@ the loss, Dirichlet noise $(1-\varepsilon)P+\varepsilon\eta$ at the root).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -275,12 +276,13 @@ class SearchConfig:
 class Node:
     """One state of the tree; arrays over the 9 cells are its edges' N, W and P (P = 0 where illegal)."""
 
-    __slots__ = ("board", "legal", "P", "N", "W", "children", "terminal")
+    __slots__ = ("board", "legal", "mask", "P", "N", "W", "children", "terminal")
 
     def __init__(self, board: tuple, P: np.ndarray):
         self.board = board
-        self.legal = np.array([c == 0 for c in board]) if winner(board) is None else np.zeros(CELLS, bool)
         self.terminal = winner(board)
+        self.legal = (np.array(board) == 0) if self.terminal is None else np.zeros(CELLS, bool)
+        self.mask = np.where(self.legal, 0.0, -np.inf)     # added to the score: an illegal move is never chosen
         self.P = P
         self.N = np.zeros(CELLS, int)
         self.W = np.zeros(CELLS)
@@ -288,17 +290,16 @@ class Node:
 
     @property
     def Q(self) -> np.ndarray:
-        """Q(s,a) = W/N, 0 for an edge not yet visited."""
-        return np.divide(self.W, self.N, out=np.zeros(CELLS), where=self.N > 0)
+        """Q(s,a) = W/N, 0 for an edge not yet visited (W = 0 there)."""
+        return self.W / np.maximum(self.N, 1)
 
     def U(self, c_puct: float) -> np.ndarray:
         """U(s,a) = c_puct · P(s,a) · √ΣN(s,b) / (1 + N(s,a))."""
-        return c_puct * self.P * np.sqrt(self.N.sum()) / (1 + self.N)
+        return (c_puct * math.sqrt(self.N.sum())) * self.P / (1 + self.N)
 
     def select(self, c_puct: float) -> int:
         """argmax Q + U over legal moves (the lowest cell wins a tie)."""
-        score = np.where(self.legal, self.Q + self.U(c_puct), -np.inf)
-        return int(np.argmax(score))
+        return int(np.argmax(self.Q + self.U(c_puct) + self.mask))
 
 
 @dataclass(frozen=True)

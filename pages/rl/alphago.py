@@ -24,6 +24,7 @@ lab = labels(f"{K}.labels")
 SIMS = (1, 800, 200)                                 # min, max, default simulations per move
 C_PUCTS = (0.1, 0.5, 1.0, 1.5, 2.0, 4.0, 10.0)
 TAUS = (0.0, 0.25, 0.5, 1.0, 2.0)
+TRAP = (0, 4, 8)                                     # X corner, O centre, X opposite corner: only an edge saves O
 
 
 def search_ui() -> tuple[ag.SearchConfig, float, int]:
@@ -190,6 +191,10 @@ blunder = tc[1].select_slider(t(f"{K}.blunder"), (0.0, 0.1, 0.2, 0.3, 0.5), 0.2,
                               bind="query-params")
 cmp_sims = tc[2].select_slider(t(f"{K}.cmp_sims"), (4, 8, 16, 32, 64), 16, key=f"{K}.cmp_sims",
                                bind="query-params")
+cmp_pos = st.radio(t(f"{K}.cmp_pos"), ("trap", "game"), format_func=fmt(f"{K}.positions"), horizontal=True,
+                   key=f"{K}.cmp_pos", bind="query-params")
+cmp_moves = TRAP if cmp_pos == "trap" else at_moves
+cmp_optimal = ag.optimal_moves(ag.replay(cmp_moves))
 tcfg = ag.Config(n_sims=int(train_sims), expert_blunder=float(blunder), seed=seed)
 
 
@@ -206,7 +211,7 @@ def draw(run: training.Run) -> None:
     cols = st.columns(len(run.snaps))
     for col, (name, s) in zip(cols, run.snaps.items()):
         m1, m2, m3 = col.columns(3)
-        m1.metric(t(f"{K}.metric.policy", name=lab[name]), f"{s.metrics['optimal_policy']:.0%}")
+        m1.metric(t(f"{K}.metric.policy", name=lab[f"{name}_short"]), f"{s.metrics['optimal_policy']:.0%}")
         m2.metric(t(f"{K}.metric.search"), f"{s.metrics['search_optimal']:.0%}")
         m3.metric(t(f"{K}.metric.games"), f"{s.step:,}")
     curves = {name: {m: run.curve(name, m) for m in ("optimal_policy", "search_optimal", "value_error")}
@@ -215,17 +220,17 @@ def draw(run: training.Run) -> None:
     # the same position, the same simulations: no network, AlphaGo-style (SL prior, mixed leaf), AlphaGo Zero
     zero, sl = ag.Evaluator(run.snaps["zero"].params), ag.Evaluator(run.snaps["sl"].params)
     searches = {
-        "pure": ag.search_at(at_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct), seed),
-        "alphago": ag.search_at(at_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct, prior="net",
-                                                          leaf="mix"), seed, sl),
-        "zero": ag.search_at(at_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct, prior="net",
-                                                       leaf="net"), seed, zero),
+        "pure": ag.search_at(cmp_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct), seed),
+        "alphago": ag.search_at(cmp_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct, prior="net",
+                                                           leaf="mix"), seed, sl),
+        "zero": ag.search_at(cmp_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct, prior="net",
+                                                        leaf="net"), seed, zero),
     }
-    charts.live(figs.plot_compare({n: s.root.N for n, s in searches.items()}, legal, optimal, labels=lab),
-                key=f"{K}.fig.compare")
+    charts.live(figs.plot_compare({n: s.root.N for n, s in searches.items()}, ag.legal_moves(ag.replay(cmp_moves)),
+                                  cmp_optimal, labels=lab), key=f"{K}.fig.compare")
     picks = {n: int(s.root.N.argmax()) for n, s in searches.items()}
     st.caption(t(f"{K}.compare_caption", n=cmp_sims, **{n: a + 1 for n, a in picks.items()},
-                 optimal=", ".join(str(a + 1) for a in optimal)))
+                 optimal=", ".join(str(a + 1) for a in cmp_optimal)))
 
 
 run = training.start(K, tcfg, make)

@@ -90,8 +90,8 @@ def plot_convergence(root_visits: np.ndarray, legal, optimal, labels: dict | Non
                                  name=f"{a + 1}" + (" ✓" if good else "")))
     fig.update_xaxes(title_text=lab(labels, "sims", "simulations"))
     fig.update_yaxes(title_text=lab(labels, "share", "N(a)/ΣN"), range=[0, 1])
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(title=lab(labels, "move", "move"), orientation="h", y=-0.25))
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(title=lab(labels, "move", "move"), orientation="h", y=1.02, yanchor="bottom"))
     return fig
 
 
@@ -103,8 +103,8 @@ def plot_temperature(N: np.ndarray, policies: dict, legal, labels: dict | None =
         fig.add_trace(go.Bar(x=x, y=np.round(np.asarray(pi)[list(legal)], 4), name=f"τ = {tau}"))
     fig.update_xaxes(title_text=lab(labels, "move", "move"))
     fig.update_yaxes(title_text="π(a)", range=[0, 1])
-    fig.update_layout(height=300, barmode="group", margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=320, barmode="group", margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
 
 
@@ -117,7 +117,8 @@ def plot_curves(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], bas
     for name, per in curves.items():
         for j, m in enumerate(metrics, start=1):
             x, y = per[m]
-            fig.add_trace(go.Scatter(x=x, y=np.round(y, 4), mode="lines", line=dict(color=COLORS.get(name)),
+            fig.add_trace(go.Scatter(x=x, y=np.round(y, 4), mode="lines+markers", marker=dict(size=3),
+                                     line=dict(color=COLORS.get(name)),
                                      name=lab(labels, name, name), legendgroup=name, showlegend=j == 1), 1, j)
     xmax = max((int(per["search_optimal"][0].max()) for per in curves.values() if len(per["search_optimal"][0])),
                default=1)
@@ -128,7 +129,7 @@ def plot_curves(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], bas
         fig.update_yaxes(range=[0, 1.02], row=1, col=j)
     fig.update_yaxes(rangemode="tozero", row=1, col=3)
     for j in (1, 2, 3):
-        fig.update_xaxes(title_text=lab(labels, "games", "games"), row=1, col=j)
+        fig.update_xaxes(title_text=lab(labels, "games", "games"), rangemode="tozero", row=1, col=j)
     fig.update_layout(height=330, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
 
@@ -143,6 +144,6 @@ def plot_compare(visits: dict[str, np.ndarray], legal, optimal, labels: dict | N
                              marker_color=COLORS.get(name)))
     fig.update_xaxes(title_text=lab(labels, "move", "move"))
     fig.update_yaxes(title_text="N(s, a)")
-    fig.update_layout(height=300, barmode="group", margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(height=340, barmode="group", margin=dict(l=10, r=10, t=60, b=10),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
