@@ -343,3 +343,72 @@ def test_training_is_deterministic_and_learns():
     ev = M.evaluate(model, model.task, S.validation_set(model.task, cfg.val_size))
     assert ev.exact == a[-1].metrics["exact"] and ev.char == a[-1].metrics["char"]
     assert a[-1].metrics["loss"] < np.log(model.task.tgt_vocab.size)
+
+
+# ---------------------------------------------------------------------------------------------- practice
+from engine.common import practice as P  # noqa: E402
+
+SEEDS = range(200)
+
+
+def test_practice_attention_weight_against_torch_softmax():
+    for seed in SEEDS:
+        item = P.make("seq2seq", "attention_weight", seed)
+        s, H, j = item.params["s"], item.params["H"], item.params["j"]
+        alpha = torch.softmax(torch.tensor(H, dtype=torch.float64) @ torch.tensor(s, dtype=torch.float64), 0)
+        assert item.answer == pytest.approx(float(alpha[j]), abs=1e-6)
+        assert item.choices[item.correct_index].label["en"] == f"{float(alpha[j]):.3f}"
+
+
+def test_practice_beam_against_brute_force():
+    for seed in SEEDS:
+        item = P.make("seq2seq", "beam_probability", seed)
+        p1, p2 = item.params["p1"], item.params["p2"]
+        seqs = {(a, b): p1[a] * p2[a, b] for a in range(2) for b in range(2)}
+        best = max(seqs.values())
+        assert item.answer == pytest.approx(best, abs=1e-9)
+        a = int(np.argmax(p1))                                  # greedy differs: the item's premise
+        assert p1[a] * p2[a].max() < best - 1e-12
+        assert item.choices[item.correct_index].label["en"] == f"{best:.4f}"
+
+
+def test_practice_blank_and_implementation_against_torch():
+    for seed in SEEDS:
+        item = P.make("seq2seq", "attention_blank", seed)
+        s, H = (torch.tensor(v, dtype=torch.float64) for v in (item.params["s"], item.params["H"]))
+        ref = torch.nn.functional.scaled_dot_product_attention(s[None, None], H[None], H[None], scale=1.0)[0, 0]
+        np.testing.assert_allclose(item.exec.expected, ref.numpy(), atol=1e-6)
+        assert P.matches(P.execute(item.snippet(item.correct_index), item.exec), item.exec)
+        item = P.make("seq2seq", "gru_implementation", seed)
+        q = item.params
+        cell = torch.nn.GRUCell(2, 2).double()
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(cell, name).copy_(torch.tensor(q[{"weight_ih": "W_ih", "weight_hh": "W_hh",
+                                                          "bias_ih": "b_ih", "bias_hh": "b_hh"}[name]]))
+            ref = cell(torch.tensor(q["x"])[None], torch.tensor(q["h"])[None])[0]
+        np.testing.assert_allclose(item.exec.expected, ref.numpy(), atol=1e-5)
+
+
+def test_practice_statements_hold_on_cases():
+    """The checkable statements, checked: α sums to 1 per step; width 1 = greedy (above); beam search is not
+    optimal (every beam item has greedy ≠ best); and a wider beam can end less probable than a narrower one."""
+    model = M.make_model(_tiny("additive")).eval()
+    batch = S.make_batch(model.task, model.task.sample(np.random.default_rng(0), 4))
+    with torch.no_grad():
+        _, attn = model(torch.from_numpy(batch.src), torch.from_numpy(batch.tgt_in))
+    torch.testing.assert_close(attn.sum(-1), torch.ones(attn.shape[:2]))
+    # beam_always_better is false: width 1 (greedy) keeps A and ends A X </s> (0.4 · 0.4 = 0.16); width 2 keeps A
+    # and B, whose two continuations (0.175 each) push A X out, and every path left ends below 0.16
+    p = np.zeros((3, 7, 7))                                    # (step, previous, next); 1 = </s>, 2..6 = A B X Y Z
+    p[0, 0, [2, 3, 4]] = 0.4, 0.35, 0.25
+    p[1, 2, [4, 5, 6]] = 0.4, 0.3, 0.3
+    p[1, 3, [5, 6]] = 0.5, 0.5
+    p[1, 4, 1] = 1.0
+    p[2, :, 1] = 1.0
+    p[2, 5, [1, 2]] = p[2, 6, [1, 2]] = 0.1, 0.9
+    with np.errstate(divide="ignore"):
+        table = np.log(p)
+    one, two = (M.beam_search(_table_step(table), (torch.tensor([0]),), k, 3, sos=0, eos=1)[0] for k in (1, 2))
+    assert one.tokens == (2, 4, 1) and np.exp(one.score) == pytest.approx(0.16)
+    assert np.exp(two.score) == pytest.approx(0.1575) and two.score < one.score
