@@ -5,8 +5,13 @@ plus the cross-chapter benchmarks at the top level of bench/ (e.g. `python -m be
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
+
+# As the app runs (app.py sets it before anything imports numpy or torch): one BLAS / OpenMP thread per call. With
+# the default (one per core) a loaded 2-core machine spends most of a small matrix product spin-waiting.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 for path in (ROOT, ROOT / "tests"):          # tests/oracles holds the reference adapters shared with the tests

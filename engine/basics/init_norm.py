@@ -118,7 +118,7 @@ def deep_weights(init: str, depth: int, width: int, sigma: float, seed: int, n_i
     return out
 
 
-def deep_stats(init: str, act: str, depth: int = 10, width: int = 100, sigma: float = 0.01, *, batch: int = 256,
+def deep_stats(init: str, act: str, depth: int = 10, width: int = 100, sigma: float = 0.01, *, batch: int = 128,
                seed: int = 0) -> DeepStats:
     r"""Forward a batch x ~ N(0, 1) (batch, width) through `depth` hidden layers $a_l = φ(a_{l-1} W_l)$ and a linear
     output layer $y = a_L W_\text{out}$ (10 units), then backward from $L = \frac{1}{2B}\lVert y - t\rVert^2$ with
@@ -196,6 +196,8 @@ class NormResult:
     var: np.ndarray                 # (S,) biased variance (what normalises)
     per_stat: int                   # elements averaged for one statistic
     axes: str                       # the averaged axes, e.g. "N, H, W"
+    y_mean: np.ndarray              # (S,) the output's mean within each statistic's elements (0)
+    y_std: np.ndarray               # (S,) and its std (√(σ²/(σ² + ε)) ≈ 1)
 
 
 AXES = {"batch": "N, H, W", "layer": "C, H, W", "instance": "H, W", "group": "C/G, H, W"}
@@ -214,8 +216,26 @@ def normalize(x: np.ndarray, kind: str, groups: int = 2, eps: float = EPS) -> No
     centred = planes - mean[flat_ids, None]
     var = np.bincount(flat_ids, (centred ** 2).sum(1), minlength=S) / count   # (S,) biased
     # x̂ = (x − μ) / sqrt(σ² + ε)
-    y = (centred / np.sqrt(var[flat_ids, None] + eps)).reshape(n, c, h, w)
-    return NormResult(kind, groups, x, y, ids, mean, var, int(count[0]), AXES[kind])
+    y_planes = centred / np.sqrt(var[flat_ids, None] + eps)                  # (N·C, H·W)
+    y_mean = np.bincount(flat_ids, y_planes.sum(1), minlength=S) / count
+    y_var = np.bincount(flat_ids, ((y_planes - y_mean[flat_ids, None]) ** 2).sum(1), minlength=S) / count
+    return NormResult(kind, groups, x, y_planes.reshape(n, c, h, w), ids, mean, var, int(count[0]), AXES[kind],
+                      y_mean, np.sqrt(y_var))
+
+
+CHANNELS = ("R", "G", "B", "Y", "∂x", "∂y")   # the batch's six channels (see feature_batch)
+GRAY = np.array([0.299, 0.587, 0.114])       # ITU-R BT.601 luma, as PIL's "L"
+
+
+def feature_batch(rgb: np.ndarray, n: int = 4, side: int = 8) -> np.ndarray:
+    """(N, 6, side, side): `image_batch`'s crops as six channels, like a first conv layer's output — R, G, B, luma Y
+    and its horizontal and vertical differences (central, zero at the border), so GroupNorm has channels to group."""
+    x = image_batch(rgb, n, side)                                             # (N, 3, s, s)
+    y = np.tensordot(GRAY, x, axes=([0], [1]))                                # (N, s, s)
+    dx, dy = np.zeros_like(y), np.zeros_like(y)
+    dx[:, :, 1:-1] = (y[:, :, 2:] - y[:, :, :-2]) / 2
+    dy[:, 1:-1, :] = (y[:, 2:, :] - y[:, :-2, :]) / 2
+    return np.concatenate([x, y[:, None], dx[:, None], dy[:, None]], axis=1)
 
 
 def image_batch(rgb: np.ndarray, n: int = 4, side: int = 8) -> np.ndarray:
@@ -326,7 +346,7 @@ def digits_net(cfg: DigitsConfig, variant: str):
     for i, W in enumerate(Ws):
         lin = nn.Linear(*W.shape)
         with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W.T))
+            lin.weight.copy_(torch.from_numpy(W.T.astype(np.float32)))
             lin.bias.zero_()
         layers.append(lin)
         if i < len(Ws) - 1:
@@ -335,7 +355,7 @@ def digits_net(cfg: DigitsConfig, variant: str):
             elif variant == "layer":
                 layers.append(nn.LayerNorm(W.shape[1]))
             layers.append(acts[cfg.act]())
-    return nn.Sequential(*layers).double()
+    return nn.Sequential(*layers)
 
 
 def train_digits(cfg: DigitsConfig) -> Iterator[DigitsSnapshot]:
@@ -346,8 +366,8 @@ def train_digits(cfg: DigitsConfig) -> Iterator[DigitsSnapshot]:
 
     from engine.basics.optimizers import digits_data
     x_tr, y_tr, x_te, y_te = digits_data(cfg.seed)
-    xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
-    xe, ye = torch.from_numpy(x_te), torch.from_numpy(y_te)
+    xt, yt = torch.from_numpy(x_tr.astype(np.float32)), torch.from_numpy(y_tr)
+    xe, ye = torch.from_numpy(x_te.astype(np.float32)), torch.from_numpy(y_te)
     nets = [digits_net(cfg, v) for v in VARIANTS]
     K, S = len(VARIANTS), cfg.steps // cfg.every + 2
     steps = np.zeros(S, dtype=np.int64)
@@ -397,7 +417,7 @@ def train_digits(cfg: DigitsConfig) -> Iterator[DigitsSnapshot]:
                     for p, g in zip(net.parameters(), grads):
                         # θ ← θ − η ∇L
                         p.sub_(cfg.lr * g)
-                acc_loss[k] += float(loss)
+                acc_loss[k] += float(loss.detach())
         steps[n_pts] = stop
         losses[:, n_pts] = acc_loss / (stop - done)
         accs[:, n_pts] = [evaluate(k) for k in range(K)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from itertools import islice
 
 import numpy as np
@@ -115,6 +116,19 @@ def test_image_batch_is_crops_of_the_photo():
     np.testing.assert_allclose(b[0], ref.numpy(), atol=1e-12)
 
 
+def test_feature_batch_channels():
+    rgb = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    b = I.feature_batch(rgb, n=2, side=8)
+    x = torch.from_numpy(I.image_batch(rgb, n=2, side=8))
+    yl = (x * torch.tensor([0.299, 0.587, 0.114], dtype=torch.float64)[None, :, None, None]).sum(1, keepdim=True)
+    kx = torch.tensor([[[[0, 0, 0], [-0.5, 0, 0.5], [0, 0, 0]]]], dtype=torch.float64)
+    dx = F.conv2d(yl, kx, padding=1)
+    dy = F.conv2d(yl, kx.transpose(2, 3), padding=1)
+    dx[..., :, [0, -1]] = 0
+    dy[..., [0, -1], :] = 0
+    np.testing.assert_allclose(b, torch.cat([x, yl, dx, dy], 1).numpy(), atol=1e-12)
+
+
 @pytest.mark.parametrize("momentum", [0.1, 0.5, 0.01])
 def test_running_stats_equal_batchnorm1d(momentum):
     pool = np.random.default_rng(2).normal([0.2, 0.5, 0.8], [0.1, 0.2, 0.3], (500, 3))
@@ -155,3 +169,103 @@ def test_train_digits_learns_and_batchnorm_helps_a_deep_sigmoid_net():
     assert acc["batch"] > 0.8 and acc["batch"] > acc["none"] + 0.2
     again = list(islice(I.train_digits(cfg), 2))[-1]
     np.testing.assert_array_equal(again.train_loss, snaps[1].train_loss)
+
+
+# -------------------------------------------------------------------------------------------------- practice
+def _items(name: str, n: int = 200):
+    from engine.common.practice import make
+    return [make("init_norm", name, seed) for seed in range(n)]
+
+
+def test_practice_init_std_against_torch_init():
+    for item in _items("init_std"):
+        p = item.params
+        w = torch.empty(p["fan_out"], p["fan_in"])
+        fi, fo = nn.init._calculate_fan_in_and_fan_out(w)
+        want = (nn.init.calculate_gain("linear") * math.sqrt(2.0 / (fi + fo)) if p["which"] == "xavier"
+                else nn.init.calculate_gain("relu") / math.sqrt(fi))
+        assert item.answer == pytest.approx(want, rel=1e-12)
+
+
+def test_practice_norm_count_by_brute_force():
+    """Count the statistics torch computes: var_mean over each kind's axes of a real tensor (or BatchNorm2d's
+    running buffers)."""
+    for item in _items("norm_count", 100):
+        p = item.params
+        x = torch.randn(p["n"], p["c"], 2, 2)
+        if p["kind"] == "batch":
+            got = nn.BatchNorm2d(p["c"]).running_mean.numel()
+        elif p["kind"] == "layer":
+            got = torch.var_mean(x, dim=(1, 2, 3))[1].numel()
+        elif p["kind"] == "instance":
+            got = torch.var_mean(x, dim=(2, 3))[1].numel()
+        else:
+            got = torch.var_mean(x.view(p["n"], p["groups"], -1), dim=2)[1].numel()
+        assert item.answer == got
+
+
+def test_practice_running_mean_against_batchnorm1d():
+    for item in _items("running_mean"):
+        p = item.params
+        bn = nn.BatchNorm1d(1, momentum=p["m"]).double()
+        bn.running_mean.fill_(p["running"])
+        bn(torch.tensor(p["batch"], dtype=torch.float64)[:, None])
+        assert item.answer == pytest.approx(float(bn.running_mean[0]), abs=1e-12)
+
+
+def test_practice_layer_norm_code_expected_is_torch():
+    for item in _items("layer_norm_code", 50):
+        x, eps = item.exec.args
+        want = F.layer_norm(torch.from_numpy(x), x.shape[1:], eps=eps).numpy()
+        np.testing.assert_allclose(item.exec.expected, want, atol=1e-10)
+
+
+def test_practice_statements_hold_on_cases():
+    """The checkable statements, numerically: GroupNorm G=1 / G=C, LayerNorm on a batch of 1, BN eval mode."""
+    x = torch.randn(3, 6, 4, 4, dtype=torch.float64)
+    np.testing.assert_allclose(I.normalize(x.numpy(), "group", 1).y, I.normalize(x.numpy(), "layer").y)
+    np.testing.assert_allclose(I.normalize(x.numpy(), "group", 6).y, I.normalize(x.numpy(), "instance").y)
+    np.testing.assert_allclose(I.normalize(x.numpy()[:1], "layer").y, I.normalize(x.numpy(), "layer").y[:1])
+    bn = nn.BatchNorm1d(2, momentum=0.1)
+    bn(torch.tensor([[10.0, 0.0], [12.0, 2.0]]))
+    assert bn.running_mean.tolist() == pytest.approx([1.1, 0.1])      # keeps 90 % of the old value (0)
+    zero = I.deep_stats("zero", "tanh", 3, 8)
+    assert np.all(zero.grad_w_norm == 0)
+
+
+# ------------------------------------------------------------------------------------------------------- page
+PAGE = "pages/basics/init_norm.py"
+
+
+def _png(h: int = 90, w: int = 120) -> bytes:
+    import io
+
+    from PIL import Image
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[20:70, 30:100] = (250, 200, 30)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_upload_every_norm_and_a_broken_file(lang):
+    from conftest import assert_ok, run_page
+
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    headers = [h.value for h in at.header]
+    at.radio(key="init_norm.source").set_value("upload").run()
+    at.file_uploader(key="init_norm.file").upload("box.png", _png(), "image/png").run()
+    assert_ok(at)
+    for kind, count in (("batch", 6), ("layer", 4), ("instance", 24), ("group", 8)):
+        at.radio(key="init_norm.kind").set_value(kind).run()
+        assert_ok(at)
+        line = next(m.value for m in at.markdown if "(μ, σ²)" in m.value)
+        pattern = r"— (\d+) statistics" if lang == "en" else r"は (\d+) 組"
+        assert int(re.search(pattern, line).group(1)) == count      # N = 4, C = 6, G = 2
+    at.file_uploader(key="init_norm.file").upload("x.png", b"not an image", "image/png").run()
+    assert not at.exception and at.error
+    # the bad image takes out sections 2-3 only: the deep-network section, training and check-yourself remain
+    assert headers[0] in [h.value for h in at.header] and headers[-1] in [h.value for h in at.header]
