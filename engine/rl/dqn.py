@@ -444,7 +444,7 @@ class Config:
     max_grad_norm: float = 10.0
     hidden: int = 64                     # width of both hidden layers
     max_env_steps: int = 50_000          # training ends after this many environment steps
-    snapshot_every: int = 1_000          # environment steps between snapshots
+    snapshot_every: int = 500            # environment steps between snapshots (one live pull: well under 0.35 s)
     seed: int = 0
 
 

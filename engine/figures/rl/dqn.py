@@ -122,7 +122,7 @@ def plot_max_bias(mb: MaxBias, labels: dict | None = None) -> go.Figure:
         go.Bar(x=x, y=np.round(mb.double, 4), name=lab(labels, "double", "double"), marker_color=COLORS["Double DQN"]),
         go.Scatter(x=x, y=np.round(mb.exact, 4), mode="markers", name=lab(labels, "exact", "exact"),
                    marker=dict(symbol="line-ew-open", size=28, color="black", line=dict(width=2)))])
-    fig.update_layout(height=300, barmode="group", margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(height=300, barmode="group", margin=dict(l=10, r=10, t=30, b=10), xaxis_type="category",
                       xaxis_title=lab(labels, "n_actions", "actions"), yaxis_title=lab(labels, "bias", "bias"),
                       legend=dict(orientation="h", y=-0.3))
     return fig
