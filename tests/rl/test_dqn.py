@@ -5,7 +5,6 @@ stable-baselines3, the over-estimation measure by brute force, the max-of-noise 
 page."""
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -267,8 +266,10 @@ def test_training_is_deterministic_and_both_start_from_the_same_theta():
 
 @pytest.mark.slow
 def test_dqn_learns_cartpole():
-    snaps = list(itertools.islice(dqn.train_dqn(dqn.Config(seed=0)), 41))
-    assert max(s.metrics["return"] for s in snaps) >= 195
+    """Seed 0 at the page's defaults: mean return ≥ 195 over 20 episodes within the 50 000 steps (≈ 20 000)."""
+    solved = next((s for s in dqn.train_dqn(dqn.Config(seed=0)) if s.episodes >= 20 and s.metrics["return"] >= 195),
+                  None)
+    assert solved is not None and solved.step <= 30_000
 
 
 # ------------------------------------------------------------------------------------------------ replay, bias
