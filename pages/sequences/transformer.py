@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.common.text import TextError
+from engine.sequences import seq2seq as S2S
 from engine.sequences import transformer as X
 from engine.figures.sequences import transformer as figs
 from ui import charts
@@ -41,6 +42,11 @@ def masked(tokens, n_pad, padding, causal, seed):
 @st.cache_data(max_entries=16, show_spinner=False)
 def depth(n_layers, seed):
     return X.depth_profile(n_layers, seed=seed)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def rnn_parameters(c):
+    return X.n_parameters(S2S.make_model(c))
 
 
 # ---------------------------------------------------------------------------------------------- the sentence
@@ -154,33 +160,42 @@ st.markdown(t("transformer.count.crossover", t=f"{X.attention_crossover(512, 204
 
 # ---------------------------------------------------------------------------------------------- training
 st.header(t("transformer.train.header"))
-st.markdown(t("transformer.train.text", target=int(100 * TARGET)))
+st.markdown(t("transformer.train.text", target=int(100 * TARGET), D=X.TrainConfig.d_model,
+              h=X.TrainConfig.n_heads, L=X.TrainConfig.n_layers, F=X.TrainConfig.d_ff, n_val=X.TrainConfig.n_val))
 c1, c2 = st.columns(2)
 task = c1.selectbox(t("transformer.train.task"), ("dates", "reverse"), format_func=fmt("transformer.tasks"),
                     key="transformer.task", bind="query-params")
 norm = c2.selectbox(t("transformer.train.norm"), ("post", "pre"), format_func=fmt("transformer.norms"),
                     key="transformer.norm", bind="query-params")
 cfg = X.TrainConfig(task=task, norm_first=norm == "pre")
+# the seq2seq chapter's GRU with additive attention, on the same task and held-out set, a snapshot as often
+rnn_cfg = S2S.Seq2SeqConfig(task=task, attention="additive", cell="gru", every=cfg.every, val_size=cfg.n_val)
 
 
-def make(c: X.TrainConfig) -> dict:
-    return {"transformer": X.train(c)}
+def make(c: dict) -> dict:
+    return {"transformer": X.train(c["transformer"]), "rnn": S2S.train(c["rnn"], n_samples=0)}
 
 
 def draw(run: training.Run) -> None:
     snap = run.snaps["transformer"]
-    curves = {name: (sn.steps, sn.loss, sn.exact) for name, sn in run.snaps.items()}
+    curves = {}
+    for name in ("transformer", "rnn"):
+        steps, loss = run.curve(name, "loss")
+        curves[name] = (steps, loss, run.curve(name, "exact")[1])
     charts.live(figs.plot_training(curves, lab, TARGET), key="transformer.fig.train")
     charts.live(figs.plot_cross(snap.cross, snap.example, snap.out_tokens,
                                 t("transformer.train.cross_title", src=snap.example, out=snap.prediction or "∅")),
                 key="transformer.fig.cross")
     st.caption(t("transformer.train.status", step=f"{snap.step:,}", exact=f"{100 * snap.exact[-1]:.1f}",
                  seconds=f"{snap.seconds:.1f}", params=f"{snap.n_params:,}", target=int(100 * TARGET)))
+    rnn = run.snaps["rnn"]
+    st.caption(t("transformer.train.status_rnn", step=f"{rnn.step:,}", exact=f"{100 * rnn.metrics['exact']:.1f}",
+                 seconds=f"{rnn.seconds:.1f}", params=f"{rnn_parameters(rnn_cfg):,}"))
 
 
-run = training.start("transformer", cfg, make)
+run = training.start("transformer", {"transformer": cfg, "rnn": rnn_cfg}, make, advance="laggard")
 training.live(run, draw)
-st.markdown(t("transformer.train.explain"))
+st.markdown(t("transformer.train.explain", warmup=cfg.warmup, L=cfg.n_layers))
 show_source(X.train)
 
 # ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----

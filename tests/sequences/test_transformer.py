@@ -378,3 +378,13 @@ def test_practice_statements_hold_on_cases():
     x = torch.randn(1, 5, 16, generator=_gen(1))
     perm = torch.tensor([3, 0, 4, 1, 2])
     torch.testing.assert_close(mha(x[:, perm], x[:, perm], x[:, perm])[0], mha(x, x, x)[0][:, perm])
+
+
+def test_training_seconds_count_compute_not_pauses():
+    import time
+    cfg = X.TrainConfig(task="reverse", d_model=16, n_heads=2, n_layers=1, d_ff=16, steps=4, every=2, n_val=8)
+    it = X.train(cfg)
+    first = next(it)
+    time.sleep(1.0)                      # a reader's pause between two pulls
+    second = next(it)
+    assert second.seconds - first.seconds < 0.9
