@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.common import seqtasks
+from engine.common import optim, seqtasks
 from engine.common.seqtasks import EOS, PAD, SOS, Task
 
 CELLS = ("gru", "lstm")
@@ -510,7 +510,7 @@ def train(cfg: Seq2SeqConfig, n_samples: int = 4) -> Iterator[Snapshot]:
     `cfg.every` updates, evaluated on `seqtasks.validation_set(task, cfg.val_size)`. Deterministic given `cfg`."""
     task = seqtasks.get_task(cfg.task)
     model = make_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = optim.Adam(model.parameters(), lr=cfg.lr)             # = torch.optim.Adam, without importing torch._dynamo
     rng = np.random.default_rng(cfg.seed)
     coins = torch.Generator().manual_seed(cfg.seed + 1)
     val = seqtasks.validation_set(task, cfg.val_size)

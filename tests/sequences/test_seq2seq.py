@@ -412,3 +412,38 @@ def test_practice_statements_hold_on_cases():
     one, two = (M.beam_search(_table_step(table), (torch.tensor([0]),), k, 3, sos=0, eos=1)[0] for k in (1, 2))
     assert one.tokens == (2, 4, 1) and np.exp(one.score) == pytest.approx(0.16)
     assert np.exp(two.score) == pytest.approx(0.1575) and two.score < one.score
+
+
+# -------------------------------------------------------------------------------------------------- page
+PAGE = "pages/sequences/seq2seq.py"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_with_the_readers_text(lang):
+    """The reader's own source: a Japanese date with full-width digits decodes; hostile text (empty, 10⁵
+    characters, emoji, control characters, another task's alphabet) gives the translated reason and the example;
+    switching the task resets the text to the task's own example."""
+    from tests.conftest import assert_ok, run_page
+    from ui.i18n import lookup
+
+    at = run_page(PAGE, lang=lang)
+    assert_ok(at)
+    assert not at.warning
+    box = at.text_input(key="seq2seq.text")
+    box.set_value("２０２６年１２月５日").run()
+    assert_ok(at)
+    assert not at.warning
+    assert any("2026-12-05" in c.value for c in at.caption)              # the exact answer, from seqtasks
+    for text, code in (("", "empty"), ("x" * 100_000, "too_long"), ("5 Dec 2026 🎉", "unknown_chars"),
+                       ("5\x07Dec 2026", "unknown_chars")):
+        at.text_input(key="seq2seq.text").set_value(text).run()
+        assert_ok(at)
+        head = lookup(f"seq2seq.errors.{code}", lang).split("{")[0]
+        assert len(at.warning) == 1 and head in at.warning[0].value, (text[:20], at.warning[0].value)
+    at.selectbox(key="seq2seq.task").set_value("reverse").run()
+    assert_ok(at)
+    assert at.text_input(key="seq2seq.text").value == S.get_task("reverse").examples[0]
+    assert not at.warning
+    at.button(key="seq2seq.run.race.step").click().run()
+    assert_ok(at)
