@@ -122,9 +122,11 @@ def plot_digits(snap: I.DigitsSnapshot, labels: dict) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["train_loss"], labels["test_acc"]))
     x = snap.steps.tolist()
     for k, name in enumerate(snap.names):
-        fig.add_trace(go.Scatter(x=x, y=_r(snap.train_loss[k], 3), mode="lines", name=labels[f"variant_{name}"],
-                                 line=dict(color=COLORS[name]), legendgroup=name), 1, 1)
-        fig.add_trace(go.Scatter(x=x, y=_r(snap.test_acc[k], 3), mode="lines", showlegend=False,
+        fig.add_trace(go.Scatter(x=x, y=_r(snap.train_loss[k], 3), mode="lines+markers", marker=dict(size=4),
+                                 name=labels[f"variant_{name}"], line=dict(color=COLORS[name]), legendgroup=name),
+                      1, 1)
+        fig.add_trace(go.Scatter(x=x, y=_r(snap.test_acc[k], 3), mode="lines+markers", marker=dict(size=4),
+                                 showlegend=False,
                                  name=labels[f"variant_{name}"], line=dict(color=COLORS[name]), legendgroup=name),
                       1, 2)
     fig.update_xaxes(title_text=labels["step"])
