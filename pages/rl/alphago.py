@@ -108,11 +108,12 @@ at_moves = moves if result is None else moves[:-1]
 search = searched(tuple(at_moves), cfg.n_sims, cfg.c_puct, seed)
 at_board = ag.replay(at_moves)
 optimal = ag.optimal_moves(at_board)
+hints = st.toggle(t(f"{K}.hints"), True, key=f"{K}.hints", bind="query-params")
 left, right = st.columns([1, 1])
 with left:
-    st.plotly_chart(figs.plot_board(board, None if result is not None else search.root.N,
-                                    optimal if result is None else (), moves[-1] if moves else None, labels=lab),
-                    key=f"{K}.fig.board")
+    show = result is None and (hints or ag.to_move(board) != human)      # on your turn the analysis is a hint
+    st.plotly_chart(figs.plot_board(board, search.root.N if show else None, optimal if show else (),
+                                    moves[-1] if moves else None, labels=lab), key=f"{K}.fig.board")
 with right:
     my_turn = result is None and ag.to_move(board) == human
     for r in range(3):

@@ -397,3 +397,22 @@ def test_practice_statements_hold_on_cases():
     assert ent[0] < ent[1] < ent[2]                                         # a larger τ is flatter (not tau_big)
     s = ag.mcts(ag.replay([0, 3, 1, 4]), ag.SearchConfig(n_sims=50), np.random.default_rng(0))
     assert s.root.Q[2] == 1.0                                               # X completes the row: same_sign false
+
+
+def test_figures_draw_what_the_engine_computed():
+    from engine.figures.rl import alphago as figs
+
+    s = ag.search_at((0, 4, 8), ag.SearchConfig(n_sims=40), 0)
+    legal, opt = ag.legal_moves(ag.replay((0, 4, 8))), ag.optimal_moves(ag.replay((0, 4, 8)))
+    fig = figs.plot_compare({"pure": s.root.N, "zero": s.root.N}, legal, opt)
+    assert fig.layout.xaxis.type == "category"            # "3" and "2 ✓" side by side stay categories
+    assert [int(v) for v in fig.data[0].y] == [int(s.root.N[a]) for a in legal]
+    assert sum("✓" in x for x in fig.data[0].x) == len(opt) == 4
+    conv = figs.plot_convergence(s.root_visits, legal, opt)
+    assert len(conv.data) == len(legal)
+    assert np.allclose(conv.data[0].y, np.round(s.root_visits[:, legal[0]] / np.arange(1, 41), 3))
+    tv = ag.tree_view(s)
+    tree = figs.plot_tree(tv)
+    assert len(tree.data[2].x) == len(tv.x) == s.nodes
+    board = figs.plot_board(ag.replay((0, 4, 8)), s.root.N, opt, 8)
+    assert sum(a.text in ("<b>X</b>", "<b>O</b>") for a in board.layout.annotations) == 3

@@ -101,7 +101,7 @@ def plot_temperature(N: np.ndarray, policies: dict, legal, labels: dict | None =
     x = [str(a + 1) for a in legal]
     for tau, pi in policies.items():
         fig.add_trace(go.Bar(x=x, y=np.round(np.asarray(pi)[list(legal)], 4), name=f"τ = {tau}"))
-    fig.update_xaxes(title_text=lab(labels, "move", "move"))
+    fig.update_xaxes(title_text=lab(labels, "move", "move"), type="category")
     fig.update_yaxes(title_text="π(a)", range=[0, 1])
     fig.update_layout(height=320, barmode="group", margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom"))
@@ -142,7 +142,8 @@ def plot_compare(visits: dict[str, np.ndarray], legal, optimal, labels: dict | N
     for name, N in visits.items():
         fig.add_trace(go.Bar(x=x, y=[int(N[a]) for a in legal], name=lab(labels, name, name),
                              marker_color=COLORS.get(name)))
-    fig.update_xaxes(title_text=lab(labels, "move", "move"))
+    # labels mix "3" and "2 ✓": without an explicit type plotly may read the axis as numbers and drop the rest
+    fig.update_xaxes(title_text=lab(labels, "move", "move"), type="category")
     fig.update_yaxes(title_text="N(s, a)")
     fig.update_layout(height=340, barmode="group", margin=dict(l=10, r=10, t=60, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom"))
