@@ -57,8 +57,9 @@ MAP_WORDS = {
            "特徴", "ベクトル", "行列", "関数", "パラメータ", "ノイズ", "大", "小", "上", "下", "左", "右", "赤", "青",
            "一", "二", "三", "数", "値", "時間", "位置", "文字", "英語", "日本語"),
 }
-DEFAULT_QUERY = {"en": "list, integer, error, read", "ja": "学習, 画像, 損失, 英語"}
-DEFAULT_ANALOGY = {"en": ("list", "append", "set"), "ja": ("入力", "出力", "上")}
+# defaults whose answers the trained models get on these texts (checked at the page's defaults, both models)
+DEFAULT_QUERY = {"en": "integer, function, true, string", "ja": "英語, 勾配, 赤, 左"}
+DEFAULT_ANALOGY = {"en": ("list", "lists", "string"), "ja": ("左", "右", "上")}
 
 
 # ---------------------------------------------------------------------------------------------- corpora

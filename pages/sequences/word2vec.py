@@ -122,14 +122,11 @@ def draw_archs(run: training.Run) -> None:
     show_query_problems()
     cols = st.columns(2) if query.known else []
     for col, arch in zip(cols, W.ARCHS):
-        W_in = snaps[arch].W_in
-        table = {lab["word"]: [], lab["neighbours"]: []}
+        lines = [f"**{lab[arch]}** ({lab['neighbours']})"]
         for w in query.known:
-            nb = W.nearest(W_in, c.words, w, k=6)
-            table[lab["word"]].append(w)
-            table[lab["neighbours"]].append(", ".join(f"{x} ({cs:.2f})" for x, cs in zip(nb.words, nb.cosines)))
-        col.markdown(f"**{lab[arch]}**")
-        col.dataframe(table, hide_index=True)
+            nb = W.nearest(snaps[arch].W_in, c.words, w, k=6)
+            lines.append(f"- **{w}** → " + ", ".join(f"{x} ({cs:.2f})" for x, cs in zip(nb.words, nb.cosines)))
+        col.markdown("\n".join(lines))
     st.subheader(t("word2vec.analogy_header"))
     if all(q.known and not q.error for q in analogy_q):
         a, b, cc = (q.known[0] for q in analogy_q)

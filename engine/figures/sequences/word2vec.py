@@ -50,8 +50,8 @@ def plot_map(proj: W.Projection, words: list[str], highlight: set[str], labels: 
                                      text=[w for w, m in zip(words, mask) if m], textposition="top center",
                                      marker=dict(color=colour, size=size), name=name,
                                      hovertemplate="%{text}<extra></extra>"))
-    fig.update_layout(height=480, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.1),
-                      title=labels["map_title"],
+    fig.update_layout(height=480, margin=dict(l=10, r=10, t=40, b=10), title=dict(text=labels["map_title"], x=0.02),
+                      legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"),
                       xaxis=dict(title=labels["pc"].format(n=1, share=f"{100 * proj.explained[0]:.0f}"),
                                  zeroline=False, range=[-1.05, 1.05]),
                       yaxis=dict(title=labels["pc"].format(n=2, share=f"{100 * proj.explained[1]:.0f}"),
