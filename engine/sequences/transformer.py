@@ -410,8 +410,9 @@ def depth_profile(n_layers: int = 6, d_model: int = 64, n_heads: int = 4, T: int
                   ) -> DepthProfile:
     """A stack of `n_layers` freshly initialised encoder layers, post-LN and pre-LN (with the final LayerNorm a
     pre-LN stack needs), the same weights in both; the loss is the mean square of the output against a random
-    target. Xiong et al. (2020) show post-LN's gradients are largest near the output (so it needs a warm-up),
-    pre-LN's are even across layers; the residual stream of pre-LN grows with depth (nothing normalises it)."""
+    target. Xiong et al. (2020) show post-LN's gradients are largest near the output (so it needs a warm-up); in
+    pre-LN they are not, and the residual stream grows with depth (nothing normalises it), so each later layer's
+    addition is a smaller share of it and its gradient smaller."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(2, T, d_model, generator=g)
     target = torch.randn(2, T, d_model, generator=g)

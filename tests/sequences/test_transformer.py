@@ -201,6 +201,9 @@ def test_depth_profile_post_vs_pre():
     assert np.all(d.grad_norm > 0)
     again = X.depth_profile(4, 32, 4, 8)
     np.testing.assert_array_equal(d.grad_norm, again.grad_norm)                 # seeded, not global
+    deep = X.depth_profile(12, seed=1)                                          # what the page says (Xiong et al.)
+    assert deep.grad_norm[0, -1] > 1.5 * deep.grad_norm[0, 0]                   # post-LN: largest near the output
+    assert deep.grad_norm[1, -1] < 0.7 * deep.grad_norm[1, 0]                   # pre-LN: smaller near the output
 
 
 # ------------------------------------------------------------------------------------------------ counting
