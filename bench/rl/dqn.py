@@ -65,6 +65,10 @@ def main() -> None:
     torch.set_num_threads(1)
     cfg = dqn.Config()
     print(f"settings: {cfg}")
+    t0 = time.perf_counter()
+    for double in (False, True):
+        next(dqn.train_dqn(cfg, double))
+    report("first snapshots of DQN + Double DQN (step 0) / 1 s budget", time.perf_counter() - t0, 1.0)
     sb3 = _sb3_steps_per_s(cfg)
     ours = _ours_steps_per_s(cfg, double=False)
     ours_double = _ours_steps_per_s(cfg, double=True)

@@ -436,7 +436,7 @@ class Config:
     learning_starts: int = 1_000         # env steps before the first gradient step
     batch_size: int = 64                 # transitions per gradient step
     gamma: float = 0.99                  # discount γ
-    train_freq: int = 1                  # env steps between gradient steps
+    train_freq: int = 4                  # env steps between gradient steps (stable-baselines3 default)
     target_update_interval: int = 500    # env steps between θ⁻ ← θ (1 = no separate target network)
     exploration_fraction: float = 0.2    # share of max_env_steps over which ε falls linearly
     exploration_initial_eps: float = 1.0

@@ -150,9 +150,8 @@ def make(c: dqn.Config) -> dict:
 
 
 def draw(run: training.Run) -> None:
-    cols = st.columns(len(run.snaps))
-    for col, (name, s) in zip(cols, run.snaps.items()):
-        m1, m2, m3, m4 = col.columns(4)
+    for name, s in run.snaps.items():                        # one row per model: four labels fit a phone too
+        m1, m2, m3, m4 = st.columns(4)
         m1.metric(t("dqn.metric.return", name=name), f"{s.metrics['return']:.1f}")
         m2.metric(t("dqn.metric.overestimate"), f"{s.metrics['overestimate']:+.1f}")
         m3.metric(t("dqn.metric.updates"), f"{s.updates:,}")
