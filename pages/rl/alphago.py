@@ -92,7 +92,7 @@ cfg, tau, seed = search_ui()
 st.header(t(f"{K}.game_header"))
 st.markdown(t(f"{K}.game_text"))
 side = st.radio(t(f"{K}.side"), ("x", "o"), format_func=fmt(f"{K}.sides"), horizontal=True, key=f"{K}.side",
-                bind="query-params")
+                on_change=_on_search_move, bind="query-params")      # switching sides: the search moves if due
 human = 1 if side == "x" else -1
 typed = st.text_input(t(f"{K}.moves"), key=f"{K}.moves", max_chars=ag.MAX_MOVES_CHARS, help=t(f"{K}.moves_help"),
                       bind="query-params")

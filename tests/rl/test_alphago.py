@@ -330,14 +330,18 @@ def test_a_search_of_k_simulations_is_the_first_k_of_a_longer_one():
 
 def test_page_search_starts_when_the_learner_plays_o_and_the_game_ends():
     at = run_page(PAGE)
-    at.radio(key="alphago.side").set_value("o").run()
-    assert at.button(key="alphago.cell.0").disabled
-    at.button(key="alphago.search_move").click().run()
+    at.radio(key="alphago.side").set_value("o").run()                  # the search opens at once
     assert_ok(at)
     first = ag.parse_moves(at.text_input(key="alphago.moves").value).moves
     assert len(first) == 1
     # the search's reply is the page's seeded search: same settings, same move
     assert first[0] == ag.reply((), ag.SearchConfig(n_sims=200, c_puct=1.5), 0.0, 0)
+    assert at.button(key="alphago.search_move").disabled and at.button(key=f"alphago.cell.{first[0]}").disabled
+    assert not at.button(key=f"alphago.cell.{(first[0] + 1) % 9}").disabled          # the reader's turn
+    at.text_input(key="alphago.moves").set_value("").run()             # an empty board with O to play: the button
+    assert not at.button(key="alphago.search_move").disabled and at.button(key="alphago.cell.0").disabled
+    at.button(key="alphago.search_move").click().run()
+    assert ag.parse_moves(at.text_input(key="alphago.moves").value).moves == first
     at.text_input(key="alphago.moves").set_value("1 4 2 5 3").run()     # X has won
     assert_ok(at)
     assert at.success and all(at.button(key=f"alphago.cell.{i}").disabled for i in range(9))

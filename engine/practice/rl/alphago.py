@@ -29,7 +29,7 @@ def puct_score(rng: np.random.Generator) -> Item:
     if N.sum() == 0:
         raise Redraw("no visits yet")
     q = rng.choice(np.arange(-0.8, 0.81, 0.1), 3)
-    W = np.round(q * N, 1)
+    W = np.round(q * N, 1) + 0.0                                           # no "-0.0" shown
     P = rng.choice([(0.5, 0.3, 0.2), (0.6, 0.3, 0.1), (0.4, 0.4, 0.2), (0.7, 0.2, 0.1), (0.45, 0.35, 0.2)])
     P = np.array(P)[rng.permutation(3)]
     c = float(rng.choice(C_PUCTS))
