@@ -20,7 +20,7 @@ from bench.common import report  # noqa: E402
 from engine.rl import dqn  # noqa: E402
 
 STEPS = 8_000          # environment steps timed (the first learning_starts of them without gradient steps)
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4)
 CAP_S = 120.0          # give up on a seed after this long
 
 

@@ -27,7 +27,8 @@ References
 ----------
 Watkins, "Learning from delayed rewards", PhD thesis, 1989; Watkins & Dayan, "Q-learning", Machine Learning 1992.
 Mnih et al., "Human-level control through deep reinforcement learning", Nature 2015 (Algorithm 1).
-van Hasselt, Guez & Silver, "Deep Reinforcement Learning with Double Q-learning", AAAI 2016 (Eq. 4).
+van Hasselt, Guez & Silver, "Deep Reinforcement Learning with Double Q-learning", AAAI 2016 (section
+"Double DQN"; their Eq. 4 is tabular Double Q-learning's target with a second set of weights θ′).
 Raffin et al., stable-baselines3 `DQN.train`, `DQN._on_step`, `ReplayBuffer`, `get_linear_fn`.
 """
 from __future__ import annotations
@@ -466,7 +467,7 @@ def _flat(params: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
 @dataclass(frozen=True)
 class Estimate:
     """Over-estimation measured on the greedy policy's own states: the network's value max_a Q(s_t, a) against
-    the discounted return actually collected from s_t on (van Hasselt et al. 2016, Fig. 3)."""
+    the discounted return actually collected from s_t on (as van Hasselt et al. 2016 measure it)."""
 
     q_max: float             # mean over the states of max_a Q(s_t, a; θ)
     true_return: float       # mean over the same states of Σ_k γ^k r_{t+k}
