@@ -48,7 +48,8 @@ def plot_curves(exact: dict[str, tuple[np.ndarray, np.ndarray]], loss: dict[str,
 
 
 def _shown(c: str) -> str:
-    return "␣" if c == " " else c
+    """A token as a tick label: blank → ␣; < and > escaped (plotly reads "</s>" as an HTML end tag)."""
+    return "␣" if c == " " else c.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def plot_attention(source: Sequence[str], output: Sequence[str], alpha: np.ndarray | None, labels: dict,
@@ -68,12 +69,14 @@ def plot_attention(source: Sequence[str], output: Sequence[str], alpha: np.ndarr
     else:
         fig.add_annotation(text=lab(labels, "no_attention", "no attention"), x=0.5, y=0.5, xref="paper",
                            yref="paper", showarrow=False)
-    fig.update_xaxes(tickvals=list(range(len(cols))), ticktext=cols, side="top",
-                     title_text=lab(labels, "source", "source"))
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=rows, autorange="reversed",
-                     title_text=lab(labels, "output", "output"))
-    fig.update_layout(height=120 + 22 * max(len(rows), 4), margin=dict(l=10, r=10, t=70, b=10),
-                      title=dict(text=title, y=0.98))
+    # fixed margins, no automargin: a live chart is updated in place (Plotly.react) and automargin on a changing
+    # figure kept pushing the plot area into a corner
+    fig.update_xaxes(tickvals=list(range(len(cols))), ticktext=cols, automargin=False,
+                     title=dict(text=lab(labels, "source", "source"), standoff=4))
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=rows, autorange="reversed", automargin=False,
+                     title=dict(text=lab(labels, "output", "output"), standoff=4))
+    fig.update_layout(height=110 + 22 * max(len(rows), 4), margin=dict(l=70, r=10, t=40, b=60),
+                      title=dict(text=title, font=dict(size=14), x=0, xanchor="left"))
     return fig
 
 
@@ -109,7 +112,7 @@ def plot_beams(texts: Sequence[str], scores: Sequence[float], greedy_text: str, 
     fig = go.Figure(go.Bar(x=[round(v, 3) for v in vals], y=list(range(len(vals))), orientation="h",
                            marker_color=colors, text=[f"{v:.3f}" for v in vals], textposition="auto",
                            customdata=texts_all, hovertemplate="%{customdata}<br>log p = %{x}<extra></extra>"))
-    fig.update_yaxes(tickvals=list(range(len(vals))), ticktext=names, autorange="reversed")
-    fig.update_layout(height=90 + 34 * len(vals), margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_yaxes(tickvals=list(range(len(vals))), ticktext=names, autorange="reversed", automargin=False)
+    fig.update_layout(height=90 + 34 * len(vals), margin=dict(l=160, r=10, t=40, b=40),
                       title=lab(labels, "beams_title", ""), xaxis=dict(title="log p(y | x)"))
     return fig
