@@ -333,7 +333,7 @@ class W2VConfig:
     lr: float = 0.05                # η at the start, decayed linearly to η·1e-4 (word2vec's alpha → min_alpha)
     batch: int = 512                # examples (pairs / centre words) per update, gradients summed as in SGD
     epochs: int = 10                # passes over the (subsampled) training text
-    every: int = 25                 # updates between two snapshots
+    every: int = 0                  # updates between two snapshots; 0: `auto_every` (≈ the same work per snapshot)
     seed: int = 0
 
 
@@ -403,6 +403,16 @@ def flops_per_example(arch: str, loss: str, V: int, d: int, k: int, window: int)
     return 3 * targets * d + extra
 
 
+WORK_PER_SNAPSHOT = 7e6            # multiply-adds between two snapshots (≈ 0.07 s on one core at the defaults)
+
+
+def auto_every(cfg: "W2VConfig", V: int) -> int:
+    """Updates per snapshot so that every snapshot costs about `WORK_PER_SNAPSHOT` multiply-adds, whatever d, k,
+    the window, the batch or the loss: one pull of the live run stays short at every setting."""
+    per_update = cfg.batch * flops_per_example(cfg.arch, cfg.loss, V, cfg.dim, cfg.negative, cfg.window)
+    return max(1, int(round(WORK_PER_SNAPSHOT / per_update)))
+
+
 def init_weights(V: int, d: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """word2vec's initialisation: W_in uniform in [−0.5/d, 0.5/d], W_out zeros."""
     return (rng.random((V, d)) - 0.5) / d, np.zeros((V, d))
@@ -440,7 +450,8 @@ def train(cfg: W2VConfig, c: Corpus | None = None, ev: EvalPairs | None = None) 
     examples = _epoch_examples(cfg, train_ids, keep, rng)
     per_epoch = max(1, math.ceil(len(examples[0]) / cfg.batch))
     total = per_epoch * cfg.epochs
-    S = total // cfg.every + 3
+    every = cfg.every or auto_every(cfg, V)
+    S = total // every + 3
     steps = np.zeros(S, dtype=np.int64)
     losses = np.full(S, np.nan)
     accs = np.zeros(S)
@@ -485,7 +496,7 @@ def train(cfg: W2VConfig, c: Corpus | None = None, ev: EvalPairs | None = None) 
         acc_n += len(cs)
         seen += len(cs)
         done += 1
-        if done % cfg.every == 0 or done == total:
+        if done % every == 0 or done == total:
             steps[n_pts] = done
             losses[n_pts] = acc_loss / max(1, acc_n)
             accs[n_pts] = pair_accuracy(W_in, W_out, ev)

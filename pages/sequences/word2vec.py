@@ -167,7 +167,7 @@ def draw_losses(run: training.Run) -> None:
                  ratio=f"{speed['neg'] / speed['softmax']:,.1f}" if speed["softmax"] > 0 else "—"))
 
 
-run_cost = training.start("word2vec", W.W2VConfig(**{**base.__dict__, "epochs": min(base.epochs, 3), "every": 5}),
+run_cost = training.start("word2vec", W.W2VConfig(**{**base.__dict__, "epochs": min(base.epochs, 3)}),
                           W.train_losses, name="losses")
 training.live(run_cost, draw_losses)
 st.markdown(t("word2vec.cost_after"))
