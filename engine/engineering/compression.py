@@ -496,6 +496,93 @@ def layer_quant(seed: int, layer: int, scheme: str) -> LayerQuant:
     return LayerQuant(layer, scheme, w, q, err, qp, float(np.abs(err).max()), int(len(np.unique(q))))
 
 
+# ---------------------------------------------------------------------------------------------- a real network
+QUANTS = ("none", "per_tensor", "per_channel")
+
+
+def per_channel_qparams(w: torch.Tensor, qmin: int = QMIN, qmax: int = QMAX) -> np.ndarray:
+    r"""Symmetric scales, one per output channel (dim 0): $s_c = \max|w_c| / ((q_{\max} - q_{\min})/2)$, z = 0
+    (torch's PerChannelMinMaxObserver with per_channel_symmetric). Returns (C,) float32."""
+    flat = w.detach().reshape(w.shape[0], -1)
+    hi = torch.maximum(-torch.clamp(flat.min(dim=1).values, max=0.0), torch.clamp(flat.max(dim=1).values, min=0.0))
+    eps = torch.tensor(torch.finfo(torch.float32).eps)
+    return torch.maximum(hi / (float(qmax - qmin) / 2), eps).numpy()
+
+
+def quantize_weight(w: torch.Tensor, quant: str) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 values (same shape, int32 dtype), scales: (1,) per tensor or (C,) per channel), symmetric (z = 0)."""
+    x = w.detach().numpy().astype(np.float32)
+    if quant == "per_tensor":
+        scales = np.array([qparams(x, "symmetric").scale], np.float32)
+        shape = (1,) * x.ndim
+    else:
+        scales = per_channel_qparams(w)
+        shape = (-1,) + (1,) * (x.ndim - 1)
+    inv = (np.float32(1.0) / scales).reshape(shape)
+    return np.clip(np.rint(x * inv), QMIN, QMAX).astype(np.int32), scales
+
+
+def fold_bn(model: nn.Module) -> nn.Module:
+    """A copy with every BatchNorm2d that follows a Conv2d folded into it (w' = w·γ/σ, b' = (b − μ)γ/σ + β, torch's
+    `fuse_conv_bn_eval`), the BN replaced by Identity: what int8 deployment quantises. Same outputs up to rounding."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    net = copy.deepcopy(model).eval()
+    for mod in net.modules():
+        if isinstance(mod, nn.Sequential):
+            kids = list(mod._modules.items())
+            for (n1, a), (n2, b) in zip(kids[:-1], kids[1:]):
+                if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d):
+                    mod._modules[n1] = fuse_conv_bn_eval(a, b)
+                    mod._modules[n2] = nn.Identity()
+    return net
+
+
+@dataclass(frozen=True)
+class ImageNetCompression:
+    amount: float
+    quant: str
+    fold: bool
+    probs: np.ndarray                # (1000,) the original network's softmax on the photo
+    probs_c: np.ndarray              # (1000,) the compressed copy's
+    zeros: float                     # share of the conv/linear weights that are zero
+    n_weights: int                   # conv/linear weights in all
+    bytes_float: int                 # torch.save of the float state_dict, in memory
+    bytes_c: int                     # torch.save of the compressed one (int8 weights + scales when quantised)
+    kl: float                        # KL(original ‖ compressed) of the two softmaxes
+
+
+def compress_imagenet(model: nn.Module, x: torch.Tensor, amount: float, quant: str,
+                      fold: bool = True) -> ImageNetCompression:
+    """Prune (unstructured, `amount` of every conv and linear weight by |w|) and/or quantise to int8 (symmetric, per
+    tensor or per output channel; with `fold`, after folding BatchNorm into the convolutions) a *copy* of a shared
+    ImageNet model — the model itself is never changed — and compare the two networks' class probabilities on the
+    photo `x` (1, 3, H, W)."""
+    net = fold_bn(model) if fold else copy.deepcopy(model)
+    state = {}
+    zeros = total = 0
+    with torch.no_grad():
+        for name, m in net.named_modules():
+            if not isinstance(m, (nn.Conv2d, nn.Linear)):
+                continue
+            if amount > 0:
+                m.weight.mul_(l1_unstructured_mask(m.weight, amount))
+            if quant != "none":
+                q, scales = quantize_weight(m.weight, quant)
+                shape = (-1,) + (1,) * (m.weight.dim() - 1) if quant == "per_channel" else (1,) * m.weight.dim()
+                m.weight.copy_(torch.from_numpy(q * scales.reshape(shape)))
+                state[f"{name}.weight"] = torch.from_numpy(q.astype(np.int8))
+                state[f"{name}.weight_scale"] = torch.from_numpy(scales)
+            zeros += int((m.weight == 0).sum())
+            total += m.weight.numel()
+        for k, v in net.state_dict().items():
+            state.setdefault(k, v)
+        p = torch.softmax(model(x), dim=1)[0].double().numpy()
+        pc = torch.softmax(net(x), dim=1)[0].double().numpy()
+    kl = float(np.sum(p * (np.log(p + 1e-30) - np.log(pc + 1e-30))))
+    return ImageNetCompression(amount, quant, fold, p, pc, zeros / total, total, serialized_bytes(model.state_dict()),
+                               serialized_bytes(state), kl)
+
+
 # ---------------------------------------------------------------------------------------------- distillation
 def soft_targets(logits: np.ndarray | torch.Tensor, T: float) -> np.ndarray:
     r"""$p_i^{(T)} = \frac{\exp(z_i/T)}{\sum_j \exp(z_j/T)}$: T = 1 is the softmax, larger T flattens it."""

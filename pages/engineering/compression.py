@@ -1,14 +1,21 @@
 """Engineering › Model compression: magnitude pruning, int8 post-training quantisation and knowledge distillation on
 an MLP trained on real digits (engine/engineering/compression.py; the distillation trains live through the run
 object ui/training.py)."""
-import numpy as np
-import streamlit as st
+if __name__ != "__main__":
+    # Streamlit runs a page as __main__ with the page's folder on sys.path, so `import compression` (tifffile, under
+    # skimage.io, tries Python 3.14's stdlib `from compression import zstd`) would find this file and run the page a
+    # second time inside the first: refuse to be imported, which tifffile takes as "no zstd".
+    raise ImportError("pages/engineering/compression.py is a Streamlit page, not the module `compression`")
 
-from engine.engineering import compression as C
-from engine.figures.common import si
-from engine.figures.engineering import compression as figs
-from ui import charts, fmt, formula, labels, show_source, t
-from ui import training
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from engine.engineering import compression as C  # noqa: E402
+from engine.figures.common import si  # noqa: E402
+from engine.figures.engineering import compression as figs  # noqa: E402
+from ui import charts, fmt, formula, image_input_ui, labels, show_source, t  # noqa: E402
+from ui import training  # noqa: E402
+from ui.models import imagenet_categories, imagenet_names_note, mobilenet_or_error  # noqa: E402
 
 K = "compression"
 AMOUNTS = C.AMOUNTS[1:]                  # the slider's shares (0 would show nothing pruned)
@@ -16,6 +23,7 @@ TEMPS = (1.0, 2.0, 4.0, 8.0, 16.0)
 HIDDEN = (8, 16, 32, 64)
 N_TRAIN = (100, 300, 1000, 4000)
 LAYERS = (1, 2, 3)
+MB_AMOUNTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -51,6 +59,13 @@ def layer_quant(seed: int, layer: int, scheme: str) -> C.LayerQuant:
 @st.cache_data(max_entries=2, show_spinner=False)
 def quant_report(seed: int, scheme: str) -> C.QuantReport:
     return C.quant_report(seed, scheme)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def imagenet_case(_model, rgb: np.ndarray, amount: float, quant: str, fold: bool) -> C.ImageNetCompression:
+    """The shared MobileNetV2 (a copy of it compressed) on the photo; keyed by the photo's pixels and the settings."""
+    from engine.common import classifier
+    return C.compress_imagenet(_model, classifier.to_tensor(rgb), amount, quant, fold)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -194,6 +209,41 @@ def draw(run: training.Run) -> None:
 run = training.start(K, cfg, lambda c: {"distill": C.distill(c)}, name="distill")
 training.live(run, draw)
 show_source(C.distill)
+
+# ---- 4. the same on MobileNetV2 and the reader's photo ------------------------------------------------------------
+st.header(t(f"{K}.mb_header"))
+st.markdown(t(f"{K}.mb_text"))
+model = mobilenet_or_error()
+image = image_input_ui(K) if model is not None else None
+if model is not None and image is not None:
+    from engine.common import classifier
+    photo = classifier.preprocess(image)
+    c = st.columns(3)
+    mb_amount = c[0].select_slider(t(f"{K}.mb_amount"), MB_AMOUNTS, 0.1, key=f"{K}.mb_amount", bind="query-params")
+    mb_quant = c[1].radio(t(f"{K}.mb_quant"), C.QUANTS, index=1, format_func=fmt(f"{K}.quants"),
+                          key=f"{K}.mb_quant", bind="query-params")
+    mb_fold = c[2].toggle(t(f"{K}.mb_fold"), True, key=f"{K}.mb_fold", bind="query-params",
+                          help=t(f"{K}.mb_fold_help"))
+    res = imagenet_case(model, photo.rgb, float(mb_amount), mb_quant, bool(mb_fold))
+    names = imagenet_categories()
+    top = np.argsort(res.probs)[::-1][:5]
+    top_c = np.argsort(res.probs_c)[::-1][:5]
+    left, right = st.columns([1, 2])
+    left.image(photo.rgb, width="stretch")
+    right.dataframe([{t(f"{K}.col_rank"): r + 1, t(f"{K}.col_before"): f"{names[i]} ({100 * res.probs[i]:.1f} %)",
+                      t(f"{K}.col_after"): f"{names[j]} ({100 * res.probs_c[j]:.1f} %)"}
+                     for r, (i, j) in enumerate(zip(top, top_c))], hide_index=True, key=f"{K}.mb_table")
+    with right:
+        imagenet_names_note()
+    m = st.columns(3)
+    m[0].metric(t(f"{K}.mb_zeros"), f"{100 * res.zeros:.1f} %", help=t(f"{K}.mb_zeros_help", n=f"{res.n_weights:,}"))
+    m[1].metric(t(f"{K}.mb_size"), f"{res.bytes_c / 1e6:.2f} MB", help=t(f"{K}.mb_size_help",
+                                                                      f=f"{res.bytes_float / 1e6:.2f}"))
+    m[2].metric(t(f"{K}.mb_kl"), f"{res.kl:.3f}")
+    same = int(top[0]) == int(top_c[0])
+    st.caption(t(f"{K}.mb_same" if same else f"{K}.mb_changed", before=names[top[0]], after=names[top_c[0]],
+                 p=f"{100 * res.probs_c[top[0]]:.1f}"))
+    show_source(C.compress_imagenet)
 st.caption(t(f"{K}.references"))
 
 # ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----

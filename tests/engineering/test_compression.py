@@ -207,6 +207,127 @@ def test_layer_quant_error_histogram():
     np.testing.assert_array_equal(lq.w, C.trained_weights(0)[2].numpy().reshape(-1))
 
 
+# ---------------------------------------------------------------------------------------------- MobileNetV2
+def _conv_bn_net() -> nn.Sequential:
+    g = torch.Generator().manual_seed(3)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU6(),
+                        nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False), nn.BatchNorm2d(8)),
+                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(8, generator=g))
+                m.running_var.copy_(torch.rand(8, generator=g) * 3 + 0.1)
+    return net.eval()
+
+
+def test_per_channel_scales_and_values_are_torch_per_channel():
+    from torch.ao.quantization import PerChannelMinMaxObserver
+    w = _conv_bn_net()[0].weight.detach() * torch.arange(1, 9).reshape(8, 1, 1, 1)   # ranges differ per channel
+    obs = PerChannelMinMaxObserver(ch_axis=0, dtype=torch.qint8, qscheme=torch.per_channel_symmetric)
+    obs(w)
+    scales, zps = obs.calculate_qparams()
+    np.testing.assert_array_equal(C.per_channel_qparams(w), scales.numpy().astype(np.float32))
+    assert (zps == 0).all()
+    q, s = C.quantize_weight(w, "per_channel")
+    ref = torch.quantize_per_channel(w, scales.double(), zps, 0, torch.qint8)
+    np.testing.assert_array_equal(q, ref.int_repr().numpy())
+    qt, st = C.quantize_weight(w, "per_tensor")
+    qp = C.qparams(w.numpy(), "symmetric")
+    assert st[0] == np.float32(qp.scale)
+    np.testing.assert_array_equal(qt, torch.quantize_per_tensor(w, qp.scale, 0, torch.qint8).int_repr().numpy())
+
+
+def test_fold_bn_is_torch_fusion_and_keeps_the_function():
+    net = _conv_bn_net()
+    folded = C.fold_bn(net)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in net.modules())           # the original untouched
+    x = torch.randn(4, 3, 10, 10, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), net(x), rtol=1e-4, atol=1e-4)
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    ref = fuse_conv_bn_eval(copy.deepcopy(net[0]), copy.deepcopy(net[1]))
+    torch.testing.assert_close(folded[0].weight, ref.weight)
+
+
+def test_compress_imagenet_on_a_small_net_leaves_the_model_alone():
+    net = _conv_bn_net()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    x = torch.randn(1, 3, 10, 10, generator=torch.Generator().manual_seed(1))
+    same = C.compress_imagenet(net, x, 0.0, "none", fold=False)
+    np.testing.assert_allclose(same.probs_c, same.probs, rtol=1e-6)
+    assert same.kl == pytest.approx(0.0, abs=1e-9) and same.zeros == 0.0
+    r = C.compress_imagenet(net, x, 0.5, "per_channel", fold=True)
+    n = sum(m.weight.numel() for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+    assert r.n_weights == n
+    assert r.zeros >= 0.5 - 3 / n
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    # the compressed forward equals a copy made with torch alone: fused by torch, pruned by torch.nn.utils.prune,
+    # quantised per channel by PerChannelMinMaxObserver + quantize_per_channel
+    from torch.ao.quantization import PerChannelMinMaxObserver
+    ref = C.fold_bn(net)
+    with torch.no_grad():
+        for m in ref.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                prune.l1_unstructured(m, "weight", amount=0.5)
+                prune.remove(m, "weight")
+                obs = PerChannelMinMaxObserver(ch_axis=0, dtype=torch.qint8, qscheme=torch.per_channel_symmetric)
+                obs(m.weight)
+                scales, zps = obs.calculate_qparams()
+                m.weight.copy_(torch.quantize_per_channel(m.weight, scales.double(), zps, 0, torch.qint8).dequantize())
+        p = torch.softmax(ref(x), 1)[0].double().numpy()
+    np.testing.assert_allclose(r.probs_c, p, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_compress_real_mobilenet_keeps_the_shared_model_and_the_class():
+    from engine.common import classifier
+    try:
+        model = classifier.load_mobilenet_v2()
+    except classifier.WeightsUnavailable as err:
+        pytest.skip(str(err))
+    before = model.features[1].conv[0][0].weight.clone()
+    import skimage.data
+    from PIL import Image
+    x = classifier.preprocess(Image.fromarray(skimage.data.chelsea())).x
+    r = C.compress_imagenet(model, x, 0.0, "per_channel", fold=True)
+    assert torch.equal(model.features[1].conv[0][0].weight, before)
+    assert int(r.probs.argmax()) == int(r.probs_c.argmax())
+    assert r.bytes_c < 0.3 * r.bytes_float
+
+
+@pytest.mark.slow
+def test_page_upload_and_a_broken_upload():
+    from conftest import assert_ok, run_page
+
+    at = run_page("pages/engineering/compression.py", lang="ja", timeout=240)
+    assert_ok(at)
+    at.radio(key="compression.source").set_value("upload").run()
+    at.file_uploader(key="compression.file").upload("box.png", _png(), "image/png").run()
+    assert_ok(at)
+    at.radio(key="compression.mb_quant").set_value("per_tensor").run()
+    at.toggle(key="compression.mb_fold").set_value(False).run()
+    assert_ok(at)
+    assert any(m.label == "0の重み" for m in at.metric)
+    at.file_uploader(key="compression.file").upload("x.png", b"not an image", "image/png").run()
+    assert not at.exception and at.error
+
+
+def _png(h: int = 90, w: int = 120) -> bytes:
+    import io
+
+    from PIL import Image
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[20:70, 30:100] = (250, 200, 30)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 # ---------------------------------------------------------------------------------------------- distillation
 @pytest.mark.parametrize("T", [1.0, 2.0, 4.0, 10.0])
 def test_kd_loss_is_kldiv_log_target_and_cross_entropy(T):
