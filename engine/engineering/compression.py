@@ -489,7 +489,7 @@ class LayerQuant:
 
 def layer_quant(seed: int, layer: int, scheme: str) -> LayerQuant:
     """One layer's weights quantised: the numbers behind the error histogram."""
-    w = trained_weights(seed)[2 * layer].numpy().reshape(-1)
+    w = trained_weights(seed)[2 * layer].numpy().reshape(-1).copy()          # never a view of the cached weights
     qp = qparams(w, scheme)
     q = quantize(w, qp)
     err = w - dequantize(q, qp)
