@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -560,6 +560,30 @@ def make_model(cfg: TrainConfig) -> TinyTransformer:
     return init_(model, torch.Generator().manual_seed(cfg.seed))
 
 
+def model_from_state(cfg: TrainConfig, state: dict[str, np.ndarray]) -> TinyTransformer:
+    """The model of `cfg` with the weights of a snapshot's `state`, in eval mode."""
+    model = make_model(cfg)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    return model.eval()
+
+
+@dataclass(frozen=True)
+class Translation:
+    source: str
+    prediction: str                # greedy decoding up to EOS
+    cross: np.ndarray              # (T_out, S) last decoder layer's cross-attention, heads averaged
+    out_tokens: tuple[str, ...]    # (T_out,) the characters written, EOS included when written
+
+
+def translate(model: TinyTransformer, task_name: str, source: str) -> Translation:
+    """Greedy free-running decoding of one source (prepared by seqtasks' Task.prepare) and its cross-attention."""
+    from engine.common import seqtasks
+    task = seqtasks.get_task(task_name)
+    batch = seqtasks.make_batch(task, [(source, "")])
+    _, pred, cross, out_tokens = _decode_one(model, task, batch)
+    return Translation(source, pred, cross, out_tokens)
+
+
 def greedy_decode(model: TinyTransformer, src: torch.Tensor, src_pad: torch.Tensor, max_len: int
                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Free running: feed back the most likely character until EOS or `max_len`. Returns (ids (B, ≤ max_len + 1),
@@ -592,21 +616,29 @@ class TrainSnapshot:
     n_params: int
     metrics: dict
     seconds: float = 0.0           # compute time of training and evaluation so far (not the pauses)
+    state: dict = field(default_factory=dict, repr=False)   # the weights now (model_from_state rebuilds it)
 
 
-def _evaluate(model, task, val_batch, example_batch) -> tuple[float, str, np.ndarray, tuple[str, ...]]:
-    from engine.common.seqtasks import EOS, PAD, exact_match
+def _decode_one(model, task, batch) -> tuple[None, str, np.ndarray, tuple[str, ...]]:
+    from engine.common.seqtasks import EOS, PAD
     with torch.no_grad():
-        src = torch.from_numpy(val_batch.src)
-        ids, _ = greedy_decode(model, src, src == PAD, task.max_tgt_len)
-        preds = [task.tgt_vocab.decode(row) for row in ids.tolist()]
-        exact = exact_match(preds, val_batch.targets)
-        src = torch.from_numpy(example_batch.src)
+        src = torch.from_numpy(batch.src)
         ids, cross = greedy_decode(model, src, src == PAD, task.max_tgt_len)
     row = ids[0].tolist()
     n = row.index(EOS) + 1 if EOS in row else len(row)                                 # characters + EOS
     out_tokens = tuple(task.tgt_vocab.tokens[i] for i in row[:n])
-    return exact, task.tgt_vocab.decode(row), cross[0, :n].numpy(), out_tokens
+    return None, task.tgt_vocab.decode(row), cross[0, :n].numpy(), out_tokens
+
+
+def _evaluate(model, task, val_batch, example_batch) -> tuple[float, str, np.ndarray, tuple[str, ...]]:
+    from engine.common.seqtasks import PAD, exact_match
+    with torch.no_grad():
+        src = torch.from_numpy(val_batch.src)
+        ids, _ = greedy_decode(model, src, src == PAD, task.max_tgt_len)
+        preds = [task.tgt_vocab.decode(row) for row in ids.tolist()]
+    exact = exact_match(preds, val_batch.targets)
+    _, pred, cross, out_tokens = _decode_one(model, task, example_batch)
+    return exact, pred, cross, out_tokens
 
 
 def train(cfg: TrainConfig, example: str | None = None) -> Iterator[TrainSnapshot]:
@@ -635,8 +667,9 @@ def train(cfg: TrainConfig, example: str | None = None) -> Iterator[TrainSnapsho
         exacts.append(exact)
         now = time.perf_counter()
         clock[0] += now - clock[1]          # the time suspended between two pulls is not counted
+        state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
         return TrainSnapshot(done, np.asarray(steps), np.asarray(losses), np.asarray(exacts), example, pred,
-                             cross, out_tokens, n_params, {"loss": losses[-1], "exact": exact}, clock[0])
+                             cross, out_tokens, n_params, {"loss": losses[-1], "exact": exact}, clock[0], state)
 
     yield snapshot(0)
     done = 0

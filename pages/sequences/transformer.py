@@ -4,6 +4,7 @@ encoder–decoder Transformer trained live on the seq2seq chapter's task (engine
 import pandas as pd
 import streamlit as st
 
+from engine.common import seqtasks
 from engine.common.text import TextError
 from engine.sequences import seq2seq as S2S
 from engine.sequences import transformer as X
@@ -159,15 +160,40 @@ st.plotly_chart(figs.plot_flops(512, 2048, lab), key="transformer.fig.flops")
 st.markdown(t("transformer.count.crossover", t=f"{X.attention_crossover(512, 2048):,}"))
 
 # ---------------------------------------------------------------------------------------------- training
+def _task_changed() -> None:
+    st.session_state["transformer.own"] = seqtasks.get_task(st.session_state["transformer.task"]).examples[0]
+
+
+def own_source(task_name: str) -> str:
+    """The reader's own source for the cross-attention, prepared for the model; on a bad text the reason and the
+    task's example."""
+    example = seqtasks.get_task(task_name).examples[0]
+    text = st.text_input(t("transformer.train.own"), example, max_chars=200, key="transformer.own",
+                         bind="query-params")
+    try:
+        return seqtasks.get_task(task_name).prepare(text)
+    except TextError as err:
+        st.warning(t(f"transformer.error.{err.code}", **err.params) + " " +
+                   t("transformer.error.fallback", example=example), icon=":material/warning:")
+        return example
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def translation(c: X.TrainConfig, step: int, source: str, _state: dict) -> X.Translation:
+    """The Transformer at this update on the reader's source ((config, update) names the weights)."""
+    return X.translate(X.model_from_state(c, _state), c.task, source)
+
+
 st.header(t("transformer.train.header"))
 st.markdown(t("transformer.train.text", target=int(100 * TARGET), D=X.TrainConfig.d_model,
               h=X.TrainConfig.n_heads, L=X.TrainConfig.n_layers, F=X.TrainConfig.d_ff, n_val=X.TrainConfig.n_val))
 c1, c2 = st.columns(2)
 task = c1.selectbox(t("transformer.train.task"), ("dates", "reverse"), format_func=fmt("transformer.tasks"),
-                    key="transformer.task", bind="query-params")
+                    key="transformer.task", bind="query-params", on_change=_task_changed)
 norm = c2.selectbox(t("transformer.train.norm"), ("post", "pre"), format_func=fmt("transformer.norms"),
                     key="transformer.norm", bind="query-params")
 cfg = X.TrainConfig(task=task, norm_first=norm == "pre")
+own = own_source(task)
 # the seq2seq chapter's GRU with additive attention, on the same task and held-out set, a snapshot as often
 rnn_cfg = S2S.Seq2SeqConfig(task=task, attention="additive", cell="gru", every=cfg.every, val_size=cfg.n_val)
 
@@ -183,8 +209,10 @@ def draw(run: training.Run) -> None:
         steps, loss = run.curve(name, "loss")
         curves[name] = (steps, loss, run.curve(name, "exact")[1])
     charts.live(figs.plot_training(curves, lab, TARGET), key="transformer.fig.train")
-    charts.live(figs.plot_cross(snap.cross, snap.example, snap.out_tokens,
-                                t("transformer.train.cross_title", src=snap.example, out=snap.prediction or "∅")),
+    tr = translation(cfg, snap.step, own, snap.state)
+    charts.live(figs.plot_cross(tr.cross, tr.source, tr.out_tokens,
+                                t("transformer.train.cross_title", src=tr.source, out=tr.prediction or "∅",
+                                  step=f"{snap.step:,}")),
                 key="transformer.fig.cross")
     st.caption(t("transformer.train.status", step=f"{snap.step:,}", exact=f"{100 * snap.exact[-1]:.1f}",
                  seconds=f"{snap.seconds:.1f}", params=f"{snap.n_params:,}", target=int(100 * TARGET)))

@@ -391,3 +391,12 @@ def test_training_seconds_count_compute_not_pauses():
     time.sleep(1.0)                      # a reader's pause between two pulls
     second = next(it)
     assert second.seconds - first.seconds < 0.9
+
+
+def test_translate_from_a_snapshot_state_equals_the_training_model():
+    cfg = X.TrainConfig(task="dates", d_model=16, n_heads=2, n_layers=1, d_ff=16, steps=4, every=2, n_val=8)
+    snaps = list(X.train(cfg))
+    tr = X.translate(X.model_from_state(cfg, snaps[-1].state), "dates", snaps[-1].example)
+    assert tr.prediction == snaps[-1].prediction and tr.out_tokens == snaps[-1].out_tokens
+    np.testing.assert_allclose(tr.cross, snaps[-1].cross, atol=1e-6)
+    assert tr.cross.shape == (len(tr.out_tokens), len(snaps[-1].example))
