@@ -58,7 +58,7 @@ st.markdown(t("word2vec.noise_text"))
 formula("word2vec.noise_formula")
 alpha = st.select_slider(t("word2vec.controls.alpha"), (0.0, 0.5, 0.75, 1.0), value=0.75, key="word2vec.alpha",
                          bind="query-params")
-top = W.subsample_table(c, sample if sample > 0 else 1e-3, rows=3, power=alpha)
+top = W.subsample_table(c, sample if sample > 0 else 1e-3, rows=4, power=alpha)   # the most frequent, …, the rarest
 st.markdown(t("word2vec.noise_numbers", w1=top[0].word, u1=f"{100 * top[0].noise_unigram:.2f}",
               n1=f"{100 * top[0].noise_34:.2f}", w2=top[-1].word, u2=f"{100 * top[-1].noise_unigram:.4f}",
               n2=f"{100 * top[-1].noise_34:.4f}", alpha=alpha))

@@ -290,6 +290,10 @@ def test_shipped_corpora(lang):
     assert len(W.map_rows(c)) >= 25
     ev = W.shipped_eval_pairs(lang)
     assert len(ev.centres) == W.N_EVAL and ev.centres.max() < len(c.words)
+    for rows in (4, 12):                                   # the page's tables: the most frequent first, the rarest last
+        table = W.subsample_table(c, 1e-3, rows=rows)
+        assert table[0].word == c.words[0] and table[-1].word == c.words[-1] and len(table) == rows - 1
+        assert table[0].noise_34 == pytest.approx(W.noise_distribution(c.counts)[0])
 
 
 @pytest.mark.parametrize("arch", W.ARCHS)
