@@ -660,6 +660,13 @@ def expert_game(cfg: Config, rng: np.random.Generator) -> list[tuple[tuple, np.n
     return [(b, p, float(w * to_move(b))) for b, p in record]
 
 
+def example_games(params, cfg: Config) -> dict[str, list]:
+    """One game of each kind from the seed: a self-play game of the network `params` (AlphaGo Zero's examples) and
+    an expert game (the SL examples)."""
+    return {"zero": self_play_game(Evaluator(params), cfg, np.random.default_rng(cfg.seed)),
+            "sl": expert_game(cfg, np.random.default_rng(cfg.seed))}
+
+
 class _Buffer:
     def __init__(self, size: int):
         self.size = size

@@ -243,6 +243,11 @@ st.header(t(f"{K}.versus_header"))
 st.markdown(t(f"{K}.versus_text"))
 formula(f"{K}.mix")
 st.markdown(t(f"{K}.versus_table"))
+st.subheader(t(f"{K}.examples_header"))
+st.markdown(t(f"{K}.examples_text"))
+snap = run.snaps["zero"]
+st.plotly_chart(figs.plot_examples(ag.example_games(snap.params, tcfg), labels=lab), key=f"{K}.fig.examples")
+st.caption(t(f"{K}.examples_caption", step=snap.step))
 
 # ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
 from ui.practice import check_yourself  # noqa: E402

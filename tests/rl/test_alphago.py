@@ -420,3 +420,16 @@ def test_figures_draw_what_the_engine_computed():
     assert len(tree.data[2].x) == len(tv.x) == s.nodes
     board = figs.plot_board(ag.replay((0, 4, 8)), s.root.N, opt, 8)
     assert sum(a.text in ("<b>X</b>", "<b>O</b>") for a in board.layout.annotations) == 3
+
+
+def test_example_games_are_what_each_network_trains_on():
+    from engine.figures.rl import alphago as figs
+
+    cfg = ag.Config(n_sims=8)
+    games = ag.example_games(ag.init_params(8, np.random.default_rng(0)), cfg)
+    assert all(pi.max() == 1.0 for _, pi, _ in games["sl"])                     # SL: the expert's one move
+    assert any((pi > 0).sum() > 1 for _, pi, _ in games["zero"])                 # Zero: visit distributions
+    fig = figs.plot_examples(games)
+    assert len(fig.data) == len(games["zero"]) + len(games["sl"])
+    first = fig.data[0]
+    assert np.allclose(np.asarray(first.z)[::-1].ravel(), np.round(games["zero"][0][1], 3))

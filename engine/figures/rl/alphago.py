@@ -148,3 +148,30 @@ def plot_compare(visits: dict[str, np.ndarray], legal, optimal, labels: dict | N
     fig.update_layout(height=340, barmode="group", margin=dict(l=10, r=10, t=60, b=10),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
+
+
+def plot_examples(games: dict[str, list], labels: dict | None = None) -> go.Figure:
+    """What each network trains on: one game per row, one position per column, the policy target over the 9 cells
+    as a heatmap (X and O on the taken cells) and the value target z (for the player to move) in the title."""
+    names = list(games)
+    cols = max(len(g) for g in games.values())
+    titles = []
+    for name in names:
+        for k in range(cols):
+            titles.append(f"z = {games[name][k][2]:+.0f}" if k < len(games[name]) else "")
+    fig = make_subplots(rows=len(names), cols=cols, subplot_titles=titles, horizontal_spacing=0.01,
+                        vertical_spacing=0.12)
+    for r, name in enumerate(names, start=1):
+        for k, (board, pi, z) in enumerate(games[name], start=1):
+            grid = np.asarray(pi, float).reshape(3, 3)[::-1]              # top row drawn at the top
+            txt = [[MARK[board[3 * (2 - i) + j]] or (f"{grid[i, j]:.2f}" if grid[i, j] > 0 else "")
+                    for j in range(3)] for i in range(3)]
+            fig.add_trace(go.Heatmap(z=np.round(grid, 3), text=txt, texttemplate="%{text}", zmin=0, zmax=1,
+                                     colorscale="Blues", showscale=False, xgap=1, ygap=1,
+                                     hovertemplate="π = %{z}<extra></extra>"), r, k)
+        fig.update_yaxes(title_text=lab(labels, name, name), row=r, col=1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(height=150 * len(names) + 60, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
