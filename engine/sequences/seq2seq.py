@@ -11,6 +11,10 @@ target one character at a time from its state $s_i$. Three ways for the decoder 
 - ``"dot"`` (Luong et al. 2015, "dot" score): after the decoder's step, $e_{ij} = s_i^\top h_j$, the same softmax
   and context, then $\tilde s_i = \tanh(W_c [c_i; s_i])$ predicts the character.
 
+Simplifications, the same for the three decoders so that only the attention differs: the encoder reads left to
+right (Bahdanau et al. read both ways), the decoder starts from the encoder's last state, and the output layer is
+linear in $[s_i; c_i]$ (Bahdanau et al.: a maxout layer that also sees $y_{i-1}$).
+
 The cells are `GRUCell` and `LSTMCell`, written out with `torch.nn.GRUCell` / `torch.nn.LSTMCell`'s parameter
 names and gate order (tested equal with copied weights). Training is a generator of `Snapshot`s; the decoder reads
 the true previous character with probability `teacher_forcing` (teacher forcing, Williams & Zipser 1989) and its
