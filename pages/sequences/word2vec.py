@@ -47,7 +47,8 @@ sample = st.select_slider(t("word2vec.controls.sample"), (0.0, 1e-5, 1e-4, 1e-3,
 rows = W.subsample_table(c, sample)
 st.dataframe({lab["word"]: [r.word for r in rows], lab["count"]: [r.count for r in rows],
               "f(w)": [f"{r.freq:.2e}" for r in rows], lab["keep_code"]: [f"{r.keep:.3f}" for r in rows],
-              lab["keep_paper"]: [f"{1 - r.discard_paper:.3f}" for r in rows]}, hide_index=True)
+              lab["keep_paper"]: [f"{1 - r.discard_paper:.3f}" for r in rows]}, hide_index=True,
+             height=35 * (len(rows) + 1) + 3)                  # every row visible, the rarest word included
 st.markdown(t("word2vec.sub_result", share=f"{100 * W.kept_share(c, sample):.1f}", t_value=f"{sample:g}"))
 if sample > 0:
     st.plotly_chart(figs.plot_subsampling(c, sample, lab), key="word2vec.fig.sub")
