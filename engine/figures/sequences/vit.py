@@ -27,9 +27,21 @@ def _upscale(rgb: np.ndarray, min_side: int = 224) -> np.ndarray:
     return rgb.repeat(f, axis=0).repeat(f, axis=1)
 
 
-def _image_trace(rgb: np.ndarray, w: int, h: int, png: bool = False) -> go.Image:
-    """An image stretched over [0, w] × [0, h] (pixel units of the original)."""
-    up = _upscale(rgb)
+def _fit(rgb: np.ndarray, side: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of a small image to at least `side` px, or a box-filtered reduction of a large
+    one to at most 2·`side` px (small panels need no more pixels than they show)."""
+    if max(rgb.shape[:2]) <= 2 * side:
+        return _upscale(rgb, side)
+    from PIL import Image
+
+    f = 2 * side / max(rgb.shape[:2])
+    size = (max(1, round(rgb.shape[1] * f)), max(1, round(rgb.shape[0] * f)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BOX))
+
+
+def _image_trace(rgb: np.ndarray, w: int, h: int, png: bool = False, side: int = 224) -> go.Image:
+    """An image stretched over [0, w] × [0, h] (pixel units of the original), sent at about `side` px."""
+    up = _fit(rgb, side)
     return go.Image(source=png_uri(up) if png else jpeg_uri(up, 85), x0=0.5 * w / up.shape[1],
                     y0=0.5 * h / up.shape[0], dx=w / up.shape[1], dy=h / up.shape[0], hoverinfo="skip")
 
@@ -91,8 +103,8 @@ def plot_tokens(emb: V.Embedding, labels: dict | None = None) -> go.Figure:
                                  lab(labels, "feature", "feature") + " %{x:.0f}: %{z:.2f}<extra></extra>",
                                  decimals=2)
     fig = go.Figure(traces)
-    r = heat_ranges(x, y)
-    r["yaxis"].update(range=r["yaxis"]["range"][::-1], title=lab(labels, "token", "token"))
+    r = heat_ranges(x, y)                                   # y up: [CLS] (token 0) is the bottom row
+    r["yaxis"].update(title=lab(labels, "token", "token"))
     r["xaxis"].update(title=lab(labels, "feature", "feature"))
     fig.update_layout(images=images, height=320, margin=dict(l=10, r=10, t=40, b=10),
                       title=lab(labels, "title", "z0"), **r)
@@ -100,13 +112,15 @@ def plot_tokens(emb: V.Embedding, labels: dict | None = None) -> go.Figure:
 
 
 def _overlay(rgb: np.ndarray, attn: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """The image dimmed, with the (n, n) attention (scaled to its max) coloured over it, patch by patch."""
+    """The image with the (n, n) attention coloured over it patch by patch, the colours stretched from the map's
+    smallest weight (dark, most of the image shows through) to its largest (bright)."""
     h, w = rgb.shape[:2]
-    a = attn / (attn.max() or 1.0)
+    span = float(attn.max() - attn.min())
+    a = (attn - attn.min()) / span if span > 0 else np.full_like(attn, 0.5)
     big = np.kron(a, np.ones((h // a.shape[0], w // a.shape[1])))            # (H, W)
     colour = lut[(big * 255).astype(np.uint8)].astype(float)
-    alpha = 0.25 + 0.6 * big[..., None]
-    return (0.4 * rgb * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8)
+    alpha = 0.15 + 0.65 * big[..., None]
+    return (rgb * (1 - alpha) + colour * alpha).clip(0, 255).astype(np.uint8)
 
 
 def plot_cls_attention(emb: V.Embedding, labels: dict | None = None) -> go.Figure:
@@ -119,7 +133,7 @@ def plot_cls_attention(emb: V.Embedding, labels: dict | None = None) -> go.Figur
     lut = colour_lut("Inferno")
     rgb = _rgb(emb.image)
     for j, m in enumerate(maps, start=1):
-        fig.add_trace(_image_trace(_overlay(rgb, m, lut), w, h), 1, j)
+        fig.add_trace(_image_trace(_overlay(rgb, m, lut), w, h, side=96), 1, j)
         fig.update_xaxes(range=[0, w], visible=False, row=1, col=j)
         fig.update_yaxes(range=[h, 0], visible=False, scaleanchor="x" if j == 1 else f"x{j}", row=1, col=j)
     fig.update_layout(height=260, margin=dict(l=5, r=5, t=40, b=5))
