@@ -386,6 +386,14 @@ def clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> tuple[list[np.nd
     return ([g * coef for g in grads] if coef < 1.0 else grads), norm
 
 
+def bootstrap_ceiling(backups: int, gamma: float) -> float:
+    r"""How far bootstrapping can raise Q in `backups` Bellman backups from Q = 0 when every step pays r = 1:
+    $\sum_{i<n}\gamma^i = (1-\gamma^n)/(1-\gamma)$. With a frozen target network each period is about one backup
+    (the online network fits $1 + \gamma Q^-$ and θ⁻ only changes at a copy), so after n copies Q is near this
+    ceiling however good the policy already is: the price of the target network's stability."""
+    return (1.0 - gamma ** backups) / (1.0 - gamma)
+
+
 def linear_epsilon(step: int, initial: float, final: float, fraction: float, total: int) -> float:
     r"""The ε schedule of stable-baselines3's DQN (`get_linear_fn` on the progress $p = t/T$):
     $\varepsilon = \varepsilon_0 + p(\varepsilon_1-\varepsilon_0)/f$ while $p \le f$, then $\varepsilon_1$."""
@@ -557,10 +565,12 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
     ep_ret, episodes = 0.0, 0
     updates = target_updates = 0
     loss_sum, loss_n, q_sum = 0.0, 0, 0.0
+    backups = 0                          # 1 once gradient steps start, +1 at every copy θ⁻ ← θ after that
     est = measure_estimate(params, cfg.gamma, cfg.seed)
     yield Snapshot(0, {"return": _random_return(cfg.seed), "loss": 0.0, "q_max": est.q_max,
                        "true_return": est.true_return, "overestimate": est.q_max - est.true_return,
-                       "greedy_return": est.episode_return, "epsilon": cfg.exploration_initial_eps},
+                       "greedy_return": est.episode_return, "epsilon": cfg.exploration_initial_eps,
+                       "q_ceiling": 0.0},
                    tuple(p.copy() for p in params), 0, 0, 0, 0.0)
     eps = cfg.exploration_initial_eps
     for step in range(1, cfg.max_env_steps + 1):
@@ -580,8 +590,10 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
         if step % cfg.target_update_interval == 0:
             target = [p.copy() for p in params]
             target_updates += 1
+            backups += step > cfg.learning_starts
         eps = linear_epsilon(step, cfg.exploration_initial_eps, cfg.exploration_final_eps,
                              cfg.exploration_fraction, cfg.max_env_steps)
+        backups = max(backups, int(step > cfg.learning_starts))
         if step > cfg.learning_starts and step % cfg.train_freq == 0:
             ob, ac, rw, nob, dn = buf.batch(buf.sample_indices(cfg.batch_size, batch_rng))
             y = td_targets(params, target, rw, nob, dn, cfg.gamma, double)
@@ -597,7 +609,7 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
             m = {"return": float(np.mean(returns)) if returns else 0.0,
                  "loss": loss_sum / max(loss_n, 1), "q_max": est.q_max, "true_return": est.true_return,
                  "overestimate": est.q_max - est.true_return, "greedy_return": est.episode_return,
-                 "epsilon": eps}
+                 "epsilon": eps, "q_ceiling": bootstrap_ceiling(backups, cfg.gamma)}
             loss_sum, loss_n, q_sum = 0.0, 0, 0.0
             yield Snapshot(step, m, tuple(p.copy() for p in params), updates, target_updates, episodes,
                            time.perf_counter() - t0)

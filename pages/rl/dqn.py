@@ -156,11 +156,13 @@ def draw(run: training.Run) -> None:
         m2.metric(t("dqn.metric.overestimate"), f"{s.metrics['overestimate']:+.1f}")
         m3.metric(t("dqn.metric.updates"), f"{s.updates:,}")
         m4.metric(t("dqn.metric.episodes"), f"{s.episodes:,}")
-    curves = {name: {m: run.curve(name, m) for m in ("return", "loss", "q_max", "true_return")}
+    curves = {name: {m: run.curve(name, m) for m in ("return", "loss", "q_max", "true_return", "q_ceiling")}
               for name in run.snaps}
     charts.live(figs.plot_curves(curves, labels=lab), key="dqn.fig.curves")
-    st.caption(t("dqn.train_caption", dqn=run.snaps["DQN"].metrics["overestimate"],
-                 ddqn=run.snaps["Double DQN"].metrics["overestimate"], gamma=cfg.gamma, vmax=1 / (1 - cfg.gamma)))
+    s = run.snaps["DQN"]
+    st.caption(t("dqn.train_caption", dqn=s.metrics["overestimate"],
+                 ddqn=run.snaps["Double DQN"].metrics["overestimate"], gamma=cfg.gamma, vmax=1 / (1 - cfg.gamma),
+                 copies=s.target_updates, ceiling=s.metrics["q_ceiling"]))
 
 
 run = training.start("dqn", cfg, make, advance="laggard")

@@ -375,3 +375,12 @@ def test_practice_statements_hold_numerically():
     picks = np.where(rng.random(100_000) < eps, rng.integers(0, n, 100_000), 0)
     share = (picks == 0).mean()
     assert abs(share - (1 - eps + eps / n)) < 0.005 and abs(share - (1 - eps)) > 0.05
+
+
+def test_bootstrap_ceiling_is_the_partial_geometric_sum_and_tracks_q_early():
+    for n, g in ((0, 0.99), (1, 0.9), (7, 0.95), (100, 0.99)):
+        assert dqn.bootstrap_ceiling(n, g) == pytest.approx(sum(g ** i for i in range(n)))
+    snaps = list(dqn.train_dqn(dqn.Config(max_env_steps=4_000, snapshot_every=500)))
+    assert [s.metrics["q_ceiling"] for s in snaps[:3]] == [0.0, 0.0, 0.0]          # no gradient step before 1 000
+    for s in snaps[3:]:                                                            # Q climbs just under it
+        assert 0.3 * s.metrics["q_ceiling"] < s.metrics["q_max"] < 1.2 * s.metrics["q_ceiling"]

@@ -142,7 +142,8 @@ def plot_schedule(steps: np.ndarray, eps: np.ndarray, learning_starts: int, labe
 def plot_curves(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], labels: dict | None = None) -> go.Figure:
     """Three panels over environment steps: episode return (mean of the last 20), Huber loss, and the
     over-estimation measure: max_a Q(s, a) (solid) against the discounted return actually collected (dotted) on
-    the greedy policy's states. `curves[model][metric] = (steps, values)`."""
+    the greedy policy's states, with the bootstrapping ceiling (1 − γⁿ)/(1 − γ) after n target copies (grey,
+    dashed, when `q_ceiling` is given). `curves[model][metric] = (steps, values)`."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=[lab(labels, k, k) for k in ("return", "loss", "estimate")])
     for name, per in curves.items():
         color = COLORS.get(name, "black")
@@ -155,6 +156,12 @@ def plot_curves(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], lab
                                      else name, legendgroup=name if m != "true_return" else name + "t",
                                      showlegend=legend or m == "true_return", line=dict(color=color, dash=dash)),
                           1, min(j + 1, 3))
+    ceiling = next((per["q_ceiling"] for per in curves.values() if "q_ceiling" in per), None)
+    if ceiling is not None and len(ceiling[0]):
+        x, y = ceiling
+        step = max(1, len(x) // 150)
+        fig.add_trace(go.Scatter(x=x[::step], y=np.round(y[::step], 3), name=lab(labels, "ceiling", "ceiling"),
+                                 line=dict(color="grey", dash="dash", width=1)), 1, 3)
     fig.add_hline(y=195, line_dash="dot", line_color="grey", annotation_text="195", row=1, col=1)
     finite = [v for per in curves.values() for v in np.ravel(per["return"][1]) if np.isfinite(v)]
     fig.update_yaxes(range=[0, 1.08 * max([195.0, *finite])], row=1, col=1)
