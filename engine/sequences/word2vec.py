@@ -347,6 +347,7 @@ class W2VSnapshot:
     W_in: np.ndarray                # (V, d) the embeddings now
     lr: float                       # η of the next update
     flops_per_example: int          # multiply-adds of one example's forward + backward (scores and gradients)
+    per_epoch: int                  # updates in one pass over the (subsampled) training text
     metrics: dict = field(default_factory=dict)    # {"loss", "pair_acc"}
     seconds: float = 0.0            # time spent computing so far (not the time spent waiting between two pulls)
 
@@ -468,7 +469,7 @@ def train(cfg: W2VConfig, c: Corpus | None = None, ev: EvalPairs | None = None) 
             v.flags.writeable = False
         w = W_in.copy()
         w.flags.writeable = False
-        return W2VSnapshot(done, seen, *views, w, lr, flops,
+        return W2VSnapshot(done, seen, *views, w, lr, flops, per_epoch,
                            {"loss": float(losses[n_pts - 1]), "pair_acc": float(accs[n_pts - 1])},
                            busy + time.perf_counter() - t0)
 

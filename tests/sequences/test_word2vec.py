@@ -108,6 +108,8 @@ def test_full_softmax_learns_the_brute_force_conditional():
     cfg = W.W2VConfig(arch="skipgram", loss="softmax", dim=len(c.words), window=1, sample=0.0, lr=0.05,
                       batch=64, epochs=12, every=10_000)
     *_, snap = W.train(cfg, c)
+    assert snap.step == snap.per_epoch * cfg.epochs                  # the run ends after its epochs
+    assert snap.per_epoch == -(-len(W.skipgram_pairs(c.ids[:c.n_train], 1, None)[0]) // cfg.batch)
     # the snapshots carry W_in only: the same gradients driven here, with both matrices at hand
     rng = np.random.default_rng(cfg.seed)
     W_in, W_out = W.init_weights(len(c.words), cfg.dim, rng)

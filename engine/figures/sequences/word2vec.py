@@ -20,13 +20,14 @@ def _every(n: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, MAX_POINTS)).round().astype(int)) if n else np.zeros(0, int)
 
 
-def plot_training(snaps: dict[str, W.W2VSnapshot], labels: dict, x: str = "step") -> go.Figure:
-    """Two panels: mean loss per example and the held-out pair accuracy (with the target) against updates, or
-    against examples seen (`x="examples"`, for runs whose updates hold different numbers of examples)."""
+def plot_training(snaps: dict[str, W.W2VSnapshot], labels: dict, x: str = "epoch") -> go.Figure:
+    """Two panels: mean loss per example and the held-out pair accuracy (with the target) against epochs (passes
+    over the text: the shared axis of skip-gram and CBOW, whose updates hold different examples) or updates
+    (`x="step"`)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["loss_title"], labels["acc_title"]))
     for name, s in snaps.items():
         idx = _every(len(s.steps))
-        xs = s.steps[idx] if x == "step" else s.steps[idx] * (s.examples / max(1, s.step))
+        xs = s.steps[idx] if x == "step" else s.steps[idx] / s.per_epoch
         fig.add_trace(go.Scatter(x=_r(xs, 6), y=_r(s.train_loss[idx], 4), mode="lines", name=labels[name],
                                  line=dict(color=COLORS[name]), legendgroup=name), 1, 1)
         fig.add_trace(go.Scatter(x=_r(xs, 6), y=_r(s.pair_acc[idx], 4), mode="lines", name=labels[name],
@@ -34,7 +35,7 @@ def plot_training(snaps: dict[str, W.W2VSnapshot], labels: dict, x: str = "step"
     fig.add_hline(y=W.TARGET_PAIR_ACC, line=dict(dash="dash", color="grey"), row=1, col=2,
                   annotation_text=labels["target"], annotation_position="bottom right")
     fig.add_hline(y=0.5, line=dict(dash="dot", color="lightgrey"), row=1, col=2)
-    fig.update_xaxes(title_text=labels["step"] if x == "step" else labels["examples"])
+    fig.update_xaxes(title_text=labels["step"] if x == "step" else labels["epoch"])
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
 
