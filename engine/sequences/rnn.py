@@ -1,6 +1,6 @@
 r"""RNN, LSTM and GRU one step at a time: every gate and state per step, backpropagation through time (the gradient
 reaching each earlier step), gradient clipping by norm and by value, the bidirectional RNN, and the three cells
-trained on a task that needs memory (recall the first symbol after a delay).
+trained on a task that needs memory (recall the first symbol after a delay of distractors).
 
 Weights are kept in PyTorch's layout (`weight_ih (G·H, D)`, `weight_hh (G·H, H)`, `bias_ih`, `bias_hh`, gates in
 PyTorch's order: LSTM i, f, g, o; GRU r, z, n), so the oracle `torch.nn.RNN/LSTM/GRU` takes them as they are.
@@ -359,8 +359,9 @@ def sentence_bidirectional(text: str, kind: str, hidden_size: int, *, dim: int =
 # ---------------------------------------------------------------------------------------------- the memory task
 @dataclass(frozen=True)
 class MemoryConfig:
-    delay: int = 30              # D: blanks between the symbol and the answer
+    delay: int = 40              # D: distractors between the symbol and the answer
     symbols: int = 8             # K: symbols to remember (chance = 1/K)
+    embed: int = 16              # E: each token's learned vector (N(0, 1) at init, as torch.nn.Embedding)
     hidden: int = 32             # H
     batch: int = 64
     lr: float = 0.01             # Adam's η
@@ -376,10 +377,11 @@ TARGET_ACC = 0.95
 
 
 def memory_batch(cfg: MemoryConfig, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(tokens (n, D + 1), targets (n,)): a symbol in 0 … K − 1 first, then D blanks (token K); the answer, read at
-    the last step, is the first symbol."""
+    """(tokens (n, D + 1), targets (n,)): a symbol in 0 … K − 1 first, then D distractors drawn from K other tokens
+    (K … 2K − 1); the answer, read at the last step, is the first symbol. The cell has to keep the symbol and
+    *not* write the distractors over it."""
     y = rng.integers(0, cfg.symbols, n)
-    x = np.full((n, cfg.delay + 1), cfg.symbols, dtype=np.int64)
+    x = rng.integers(cfg.symbols, 2 * cfg.symbols, (n, cfg.delay + 1))
     x[:, 0] = y
     return x, y
 
@@ -398,32 +400,34 @@ class MemorySnapshot:
 
 
 def train_memory(cfg: MemoryConfig, kind: str) -> Iterator[MemorySnapshot]:
-    """One cell (+ a linear read-out of its last state) learns the memory task with Adam and clipping by norm;
-    one snapshot every `cfg.every` updates. Weights from `init_params` (numpy, seeded), so every run of one config
-    is the same."""
+    """An embedding (2K tokens → E), one cell and a linear read-out of its last state learn the memory task with
+    Adam and clipping by norm; one snapshot every `cfg.every` updates. Every weight drawn with numpy from the
+    config's seed (the cell's by `init_params`), so every run of one config is the same."""
     import torch
     import torch.nn.functional as F
 
-    K, V, H = cfg.symbols, cfg.symbols + 1, cfg.hidden
+    K, V, E, H = cfg.symbols, 2 * cfg.symbols, cfg.embed, cfg.hidden
     rng = np.random.default_rng([cfg.seed, GATES[kind]])
-    p = init_params(kind, V, H, rng, forget_bias=cfg.forget_bias)
-    cell = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](V, H, batch_first=True)
+    p = init_params(kind, E, H, rng, forget_bias=cfg.forget_bias)
+    emb = torch.nn.Embedding(V, E)
+    cell = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](E, H, batch_first=True)
     head = torch.nn.Linear(H, K)
     k = 1.0 / math.sqrt(H)
     with torch.no_grad():
+        emb.weight.copy_(torch.as_tensor(rng.normal(size=(V, E))))
         for name, a in zip(("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), p.arrays()):
             getattr(cell, name).copy_(torch.as_tensor(a))
         head.weight.copy_(torch.as_tensor(rng.uniform(-k, k, (K, H))))
         head.bias.copy_(torch.as_tensor(rng.uniform(-k, k, K)))
-    params = [*cell.parameters(), *head.parameters()]
+    params = [*emb.parameters(), *cell.parameters(), *head.parameters()]
     opt = torch.optim.Adam(params, lr=cfg.lr)
     x_te, y_te = memory_batch(cfg, cfg.n_test, np.random.default_rng([cfg.seed, 99]))
-    x_te_t = F.one_hot(torch.as_tensor(x_te), V).float()
+    x_te_t = torch.as_tensor(x_te)
     y_te_t = torch.as_tensor(y_te)
     data_rng = np.random.default_rng([cfg.seed, 5])
 
-    def logits(xt):
-        out, _ = cell(xt)                                              # (B, D + 1, H)
+    def logits(tokens):
+        out, _ = cell(emb(tokens))                                     # (B, D + 1, H)
         return head(out[:, -1])                                        # (B, K)
 
     def evaluate() -> tuple[float, float]:
@@ -450,7 +454,7 @@ def train_memory(cfg: MemoryConfig, kind: str) -> Iterator[MemorySnapshot]:
         tot, tot_g = 0.0, 0.0
         for _ in range(done, stop):
             xb, yb = memory_batch(cfg, cfg.batch, data_rng)
-            l = F.cross_entropy(logits(F.one_hot(torch.as_tensor(xb), V).float()), torch.as_tensor(yb))
+            l = F.cross_entropy(logits(torch.as_tensor(xb)), torch.as_tensor(yb))
             opt.zero_grad()
             l.backward()
             tot_g += float(torch.nn.utils.clip_grad_norm_(params, cfg.clip))

@@ -32,6 +32,11 @@ def f3(v: float) -> str:
     return f"{v:.3f}"
 
 
+def shown(ch: str) -> str:
+    """A character as markdown shows it literally (a typed `*`, `$` or `_` is not markup)."""
+    return "\\" + ch if ch in "\\`*_{}[]()#+-.!|$<>~" else ch
+
+
 st.title(t(f"{K}.title"))
 st.markdown(t(f"{K}.intro"))
 lab = labels(f"{K}.fig")
@@ -62,7 +67,7 @@ if chars is not None:
     step = st.slider(t(f"{K}.step"), 1, T, T, key=f"{K}.step.{T}", bind="query-params") if T > 1 else 1
     st.plotly_chart(figs.plot_trace(chars, tr, step, lab), key=f"{K}.fig.trace")
     s = step - 1
-    st.markdown(t(f"{K}.step_caption", t=step, ch=chars[s], hn=f3(np.linalg.norm(tr.h[0, s]))))
+    st.markdown(t(f"{K}.step_caption", t=step, ch=shown(chars[s]), hn=f3(np.linalg.norm(tr.h[0, s]))))
     if kind == "lstm":
         g = {k: f3(tr.gates[k][0, s].mean()) for k in "fio"}
         st.markdown(t(f"{K}.step_lstm", **g, cn=f3(np.linalg.norm(tr.c[0, s]))))

@@ -182,7 +182,8 @@ def test_characters_of_hostile_text():
 def test_memory_task_and_training():
     cfg = R.MemoryConfig(delay=4, steps=300, every=100, n_test=256, forget_bias=1.0)
     x, y = R.memory_batch(cfg, 10, np.random.default_rng(0))
-    assert x.shape == (10, 5) and (x[:, 0] == y).all() and (x[:, 1:] == cfg.symbols).all()
+    assert x.shape == (10, 5) and (x[:, 0] == y).all() and (y < cfg.symbols).all()
+    assert ((x[:, 1:] >= cfg.symbols) & (x[:, 1:] < 2 * cfg.symbols)).all()
     snaps = list(R.train_memory(cfg, "gru"))
     assert [s.step for s in snaps] == [0, 100, 200, 300]
     first = snaps[1]
@@ -289,3 +290,25 @@ def test_practice_statements_hold_on_cases():
     y = x.copy()
     y[0, -1] += 1.0
     assert not np.allclose(R.bidirectional(pf, pb, x).backward.h[0, 0], R.bidirectional(pf, pb, y).backward.h[0, 0])
+
+
+# ------------------------------------------------------------------------------------------------ the page
+def test_page_every_cell_and_a_sentence_with_nothing_to_read():
+    from conftest import assert_ok, run_page
+    at = run_page("pages/sequences/rnn.py", lang="ja")
+    assert_ok(at)
+    for kind in R.KINDS:
+        at.radio(key="rnn.cell").set_value(kind).run()
+        assert_ok(at)
+        assert at.get("plotly_chart"), kind
+    at.text_input(key="rnn.sentence").set_value("*$_\x00").run()
+    assert_ok(at)
+    assert any("「\\_」" in m.value for m in at.markdown if m.value.startswith("ステップ 3"))   # the last one, escaped
+    headers = [h.value for h in at.header]
+    at.text_input(key="rnn.sentence").set_value(" \x00\u200b ").run()
+    assert_ok(at)
+    assert [e.value for e in at.error] == [R_ERR_JA]
+    assert [h.value for h in at.header] == headers                    # the other sections stay
+
+
+R_ERR_JA = "文を入力してください。空白と制御文字を除くと読む文字が残りません。"
