@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from engine.engineering import compression as C  # noqa: E402
-from engine.figures.common import si  # noqa: E402
+from engine.figures.common import sci_tex, si  # noqa: E402
 from engine.figures.engineering import compression as figs  # noqa: E402
 from ui import charts, fmt, formula, image_input_ui, labels, show_source, t  # noqa: E402
 from ui import training  # noqa: E402
@@ -137,7 +137,7 @@ ex = int(np.argmin(np.abs(np.abs(lq.w) - np.median(np.abs(lq.w)))))    # a typic
 formula(f"{K}.{scheme}_numbers", lo=f"{qp.lo:.5f}", hi=f"{qp.hi:.5f}", s=f"{qp.scale:.6f}", z=qp.zero_point)
 formula(f"{K}.example_numbers", w=f"{lq.w[ex]:.5f}", s=f"{qp.scale:.6f}", z=qp.zero_point,
         r=f"{lq.w[ex] / qp.scale:.3f}", q=int(lq.q[ex]), wh=f"{lq.w[ex] - lq.error[ex]:.5f}",
-        e=f"{lq.error[ex]:.2e}")
+        e=sci_tex(float(lq.error[ex])))
 st.caption(t(f"{K}.quant_caption", n=f"{lq.w.size:,}", used=lq.levels_used, err=f"{lq.max_error:.2e}",
              half=f"{qp.scale / 2:.2e}", wmax=f"{lq.w[i_max]:.4f}", qmax=int(lq.q[i_max])))
 charts.panels(figs.plot_quant(lq, labels(f"{K}.fig_quant")), key=f"{K}.fig_quant")

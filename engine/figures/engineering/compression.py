@@ -51,12 +51,14 @@ def plot_masks(masks: dict[str, np.ndarray], w: np.ndarray, labels: dict | None 
     names = list(masks)
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=[lab(labels, n, n) for n in names],
                         horizontal_spacing=0.06)
-    vmax = float(np.abs(w).max()) or 1.0
+    vmax = float(np.quantile(np.abs(w), 0.99)) or 1.0              # the few largest weights would wash out the rest
     h, wd = w.shape
     images = []
     for i, n in enumerate(names, start=1):
         z = np.abs(w) * masks[n]
-        traces, imgs = heat_traces(z, np.arange(wd), np.arange(h), colorscale="Greys", zmin=0, zmax=vmax,
+        # heat_traces draws y up: flip the matrix and number the rows from the top (unit 0 first)
+        traces, imgs = heat_traces(z[::-1], np.arange(wd, dtype=float), np.arange(h - 1, -1, -1, dtype=float),
+                                   colorscale="Greys", zmin=0, zmax=vmax,
                                    hovertemplate="(%{y}, %{x}) |w| = %{z:.3f}<extra></extra>", decimals=3)
         sfx = "" if i == 1 else str(i)
         for t in traces:
@@ -67,7 +69,7 @@ def plot_masks(masks: dict[str, np.ndarray], w: np.ndarray, labels: dict | None 
             images.append(img)
         fig.update_xaxes(range=[-0.5, wd - 0.5], showgrid=False, zeroline=False, row=1, col=i,
                          title_text=lab(labels, "inputs", "inputs"))
-        fig.update_yaxes(range=[h - 0.5, -0.5], showgrid=False, zeroline=False, row=1, col=i,
+        fig.update_yaxes(range=[h - 0.5, -0.5], autorange=False, showgrid=False, zeroline=False, row=1, col=i,
                          title_text=lab(labels, "units", "units") if i == 1 else None)
     fig.update_layout(height=330, margin=MARGIN, images=images)
     return fig
@@ -166,10 +168,11 @@ def plot_distill(snap: C.DistillSnapshot, labels: dict | None = None) -> go.Figu
                                                         lab(labels, "loss", "training loss")))
     x = snap.steps.tolist()
     for i, k in enumerate(C.STUDENTS):
-        fig.add_trace(go.Scatter(x=x, y=_r(snap.acc[i]), mode="lines", name=lab(labels, k, k),
-                                 line=dict(color=COLORS[k]), legendgroup=k), 1, 1)
-        fig.add_trace(go.Scatter(x=x, y=_r(snap.loss[i]), mode="lines", name=lab(labels, k, k), showlegend=False,
-                                 line=dict(color=COLORS[k]), legendgroup=k), 1, 2)
+        fig.add_trace(go.Scatter(x=x, y=_r(snap.acc[i]), mode="lines+markers", name=lab(labels, k, k),
+                                 line=dict(color=COLORS[k]), marker=dict(size=4), legendgroup=k), 1, 1)
+        fig.add_trace(go.Scatter(x=x, y=_r(snap.loss[i]), mode="lines+markers", name=lab(labels, k, k),
+                                 showlegend=False, line=dict(color=COLORS[k]), marker=dict(size=4), legendgroup=k),
+                      1, 2)
     fig.add_trace(go.Scatter(x=[0, max(x[-1], 1)], y=[round(snap.teacher_acc, 4)] * 2, mode="lines",
                              name=lab(labels, "teacher", "teacher"), line=dict(color=COLORS["teacher"], dash="dash")),
                   1, 1)
