@@ -108,6 +108,8 @@ class DropoutDemo:
     outputs: np.ndarray             # (T, n) h̃ of each step
     running_mean: np.ndarray        # (T, n) mean of h̃ over steps 1..t (→ h)
     kept: np.ndarray                # (T,) share of units kept at each step
+    kept_mean: float                # mean of `kept` (→ 1 − p)
+    max_error: float                # max_i |mean of h̃_i over T steps − h_i|
 
 
 def dropout_masks(h: np.ndarray, p: float, steps: int, seed: int = 0) -> DropoutDemo:
@@ -116,7 +118,8 @@ def dropout_masks(h: np.ndarray, p: float, steps: int, seed: int = 0) -> Dropout
     masks = (rng.random((steps, h.size)) >= p).astype(float)               # (T, n) keep with probability 1 − p
     outs = np.array([inverted_dropout(h, m, p) for m in masks])             # (T, n)
     run = np.cumsum(outs, 0) / np.arange(1, steps + 1)[:, None]
-    return DropoutDemo(float(p), h, masks, outs, run, masks.mean(1))
+    return DropoutDemo(float(p), h, masks, outs, run, masks.mean(1), float(masks.mean()),
+                       float(np.abs(run[-1] - h).max()))
 
 
 def digit_activations(seed: int = 0, n: int = 64) -> np.ndarray:
@@ -136,7 +139,7 @@ VARIANTS = ("plain", "l2", "l1", "dropout", "augment")
 @dataclass(frozen=True)
 class OverfitConfig:
     n_train: int = 200              # training digits (a small subset: the network can memorise it)
-    hidden: int = 256
+    hidden: int = 128
     lr: float = 1e-3                # Adam
     weight_decay: float = 1e-3      # λ of the L2 variant (added to the loss as λ/2 ‖W‖²)
     l1: float = 1e-4                # λ of the L1 variant (λ ‖W‖₁)

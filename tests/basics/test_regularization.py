@@ -133,3 +133,69 @@ def test_training_overfits_and_is_deterministic():
     assert last.train_loss[plain, 0] == pytest.approx(l0, rel=1e-6)
     again = list(islice(R.train_overfit(cfg), 3))[-1]
     np.testing.assert_array_equal(again.val_loss, snaps[2].val_loss)
+
+
+# -------------------------------------------------------------------------------------------------- practice
+def _items(name: str, n: int = 200):
+    from engine.common.practice import make
+    return [make("regularization", name, seed) for seed in range(n)]
+
+
+def test_practice_dropout_scale_is_torch_dropout():
+    for item in _items("dropout_scale", 60):
+        p = item.params
+        out = nn.Dropout(p["p"])(torch.full((2000,), p["h"], dtype=torch.float64))
+        assert item.answer == pytest.approx(float(out.max()), rel=1e-12)      # a kept unit
+
+
+def test_practice_penalized_1d_equals_sklearn():
+    from sklearn.linear_model import Lasso, Ridge
+    for item in _items("penalized_1d"):
+        p = item.params
+        X = np.array([[np.sqrt(p["a"])]])
+        y = X[:, 0] * p["w_star"]
+        if p["kind"] == "l1":     # (1/2n)(y − xw)² + α|w| with n = 1, x² = a
+            w = Lasso(alpha=p["lam"], fit_intercept=False, tol=1e-14, max_iter=100_000).fit(X, y).coef_[0]
+        else:                      # (y − xw)² + αw² = 2·[(a/2)(w − w*)² + (α/2)w²]
+            w = Ridge(alpha=p["lam"], fit_intercept=False).fit(X, y).coef_[0]
+        assert item.answer == pytest.approx(w, abs=1e-8)
+
+
+def test_practice_decay_step_equals_torch_sgd():
+    for item in _items("decay_step"):
+        p = item.params
+        w = torch.tensor([p["w"]], dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=p["lr"], weight_decay=p["lam"])
+        w.grad = torch.tensor([p["g"]], dtype=torch.float64)
+        opt.step()
+        assert item.answer == pytest.approx(float(w[0]), abs=1e-12)
+
+
+def test_practice_dropout_code_expected_is_torch():
+    for item in _items("dropout_code", 60):
+        h, mask, p, train = item.exec.args
+        ht = torch.from_numpy(h)
+        if train:
+            scale = float(nn.Dropout(p)(torch.ones(4000, dtype=torch.float64)).max())
+            want = (ht * torch.from_numpy(mask) * scale).numpy()
+        else:
+            want = nn.Dropout(p).eval()(ht).numpy()
+        np.testing.assert_allclose(item.exec.expected, want, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------------- page
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_geometry_result_is_the_engines(lang):
+    from conftest import assert_ok, run_page
+
+    at = run_page("pages/basics/regularization.py", lang=lang)
+    assert_ok(at)
+    at.slider(key="regularization.w1").set_value(0.4).run()
+    at.slider(key="regularization.lam").set_value(3.0).run()
+    assert_ok(at)
+    line = next(m.value for m in at.markdown if "λ = 3" in m.value)
+    r = R.penalized_2d((0.4, 0.6), 4.0, 30, 3.0)
+    nums = [float(x) for x in re.findall(r"-?\d+\.\d{3}", line)[:4]]
+    np.testing.assert_allclose(nums, [*r.w_l1, *r.w_l2], atol=6e-4)
+    assert 0.0 in nums[:2]                                   # a corner: one L1 weight exactly 0
