@@ -83,7 +83,7 @@ def quantize_value(rng: np.random.Generator) -> Item:
 def soft_target(rng: np.random.Generator) -> Item:
     """The teacher's probability of one class at temperature T from three logits. Distractors: T ignored (the
     softmax), logits multiplied by T, exp(z/T) not normalised, z/T normalised without exp."""
-    z = [int(v) for v in rng.choice(np.arange(-2, 9), 3, replace=False)]
+    z = [int(v) for v in rng.choice(np.arange(-2, 6), 3, replace=False)]
     T = float(rng.choice(TEMPS))
     k = int(rng.integers(3))
     right = float(C.soft_targets(np.array(z, float), T)[k])
@@ -99,8 +99,8 @@ def soft_target(rng: np.random.Generator) -> Item:
     ]
     choices = numeric_choices(rng, right, text(S, "practice.soft.right"), mistakes, _f4)
     zs = ", ".join(str(v) for v in z)
-    return Item(kind="compute", stem=text(S, "practice.soft.stem", z=zs, T=f"{T:g}", k=k + 1), choices=choices,
-                solution=text(S, "practice.soft.solution", z=zs, T=f"{T:g}", k=k + 1,
+    return Item(kind="compute", stem=text(S, "practice.soft.stem", z=zs, T=f"{T:g}", zk=z[k]), choices=choices,
+                solution=text(S, "practice.soft.solution", z=zs, T=f"{T:g}", zk=z[k],
                               e=", ".join(f"{v:.4f}" for v in e), total=f"{e.sum():.4f}", ans=_f4(right)),
                 setup={"compression.T": T}, params=dict(z=z, T=T, k=k), answer=right, tolerance=5e-4)
 
