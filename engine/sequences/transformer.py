@@ -88,9 +88,9 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     Vaswani et al. 2017, Eq. 1.
     """
     d_k = q.shape[-1]
-    scores = q @ k.transpose(-2, -1)                                 # (..., T_q, T_k)  QKᵀ
     if scale:
-        scores = scores / math.sqrt(d_k)                             # QKᵀ/√d_k
+        q = q * (1.0 / math.sqrt(d_k))                               # (Q/√d_k)Kᵀ = QKᵀ/√d_k: T·d_k products, not T²
+    scores = q @ k.transpose(-2, -1)                                 # (..., T_q, T_k)
     if attn_mask is not None:
         scores = scores.masked_fill(attn_mask, float("-inf"))        # a blocked pair gets weight 0
     weights = torch.softmax(scores, dim=-1)                          # (..., T_q, T_k), rows sum to 1
@@ -224,12 +224,16 @@ class MultiheadAttention(nn.Module):
         True = blocked. Returns (out (B, T_q, D), weights (B, h, T_q, T_k) per head, or None)."""
         B, T_q, D = query.shape
         T_k, h = key.shape[1], self.n_heads
-        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
-        b_q, b_k, b_v = self.in_proj_bias.chunk(3)
-        split = lambda t, n: t.view(B, n, h, D // h).transpose(1, 2)  # noqa: E731  (B, h, n, d_k)
-        q = split(F.linear(query, w_q, b_q), T_q)                    # Q W^Q
-        k = split(F.linear(key, w_k, b_k), T_k)                      # K W^K
-        v = split(F.linear(value, w_v, b_v), T_k)                    # V W^V
+        if query is key and key is value:                            # self-attention: one product [W^Q W^K W^V]
+            qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)                # (B, T, 3D)
+            q, k, v = qkv.view(B, T_q, 3, h, D // h).permute(2, 0, 3, 1, 4)             # 3 × (B, h, T, d_k)
+        else:
+            w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+            b_q, b_k, b_v = self.in_proj_bias.chunk(3)
+            split = lambda t, n: t.view(B, n, h, D // h).transpose(1, 2)  # noqa: E731  (B, h, n, d_k)
+            q = split(F.linear(query, w_q, b_q), T_q)                # Q W^Q
+            k = split(F.linear(key, w_k, b_k), T_k)                  # K W^K
+            v = split(F.linear(value, w_v, b_v), T_k)                # V W^V
         mask = None
         if attn_mask is not None:
             mask = attn_mask.view(1, 1, T_q, T_k)
