@@ -74,7 +74,7 @@ m = st.columns(3)
 m[0].metric(t(f"{K}.metric_tokens"), f"{cost.n:,}")
 m[1].metric(t(f"{K}.metric_macs"), si(cost.total), help=f"{cost.total:,}")
 m[2].metric(t(f"{K}.metric_share"), f"{100 * cost.scores / cost.total:.1f} %")
-charts.panels(figs.plot_cost(COST_SIDES, p, labels=labels(f"{K}.fig_cost"), **BASE), key=f"{K}.fig_cost")
+charts.panels(figs.plot_cost(COST_SIDES, p, labels=labels(f"{K}.fig_cost"), mark=side, **BASE), key=f"{K}.fig_cost")
 st.caption(t(f"{K}.cost_caption", p=p, side=side, n=cost.n, qkv=f"{cost.qkv_out:,}", scores=f"{cost.scores:,}",
              mlp=f"{cost.mlp:,}", mem=f"{cost.attn_memory:,}", cross=6 * BASE["d"]))
 show_source(V.layer_cost)

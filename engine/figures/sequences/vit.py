@@ -98,10 +98,14 @@ def plot_tokens(emb: V.Embedding, labels: dict | None = None) -> go.Figure:
     z = emb.z0                                              # (N+1, D)
     lim = float(np.abs(z).max()) or 1.0
     x, y = np.arange(z.shape[1]), np.arange(z.shape[0])
-    traces, images = heat_traces(z, x, y, colorscale="RdBu", zmin=-lim, zmax=lim, hover_cells=(48, 32),
-                                 hovertemplate=lab(labels, "token", "token") + " %{y:.0f}, " +
-                                 lab(labels, "feature", "feature") + " %{x:.0f}: %{z:.2f}<extra></extra>",
-                                 decimals=2)
+    hover = (lab(labels, "token", "token") + " %{y:.0f}, " + lab(labels, "feature", "feature") +
+             " %{x:.0f}: %{z:.2f}<extra></extra>")
+    if z.size <= 8192:                                      # crisp cells, one number each
+        traces, images = [go.Heatmap(z=np.round(z, 2).astype(np.float32), colorscale="RdBu", zmin=-lim, zmax=lim,
+                                     hovertemplate=hover)], []
+    else:                                                   # thousands of tokens: one image + a coarse hover grid
+        traces, images = heat_traces(z, x, y, colorscale="RdBu", zmin=-lim, zmax=lim, hover_cells=(48, 32),
+                                     hovertemplate=hover, decimals=2)
     fig = go.Figure(traces)
     r = heat_ranges(x, y)                                   # y up: [CLS] (token 0) is the bottom row
     r["yaxis"].update(title=lab(labels, "token", "token"))
@@ -140,10 +144,11 @@ def plot_cls_attention(emb: V.Embedding, labels: dict | None = None) -> go.Figur
     return fig
 
 
-def plot_cost(sides: np.ndarray, p: int, d: int, m: int, heads: int, labels: dict | None = None) -> go.Figure:
+def plot_cost(sides: np.ndarray, p: int, d: int, m: int, heads: int, labels: dict | None = None,
+              mark: int | None = None) -> go.Figure:
     """Left: tokens N vs the image side for every patch size (log–log); right: one layer's multiply–adds split into
-    projections, attention scores and MLP for patch size `p`.  labels: tokens_title, macs_title, side, tokens,
-    qkv_out, scores, mlp, patch."""
+    projections, attention scores and MLP for patch size `p`; `mark`: the learner's side, starred on both.
+    labels: tokens_title, macs_title, side, tokens, qkv_out, scores, mlp, patch, yours."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(lab(labels, "tokens_title", "tokens"),
                                                         lab(labels, "macs_title", "multiply–adds")))
     sides = np.asarray(sides)
@@ -157,6 +162,13 @@ def plot_cost(sides: np.ndarray, p: int, d: int, m: int, heads: int, labels: dic
     for part, dash in (("qkv_out", "dot"), ("mlp", "dash"), ("scores", "solid")):
         fig.add_trace(go.Scatter(x=sides[ok].tolist(), y=[float(getattr(c, part)) for c in costs], mode="lines",
                                  name=lab(labels, part, part), line=dict(dash=dash, width=2.5)), 1, 2)
+    if mark is not None:
+        c = V.layer_cost(V.n_tokens(mark, mark, p), d, m, heads)
+        star = dict(symbol="star", size=14, color="gold", line=dict(color="black", width=1))
+        fig.add_trace(go.Scatter(x=[mark], y=[c.n], mode="markers", marker=star,
+                                 name=lab(labels, "yours", "your image"), legendgroup="yours"), 1, 1)
+        fig.add_trace(go.Scatter(x=[mark, mark], y=[float(c.scores), float(c.mlp)], mode="markers",
+                                 marker=star, showlegend=False, legendgroup="yours"), 1, 2)
     fig.update_xaxes(type="log", title_text=lab(labels, "side", "side (px)"))
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
