@@ -19,12 +19,22 @@ def plot_geometry(p: R.Penalized2D, labels: dict, lim: float = 3.0) -> go.Figure
     g1, g2, L = R.loss_grid(p.A, p.w_star, lim)
     fig = go.Figure(go.Contour(x=_r(g1, 3), y=_r(g2, 3), z=_r(np.sqrt(L), 3), showscale=False, ncontours=18,
                                contours=dict(coloring="lines"), colorscale="Greys", hoverinfo="skip"))
+    # the level set of L through each optimum, an ellipse w* + √(2c)·A^{-1/2}u(θ): it touches that ball there
+    vals, vecs = np.linalg.eigh(p.A)
+    root_inv = vecs @ np.diag(vals ** -0.5) @ vecs.T
+    th = np.linspace(0, 2 * np.pi, 121)
+    circle = np.stack([np.cos(th), np.sin(th)])                              # (2, 121)
+    for w, key in ((p.w_l1, "l1"), (p.w_l2, "l2")):
+        d = w - p.w_star
+        c = 0.5 * float(d @ p.A @ d)
+        ell = p.w_star[:, None] + np.sqrt(2 * c) * root_inv @ circle          # (2, 121)
+        fig.add_trace(go.Scatter(x=_r(ell[0], 3), y=_r(ell[1], 3), mode="lines", showlegend=False,
+                                 hoverinfo="skip", line=dict(color=COLORS[key], width=1.5, dash="dot")))
     r1 = float(np.abs(p.w_l1).sum())
     fig.add_trace(go.Scatter(x=[r1, 0, -r1, 0, r1], y=[0, r1, 0, -r1, 0], mode="lines", name=labels["l1_ball"],
                              line=dict(color=COLORS["l1"], width=1.5), fill="toself",
                              fillcolor="rgba(228,87,46,0.08)"))
     r2 = float(np.linalg.norm(p.w_l2))
-    th = np.linspace(0, 2 * np.pi, 121)
     fig.add_trace(go.Scatter(x=_r(r2 * np.cos(th)), y=_r(r2 * np.sin(th)), mode="lines", name=labels["l2_ball"],
                              line=dict(color=COLORS["l2"], width=1.5), fill="toself",
                              fillcolor="rgba(31,119,180,0.08)"))
