@@ -383,12 +383,22 @@ class Heads:
     entropy: np.ndarray            # (h,) mean row entropy of each head (nats): how spread its attention is
 
 
+def demo_attention(n_heads: int, seed: int = 0) -> MultiheadAttention:
+    """A multi-head attention of width D_MODEL with random (Xavier) weights, except W_K = W_Q: each head's score
+    q·k is then a similarity of the two tokens in that head's own random d_k-dimensional view of them (word and
+    position), so untrained heads already show distinct patterns; a trained model learns W_K apart from W_Q."""
+    mha = init_(MultiheadAttention(D_MODEL, n_heads), torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        mha.in_proj_weight[D_MODEL:2 * D_MODEL] = mha.in_proj_weight[:D_MODEL]        # W_K = W_Q
+    return mha
+
+
 def heads(tokens: tuple[str, ...], n_heads: int, seed: int = 0, causal: bool = False) -> Heads:
-    """The sentence (embedding + PE) through one random multi-head attention of width D_MODEL split into
-    `n_heads` heads of d_k = D_MODEL / n_heads: each head has its own W_Q, W_K, W_V slice, so its own pattern."""
+    """The sentence (embedding + PE) through `demo_attention`: width D_MODEL split into `n_heads` heads of
+    d_k = D_MODEL / n_heads, each with its own slice of W_Q, W_K, W_V, so its own pattern."""
     T = len(tokens)
     x = torch.from_numpy(embed(tokens, D_MODEL, seed) + sinusoidal_encoding(T, D_MODEL))[None]   # (1, T, D)
-    mha = init_(MultiheadAttention(D_MODEL, n_heads), torch.Generator().manual_seed(seed))
+    mha = demo_attention(n_heads, seed)
     with torch.no_grad():
         _, w = mha(x, x, x, causal_mask(T) if causal else None)
     w = w[0].numpy()                                                 # (h, T, T)

@@ -286,7 +286,9 @@ def test_training_is_deterministic_and_learns():
 def test_heads_match_torch_per_head_weights():
     toks = X.tokenize(X.DEFAULT_SENTENCE).tokens
     h = X.heads(toks, 4, seed=2)
-    mha = X.init_(X.MultiheadAttention(X.D_MODEL, 4), _gen(2))
+    mha = X.demo_attention(4, seed=2)
+    w_in = mha.in_proj_weight.detach()
+    assert torch.equal(w_in[X.D_MODEL:2 * X.D_MODEL], w_in[:X.D_MODEL])           # W_K = W_Q as the page says
     ref = nn.MultiheadAttention(X.D_MODEL, 4, batch_first=True)
     ref.load_state_dict(mha.state_dict())
     x = torch.from_numpy(X.embed(toks, seed=2) + X.sinusoidal_encoding(len(toks), X.D_MODEL))[None]
