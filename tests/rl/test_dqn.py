@@ -384,3 +384,13 @@ def test_bootstrap_ceiling_is_the_partial_geometric_sum_and_tracks_q_early():
     assert [s.metrics["q_ceiling"] for s in snaps[:3]] == [0.0, 0.0, 0.0]          # no gradient step before 1 000
     for s in snaps[3:]:                                                            # Q climbs just under it
         assert 0.3 * s.metrics["q_ceiling"] < s.metrics["q_max"] < 1.2 * s.metrics["q_ceiling"]
+
+
+def test_practice_huber_expected_equals_torch_smooth_l1():
+    from engine.common import practice as P
+    for seed in range(200):
+        item = P.make("dqn", "huber_implementation", seed)
+        p = item.params
+        want = torch.nn.functional.smooth_l1_loss(torch.tensor(p["q_sa"], dtype=torch.float64),
+                                                  torch.tensor(p["y"], dtype=torch.float64))
+        assert abs(item.exec.expected - float(want)) < 1e-12

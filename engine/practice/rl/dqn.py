@@ -173,4 +173,51 @@ def double_blank(rng: np.random.Generator) -> Item:
                 exec=ex)
 
 
-GENERATORS = (q_update_value, double_target, greedy_probability, dqn_statement, double_blank)
+_HUBER = {
+    "right": """def huber_loss(q_sa, y):
+    d = q_sa - y
+    return np.mean(np.where(np.abs(d) < 1, 0.5 * d ** 2, np.abs(d) - 0.5))""",
+    "mse": """def huber_loss(q_sa, y):
+    d = q_sa - y
+    return np.mean(0.5 * d ** 2)""",
+    "swapped": """def huber_loss(q_sa, y):
+    d = q_sa - y
+    return np.mean(np.where(np.abs(d) < 1, np.abs(d) - 0.5, 0.5 * d ** 2))""",
+    "no_half": """def huber_loss(q_sa, y):
+    d = q_sa - y
+    return np.mean(np.where(np.abs(d) < 1, 0.5 * d ** 2, np.abs(d)))""",
+    "clip_error": """def huber_loss(q_sa, y):
+    d = np.clip(q_sa - y, -1, 1)
+    return np.mean(0.5 * d ** 2)""",
+    "sum": """def huber_loss(q_sa, y):
+    d = q_sa - y
+    return np.sum(np.where(np.abs(d) < 1, 0.5 * d ** 2, np.abs(d) - 0.5))""",
+}
+
+
+def huber_implementation(rng: np.random.Generator) -> Item:
+    """Which NumPy function is DQN's loss (Huber / smooth L1 with δ = 1, mean over the batch)? Each snippet is run
+    on the item's Q(s, a) and targets; distractors: the squared error, the two branches swapped, the −½ left out,
+    the TD error clipped before squaring (the loss whose gradient is clipped, not the Huber loss), a sum."""
+    n = int(rng.integers(3, 6))
+    q_sa = np.round(rng.uniform(0, 4, n), 1)
+    y = np.round(q_sa + rng.choice([-1, 1], n) * rng.uniform(0.1, 3.0, n), 1)
+    d = q_sa - y
+    if not ((np.abs(d) < 1).any() and (np.abs(d) >= 1).any()):
+        raise Redraw("both branches of the Huber loss should be exercised")
+    want = float(dqn.huber(d).mean())
+    ex = Exec("huber_loss", (q_sa, y), want, atol=1e-9)
+    wrong = [(code, text(S, f"practice.huber.{key}")) for key, code in _HUBER.items()
+             if key != "right" and not matches(execute(code, ex), ex)]
+    if len(wrong) < 3:
+        raise Redraw("a wrong snippet gives the right loss on this batch")
+    choices = code_choices(rng, (_HUBER["right"], text(S, "practice.huber.right")), wrong)
+    return Item(kind="implementation",
+                stem=text(S, "practice.huber.stem", q=", ".join(f"{v:.1f}" for v in q_sa),
+                          y=", ".join(f"{v:.1f}" for v in y)),
+                choices=choices,
+                solution=text(S, "practice.huber.solution", d=", ".join(f"{v:.1f}" for v in d), L=f"{want:.4f}"),
+                setup={}, params={"q_sa": q_sa.tolist(), "y": y.tolist()}, exec=ex)
+
+
+GENERATORS = (q_update_value, double_target, greedy_probability, dqn_statement, double_blank, huber_implementation)
