@@ -44,7 +44,7 @@ def bench_attention() -> None:
             def run_fused():
                 mha(x, x, x, need_weights=False)
 
-            t_ours, t_mha = interleaved_min(run_ours, run_mha, rounds=30)
+            t_ours, t_mha = interleaved_min(run_ours, run_mha, rounds=60)
             _, t_fused = interleaved_min(run_ours, run_fused, rounds=30)
         report(f"attention forward B={b} N={n} D={d} h={h}: ours vs MHA", t_ours, t_mha, target=1.0)
         print(f"    (MHA without weights, fused: {t_fused * 1e3:.3f} ms; ours {t_ours * 1e3:.3f} ms)")

@@ -353,3 +353,25 @@ def test_page_refuses_a_broken_upload():
     at.radio(key="vit.source").set_value("upload").run()
     at.file_uploader(key="vit.file").upload("x.png", b"not an image", "image/png").run()
     assert not at.exception and at.error and not at.get("plotly_chart")
+
+
+# ---------------------------------------------------------------------------------------------------- figures
+def test_figures_show_the_engine_results():
+    from engine.figures.sequences import vit as figs
+
+    image = V.prepare_image((np.random.default_rng(0).random((40, 40, 3)) * 255).astype(np.uint8), 64)
+    emb = V.embed(image, 16)                               # 16 patches
+    fig = figs.plot_patches(emb)
+    assert list(fig.layout.xaxis2.ticktext) == ["[CLS]"] + [str(i) for i in range(1, 17)]
+    text = next(t for t in fig.data if getattr(t, "mode", None) == "text")
+    assert list(text.text) == [str(i) for i in range(1, 17)]
+    heat = figs.plot_tokens(emb).data[0]
+    np.testing.assert_allclose(np.asarray(heat.z), np.round(emb.z0, 2), atol=1e-6)     # (N+1, D), [CLS] row 0
+    cost = figs.plot_cost(np.array([64, 224]), 16, 768, 3072, 12, mark=64)
+    star = [t for t in cost.data if t.marker.symbol == "star"]
+    assert star[0].y[0] == V.n_tokens(64, 64, 16)
+    assert star[1].y[0] == V.layer_cost(V.n_tokens(64, 64, 16), 768, 3072, 12).scores
+    snap = list(V.train_digits(V.DigitsConfig(n_train=250, steps=0, p=14), "vit"))[0]
+    tiles = np.asarray(figs.plot_position_similarity(snap).data[0].z, float)             # 2×2 tiles of 2×2
+    assert tiles.shape == (5, 5) and np.isnan(tiles[2]).all()
+    np.testing.assert_allclose(tiles[:2, :2], np.round(snap.pos_sim[0].reshape(2, 2), 2), atol=1e-6)
