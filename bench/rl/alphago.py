@@ -31,17 +31,31 @@ def main() -> None:
     ag.decisive_positions()                                   # the oracle's tables, built once per process
     cfg = ag.Config()
     t0 = time.perf_counter()
-    firsts = {name: next(train(cfg)) for name, train in (("zero", ag.train_zero), ("sl", ag.train_sl))}
+    firsts = {name: next(train(cfg)) for name, train in (("zero", ag.train_zero), ("alphago", ag.train_alphago))}
     report("first snapshots of both models (step 0) / 1 s target", time.perf_counter() - t0, 1.0)
-    for name, train in (("zero", ag.train_zero), ("sl", ag.train_sl)):
-        it = train(cfg)
+    it = ag.train_zero(cfg)
+    next(it)
+    costs = []
+    for _ in range(10):
+        t1 = time.perf_counter()
         next(it)
-        costs = []
-        for _ in range(10):
-            t1 = time.perf_counter()
-            next(it)
-            costs.append(time.perf_counter() - t1)
-        report(f"{name}: one pull (median of 10) / 0.35 s refresh budget", float(np.median(costs)), 0.35)
+        costs.append(time.perf_counter() - t1)
+    report("zero: one pull (median of 10) / 0.35 s refresh budget", float(np.median(costs)), 0.35)
+    stages: dict[str, list[float]] = {}
+    ends: dict[str, ag.Snapshot] = {}
+    t0 = time.perf_counter()
+    it = ag.train_alphago(cfg)
+    next(it)
+    while True:
+        t1 = time.perf_counter()
+        s = next(it)
+        stages.setdefault(s.stage, []).append(time.perf_counter() - t1)
+        ends[s.stage] = s
+        if s.step >= cfg.sl_games + cfg.rl_games + 800:
+            break
+    alphago_seconds = time.perf_counter() - t0
+    for stage, c in stages.items():
+        report(f"alphago {stage}: one pull (median) / 0.35 s refresh budget", float(np.median(c)), 0.35)
 
     net = ag.Evaluator(firsts["zero"].params)
     pure = _sims_per_s(ag.SearchConfig(n_sims=400))
@@ -52,7 +66,7 @@ def main() -> None:
         print(f"search without a network, {n:4d} simulations: {acc:.0%} minimax-optimal on the 40 test positions")
 
     base = ag.baseline_search_accuracy(cfg)
-    for name, train in (("AlphaGo Zero (self-play)", ag.train_zero), ("SL (expert games)", ag.train_sl)):
+    for name, train in (("AlphaGo Zero (self-play)", ag.train_zero), ("SL alone (expert games)", ag.train_sl)):
         t0 = time.perf_counter()
         for s in train(cfg):
             if time.perf_counter() - t0 > 30:
@@ -61,6 +75,11 @@ def main() -> None:
         print(f"{name} after 30 s ({s.step} games): policy head optimal {m['optimal_policy']:.0%} of 3 191 positions, "
               f"search with the net ({cfg.eval_sims} sims) {m['search_optimal']:.0%} vs {base:.0%} without, "
               f"value MSE {m['value_error']:.3f}")
+    print(f"AlphaGo's pipeline, {alphago_seconds:.1f} s for {cfg.sl_games} SL + {cfg.rl_games} RL + 800 value games:")
+    for stage, s in ends.items():
+        m = s.metrics
+        print(f"  end of {stage} ({s.step} games): policy optimal {m['optimal_policy']:.0%}, search (SL prior, "
+              f"(1−λ)v + λz) {m['search_optimal']:.0%}, value network MSE {m['value_error']:.3f}")
 
     t = page_timings("pages/rl/alphago.py", {"alphago.sims": [800, 1, 200], "alphago.shown": [800, 1, 12]})
     report("page cold render (AppTest, fresh process) / 10 s", t["cold"], 10.0)

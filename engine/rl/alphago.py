@@ -210,9 +210,13 @@ class Loss:
     l2: float              # c ‖θ‖²
 
 
-def loss_and_grads(params, x, legal, pi, z, c: float) -> tuple[Loss, list[np.ndarray]]:
+def loss_and_grads(params, x, legal, pi, z, c: float, value_weight: float = 1.0) -> tuple[Loss, list[np.ndarray]]:
     """AlphaGo Zero's loss (Silver et al. 2017, Eq. 1), averaged over the batch:
-    $$l = (z - v)^2 - \\pi^\\top \\log \\mathbf p + c\\lVert\\theta\\rVert^2$$ and its gradient."""
+    $$l = (z - v)^2 - \pi^\top \log \mathbf p + c\lVert\theta\rVert^2$$ and its gradient.
+
+    The same function serves AlphaGo's stages: the SL policy (value_weight = 0, π the expert's one-hot move), the
+    RL policy's REINFORCE (value_weight = 0, π = z·one-hot(a): the loss −z log p(a|s)) and the value network
+    (π = 0). π need not sum to 1: the softmax gradient is p·Σπ − π."""
     W1, b1, W2, b2, Wp, bp, wv, bv = params
     out = forward(params, x, legal)
     _, h1, h2 = out.cache
@@ -223,8 +227,8 @@ def loss_and_grads(params, x, legal, pi, z, c: float) -> tuple[Loss, list[np.nda
     policy = float(-np.mean(np.sum(pi * logp, axis=1)))
     l2 = c * float(sum(np.sum(w * w) for w in params))
     # gradients of the batch mean
-    dlogits = (out.p - pi) / B                           # (B, 9) softmax + cross-entropy
-    dv = -2 * (z - out.v) / B                            # (B,)
+    dlogits = (out.p * pi.sum(1, keepdims=True) - pi) / B     # (B, 9) softmax + cross-entropy
+    dv = -2 * value_weight * (z - out.v) / B             # (B,)
     dpre_v = (dv * (1 - out.v ** 2))[:, None]            # (B, 1) through tanh
     dWp, dbp = h2.T @ dlogits, dlogits.sum(0)
     dwv, dbv = h2.T @ dpre_v, dpre_v.sum(0)
@@ -234,7 +238,7 @@ def loss_and_grads(params, x, legal, pi, z, c: float) -> tuple[Loss, list[np.nda
     dW1, db1 = x.T @ dh1, dh1.sum(0)
     grads = [dW1, db1, dW2, db2, dWp, dbp, dwv, dbv]
     grads = [g + 2 * c * w for g, w in zip(grads, params)]
-    return Loss(value + policy + l2, value, policy, l2), grads
+    return Loss(value_weight * value + policy + l2, value, policy, l2), grads
 
 
 @lru_cache(maxsize=1)
@@ -536,6 +540,11 @@ class Config:
     buffer: int = 4_000            # positions kept (× 8 symmetries)
     expert_blunder: float = 0.2    # expert games: share of random moves of the otherwise perfect players
     max_games: int = 2_000
+    sl_games: int = 400            # AlphaGo: expert games for the SL policy, then
+    rl_games: int = 800            # policy-gradient games of the RL policy against earlier versions, then value games
+    rl_games_per_step: int = 16    # RL and value stages: games per snapshot (no search: moves sampled from p)
+    rl_learning_rate: float = 5e-4
+    lam: float = 0.5               # λ of AlphaGo's leaf value (1−λ)v + λz
     eval_sims: int = 16            # searches compared on the test positions
     eval_positions: int = 40
     seed: int = 0
@@ -561,6 +570,9 @@ class Snapshot:
     metrics: dict                  # policy_loss, value_loss, optimal_policy, value_error, search_optimal
     positions: int                 # training positions seen so far
     seconds: float = 0.0
+    stage: str = ""                # AlphaGo's pipeline: "sl", "rl", "value"
+    prior: list | None = None      # AlphaGo: the network whose policy is the search's prior (the SL policy)
+    value_params: list | None = None   # AlphaGo: the value network
 
 
 @lru_cache(maxsize=8)
@@ -714,6 +726,117 @@ def _train(cfg: Config, source: str) -> Iterator[Snapshot]:
         yield Snapshot(games, [p.copy() for p in params], _metrics(params, cfg, (float(np.mean(pl)),
                                                                                   float(np.mean(vl)))),
                        positions, time.perf_counter() - t0)
+
+
+class Combined:
+    """AlphaGo's search: the prior P from one network (the SL policy) and the value v from another (the value
+    network)."""
+
+    def __init__(self, prior: Evaluator, value: Evaluator):
+        self.prior, self.value = prior, value
+
+    def __call__(self, board: tuple) -> tuple[np.ndarray, float]:
+        return self.prior(board)[0], self.value(board)[1]
+
+
+def policy_game(x_net: Evaluator, o_net: Evaluator, rng: np.random.Generator) -> tuple[list[tuple[tuple, int]], int]:
+    """A game without search, each move drawn from the policy head of the player's network: [(s, a)], winner."""
+    board, record = EMPTY, []
+    while winner(board) is None:
+        p = (x_net if to_move(board) == 1 else o_net)(board)[0]
+        a = int(rng.choice(CELLS, p=p / p.sum()))
+        record.append((board, a))
+        board = play(board, a)
+    return record, winner(board)
+
+
+def _alphago_metrics(policy, prior, value, cfg: Config, loss: tuple[float, float]) -> dict:
+    sc = SearchConfig(n_sims=cfg.eval_sims, c_puct=cfg.c_puct, prior="net", leaf="mix", lam=cfg.lam)
+    net_p, net_v = Evaluator(policy), Evaluator(value)
+    search_net = Combined(net_p if prior is policy else Evaluator(prior), net_v)
+    return {"policy_loss": loss[0], "value_loss": loss[1], "optimal_policy": policy_accuracy(policy, net_p),
+            "value_error": value_error(value, net_v),
+            "search_optimal": search_accuracy(sc, _eval_set(cfg.eval_positions, cfg.seed), cfg.seed, search_net)}
+
+
+def train_alphago(cfg: Config) -> Iterator[Snapshot]:
+    """AlphaGo's pipeline in miniature (Silver et al. 2016): (1) SL policy: the policy head learns the expert's
+    moves; (2) RL policy: from the SL weights, REINFORCE (−z log p(a|s)) in games against a randomly chosen earlier
+    version of itself; (3) value network: a separate network regresses the result z on one position per RL-policy
+    self-play game. The search uses the SL policy as the prior and (1−λ)v + λz at the leaves."""
+    rng = np.random.default_rng(cfg.seed)
+    policy = init_params(cfg.hidden, np.random.default_rng(cfg.seed))       # the same θ0 as AlphaGo Zero's
+    value = [p.copy() for p in policy]                                       # a separate value network
+    opt, vopt = NumpyAdam(policy, lr=cfg.learning_rate), NumpyAdam(value, lr=cfg.learning_rate)
+    buf, vbuf = _Buffer(cfg.buffer), _Buffer(cfg.buffer)
+    sl, pool = None, []
+    games = positions = 0
+    t0 = time.perf_counter()
+
+    def snap(stage: str, loss: tuple[float, float]) -> Snapshot:
+        prior = sl if sl is not None else policy
+        return Snapshot(games, [p.copy() for p in policy], _alphago_metrics(policy, prior, value, cfg, loss),
+                        positions, time.perf_counter() - t0, stage, [p.copy() for p in prior],
+                        [p.copy() for p in value])
+
+    yield snap("sl", (np.nan, np.nan))
+    while games < cfg.max_games:
+        if games < cfg.sl_games:                                 # (1) SL: the expert's move, cross-entropy only
+            stage = "sl"
+            for _ in range(cfg.games_per_step):
+                samples = expert_game(cfg, rng)
+                buf.add(samples)
+                positions += len(samples)
+            games += cfg.games_per_step
+            losses = []
+            for _ in range(cfg.train_steps):
+                x, legal, pi, z = buf.batch(cfg.batch_size, rng)
+                loss, grads = loss_and_grads(policy, x, legal, pi, z, cfg.weight_decay, value_weight=0.0)
+                opt.step(grads)
+                losses.append(loss.policy)
+            yield snap(stage, (float(np.mean(losses)), np.nan))
+        elif games < cfg.sl_games + cfg.rl_games:                # (2) RL: REINFORCE against earlier versions
+            stage = "rl"
+            if sl is None:
+                sl = [p.copy() for p in policy]
+                pool = [Evaluator(sl)]
+                opt = NumpyAdam(policy, lr=cfg.rl_learning_rate)
+            me = Evaluator(policy)
+            boards, acts, zs = [], [], []
+            for g in range(cfg.rl_games_per_step):
+                opp = pool[int(rng.integers(len(pool)))]
+                side = 1 if g % 2 == 0 else -1
+                record, w = policy_game(me if side == 1 else opp, opp if side == 1 else me, rng)
+                for b, a in record:
+                    if to_move(b) == side:                       # the learner's own moves, z from its side
+                        boards.append(b)
+                        acts.append(a)
+                        zs.append(float(w * side))
+            games += cfg.rl_games_per_step
+            positions += len(boards)
+            z = np.array(zs)
+            # −z log p(a|s): π = z · one-hot(a), no value term
+            loss, grads = loss_and_grads(policy, features(boards), legal_mask(boards), z[:, None] * np.eye(CELLS)[acts],
+                                         z, cfg.weight_decay, value_weight=0.0)
+            opt.step(grads)
+            pool = (pool + [Evaluator([p.copy() for p in policy])])[-20:]    # the opponents: recent versions
+            yield snap(stage, (loss.policy, np.nan))
+        else:                                                    # (3) value network on the RL policy's games
+            stage = "value"
+            me = Evaluator(policy)
+            for _ in range(cfg.rl_games_per_step):
+                record, w = policy_game(me, me, rng)
+                b = record[int(rng.integers(len(record)))][0]    # one position per game (positions of a game correlate)
+                vbuf.add([(b, np.zeros(CELLS), float(w * to_move(b)))])
+            games += cfg.rl_games_per_step
+            positions += cfg.rl_games_per_step
+            losses = []
+            for _ in range(cfg.train_steps):
+                x, legal, pi, z = vbuf.batch(cfg.batch_size, rng)
+                loss, grads = loss_and_grads(value, x, legal, pi, z, cfg.weight_decay)
+                vopt.step(grads)
+                losses.append(loss.value)
+            yield snap(stage, (np.nan, float(np.mean(losses))))
 
 
 def train_zero(cfg: Config) -> Iterator[Snapshot]:

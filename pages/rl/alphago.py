@@ -205,7 +205,7 @@ def baseline(c: ag.Config) -> float:
 
 
 def make(c: ag.Config) -> dict:
-    return {"zero": ag.train_zero(c), "sl": ag.train_sl(c)}
+    return {"zero": ag.train_zero(c), "alphago": ag.train_alphago(c)}
 
 
 def draw(run: training.Run) -> None:
@@ -215,15 +215,19 @@ def draw(run: training.Run) -> None:
         m1.metric(t(f"{K}.metric.policy", name=lab[f"{name}_short"]), f"{s.metrics['optimal_policy']:.0%}")
         m2.metric(t(f"{K}.metric.search"), f"{s.metrics['search_optimal']:.0%}")
         m3.metric(t(f"{K}.metric.games"), f"{s.step:,}")
+        if s.stage:
+            col.caption(t(f"{K}.stage.{s.stage}"))
     curves = {name: {m: run.curve(name, m) for m in ("optimal_policy", "search_optimal", "value_error")}
               for name in run.snaps}
     charts.live(figs.plot_curves(curves, baseline(tcfg), labels=lab), key=f"{K}.fig.curves")
     # the same position, the same simulations: no network, AlphaGo-style (SL prior, mixed leaf), AlphaGo Zero
-    zero, sl = ag.Evaluator(run.snaps["zero"].params), ag.Evaluator(run.snaps["sl"].params)
+    a = run.snaps["alphago"]
+    zero = ag.Evaluator(run.snaps["zero"].params)
+    alphago = ag.Combined(ag.Evaluator(a.prior), ag.Evaluator(a.value_params))      # SL prior, value network
     searches = {
         "pure": ag.search_at(cmp_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct), seed),
         "alphago": ag.search_at(cmp_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct, prior="net",
-                                                           leaf="mix"), seed, sl),
+                                                           leaf="mix", lam=tcfg.lam), seed, alphago),
         "zero": ag.search_at(cmp_moves, ag.SearchConfig(n_sims=cmp_sims, c_puct=cfg.c_puct, prior="net",
                                                         leaf="net"), seed, zero),
     }

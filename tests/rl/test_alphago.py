@@ -217,7 +217,8 @@ def test_tree_view_is_the_tree():
 
 
 # --------------------------------------------------------------------------------------- oracle: network
-def test_loss_and_gradients_equal_torch_autograd():
+@pytest.mark.parametrize("target", ["zero", "reinforce", "value_only"])
+def test_loss_and_gradients_equal_torch_autograd(target):
     rng = np.random.default_rng(0)
     params = ag.init_params(16, rng)
     boards = [ag.all_positions()[i] for i in rng.choice(4520, 12, replace=False)]
@@ -225,8 +226,14 @@ def test_loss_and_gradients_equal_torch_autograd():
     pi = rng.random((12, 9)) * legal
     pi /= pi.sum(1, keepdims=True)
     z = rng.choice([-1.0, 0.0, 1.0], 12)
+    vw = 1.0
+    if target == "reinforce":                      # AlphaGo's RL policy: −z log p(a|s), no value term
+        a = np.array([rng.choice(np.flatnonzero(m)) for m in legal])
+        pi, vw = z[:, None] * np.eye(9)[a], 0.0
+    elif target == "value_only":                   # AlphaGo's value network: (z − v)² alone
+        pi = np.zeros((12, 9))
     c = 1e-3
-    loss, grads = ag.loss_and_grads(params, x, legal, pi, z, c)
+    loss, grads = ag.loss_and_grads(params, x, legal, pi, z, c, value_weight=vw)
 
     tp = [torch.tensor(p, requires_grad=True) for p in params]
     W1, b1, W2, b2, Wp, bp, wv, bv = tp
@@ -237,7 +244,7 @@ def test_loss_and_gradients_equal_torch_autograd():
     value = torch.mean((torch.tensor(z) - v) ** 2)
     policy = -torch.mean(torch.sum(torch.tensor(pi) * logp, 1))
     l2 = c * sum((p * p).sum() for p in tp)
-    total = value + policy + l2
+    total = vw * value + policy + l2
     total.backward()
     assert loss.total == pytest.approx(total.item(), rel=1e-10)
     assert loss.value == pytest.approx(value.item()) and loss.policy == pytest.approx(policy.item())
@@ -433,3 +440,33 @@ def test_example_games_are_what_each_network_trains_on():
     assert len(fig.data) == len(games["zero"]) + len(games["sl"])
     first = fig.data[0]
     assert np.allclose(np.asarray(first.z)[::-1].ravel(), np.round(games["zero"][0][1], 3))
+
+
+def test_alphago_pipeline_stages_train_what_the_paper_trains():
+    """SL changes only the policy; at the switch the SL weights freeze as the search's prior; RL changes only the
+    policy (the value network untouched); the value stage changes only the value network."""
+    cfg = ag.Config(sl_games=8, rl_games=32, games_per_step=4, rl_games_per_step=16, eval_positions=4, eval_sims=4)
+    snaps = list(itertools.islice(ag.train_alphago(cfg), 8))
+    assert [s.stage for s in snaps] == ["sl", "sl", "sl", "rl", "rl", "value", "value", "value"]
+    assert [s.step for s in snaps] == [0, 4, 8, 24, 40, 56, 72, 88]
+    same = lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))        # noqa: E731
+    assert not same(snaps[1].params, snaps[0].params) and same(snaps[2].value_params, snaps[0].value_params)
+    sl = snaps[2].params
+    for s in snaps[3:]:
+        assert same(s.prior, sl)                                               # the SL policy stays the prior
+    assert not same(snaps[3].params, sl) and same(snaps[4].value_params, snaps[0].value_params)
+    assert same(snaps[5].params, snaps[4].params) and not same(snaps[5].value_params, snaps[4].value_params)
+    again = list(itertools.islice(ag.train_alphago(cfg), 8))
+    assert all(same(a.params, b.params) and same(a.value_params, b.value_params) for a, b in zip(snaps, again))
+
+
+def test_policy_games_follow_the_policy():
+    """A policy that puts all its mass on the lowest empty cell plays exactly that, for both players."""
+    class Lowest:
+        def __call__(self, board):
+            p = np.zeros(9)
+            p[next(i for i in range(9) if board[i] == 0)] = 1.0
+            return p, 0.0
+
+    record, w = ag.policy_game(Lowest(), Lowest(), np.random.default_rng(0))
+    assert [a for _, a in record] == [0, 1, 2, 3, 4, 5, 6] and w == 1               # X completes 0-3-6

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from engine.figures.common import lab
 from engine.rl.alphago import CELLS, TreeView
 
-COLORS = {"zero": "#d62728", "sl": "#1f77b4", "pure": "#7f7f7f"}
+COLORS = {"zero": "#d62728", "alphago": "#1f77b4", "sl": "#1f77b4", "pure": "#7f7f7f"}
 MARK = {1: "X", -1: "O", 0: ""}
 
 
