@@ -1,6 +1,6 @@
 r"""AlphaGo's search on tic-tac-toe: Monte-Carlo tree search with PUCT, the policy from visit counts, a small
-policy-value network trained by self-play (AlphaGo Zero) or on expert games (AlphaGo's SL stage), and exact minimax
-as the oracle.
+policy-value network trained by self-play (AlphaGo Zero) and AlphaGo's three stages (SL policy on expert games, RL
+policy by policy gradient, value network), and exact minimax as the oracle.
 
 Every edge $(s,a)$ of the tree stores $N(s,a)$ (visits), $W(s,a)$ (total value), $Q(s,a)=W/N$ (mean value, $0$
 while $N=0$) and the prior $P(s,a)$. A simulation descends from the root by
