@@ -118,7 +118,9 @@ formula(f"{K}.beam_formula")
 st.header(t(f"{K}.tf_header"))
 st.markdown(t(f"{K}.tf_text"))
 formula(f"{K}.tf_formula")
-tf_base = replace(base, attention="additive")
+tf_attention = st.selectbox(t(f"{K}.controls.tf_attention"), M.ATTENTIONS, format_func=fmt(f"{K}.labels"),
+                            key=f"{K}.tf_attention", bind="query-params")
+tf_base = replace(base, attention=tf_attention)
 
 
 def draw_tf(run: training.Run) -> None:
