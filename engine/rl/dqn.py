@@ -540,7 +540,7 @@ def _random_return(seed: int, n: int = 20) -> float:
     return float(ret.mean())
 
 
-def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
+def train_dqn(cfg: Config, double: bool = False, replay: bool = True) -> Iterator[Snapshot]:
     r"""DQN (or Double DQN) on one CartPole, in stable-baselines3's order: every env step an ε-greedy action, the
     transition into the buffer, ε from the linear schedule, θ⁻ ← θ every `target_update_interval` steps; after
     `learning_starts` steps one gradient step every `train_freq` steps on a uniformly sampled minibatch:
@@ -550,6 +550,8 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
 
     with the gradient norm clipped to `max_grad_norm`. Yields a snapshot every `snapshot_every` environment
     steps until `max_env_steps`. DQN and Double DQN share θ at step 0, the environment and ε streams.
+    `replay=False` trains on the last `batch_size` transitions in the order they happened instead of a uniform
+    sample (learning from the stream: what experience replay replaces).
     """
     t0 = time.perf_counter()
     flat, params = _flat(initial_params(cfg))                         # θ as views into one vector: one Adam update
@@ -595,7 +597,8 @@ def train_dqn(cfg: Config, double: bool = False) -> Iterator[Snapshot]:
                              cfg.exploration_fraction, cfg.max_env_steps)
         backups = max(backups, int(step > cfg.learning_starts))
         if step > cfg.learning_starts and step % cfg.train_freq == 0:
-            ob, ac, rw, nob, dn = buf.batch(buf.sample_indices(cfg.batch_size, batch_rng))
+            idx = buf.sample_indices(cfg.batch_size, batch_rng) if replay else buf.recent_indices(cfg.batch_size)
+            ob, ac, rw, nob, dn = buf.batch(idx)
             y = td_targets(params, target, rw, nob, dn, cfg.gamma, double)
             loss = loss_and_grads(params, ob, ac, y)
             grads, _ = clip_grad_norm([np.concatenate([g.ravel() for g in loss.grads])], cfg.max_grad_norm)

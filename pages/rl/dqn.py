@@ -8,7 +8,7 @@ import streamlit as st
 from engine.rl import dqn
 from engine.figures.rl import dqn as figs
 from ui import charts
-from ui import formula, labels, show_source, t
+from ui import fmt, formula, labels, show_source, t
 from ui import training
 
 st.title(t("dqn.title"))
@@ -142,26 +142,31 @@ st.caption(t("dqn.overest_caption", trials=20_000))
 
 # ------------------------------------------------------------------------------------- 3. train live
 st.header(t("dqn.train_header"))
-st.markdown(t("dqn.train_text"))
+st.markdown(t("dqn.train_text", b=cfg.batch_size))
+
+
+MODELS = ("dqn", "double", "no_replay")                 # run names; shown as t("dqn.models.<name>")
 
 
 def make(c: dqn.Config) -> dict:
-    return {"DQN": dqn.train_dqn(c, double=False), "Double DQN": dqn.train_dqn(c, double=True)}
+    return {"dqn": dqn.train_dqn(c, double=False), "double": dqn.train_dqn(c, double=True),
+            "no_replay": dqn.train_dqn(c, double=False, replay=False)}
 
 
 def draw(run: training.Run) -> None:
     for name, s in run.snaps.items():                        # one row per model: four labels fit a phone too
         m1, m2, m3, m4 = st.columns(4)
-        m1.metric(t("dqn.metric.return", name=name), f"{s.metrics['return']:.1f}")
+        m1.metric(t("dqn.metric.return", name=t(f"dqn.models.{name}")), f"{s.metrics['return']:.1f}")
         m2.metric(t("dqn.metric.overestimate"), f"{s.metrics['overestimate']:+.1f}")
         m3.metric(t("dqn.metric.updates"), f"{s.updates:,}")
         m4.metric(t("dqn.metric.episodes"), f"{s.episodes:,}")
-    curves = {name: {m: run.curve(name, m) for m in ("return", "loss", "q_max", "true_return", "q_ceiling")}
+    curves = {name: {m: run.curve(name, m) for m in (("return", "loss") if name == "no_replay" else
+                                                      ("return", "loss", "q_max", "true_return", "q_ceiling"))}
               for name in run.snaps}
     charts.live(figs.plot_curves(curves, labels=lab), key="dqn.fig.curves")
-    s = run.snaps["DQN"]
+    s = run.snaps["dqn"]
     st.caption(t("dqn.train_caption", dqn=s.metrics["overestimate"],
-                 ddqn=run.snaps["Double DQN"].metrics["overestimate"], gamma=cfg.gamma, vmax=1 / (1 - cfg.gamma),
+                 ddqn=run.snaps["double"].metrics["overestimate"], gamma=cfg.gamma, vmax=1 / (1 - cfg.gamma),
                  copies=s.target_updates, ceiling=s.metrics["q_ceiling"]))
 
 
@@ -172,7 +177,8 @@ show_source(dqn.train_dqn)
 # ------------------------------------------------------------------------------------- 4. learned Q
 st.header(t("dqn.policy_header"))
 st.markdown(t("dqn.policy_text"))
-which = st.radio(t("dqn.policy_model"), ("DQN", "Double DQN"), horizontal=True, key="dqn.which", bind="query-params")
+which = st.radio(t("dqn.policy_model"), MODELS, horizontal=True, key="dqn.which", bind="query-params",
+                 format_func=fmt("dqn.models"))
 st.button(t("dqn.policy_refresh"), key="dqn.refresh")
 s = run.snaps[which]
 st.caption(t("dqn.policy_at", step=f"{s.step:,}", updates=s.updates, targets=s.target_updates))

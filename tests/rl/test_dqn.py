@@ -304,7 +304,7 @@ def test_page_runs_and_steps(lang):
     at.button(key="dqn.run.step").click().run()
     assert_ok(at)
     run = at.session_state["dqn.run"]
-    assert run.step > 0 and set(run.snaps) == {"DQN", "Double DQN"}
+    assert run.step > 0 and set(run.snaps) == {"dqn", "double", "no_replay"}
 
 
 def test_page_shows_a_translated_message_for_a_bad_grid():
@@ -394,3 +394,27 @@ def test_practice_huber_expected_equals_torch_smooth_l1():
         want = torch.nn.functional.smooth_l1_loss(torch.tensor(p["q_sa"], dtype=torch.float64),
                                                   torch.tensor(p["y"], dtype=torch.float64))
         assert abs(item.exec.expected - float(want)) < 1e-12
+
+
+def test_without_replay_each_batch_is_the_last_transitions_in_order(monkeypatch):
+    """replay=False: every gradient step trains on the batch_size most recent transitions, consecutive in time (each
+    state is the previous transition's next state unless an episode ended between them); replay=True samples."""
+    seen = []
+    real = dqn.loss_and_grads
+
+    def spy(params, obs, actions, targets):
+        seen.append(obs.copy())
+        return real(params, obs, actions, targets)
+
+    monkeypatch.setattr(dqn, "loss_and_grads", spy)
+    cfg = dqn.Config(max_env_steps=1_200, learning_starts=1_000, batch_size=16, snapshot_every=600)
+    list(dqn.train_dqn(cfg, replay=False))
+    recent, seen[:] = list(seen), []
+    list(dqn.train_dqn(cfg, replay=True))
+    sampled = list(seen)
+    assert len(recent) == len(sampled) == 50
+    # consecutive: mostly one physics step apart (|Δx| ≤ τ·|ẋ|max), sampled ones jump between episodes
+    jump = lambda b: np.mean(np.abs(np.diff(b[:, 0])) > 0.05)            # noqa: E731
+    assert np.mean([jump(b) for b in recent]) < 0.15 < np.mean([jump(b) for b in sampled])
+    for a, b in zip(recent, recent[1:]):                                   # train_freq 4: the window slides by 4
+        np.testing.assert_array_equal(a[cfg.train_freq:], b[:-cfg.train_freq])

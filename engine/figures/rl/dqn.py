@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from engine.figures.common import lab
 from engine.rl.dqn import ARROWS, Grid, MaxBias, QSliceResult, ReplayDemo
 
-COLORS = {"DQN": "#d62728", "Double DQN": "#1f77b4"}
+COLORS = {"dqn": "#d62728", "double": "#1f77b4", "no_replay": "#2ca02c"}     # the live run's model names
 SUB = ((0, 1), (1, 2), (2, 1), (1, 0))           # sub-cell (row, col) of up, right, down, left in a 3×3 block
 
 
@@ -118,8 +118,8 @@ def plot_max_bias(mb: MaxBias, labels: dict | None = None) -> go.Figure:
     set, evaluate with another), with the exact σ·E[max Z]; every action's true value is 0."""
     x = [str(n) for n in mb.n_actions]
     fig = go.Figure([
-        go.Bar(x=x, y=np.round(mb.single, 4), name=lab(labels, "single", "max"), marker_color=COLORS["DQN"]),
-        go.Bar(x=x, y=np.round(mb.double, 4), name=lab(labels, "double", "double"), marker_color=COLORS["Double DQN"]),
+        go.Bar(x=x, y=np.round(mb.single, 4), name=lab(labels, "single", "max"), marker_color=COLORS["dqn"]),
+        go.Bar(x=x, y=np.round(mb.double, 4), name=lab(labels, "double", "double"), marker_color=COLORS["double"]),
         go.Scatter(x=x, y=np.round(mb.exact, 4), mode="markers", name=lab(labels, "exact", "exact"),
                    marker=dict(symbol="line-ew-open", size=28, color="black", line=dict(width=2)))])
     fig.update_layout(height=300, barmode="group", margin=dict(l=10, r=10, t=30, b=10), xaxis_type="category",
@@ -143,19 +143,22 @@ def plot_curves(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], lab
     """Three panels over environment steps: episode return (mean of the last 20), Huber loss, and the
     over-estimation measure: max_a Q(s, a) (solid) against the discounted return actually collected (dotted) on
     the greedy policy's states, with the bootstrapping ceiling (1 − γⁿ)/(1 − γ) after n target copies (grey,
-    dashed, when `q_ceiling` is given). `curves[model][metric] = (steps, values)`."""
+    dashed, when `q_ceiling` is given). `curves[model][metric] = (steps, values)`; a model without q_max stays
+    out of the third panel; legend names from `labels["model_<model>"]`."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=[lab(labels, k, k) for k in ("return", "loss", "estimate")])
-    for name, per in curves.items():
-        color = COLORS.get(name, "black")
+    for key, per in curves.items():
+        color = COLORS.get(key, "black")
+        name = lab(labels, f"model_{key}", key)
         for j, (m, dash, legend) in enumerate((("return", "solid", True), ("loss", "solid", False),
                                                ("q_max", "solid", False), ("true_return", "dot", False))):
+            if m not in per:                                  # a model may leave the estimate panel out
+                continue
             x, y = per[m]
             step = max(1, len(x) // 150)
             title = name if m != "true_return" else f"{name}: {lab(labels, 'true_return', 'true')}"
-            fig.add_trace(go.Scatter(x=x[::step], y=np.round(y[::step], 4), name=title if legend or m == "true_return"
-                                     else name, legendgroup=name if m != "true_return" else name + "t",
-                                     showlegend=legend or m == "true_return", line=dict(color=color, dash=dash)),
-                          1, min(j + 1, 3))
+            fig.add_trace(go.Scatter(x=x[::step], y=np.round(y[::step], 4), name=title, showlegend=legend or
+                                     m == "true_return", legendgroup=key if m != "true_return" else key + "t",
+                                     line=dict(color=color, dash=dash)), 1, min(j + 1, 3))
     ceiling = next((per["q_ceiling"] for per in curves.values() if "q_ceiling" in per), None)
     if ceiling is not None and len(ceiling[0]):
         x, y = ceiling
