@@ -22,6 +22,9 @@ if __name__ == "__main__" and not runtime.exists():          # `python app.py`: 
     from streamlit.web import cli
 
     PagesManager.uses_pages_directory = False                # routing is st.navigation's, never the pages/ folder's
+    if os.environ.get("KICKS_PRELOAD", "1") != "0":          # heavy imports before the port opens (ui/warm.py)
+        from ui.warm import preload
+        print(f"kicks: libraries loaded in {preload():.1f} s; starting the server", file=sys.stderr, flush=True)
     sys.argv = ["streamlit", "run", os.path.abspath(__file__), *sys.argv[1:]]
     sys.exit(cli.main())
 

@@ -43,6 +43,22 @@ MODULES = ("torch", "torchvision", "engine.common.classifier", "lime.lime_image"
            "sklearn.linear_model", "skimage.segmentation")
 
 
+def preload() -> float:
+    """`python app.py` only (the launcher, before the server opens its port): import the heavy libraries every chapter
+    shares, so a class that arrives the moment the server answers finds them loaded (issue #29: a cold first page
+    waited ~15 s, most of it for torch, torchvision, LIME and SHAP to import while twenty readers' runs competed for
+    the same two cores). The server answers ~10 s later instead; under `streamlit run app.py` (Community Cloud) the
+    script runs only once a reader has come, so there the warm-up thread and `loading_ui` remain. Off with
+    KICKS_PRELOAD=0. Returns the seconds it took."""
+    t0 = time.perf_counter()
+    for name in (*IN_THREAD_FIRST, *MODULES):
+        try:
+            importlib.import_module(name)
+        except Exception:                   # the page that needs it reports the failure in the reader's language
+            pass
+    return time.perf_counter() - t0
+
+
 def _bert_defaults() -> None:
     """What the BERT page computes at its defaults whatever the reader types (~4 s on 2 cores): the fine-tuning
     curve on MiniLM's sentence vectors and the tiny model's corpus, both in the page's own caches."""
