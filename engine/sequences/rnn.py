@@ -420,7 +420,8 @@ def train_memory(cfg: MemoryConfig, kind: str) -> Iterator[MemorySnapshot]:
         head.weight.copy_(torch.as_tensor(rng.uniform(-k, k, (K, H))))
         head.bias.copy_(torch.as_tensor(rng.uniform(-k, k, K)))
     params = [*emb.parameters(), *cell.parameters(), *head.parameters()]
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    from engine.common import optim
+    opt = optim.Adam(params, lr=cfg.lr)     # = torch.optim.Adam, without its first-call import of torch._dynamo (~4 s)
     x_te, y_te = memory_batch(cfg, cfg.n_test, np.random.default_rng([cfg.seed, 99]))
     x_te_t = torch.as_tensor(x_te)
     y_te_t = torch.as_tensor(y_te)
