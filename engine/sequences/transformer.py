@@ -516,7 +516,7 @@ class TrainConfig:
     warmup: int = 100              # updates of linear warm-up from 0 to lr
     batch: int = 64                # pairs per update (fresh random pairs each time)
     steps: int = 3000              # updates in all
-    every: int = 25                # updates between two snapshots (each one decodes the validation set)
+    every: int = 10                # updates between two snapshots (each one decodes the validation set)
     n_val: int = 128               # held-out pairs (seqtasks.validation_set) for exact-match accuracy
     seed: int = 0
 
