@@ -55,10 +55,6 @@ def bench_training() -> None:
     t = time.perf_counter()
     V.digits_split(4000, 0)
     print(f"  digits load (first in a process): {time.perf_counter() - t:.2f} s")
-    t = time.perf_counter()
-    import torch
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])     # torch.optim's first use imports torch._dynamo
-    print(f"  (torch.optim's one-time import: {time.perf_counter() - t:.2f} s, paid once per process)")
     cfg = V.DigitsConfig()
     t = time.perf_counter()
     its = V.race(cfg)

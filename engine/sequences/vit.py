@@ -405,6 +405,7 @@ def train_digits(cfg: DigitsConfig, model_name: str) -> Iterator[DigitsSnapshot]
     `cfg.every` updates with the loss, the accuracies and (ViT) the [CLS] attention and position similarity."""
     torch = _torch()
     F = torch.nn.functional
+    from engine.common import optim
     x_tr, y_tr, x_te, y_te = digits_split(cfg.n_train, cfg.seed)
     xt_tr, yt_tr = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
     xt_te, yt_te = torch.from_numpy(x_te), torch.from_numpy(y_te)
@@ -415,7 +416,7 @@ def train_digits(cfg: DigitsConfig, model_name: str) -> Iterator[DigitsSnapshot]
     else:
         model = build_cnn(matching_cnn_width(vit_params(28, cfg.p, 1, cfg.d, cfg.depth, cfg.m)), seed=cfg.seed)
     n_params = sum(p.numel() for p in model.parameters())
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = optim.Adam(model.parameters(), lr=cfg.lr)            # = torch.optim.Adam, without importing torch._dynamo
     rng = np.random.default_rng(cfg.seed + 1)
     S = cfg.steps // cfg.every + 2
     steps, losses = np.zeros(S, np.int64), np.zeros(S)

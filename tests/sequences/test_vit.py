@@ -375,3 +375,30 @@ def test_figures_show_the_engine_results():
     tiles = np.asarray(figs.plot_position_similarity(snap).data[0].z, float)             # 2×2 tiles of 2×2
     assert tiles.shape == (5, 5) and np.isnan(tiles[2]).all()
     np.testing.assert_allclose(tiles[:2, :2], np.round(snap.pos_sim[0].reshape(2, 2), 2), atol=1e-6)
+
+
+def test_vit_training_equals_torchvision_with_torch_optim_adam():
+    """40 updates of the engine's ViT = torchvision's VisionTransformer with the same initial weights, trained by
+    torch.optim.Adam on the same minibatches (drawn here the obvious way)."""
+    cfg = V.DigitsConfig(n_train=250, steps=40, every=20)
+    snaps = list(V.train_digits(cfg, "vit"))
+    tv = _torchvision_vit(28, cfg.p, 1, cfg.d, cfg.depth, cfg.heads, cfg.m).train()
+    _copy_into_torchvision(V.build_vit(28, cfg.p, 1, cfg.d, cfg.depth, cfg.heads, cfg.m, seed=cfg.seed), tv)
+    opt = torch.optim.Adam(tv.parameters(), lr=cfg.lr, foreach=False)
+    x_tr, y_tr, x_te, y_te = V.digits_split(cfg.n_train, cfg.seed)
+    rng = np.random.default_rng(cfg.seed + 1)
+    order, pos, losses = rng.permutation(len(y_tr)), 0, []
+    for _ in range(cfg.steps):
+        if pos + cfg.batch > len(order):
+            order, pos = rng.permutation(len(y_tr)), 0
+        idx = order[pos:pos + cfg.batch]
+        pos += cfg.batch
+        loss = F.cross_entropy(tv(torch.from_numpy(x_tr[idx])), torch.from_numpy(y_tr[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(snaps[-1].train_loss[1:], [np.mean(losses[:20]), np.mean(losses[20:])], rtol=1e-4)
+    with torch.no_grad():
+        acc = (tv.eval()(torch.from_numpy(x_te)).argmax(1).numpy() == y_te).mean()
+    assert abs(snaps[-1].test_acc[-1] - acc) <= 0.002
