@@ -131,7 +131,7 @@ cells = labels(f"{K}.cells")
 
 
 def draw(run: training.Run) -> None:
-    charts.live(figs.plot_memory(run.snaps, lab), key=f"{K}.fig.memory")
+    charts.live(figs.plot_memory(run.snaps, lab, clip=cfg.clip), key=f"{K}.fig.memory")
     lines = []
     for kind_ in R.KINDS:
         s = run.snaps[kind_]

@@ -108,9 +108,10 @@ def plot_clipping(g: tuple[float, float], threshold: float, labels: dict) -> go.
     return fig
 
 
-def plot_memory(snaps: dict, labels: dict, target: float = R.TARGET_ACC) -> go.Figure:
-    """Two panels: held-out accuracy and training loss (log) vs update, one line per cell."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["mem_acc"], labels["mem_loss"]))
+def plot_memory(snaps: dict, labels: dict, target: float = R.TARGET_ACC, clip: float = 1.0) -> go.Figure:
+    """Three panels: held-out accuracy, training loss (log) and the gradient norm before clipping (log, the clipping
+    threshold dashed) vs update, one line per cell."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=(labels["mem_acc"], labels["mem_loss"], labels["mem_grad"]))
     for kind in R.KINDS:
         s = snaps.get(kind)
         if s is None:
@@ -120,9 +121,13 @@ def plot_memory(snaps: dict, labels: dict, target: float = R.TARGET_ACC) -> go.F
                                  line=dict(color=COLORS[kind])), 1, 1)
         fig.add_trace(go.Scatter(x=x, y=_r(s.loss), mode="lines", name=labels[kind], legendgroup=kind,
                                  showlegend=False, line=dict(color=COLORS[kind])), 1, 2)
+        fig.add_trace(go.Scatter(x=x, y=_r(s.grad_norm), mode="lines", name=labels[kind], legendgroup=kind,
+                                 showlegend=False, line=dict(color=COLORS[kind])), 1, 3)
     fig.add_hline(y=target, line=dict(color="#888", dash="dash"), row=1, col=1)
+    fig.add_hline(y=clip, line=dict(color="#888", dash="dash"), row=1, col=3)
     fig.update_yaxes(range=[0, 1.02], row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", row=1, col=3)
     fig.update_xaxes(title_text=labels["step"])
     fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
