@@ -131,9 +131,16 @@ def move_values(board: tuple) -> np.ndarray:
 
 
 def optimal_moves(board: tuple) -> list[int]:
-    v = move_values(board)
-    best = np.nanmax(v)
-    return [a for a in legal_moves(board) if v[a] == best]
+    """The moves whose exact value is the best (the position's minimax value)."""
+    return list(_optimal(board))
+
+
+@lru_cache(maxsize=None)                    # at most the game's 4 520 positions with moves left
+def _optimal(board: tuple) -> tuple:
+    legal = legal_moves(board)
+    values = [-minimax(play(board, a)) for a in legal]
+    best = max(values)
+    return tuple(a for a, v in zip(legal, values) if v == best)
 
 
 @lru_cache(maxsize=1)

@@ -250,7 +250,15 @@ st.markdown(t(f"{K}.versus_table"))
 st.subheader(t(f"{K}.examples_header"))
 st.markdown(t(f"{K}.examples_text"))
 snap = run.snaps["zero"]
-st.plotly_chart(figs.plot_examples(ag.example_games(snap.params, tcfg), labels=lab), key=f"{K}.fig.examples")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def examples(c: ag.Config, step: int, _params: list) -> dict:
+    """One game of each; the network is the run's snapshot at `step` of the run made from `c` (its key)."""
+    return ag.example_games(_params, c)
+
+
+st.plotly_chart(figs.plot_examples(examples(tcfg, snap.step, snap.params), labels=lab), key=f"{K}.fig.examples")
 st.caption(t(f"{K}.examples_caption", step=snap.step))
 
 # ---- check yourself: E資格-style items made by this chapter's engine (engine/practice/) ----
