@@ -93,7 +93,8 @@ def plot_accuracy_gap(free: dict[str, tuple[np.ndarray, np.ndarray]],
         xs, ys = _thin(x, 100 * np.asarray(y, float))
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=f"{lab(labels, name, name)} — "
                                  f"{lab(labels, 'forced', 'forced')}", line=dict(color=COLORS.get(name), dash="dot")))
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25),
+    fig.update_layout(height=420, margin=dict(l=50, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.22, yanchor="top"),
                       title=lab(labels, "gap_title", ""), yaxis=dict(range=[0, 101], title="%"),
                       xaxis=dict(title=lab(labels, "update", "update")))
     return fig
