@@ -122,6 +122,13 @@ def minimax(board: tuple) -> int:
     return max(-minimax(play(board, a)) for a in legal_moves(board))
 
 
+def value_for(board: tuple, player: int) -> int:
+    """The exact value of a position for `player` (±1): +1 a forced win, 0 a draw, −1 a forced loss; the result
+    once the game is over."""
+    w = winner(board)
+    return int(w * player) if w is not None else int(minimax(board) * to_move(board) * player)
+
+
 def move_values(board: tuple) -> np.ndarray:
     """(9,) exact value of each move for the player to move (NaN for an illegal one)."""
     out = np.full(CELLS, np.nan)

@@ -131,8 +131,7 @@ with right:
         st.success(t(f"{K}.result.{outcome}"))
     else:
         st.info(t(f"{K}.turn.you" if my_turn else f"{K}.turn.search"))
-    # the exact value for the reader (minimax): +1 a forced win, 0 a draw, −1 a forced loss with perfect play
-    mine = ag.minimax(board) * ag.to_move(board) * human if result is None else result * human
+    mine = ag.value_for(board, human)                  # exact (minimax): +1 forced win, 0 draw, −1 forced loss
     st.caption(t(f"{K}.exact_value", v=t(f"{K}.values.{('loss', 'draw', 'win')[mine + 1]}")))
 st.caption(t(f"{K}.board_caption"))
 
@@ -155,7 +154,8 @@ rows = ag.root_table(partial, cfg.c_puct, tau)
 st.dataframe(pd.DataFrame([{lab["cell"]: r.cell + 1, "N": r.N, "W": round(r.W, 3), "Q": round(r.Q, 3),
                             "P": round(r.P, 3), "U": round(r.U, 3), "Q + U": round(r.score, 3),
                             lab["exact"]: int(r.exact)} for r in rows]), hide_index=True, width="stretch")
-best = max(rows, key=lambda r: (r.score, -r.cell))
+nxt = partial.root.select(cfg.c_puct)                  # the engine's own choice for the next simulation
+best = next(r for r in rows if r.cell == nxt)
 total = int(partial.root.N.sum())
 st.markdown(t(f"{K}.next_pick", cell=best.cell + 1, c=cfg.c_puct, P=best.P, total=total, N=best.N,
               U=best.U, Q=best.Q, score=best.score))

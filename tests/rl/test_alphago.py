@@ -71,6 +71,8 @@ def test_minimax_equals_an_independent_negamax_on_every_position():
                 assert np.isnan(v[a])
     assert ag.minimax(ag.EMPTY) == 0 and list(ag.move_values(ag.EMPTY)) == [0.0] * 9     # every opening draws
     assert ag.optimal_moves(ag.replay([0, 4, 8])) == [1, 3, 5, 7]                       # O must take an edge
+    assert ag.value_for(ag.replay([0, 4, 8]), -1) == 0 and ag.value_for(ag.replay([0, 4, 8, 2]), -1) == -1
+    assert ag.value_for(ag.replay([0, 3, 1, 4, 2]), 1) == 1 and ag.value_for(ag.replay([0, 3, 1, 4]), 1) == 1
 
 
 def test_parse_moves_keeps_the_legal_prefix_and_names_the_problem():
