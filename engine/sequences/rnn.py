@@ -356,6 +356,32 @@ def sentence_bidirectional(text: str, kind: str, hidden_size: int, *, dim: int =
     return chars, bidirectional(init_params(kind, dim, hidden_size, rng), init_params(kind, dim, hidden_size, rng), x)
 
 
+NUMBER_LIMIT = 100.0                                 # |x_t| of a typed number sequence
+
+
+def numbers(text: str, max_count: int = MAX_CHARS) -> list[float]:
+    """A typed number sequence ("1, 0, 0, -0.5", 「１，０，０」): engine.common.text.parse_numbers, at most
+    `max_count` numbers, each within ±NUMBER_LIMIT. Raises engine.common.text.TextError with the reason's code."""
+    from engine.common.text import TextError, parse_numbers
+    values = parse_numbers(text, max_count=max_count, max_chars=10 * max_count)
+    for v in values:
+        if abs(v) > NUMBER_LIMIT:
+            raise TextError("out_of_range", token=f"{v:g}", low=f"{-NUMBER_LIMIT:g}", high=f"{NUMBER_LIMIT:g}")
+    return values
+
+
+def numbers_trace(values: list[float], kind: str, hidden_size: int, *, seed: int = 0) -> Trace:
+    """A number sequence, one number x_t (D = 1) per step, through one (untrained, PyTorch-initialised) cell."""
+    x = np.asarray(values, float).reshape(1, -1, 1)                   # (1, T, 1)
+    return run(init_params(kind, 1, hidden_size, np.random.default_rng([seed, 13, GATES[kind]])), x)
+
+
+def numbers_bidirectional(values: list[float], kind: str, hidden_size: int, *, seed: int = 0) -> BiTrace:
+    x = np.asarray(values, float).reshape(1, -1, 1)
+    rng = np.random.default_rng([seed, 17, GATES[kind]])
+    return bidirectional(init_params(kind, 1, hidden_size, rng), init_params(kind, 1, hidden_size, rng), x)
+
+
 # ---------------------------------------------------------------------------------------------- the memory task
 @dataclass(frozen=True)
 class MemoryConfig:

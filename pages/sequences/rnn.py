@@ -4,6 +4,7 @@ trained live side by side on a task that needs memory (engine/sequences/rnn.py, 
 import numpy as np
 import streamlit as st
 
+from engine.common.text import TextError
 from engine.sequences import rnn as R
 from engine.figures.sequences import rnn as figs
 from ui import charts, fmt, formula, labels, show_source, t
@@ -11,6 +12,7 @@ from ui import training
 
 K = "rnn"
 DEFAULT_SENTENCE = "Hello, RNN! こんにちは"
+DEFAULT_NUMBERS = "1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -21,6 +23,11 @@ def trace(text: str, kind: str, hidden: int):
 @st.cache_data(max_entries=32, show_spinner=False)
 def bi_trace(text: str, kind: str, hidden: int):
     return R.sentence_bidirectional(text, kind, hidden)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def number_traces(values: tuple, kind: str, hidden: int) -> tuple[R.Trace, R.BiTrace]:
+    return R.numbers_trace(list(values), kind, hidden), R.numbers_bidirectional(list(values), kind, hidden)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -51,17 +58,31 @@ st.caption(t(f"{K}.weights_note"))
 # ---- 1. one cell at a time on the learner's sentence ------------------------------------------------------------
 st.header(t(f"{K}.trace_header"))
 st.markdown(t(f"{K}.trace_text"))
-text = st.text_input(t(f"{K}.sentence", n=R.MAX_CHARS), DEFAULT_SENTENCE, max_chars=200, key=f"{K}.sentence",
-                     bind="query-params")
+source = st.radio(t(f"{K}.source"), ("text", "numbers"), format_func=fmt(f"{K}.sources"), horizontal=True,
+                  key=f"{K}.source", bind="query-params")
 c = st.columns(2)
 kind = c[0].radio(t(f"{K}.cell"), R.KINDS, index=1, format_func=fmt(f"{K}.cells"), horizontal=True, key=f"{K}.cell",
                   bind="query-params")
 hidden = c[1].slider(t(f"{K}.hidden"), 2, 16, 8, key=f"{K}.hidden", bind="query-params")
-try:
-    chars, tr = trace(text, kind, hidden)
-except R.SentenceError as err:
-    st.error(t(f"{K}.errors.{err.code}", **err.params))
-    chars = None
+chars = bi = None
+if source == "text":
+    text = st.text_input(t(f"{K}.sentence", n=R.MAX_CHARS), DEFAULT_SENTENCE, max_chars=200, key=f"{K}.sentence",
+                         bind="query-params")
+    try:
+        chars, tr = trace(text, kind, hidden)
+        _, bi = bi_trace(text, kind, hidden)
+    except R.SentenceError as err:
+        st.error(t(f"{K}.errors.{err.code}", **err.params))
+else:
+    typed = st.text_input(t(f"{K}.numbers", n=R.MAX_CHARS, limit=f"{R.NUMBER_LIMIT:g}"), DEFAULT_NUMBERS,
+                          max_chars=10 * R.MAX_CHARS, key=f"{K}.numbers", bind="query-params")
+    try:
+        values = R.numbers(typed)
+        tr, bi = number_traces(tuple(values), kind, hidden)
+        chars = [f"{v:g}" for v in values]
+    except TextError as err:
+        st.error(t(f"{K}.bad_numbers", detail=t(f"common.text.{err.code}", **err.params)))
+    st.caption(t(f"{K}.numbers_note"))
 if chars is not None:
     T = len(chars)
     step = st.slider(t(f"{K}.step"), 1, T, T, key=f"{K}.step.{T}", bind="query-params") if T > 1 else 1
@@ -77,7 +98,6 @@ if chars is not None:
 
     st.subheader(t(f"{K}.bi_header"))
     st.markdown(t(f"{K}.bi_text"))
-    _, bi = bi_trace(text, kind, hidden)
     st.plotly_chart(figs.plot_bidirectional(chars, bi, lab), key=f"{K}.fig.bi")
     show_source(R.bidirectional)
 

@@ -312,3 +312,35 @@ def test_page_every_cell_and_a_sentence_with_nothing_to_read():
 
 
 R_ERR_JA = "文を入力してください。空白と制御文字を除くと読む文字が残りません。"
+
+
+def test_numbers_mode_engine_and_page():
+    """A number sequence: parsed as typed with an IME, each x_t (D = 1) = torch's cell on the same numbers; hostile
+    text gives a translated reason and the page keeps every section."""
+    from engine.common.text import TextError
+    assert R.numbers("１，０，−0.5 2") == [1.0, 0.0, -0.5, 2.0]
+    for bad, code in (("", "empty"), ("a", "not_a_number"), ("1e9", "out_of_range"), ("1 " * 41, "too_many")):
+        with pytest.raises(TextError) as e:
+            R.numbers(bad)
+        assert e.value.code == code
+    values = [1.0, 0.0, 0.0, -2.0, 0.5]
+    tr = R.numbers_trace(values, "gru", 5)
+    p = R.init_params("gru", 1, 5, np.random.default_rng([0, 13, 3]))
+    m = torch.nn.GRU(1, 5, batch_first=True).double()
+    _copy(m, p)
+    np.testing.assert_allclose(tr.h, m(torch.tensor(values, dtype=torch.float64).reshape(1, -1, 1))[0].detach(),
+                               atol=1e-12)
+
+    from conftest import assert_ok, run_page
+    at = run_page("pages/sequences/rnn.py", lang="ja")
+    headers = [h.value for h in at.header]
+    at.radio(key="rnn.source").set_value("numbers").run()
+    assert_ok(at)
+    assert not at.error and at.get("plotly_chart")
+    for typed, bad in (("", True), (" \t\n　", True), ("😀 👍🏽", True), ("a\x00b\x07", True), ("「１，２，３」", True),
+                       ("１，２，３", False), ("1e300", True), ("1 " * 200, True)):
+        at.text_input(key="rnn.numbers").set_value(typed).run()
+        assert_ok(at)
+        assert bool(at.error) == bad, (typed, [e.value for e in at.error])
+        assert [h.value for h in at.header] == headers
+        assert all("数" in e.value for e in at.error)                  # said in Japanese
