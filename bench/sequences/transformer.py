@@ -52,6 +52,9 @@ def bench_attention() -> None:
 
 def bench_training(norm_first: bool, limit_s: float = 60.0) -> None:
     from engine.sequences import transformer as X
+    # torch's one-off costs of a process's first backward and Adam step (a server pays them once, at the first
+    # reader's first Train): paid here by a tiny run, not charged to the first curve point
+    list(X.train(X.TrainConfig(d_model=16, n_heads=2, n_layers=1, d_ff=16, steps=2, every=1, n_val=4)))
     cfg = X.TrainConfig(norm_first=norm_first, steps=100_000)
     name = "pre-LN" if norm_first else "post-LN"
     t0 = time.perf_counter()
