@@ -134,6 +134,29 @@ def _full_page_png(page, path: Path, width: int) -> None:
     page.screenshot(path=str(path), full_page=True)
 
 
+_OVERFLOW_JS = """() => {
+  // elements sticking out past the right edge of the viewport, unless a scrolling or clipping box holds them
+  const W = window.innerWidth, out = [];
+  const main = document.querySelector("[data-testid='stMain']") || document.body;
+  for (const el of main.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= W + 1) continue;
+    let held = false;
+    for (let a = el.parentElement; a && a !== main; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === "auto" || ox === "scroll" || ox === "hidden" || ox === "clip") { held = true; break; }
+    }
+    if (held) continue;
+    if (out.some(o => o.contains(el))) continue;
+    out.push(el);
+  }
+  return out.slice(0, 5).map(e => `${e.tagName.toLowerCase()}.${(e.className && e.className.baseVal === undefined
+    ? e.className : "").toString().split(" ")[0]} +${Math.round(e.getBoundingClientRect().right - W)}px`
+    + ` "${(e.innerText || e.textContent || "").slice(0, 40).replace(/\\s+/g, " ")}"`).concat(
+    out.length > 5 ? [`… ${out.length - 5} more`] : []);
+}"""
+
+
 def shots(out: Path, width: int, langs: list[str], only: list[str]) -> None:
     """Full-page screenshots of Home and every built chapter (or `only`) in each language, at default settings."""
     from playwright.sync_api import sync_playwright
@@ -165,6 +188,7 @@ def shots(out: Path, width: int, langs: list[str], only: list[str]) -> None:
                     page.wait_for_timeout(1500)      # charts and formulas draw after the run ends
                     _settle(page)
                     path = out / f"{stem}_{lang}_{width}.png"
+                    wide = page.evaluate(_OVERFLOW_JS)        # before the viewport grows for the full-page shot
                     _full_page_png(page, path, width)
                     # the text a reader sees, charts' SVG text included, for a search for English left in Japanese
                     path.with_suffix(".txt").write_text(page.evaluate("""() => {
@@ -173,8 +197,8 @@ def shots(out: Path, width: int, langs: list[str], only: list[str]) -> None:
                         return m.innerText + '\\n--- chart text ---\\n' + svg; }"""))
                     exc = page.locator("[data-testid='stException']").count()
                     err = page.locator("[data-testid='stAlertContentError']").count()
-                    print(f"{path.name:<40} {time.perf_counter() - t0:6.1f} s  exceptions {exc}  errors {err}",
-                          flush=True)
+                    print(f"{path.name:<40} {time.perf_counter() - t0:6.1f} s  exceptions {exc}  errors {err}  "
+                          f"past the right edge {len(wide)}" + (f": {'; '.join(wide)}" if wide else ""), flush=True)
                 except Exception as e:  # noqa: BLE001 - one page failing must not stop the others
                     print(f"{stem}_{lang}: FAILED {type(e).__name__}: {str(e)[:200]}", flush=True)
                 finally:
