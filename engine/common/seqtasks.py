@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Sequence
 
 import numpy as np
@@ -60,9 +61,14 @@ class Vocab:
         """Every token by id: the three specials' names, then the characters."""
         return SPECIALS + tuple(self.chars)
 
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """{character: id}."""
+        return {c: i + len(SPECIALS) for i, c in enumerate(self.chars)}
+
     def encode(self, s: str) -> list[int]:
         """Ids of the characters of `s` (no SOS/EOS added); KeyError for a character outside the vocabulary."""
-        index = {c: i + len(SPECIALS) for i, c in enumerate(self.chars)}
+        index = self.index
         return [index[c] for c in s]
 
     def decode(self, ids: Sequence[int]) -> str:
