@@ -22,7 +22,9 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 # Every stub pages/<stem>.py is this text (the URL says which chapter app.py's navigation routes to).
 STUB = ('"""A chapter\'s deep link in Streamlit\'s legacy pages/-folder mode runs app.py here (ui/legacy_pages.py).\n'
         'Written by scripts/page_stubs.py."""\n'
-        "from ui.legacy_pages import frame\n\nframe()\n")
+        "if __name__ != \"__main__\":      # a page, never a module: `import compression` (tifffile) must not run it\n"
+        "    raise ImportError(\"a Streamlit page, not a module\")\n"
+        "from ui.legacy_pages import frame  # noqa: E402\n\nframe()\n")
 
 
 def frame() -> bool:
