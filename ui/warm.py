@@ -69,11 +69,18 @@ def _bert_defaults() -> None:
     bert.tiny_data(cfg.vocab_cap, cfg.max_sentences, None)
 
 
+def _compression_defaults() -> None:
+    """The compression chapter's base network, trained once per process (2–5 s) before any of its sections draws."""
+    from engine.engineering.compression import trained_weights
+    trained_weights(0)
+
+
 def _loaders():
     """The shared models the pages load through `st.cache_resource` (in the order readers most often meet them),
     then the input-independent work of the slowest first runs (BERT's, and Grad-CAM's at its defaults)."""
     from ui import bert, gradcam, models
-    return (models.mobilenet_v2, models.imagenet_categories, bert.minilm, _bert_defaults, gradcam.warm_defaults)
+    return (models.mobilenet_v2, models.imagenet_categories, bert.minilm, _bert_defaults, gradcam.warm_defaults,
+            _compression_defaults)
 
 
 _READERS = [0]                     # readers' script runs in progress (app.py wraps each page run in reader_run)
