@@ -464,7 +464,8 @@ class Count:
     total: int                 # n_enc encoder layers + n_dec decoder layers + embeddings
 
 
-def count_parameters(d_model: int, d_ff: int, n_enc: int, n_dec: int, vocab: int) -> Count:
+def count_parameters(d_model: int, d_ff: int, n_enc: int, n_dec: int, vocab: int, final_norms: bool = True
+                     ) -> Count:
     """Parameters of an encoder–decoder Transformer: attention 4D²+4D (W_Q, W_K, W_V, W_O and their biases; the
     number of heads does not change it), FFN 2·D·d_ff + d_ff + D, LayerNorm 2D; an encoder layer = attention + FFN
     + 2 norms, a decoder layer = 2 attentions + FFN + 3 norms; plus the final norm of each stack (as
@@ -475,8 +476,8 @@ def count_parameters(d_model: int, d_ff: int, n_enc: int, n_dec: int, vocab: int
     enc = att + ffn + 2 * 2 * D
     dec = 2 * att + ffn + 3 * 2 * D
     emb = vocab * D
-    final_norms = 2 * D * ((n_enc > 0) + (n_dec > 0))
-    return Count(att, ffn, 2 * D, enc, dec, emb, n_enc * enc + n_dec * dec + final_norms + emb)
+    finals = 2 * D * ((n_enc > 0) + (n_dec > 0)) if final_norms else 0
+    return Count(att, ffn, 2 * D, enc, dec, emb, n_enc * enc + n_dec * dec + finals + emb)
 
 
 @dataclass(frozen=True)
@@ -536,7 +537,8 @@ class TinyTransformer(nn.Module):
         self.src_emb, self.tgt_emb = nn.Embedding(src_vocab, d_model), nn.Embedding(tgt_vocab, d_model)
         self.encoder = nn.ModuleList(EncoderLayer(d_model, n_heads, d_ff, norm_first) for _ in range(n_layers))
         self.decoder = nn.ModuleList(DecoderLayer(d_model, n_heads, d_ff, norm_first) for _ in range(n_layers))
-        self.enc_norm, self.dec_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        if norm_first:                  # pre-LN needs a final LayerNorm per stack; post-LN's output is normalised
+            self.enc_norm, self.dec_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.out = nn.Linear(d_model, tgt_vocab)
         self.register_buffer("pe", torch.from_numpy(sinusoidal_encoding(MAX_LEN, d_model)), persistent=False)
 
@@ -559,6 +561,16 @@ class TinyTransformer(nn.Module):
 
     def forward(self, src: torch.Tensor, src_pad: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
         return self.decode(tgt_in, self.encode(src, src_pad), src_pad)
+
+
+def tiny_parameters(cfg: TrainConfig) -> int:
+    """The tiny model's parameters from the formulas: its layers (final norms only for pre-LN), a source and a
+    target embedding table, and the read-out to the target vocabulary (weights and biases)."""
+    from engine.common import seqtasks
+    task = seqtasks.get_task(cfg.task)
+    V_s, V_t, D = task.src_vocab.size, task.tgt_vocab.size, cfg.d_model
+    layers = count_parameters(D, cfg.d_ff, cfg.n_layers, cfg.n_layers, 0, final_norms=cfg.norm_first).total
+    return layers + V_s * D + V_t * D + D * V_t + V_t
 
 
 def n_parameters(model: nn.Module) -> int:

@@ -152,7 +152,8 @@ for name, D, F_, ne, nd, V in rows:
     f = X.encoder_layer_flops(512, D, F_)
     table.append({lab["col_model"]: name, "D": D, "d_ff": F_, lab["col_layers"]: f"{ne} + {nd}",
                   lab["col_att"]: f"{c.attention:,}", lab["col_enc"]: f"{c.encoder_layer:,}",
-                  lab["col_total"]: f"{c.total:,}", lab["col_flops"]: f"{f.total / 1e9:.2f}"})
+                  lab["col_total"]: f"{X.tiny_parameters(cfg0) if V == 0 else c.total:,}",
+                  lab["col_flops"]: f"{f.total / 1e9:.2f}"})
 st.dataframe(pd.DataFrame(table), hide_index=True)
 st.caption(t("transformer.count.caption", base=f"{X.count_parameters(512, 2048, 6, 6, 37000).total / 1e6:.1f}"))
 formula("transformer.flops_formula")

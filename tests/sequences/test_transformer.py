@@ -221,6 +221,12 @@ def test_parameter_count_matches_torch(D, F, h):
     assert c.total == n(full) + 100 * D
 
 
+@pytest.mark.parametrize("task,norm_first", [("dates", False), ("dates", True), ("reverse", True)])
+def test_tiny_parameters_formula_equals_the_model(task, norm_first):
+    cfg = X.TrainConfig(task=task, norm_first=norm_first)
+    assert X.tiny_parameters(cfg) == X.n_parameters(X.make_model(cfg))
+
+
 def test_tiny_model_count_matches_formula():
     m = X.TinyTransformer(30, 14, 32, 4, 2, 64, norm_first=True)
     c = X.count_parameters(32, 64, 2, 2, 0)
