@@ -1,7 +1,7 @@
 """RNN, LSTM, GRU chapter targets (issue #27, "For every chapter"), on one core (torch.set_num_threads(1)):
 
 1. The live training shows a learning curve within 2 s: step 0 of the three cells plus their first trained point
-   (25 updates each), what the page draws after the first Train, ≤ 2 s.
+   (`every` = 10 updates each), what the page draws after the first Train, ≤ 2 s.
 2. It reaches the task's target (≥ 95 % held-out accuracy on the memory task) in ≤ 60 s: the seconds the page's
    three cells, trained in lockstep, take until the LSTM and the GRU have both reached it at the default delay
    (D = 40), and what the simple RNN has by then (the page says it stays far below). Then each cell alone at D = 5
