@@ -139,6 +139,15 @@ class Trace:
     h0: np.ndarray                                    # (B, H) initial state
     c0: np.ndarray | None
 
+    def at_step(self, t: int) -> dict[str, float]:
+        """What the page says of step t (0-based) of sequence 0: ‖h_t‖, ‖c_t‖ (LSTM) and each gate's mean over
+        the units."""
+        out = {"h_norm": float(np.linalg.norm(self.h[0, t]))}
+        if self.c is not None:
+            out["c_norm"] = float(np.linalg.norm(self.c[0, t]))
+        out.update({k: float(v[0, t].mean()) for k, v in self.gates.items() if k != "hn"})
+        return out
+
 
 def run(p: CellParams, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> Trace:
     """The cell over `x (B, T, D)` from `h0` (zeros by default), keeping every state and gate."""
@@ -260,6 +269,10 @@ class Vanishing:
     T: int
     norms: dict                                       # kind → (T,)
     grads: dict                                       # kind → the parameters' gradients (for the clipping demo)
+
+    def ratio(self, kind: str) -> float:
+        """‖∂L/∂x_1‖ / ‖∂L/∂x_T‖: how much of the last step's gradient reaches the first step."""
+        return float(self.norms[kind][0] / self.norms[kind][-1])
 
 
 def vanishing(T: int, *, hidden_size: int = 16, input_size: int = 4, batch: int = 8, recurrent_scale: float = 1.0,

@@ -1,7 +1,6 @@
 """Sequences › RNN, LSTM, GRU: the learner's sentence through one cell step by step (every gate and state), the
 bidirectional layer, BPTT's vanishing gradient measured per step, clipping by norm vs by value, and the three cells
 trained live side by side on a task that needs memory (engine/sequences/rnn.py, = torch.nn.RNN/LSTM/GRU)."""
-import numpy as np
 import streamlit as st
 
 from engine.common.text import TextError
@@ -87,13 +86,12 @@ if chars is not None:
     T = len(chars)
     step = st.slider(t(f"{K}.step"), 1, T, T, key=f"{K}.step.{T}", bind="query-params") if T > 1 else 1
     st.plotly_chart(figs.plot_trace(chars, tr, step, lab), key=f"{K}.fig.trace")
-    s = step - 1
-    st.markdown(t(f"{K}.step_caption", t=step, ch=shown(chars[s]), hn=f3(np.linalg.norm(tr.h[0, s]))))
+    now = tr.at_step(step - 1)
+    st.markdown(t(f"{K}.step_caption", t=step, ch=shown(chars[step - 1]), hn=f3(now["h_norm"])))
     if kind == "lstm":
-        g = {k: f3(tr.gates[k][0, s].mean()) for k in "fio"}
-        st.markdown(t(f"{K}.step_lstm", **g, cn=f3(np.linalg.norm(tr.c[0, s]))))
+        st.markdown(t(f"{K}.step_lstm", f=f3(now["f"]), i=f3(now["i"]), o=f3(now["o"]), cn=f3(now["c_norm"])))
     elif kind == "gru":
-        st.markdown(t(f"{K}.step_gru", z=f3(tr.gates["z"][0, s].mean()), r=f3(tr.gates["r"][0, s].mean())))
+        st.markdown(t(f"{K}.step_gru", z=f3(now["z"]), r=f3(now["r"])))
     show_source(R.cell_step)
 
     st.subheader(t(f"{K}.bi_header"))
@@ -112,7 +110,7 @@ scale = c[1].select_slider(t(f"{K}.rec_scale"), (0.5, 1.0, 2.0, 4.0), 1.0, key=f
 fb = c[2].select_slider(t(f"{K}.forget_bias"), (0.0, 1.0, 3.0), 0.0, key=f"{K}.forget_bias", bind="query-params")
 van = vanishing(T_bptt, float(scale), float(fb))
 st.plotly_chart(figs.plot_vanishing(van, lab), key=f"{K}.fig.vanishing")
-ratio = {k: f"{van.norms[k][0] / van.norms[k][-1]:.2e}" for k in R.KINDS}
+ratio = {k: f"{van.ratio(k):.2e}" for k in R.KINDS}
 st.caption(t(f"{K}.bptt_caption", **ratio))
 st.markdown(t(f"{K}.bptt_look"))
 show_source(R.bptt)

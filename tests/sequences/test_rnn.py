@@ -40,6 +40,8 @@ def test_run_equals_torch_module_with_copied_weights(kind):
         out, hn = m(xt, torch.as_tensor(h0)[None])
     tr = R.run(p, x, h0, c0 if kind == "lstm" else None)
     np.testing.assert_allclose(tr.h, out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    now = tr.at_step(4)                                             # what the page prints of a step
+    assert abs(now["h_norm"] - torch.linalg.vector_norm(out[0, 4]).item()) < 1e-10
     if kind == "lstm":
         np.testing.assert_allclose(tr.c[:, -1], cn[0].detach().numpy(), rtol=1e-10, atol=1e-12)
         # every gate: the cell-state update and the output read back from the gates
@@ -47,6 +49,9 @@ def test_run_equals_torch_module_with_copied_weights(kind):
         g = tr.gates
         np.testing.assert_allclose(tr.c, g["f"] * c_prev + g["i"] * g["g"], atol=1e-12)
         np.testing.assert_allclose(tr.h, g["o"] * np.tanh(tr.c), atol=1e-12)
+        last = tr.at_step(6)                                        # the last step: torch's c_n
+        assert abs(last["c_norm"] - torch.linalg.vector_norm(cn[0, 0]).item()) < 1e-10
+        assert abs(last["f"] - g["f"][0, 6].mean()) < 1e-12
         assert ((g["f"] > 0) & (g["f"] < 1)).all()
     if kind == "gru":
         h_prev = np.concatenate([h0[:, None], tr.h[:, :-1]], axis=1)
@@ -116,7 +121,9 @@ def test_vanishing_rnn_decays_lstm_keeps_with_forget_bias():
     """The chapter's claim, measured: at PyTorch's init the RNN's gradient 60 steps back is orders of magnitude
     below the last step's; the LSTM with a forget-gate bias of 3 keeps far more of it."""
     v = R.vanishing(60, forget_bias=3.0)
-    ratio = {k: v.norms[k][0] / v.norms[k][-1] for k in R.KINDS}
+    ratio = {k: v.ratio(k) for k in R.KINDS}
+    for k in R.KINDS:
+        assert ratio[k] == v.norms[k][0] / v.norms[k][-1]
     assert ratio["rnn"] < 1e-6
     assert ratio["lstm"] > 1e3 * ratio["rnn"]
     big = R.vanishing(30, recurrent_scale=4.0)
