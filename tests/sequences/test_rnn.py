@@ -351,3 +351,25 @@ def test_numbers_mode_engine_and_page():
         assert bool(at.error) == bad, (typed, [e.value for e in at.error])
         assert [h.value for h in at.header] == headers
         assert all("数" in e.value for e in at.error)                  # said in Japanese
+
+
+def test_practice_bptt_chain_equals_torch_autograd():
+    """∂h_T/∂h_1 by autograd through torch.nn.RNNCell fed the inputs that give the item's states."""
+    cell = torch.nn.RNNCell(1, 1).double()
+    for seed in SEEDS:
+        item = P.make("rnn", "bptt_chain", seed)
+        w, hs = item.params["w"], item.params["hs"]
+        with torch.no_grad():
+            cell.weight_ih.fill_(1.0)
+            cell.weight_hh.fill_(w)
+            cell.bias_ih.zero_()
+            cell.bias_hh.zero_()
+        xs = [np.arctanh(hs[0])] + [np.arctanh(h) - w * hp for hp, h in zip(hs, hs[1:])]
+        h1 = cell(torch.tensor([[xs[0]]], dtype=torch.float64))
+        h = h1
+        for x in xs[1:]:
+            h = cell(torch.tensor([[x]], dtype=torch.float64), h)
+        np.testing.assert_allclose(h.item(), hs[-1], atol=1e-12)
+        (g,) = torch.autograd.grad(h.sum(), h1)
+        assert abs(item.answer - g.item()) < 1e-9
+        assert _correct_label(item) == f"{g.item():.4f}"

@@ -130,6 +130,41 @@ def clip_norm(rng: np.random.Generator) -> Item:
                 params=dict(g1=g1, g2=g2, c=c), answer=right, tolerance=5e-4)
 
 
+def rnn_chain_value(w: float, hs: list[float]) -> float:
+    """∂h_T/∂h_1 of the chapter's scalar tanh RNN (W_hh = w, W_ih = 1, no bias) whose states are exactly `hs`
+    (the inputs x_s are solved for), by the engine's hand-written BPTT with L = h_T."""
+    h_prev, xs = 0.0, []
+    for h in hs:
+        xs.append(math.atanh(h) - w * h_prev)                          # tanh(x_s + w h_{s-1}) = h_s
+        h_prev = h
+    p = R.CellParams("rnn", np.ones((1, 1)), np.array([[w]]), np.zeros(1), np.zeros(1))
+    return float(R.bptt(p, np.array(xs).reshape(1, -1, 1)).grad_h[0, 0, 0])
+
+
+def bptt_chain(rng: np.random.Generator) -> Item:
+    """∂h_T/∂h_1 through a scalar tanh RNN from its states: the product of w(1 − h_s²); distractors: w^(T−1)
+    (no tanh′), no w, one factor too many, (1 − h_s) without the square, the sum of the factors."""
+    T = int(rng.integers(3, 5))
+    w = round(float(rng.choice([-1, 1]) * rng.uniform(0.5, 1.5)), 1)
+    hs = [round(float(rng.uniform(-0.9, 0.9)), 1) for _ in range(T)]
+    if any(abs(h) < 0.1 for h in hs):
+        raise Redraw("a zero state makes mistakes coincide")
+    right = rnn_chain_value(w, hs)
+    factors = [w * (1 - h * h) for h in hs[1:]]
+    mistakes = [(w ** (T - 1), text(S, "practice.chain.no_tanh")),
+                (float(np.prod([1 - h * h for h in hs[1:]])), text(S, "practice.chain.no_w")),
+                (float(np.prod([w * (1 - h * h) for h in hs])), text(S, "practice.chain.extra")),
+                (float(np.prod([w * (1 - h) for h in hs[1:]])), text(S, "practice.chain.no_square")),
+                (float(sum(factors)), text(S, "practice.chain.sum"))]
+    choices = numeric_choices(rng, right, text(S, "practice.chain.right"), mistakes, _f4)
+    shown = ", ".join(f"h_{k + 1} = {h}" for k, h in enumerate(hs))
+    steps = " \\cdot ".join(f"({w})(1 - ({h})^2)" for h in hs[1:])
+    return Item(kind="compute", stem=text(S, "practice.chain.stem", w=w, T=T, hs=shown), choices=choices,
+                solution=text(S, "practice.chain.solution", T=T, steps=steps, ans=_f4(right)),
+                setup={"rnn.cell": text(S, "cells.rnn")},
+                params=dict(w=w, hs=hs), answer=right, tolerance=5e-4)
+
+
 _TRUE = ("carousel", "norm_direction", "bi_whole", "gru_gates", "bptt_product", "lstm_params", "clip_explode")
 _FALSE = ("clip_vanish", "value_direction", "wgan", "gru_cell", "output_forget", "bi_realtime", "bptt_weights",
           "forget_zero")
@@ -187,4 +222,4 @@ def lstm_blank(rng: np.random.Generator) -> Item:
                 params=dict(line=j), exec=ex, setup={"rnn.cell": text(S, "cells.lstm")})
 
 
-GENERATORS = (lstm_step, gru_step, param_count, clip_norm, statements, lstm_blank)
+GENERATORS = (lstm_step, gru_step, param_count, clip_norm, bptt_chain, statements, lstm_blank)
