@@ -47,6 +47,9 @@ st.markdown("<style>.katex-display{overflow-x:auto;overflow-y:hidden;padding-bot
             "radial-gradient(farthest-side at 100% 50%,rgba(0,0,0,.4),rgba(0,0,0,0)) right center/1.2rem 100% "
             "no-repeat}"
             "[data-testid='stSidebarNavItems']{max-height:45vh;overflow-y:auto}"
+            # A markdown table wider than a phone (CFR's results, Docker's rule table, SHAP's coalitions) scrolls
+            # inside its own box instead of pushing the page sideways.
+            "[data-testid='stMarkdownContainer'] table{display:block;max-width:100%;overflow-x:auto}"
             # Plotly's toolbar is always shown on a touch screen, over the top right of the chart, where the title
             # is: there, as with a mouse, it shows once the reader touches that chart (a tap is a hover), and is
             # hidden, not just transparent, until then (a tap on the title does not press an unseen button).
