@@ -179,6 +179,9 @@ def ring_inputs(K: int, N: int, seed: int = 0) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- 3. model and pipeline parallelism
+PP_SIZES = (196, 512, 512, 512, 256, 256, 256, 128, 10)   # the MLP split across devices: 8 Linear layers
+
+
 def layer_params(sizes: tuple[int, ...]) -> np.ndarray:
     """(L,) parameters of each Linear layer of an MLP with widths `sizes` (weights + biases)."""
     return np.array([a * b + b for a, b in zip(sizes[:-1], sizes[1:])], dtype=np.int64)
@@ -418,6 +421,10 @@ def ps_time(N: float, K: int, alpha: float, bandwidth: float, bytes_per: float =
         return 0.0
     # push: K·N·b/S bytes into each server's link; pull: the same out
     return 2 * (alpha + K * N * bytes_per / (servers * bandwidth))
+
+
+MODEL_SIZES = (1_000_000, 11_700_000, 25_600_000, 110_000_000, 340_000_000, 1_500_000_000, 7_000_000_000)
+BANDWIDTHS = (1, 10, 100, 400, 2400)          # link bandwidths offered, Gbit/s (÷ 8 → GB/s)
 
 
 @dataclass(frozen=True)
