@@ -103,12 +103,23 @@ def data_parallel(B: int, K: int, seed: int = 0) -> DataParallel:
     # ḡ = (1/K) Σ_k g_k          (all-reduce, then divide by K)
     mean = G.mean(axis=0)
     # Σ_k (n_k / B) g_k          (right for any shard sizes)
-    weighted = (sizes[:, None] / B * G).sum(axis=0)
+    weighted = average_gradients(G, sizes)
     full_loss, g_full = mlp_loss_grad(params, x, y)                 # one device, the whole batch
     full = flat(g_full)
     return DataParallel(K, B, sizes, tuple(y[bounds[k]:bounds[k + 1]].copy() for k in range(K)), np.array(losses),
                         G, G[:, -10:].copy(), mean, weighted, full, float(full_loss),
                         float(np.abs(mean - full).max()), float(np.abs(weighted - full).max()), int(full.size))
+
+
+def average_gradients(grads: np.ndarray, sizes: np.ndarray | None = None) -> np.ndarray:
+    r"""What the all-reduce's average must be to equal the whole batch's gradient: $\sum_k \frac{n_k}{B} g_k$ for
+    shard sizes $n_k$ ($B = \sum_k n_k$), $\frac1K \sum_k g_k$ when they are equal (or `sizes` is None).
+    grads (K, ...) each shard's mean-loss gradient."""
+    grads = np.asarray(grads, dtype=float)
+    if sizes is None:
+        return grads.mean(axis=0)
+    w = np.asarray(sizes, dtype=float) / float(np.sum(sizes))           # n_k / B
+    return np.tensordot(w, grads, axes=1)
 
 
 def microbatch_gradient(B: int, M: int, seed: int = 0) -> tuple[float, int]:

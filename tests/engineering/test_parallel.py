@@ -239,3 +239,72 @@ def test_parameter_server_time_by_its_messages():
     assert c.speedup_ring[0] == pytest.approx(1.0) and c.speedup_ps[0] == pytest.approx(1.0)
     assert c.ps[-1] > c.ring[-1]                     # the server's link is the bottleneck at many workers
     assert c.bytes_sent_ring == pytest.approx(2 * 15 / 16 * 25e6 * 4)
+
+
+# -------------------------------------------------------------------------------------------------- practice
+def _items(name: str, n: int = 200):
+    from engine.common.practice import make
+    return [make("parallel", name, seed) for seed in range(n)]
+
+
+def test_practice_ring_time_by_message_timing():
+    """2(K − 1) messages of N/K values per link, each α + size/B: summed one step at a time."""
+    for item in _items("ring_time"):
+        p = item.params
+        bw, total = p["gbit"] * 1e9 / 8, 0.0
+        for _ in range(2 * (p["K"] - 1)):
+            total += p["alpha_us"] * 1e-6 + (p["N"] / p["K"]) * p["b"] / bw
+        assert item.answer == pytest.approx(1e3 * total, rel=1e-12)
+
+
+def _bubble_by_ticks(K: int, M: int) -> float:
+    """Unit-time slots, forward and backward 1 slot each: each slot, every device runs the first op whose input is
+    ready (GPipe order), and the idle share of K · slots is counted."""
+    done_f, done_b, slots, busy = set(), set(), 0, 0
+    while len(done_b) < K * M:
+        new_f, new_b = set(), set()
+        for d in range(K):
+            todo_f = [m for m in range(M) if (d, m) not in done_f and (d == 0 or (d - 1, m) in done_f)]
+            if todo_f:
+                new_f.add((d, todo_f[0]))
+                continue
+            if len(done_f) < K * M:
+                continue                                          # the flush: no backward before every forward
+            todo_b = [m for m in reversed(range(M)) if (d, m) not in done_b and (d == K - 1 or (d + 1, m) in done_b)]
+            if todo_b:
+                new_b.add((d, todo_b[0]))
+        busy += len(new_f) + len(new_b)
+        done_f |= new_f
+        done_b |= new_b
+        slots += 1
+    return 1 - busy / (K * slots)
+
+
+def test_practice_bubble_by_ticks():
+    for item in _items("bubble"):
+        assert item.answer == pytest.approx(_bubble_by_ticks(item.params["K"], item.params["M"]), abs=1e-12)
+
+
+def test_practice_shard_average_is_the_mean_over_every_sample():
+    for item in _items("shard_average"):
+        p = item.params
+        per_sample = torch.cat([torch.full((n,), g, dtype=torch.float64) for n, g in zip(p["sizes"], p["g"])])
+        assert item.answer == pytest.approx(float(per_sample.mean()), abs=1e-12)
+
+
+def test_practice_ring_blank_expected_is_the_sum():
+    for item in _items("ring_blank", 60):
+        x = item.exec.args[0]
+        np.testing.assert_array_equal(item.exec.expected, np.broadcast_to(x.sum(0), x.shape))
+
+
+def test_practice_statements_hold_on_cases():
+    """The checkable statements, checked: equal shards exact / unequal not; 2(K − 1) steps; the volume; the bubble
+    shrinking in M and growing in K; a stale run differs from the synchronous one."""
+    assert P.data_parallel(32, 4).err_mean < 1e-14 and P.data_parallel(30, 4).err_mean > 1e-6
+    r = P.ring_allreduce(np.ones((6, 12)))
+    assert r.steps == 10 and r.values_sent == 2 * 5 * 12 // 6 < 2 * 12
+    assert P.gpipe_schedule(4, 16).bubble < P.gpipe_schedule(4, 4).bubble < P.gpipe_schedule(8, 4).bubble
+    assert P.ps_time(1e6, 16, 0, 1e9) > 7 * P.ps_time(1e6, 2, 0, 1e9)
+    snap = list(P.train_async(P.AsyncConfig(tau=4, steps=20, every=20)))[-1]
+    assert snap.loss[0, -1] != snap.loss[1, -1]
