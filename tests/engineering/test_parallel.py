@@ -308,3 +308,28 @@ def test_practice_statements_hold_on_cases():
     assert P.ps_time(1e6, 16, 0, 1e9) > 7 * P.ps_time(1e6, 2, 0, 1e9)
     snap = list(P.train_async(P.AsyncConfig(tau=4, steps=20, every=20)))[-1]
     assert snap.loss[0, -1] != snap.loss[1, -1]
+
+
+# ------------------------------------------------------------------------------------------------------- page
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_page_numbers_are_the_engines(lang):
+    import re
+
+    from conftest import assert_ok, run_page
+
+    at = run_page("pages/engineering/parallel.py", lang=lang)
+    assert_ok(at)
+    assert any(f"{P.data_parallel(64, 4).err_mean:.1e}" in s.value for s in at.success)
+    at.slider(key="parallel.dp_K").set_value(3).run()
+    at.slider(key="parallel.ring_step").set_value(14).run()               # past the end: clamped to 2(K − 1)
+    at.slider(key="parallel.pp_M").set_value(12).run()
+    assert_ok(at)
+    d = P.data_parallel(64, 3)
+    warn = at.warning[0].value
+    assert "22, 21, 21" in warn and f"{d.err_mean:.1e}" in warn and f"{d.err_weighted:.1e}" in warn
+    total = P.ring_inputs(4, 10).sum(0)
+    line = next(m.value for m in at.markdown if ", ".join(f"{v:g}" for v in total) in m.value)
+    assert ("exactly this vector" if lang == "en" else "厳密にこのベクトル") in line
+    s = P.gpipe_schedule(4, 12, 1.0, 2.0)
+    pp = next(m.value for m in at.markdown if "M = 12" in m.value)
+    assert re.findall(r"\d+\.\d %", pp)[:2] == [f"{100 * s.bubble:.1f} %", f"{100 * s.bubble_formula:.1f} %"]
