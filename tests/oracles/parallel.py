@@ -2,6 +2,7 @@
 backend on real local processes (torch.multiprocessing spawn, MASTER_ADDR=127.0.0.1, a free port), test-only."""
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 
@@ -21,7 +22,8 @@ def _worker(rank: int, world: int, port: int, rows: np.ndarray, folder: str) -> 
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    # a sandbox that blocks local sockets fails here within the timeout instead of hanging the test
+    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=60))
     try:
         t = torch.from_numpy(np.array(rows[rank]))
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
