@@ -109,6 +109,8 @@ def test_ring_allreduce_equals_gloo_all_reduce_on_two_processes():
     try:
         got = gloo_all_reduce(rows)
     except Exception as err:                                                       # noqa: BLE001
+        if not any(w in str(err).lower() for w in ("gloo", "connect", "socket", "timed out", "timeout", "address")):
+            raise                                                                  # a real failure, not the sandbox
         pytest.skip(f"gloo could not start two local processes here: {err!r}")
     r = P.ring_allreduce(rows)
     np.testing.assert_allclose(r.result, got, rtol=0, atol=1e-15)
