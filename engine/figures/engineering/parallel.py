@@ -72,9 +72,10 @@ def plot_gantt(s: P.Schedule, labels: dict) -> go.Figure:
         fig.add_trace(go.Bar(y=[labels["device"].format(d=o[0]) for o in ops], x=[o[4] - o[3] for o in ops],
                              base=[o[3] for o in ops], orientation="h", name=labels[f"op_{kind}"],
                              marker=dict(color=COLORS[kind], line=dict(color="white", width=1)),
-                             text=[f"{kind}{o[2] + 1}" for o in ops] if s.M <= 16 else None,
+                             text=[f"{kind}{o[2] + 1}" for o in ops], customdata=[o[4] for o in ops],
                              textposition="inside", insidetextanchor="middle",
-                             hovertemplate="%{y}: %{text} %{base}–%{x}<extra></extra>"))
+                             texttemplate="%{text}" if s.M <= 16 else "",
+                             hovertemplate="%{y}: %{text}, t = %{base:g} → %{customdata:g}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", categoryorder="array",
                      categoryarray=[labels["device"].format(d=d) for d in range(s.K)])
     fig.update_xaxes(title_text=labels["time"], range=[0, s.makespan])
