@@ -2,7 +2,7 @@
 brute force (sums, every cut of a partition, every dependency of a schedule, step-by-step message timing)."""
 from __future__ import annotations
 
-from itertools import combinations, islice
+from itertools import combinations
 
 import numpy as np
 import pytest
