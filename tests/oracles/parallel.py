@@ -40,6 +40,18 @@ def gloo_all_reduce(rows: np.ndarray) -> np.ndarray:
 
     rows = np.asarray(rows)
     K = rows.shape[0]
+    import time
+
     with tempfile.TemporaryDirectory() as folder:
-        mp.spawn(_worker, args=(K, free_port(), rows, folder), nprocs=K, join=True)
+        ctx = mp.start_processes(_worker, args=(K, free_port(), rows, folder), nprocs=K, join=False,
+                                 start_method="spawn")
+        # never wait forever (a full suite under pytest-xdist once left one rank waiting on the other): a deadline,
+        # then the ranks are stopped and the caller skips with the reason
+        deadline = time.monotonic() + 120
+        while not ctx.join(timeout=5):
+            if time.monotonic() > deadline:
+                for proc in ctx.processes:
+                    if proc.is_alive():
+                        proc.kill()
+                raise TimeoutError("gloo all_reduce timed out after 120 s")
         return np.stack([np.load(os.path.join(folder, f"{rank}.npy")) for rank in range(K)])
