@@ -34,7 +34,7 @@ def init_std(rng: np.random.Generator) -> Item:
                 (math.sqrt(1.0 / (fan_in + fan_out)), text(S, "practice.std.half"))]
     choices = numeric_choices(rng, right, text(S, "practice.std.right"), mistakes, _f4)
     name = text(S, f"inits.{which}")
-    return Item(kind="compute", stem=text(S, "practice.std.stem", name=name["en"], name_ja=name["ja"],
+    return Item(kind="compute", stem=text(S, "practice.std.stem", name=name,
                                           n_in=fan_in, n_out=fan_out),
                 choices=choices,
                 solution=text(S, f"practice.std.solution_{which}", n_in=fan_in, n_out=fan_out, n=n, ans=_f4(right)),
@@ -58,7 +58,7 @@ def norm_count(rng: np.random.Generator) -> Item:
         raise Redraw("counts coincide")
     choices = numeric_choices(rng, right, text(S, "practice.count.right"), mistakes, lambda v: f"{v:.0f}")
     name = text(S, f"norms.{kind}")
-    return Item(kind="compute", stem=text(S, "practice.count.stem", name=name["en"], name_ja=name["ja"], n=n, c=c,
+    return Item(kind="compute", stem=text(S, "practice.count.stem", name=name, n=n, c=c,
                                           h=h, g=groups),
                 choices=choices,
                 solution=text(S, f"practice.count.solution_{kind}", n=n, c=c, h=h, g=groups, ans=right),

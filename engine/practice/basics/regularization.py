@@ -122,7 +122,7 @@ def dropout_code(rng: np.random.Generator) -> Item:
         raise Redraw("a wrong snippet is right here")
     mode = text(S, "practice.code.mode_train" if train else "practice.code.mode_eval")
     return Item(kind="implementation",
-                stem=text(S, "practice.code.stem", p=p, mode=mode["en"], mode_ja=mode["ja"],
+                stem=text(S, "practice.code.stem", p=p, mode=mode,
                           h="[" + ", ".join(f"{v:g}" for v in h) + "]",
                           mask="[" + ", ".join(f"{v:g}" for v in mask) + "]"),
                 choices=code_choices(rng, (_CODE["right"], text(S, "practice.code.right")), wrong),
