@@ -26,6 +26,7 @@ import io
 import math
 import time
 from dataclasses import dataclass, field
+import threading
 from functools import lru_cache
 from typing import Iterator
 
@@ -103,10 +104,20 @@ def _train_epochs(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, l
             opt.step()
 
 
-@lru_cache(maxsize=2)
+_TRAIN_LOCK = threading.Lock()
+
+
 def trained_weights(seed: int = 0, epochs: int = 4) -> tuple[torch.Tensor, ...]:
     """The trained base network's parameters (W1, b1, W2, b2, W3, b3), read-only: trained once per process
-    (Adam, η = 3·10⁻³, batches of 100, `epochs` passes over the 4 000 training digits)."""
+    (Adam, η = 3·10⁻³, batches of 100, `epochs` passes over the 4 000 training digits). Single-flight: readers who
+    arrive while it trains wait for that one training (an lru_cache alone let twenty readers of a cold server train
+    twenty copies at once)."""
+    with _TRAIN_LOCK:
+        return _trained_weights(seed, epochs)
+
+
+@lru_cache(maxsize=2)
+def _trained_weights(seed: int, epochs: int) -> tuple[torch.Tensor, ...]:
     gen = torch.Generator().manual_seed(seed)
     model = make_mlp(SIZES, gen)
     x_tr, y_tr, _, _ = digits_data(seed)
