@@ -40,6 +40,16 @@ def wav_bytes(y: np.ndarray, sr: int, subtype: str = "PCM_16", fmt: str = "WAV")
     return buf.getvalue()
 
 
+def box_png(h: int = 90, w: int = 120, box: tuple[int, int, int, int] = (20, 70, 30, 100)) -> bytes:
+    """A PNG upload: a yellow box (rows box[0]:box[1], columns box[2]:box[3]) on black, h × w."""
+    from PIL import Image
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[box[0]:box[1], box[2]:box[3]] = (250, 200, 30)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 @pytest.fixture
 def tone() -> tuple[np.ndarray, int]:
     """A 1 s, 440 Hz + 1 kHz test tone at 16 kHz."""

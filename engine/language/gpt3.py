@@ -212,30 +212,15 @@ def build_vocab(text: str, min_count: int = 1) -> Vocab:
 
 
 def english_corpus() -> str:
-    """Python's own documentation topics (pydoc_data.topics, ~465 kB of English, ships with CPython)."""
-    import pydoc_data.topics as topics
-    return "\n\n".join(topics.topics[k] for k in sorted(topics.topics))
+    """Python's own documentation topics (engine/common/corpora.py)."""
+    from engine.common import corpora
+    return corpora.english_text()
 
 
 def japanese_corpus(root: Path | None = None) -> str:
-    """The app's own Japanese text: every string of every `[ja]` table in locales/*.toml, in file order."""
-    import tomllib
-    root = root or Path(__file__).resolve().parents[2]
-    parts: list[str] = []
-
-    def walk(o):
-        if isinstance(o, str):
-            parts.append(o)
-        elif isinstance(o, dict):
-            for v in o.values():
-                walk(v)
-        elif isinstance(o, list):
-            for v in o:
-                walk(v)
-
-    for f in sorted((root / "locales").glob("*.toml")):
-        walk(tomllib.loads(f.read_text(encoding="utf-8")).get("ja", {}))
-    return "\n".join(parts)
+    """The app's own Japanese text, every `[ja]` string of locales/*.toml (engine/common/corpora.py)."""
+    from engine.common import corpora
+    return corpora.japanese_text(root)
 
 
 # ------------------------------------------------------------------------------------------------ weights

@@ -34,6 +34,8 @@ from typing import Iterator
 
 import numpy as np
 
+from engine.common import corpora
+
 LANGS = ("en", "ja")
 ARCHS = ("skipgram", "cbow")
 LOSSES = ("neg", "softmax")
@@ -64,32 +66,13 @@ DEFAULT_ANALOGY = {"en": ("list", "lists", "string"), "ja": ("左", "右", "上"
 
 # ---------------------------------------------------------------------------------------------- corpora
 def english_text() -> str:
-    """Python's own documentation topics (`pydoc_data.topics`, ~465 kB of English, ships with CPython)."""
-    import pydoc_data.topics as topics
-    return "\n\n".join(topics.topics[k] for k in sorted(topics.topics))
+    """Python's own documentation topics (engine/common/corpora.py)."""
+    return corpora.english_text()
 
 
 def japanese_text(root=None) -> str:
-    """The app's own Japanese text: every string of every `[ja]` table of locales/*.toml, in file order (no
-    Japanese corpus ships with Python or the installed packages)."""
-    import tomllib
-    from pathlib import Path
-    root = Path(root) if root else Path(__file__).resolve().parents[2]
-    parts: list[str] = []
-
-    def walk(o) -> None:
-        if isinstance(o, str):
-            parts.append(o)
-        elif isinstance(o, dict):
-            for v in o.values():
-                walk(v)
-        elif isinstance(o, list):
-            for v in o:
-                walk(v)
-
-    for f in sorted((root / "locales").glob("*.toml")):
-        walk(tomllib.loads(f.read_text(encoding="utf-8")).get("ja", {}))
-    return "\n".join(parts)
+    """The app's own Japanese text, every `[ja]` string of locales/*.toml (engine/common/corpora.py)."""
+    return corpora.japanese_text(root)
 
 
 _EN_WORD = re.compile(r"[a-z]+")

@@ -3,11 +3,11 @@ nn.Conv2d parameter counts, autograd for receptive fields) or a brute force; the
 uploaded image and a broken one."""
 from __future__ import annotations
 
-import io
 import itertools
 
 import numpy as np
 import pytest
+from conftest import box_png
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -209,14 +209,6 @@ def test_separable_counts_equal_a_torch_mobilenet_block(c_in, c_out, k, hw):
 
 
 # -------------------------------------------------------------------------------------------------- page
-def _png(h: int = 90, w: int = 120) -> bytes:
-    from PIL import Image
-
-    rgb = np.zeros((h, w, 3), np.uint8)
-    rgb[20:70, 30:100] = (250, 200, 30)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @pytest.mark.slow
@@ -228,7 +220,7 @@ def test_page_upload_rgb_depthwise_and_a_kernel_that_does_not_fit(lang):
     assert_ok(at)
     assert len(at.get("plotly_chart")) == 6           # grayscale: the output map is drawn once, beside the input
     at.radio(key="conv.source").set_value("upload").run()
-    at.file_uploader(key="conv.file").upload("box.png", _png(), "image/png").run()
+    at.file_uploader(key="conv.file").upload("box.png", box_png(), "image/png").run()
     assert_ok(at)
     at.radio(key="conv.colour").set_value("rgb").run()
     at.radio(key="conv.groups").set_value("depthwise").run()

@@ -7,6 +7,7 @@ from itertools import islice
 
 import numpy as np
 import pytest
+from conftest import box_png
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -237,15 +238,6 @@ def test_practice_statements_hold_on_cases():
 PAGE = "pages/basics/init_norm.py"
 
 
-def _png(h: int = 90, w: int = 120) -> bytes:
-    import io
-
-    from PIL import Image
-    rgb = np.zeros((h, w, 3), np.uint8)
-    rgb[20:70, 30:100] = (250, 200, 30)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @pytest.mark.slow
@@ -257,7 +249,7 @@ def test_page_upload_every_norm_and_a_broken_file(lang):
     assert_ok(at)
     headers = [h.value for h in at.header]
     at.radio(key="init_norm.source").set_value("upload").run()
-    at.file_uploader(key="init_norm.file").upload("box.png", _png(), "image/png").run()
+    at.file_uploader(key="init_norm.file").upload("box.png", box_png(), "image/png").run()
     assert_ok(at)
     for kind, count in (("batch", 6), ("layer", 4), ("instance", 24), ("group", 8)):
         at.radio(key="init_norm.kind").set_value(kind).run()

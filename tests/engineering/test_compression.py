@@ -9,6 +9,7 @@ from itertools import islice
 
 import numpy as np
 import pytest
+from conftest import box_png
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -307,7 +308,7 @@ def test_page_upload_and_a_broken_upload():
     at = run_page("pages/engineering/compression.py", lang="ja", timeout=240)
     assert_ok(at)
     at.radio(key="compression.source").set_value("upload").run()
-    at.file_uploader(key="compression.file").upload("box.png", _png(), "image/png").run()
+    at.file_uploader(key="compression.file").upload("box.png", box_png(), "image/png").run()
     assert_ok(at)
     at.radio(key="compression.mb_quant").set_value("per_tensor").run()
     at.toggle(key="compression.mb_fold").set_value(False).run()
@@ -317,15 +318,6 @@ def test_page_upload_and_a_broken_upload():
     assert not at.exception and at.error
 
 
-def _png(h: int = 90, w: int = 120) -> bytes:
-    import io
-
-    from PIL import Image
-    rgb = np.zeros((h, w, 3), np.uint8)
-    rgb[20:70, 30:100] = (250, 200, 30)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------- distillation

@@ -5,11 +5,11 @@ torchvision's VisionTransformer with copied weights, the cost against torch's Fl
 against numel()."""
 from __future__ import annotations
 
-import io
 from itertools import islice
 
 import numpy as np
 import pytest
+from conftest import box_png
 import torch
 import torch.nn.functional as F
 from torchvision.models import VisionTransformer
@@ -313,14 +313,6 @@ def test_practice_statements_hold_on_cases():
 
 
 # --------------------------------------------------------------------------------------------------- the page
-def _png(h: int = 90, w: int = 160) -> bytes:
-    from PIL import Image
-
-    rgb = np.zeros((h, w, 3), np.uint8)
-    rgb[20:70, 60:100] = (250, 200, 30)
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @pytest.mark.slow
@@ -331,7 +323,7 @@ def test_page_upload_smallest_patches_and_a_training_step(lang):
     at = run_page(PAGE, lang=lang)
     assert_ok(at)
     at.radio(key="vit.source").set_value("upload").run()
-    at.file_uploader(key="vit.file").upload("box.png", _png(), "image/png").run()
+    at.file_uploader(key="vit.file").upload("box.png", box_png(w=160, box=(20, 70, 60, 100)), "image/png").run()
     assert_ok(at)
     at.select_slider(key="vit.side").set_value(224).run()
     at.select_slider(key="vit.p").set_value(4).run()
