@@ -78,12 +78,18 @@ def _compression_defaults() -> None:
     trained_weights(0)
 
 
+def _docker_defaults() -> None:
+    """The Docker chapter's walk of the project tree (its build context), once per process."""
+    from engine.engineering.docker import project_files
+    project_files()
+
+
 def _loaders():
     """The shared models the pages load through `st.cache_resource` (in the order readers most often meet them),
     then the input-independent work of the slowest first runs (BERT's, and Grad-CAM's at its defaults)."""
     from ui import bert, gradcam, models
     return (models.mobilenet_v2, models.imagenet_categories, bert.minilm, _bert_defaults, gradcam.warm_defaults,
-            _compression_defaults)
+            _compression_defaults, _docker_defaults)
 
 
 _READERS = [0]                     # readers' script runs in progress (app.py wraps each page run in reader_run)

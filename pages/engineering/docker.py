@@ -15,14 +15,6 @@ st.title(t("docker.title"))
 st.markdown(t("docker.intro"))
 
 
-@st.cache_data(max_entries=1, ttl=3600, show_spinner=False)
-def project_files() -> tuple[str, docker.BuildContext, docker.PipEstimate]:
-    """The project's Dockerfile, its build context (with the real .dockerignore) and the pip-layer estimate."""
-    path = docker.ROOT / "Dockerfile"
-    text = path.read_text() if path.is_file() else ""
-    return text, docker.build_context(docker.ROOT), docker.pip_estimate()
-
-
 @st.cache_data(max_entries=32, show_spinner=False)
 def lint(text: str, use_hadolint: bool) -> docker.LintResult:
     return docker.lint(text, use_hadolint=use_hadolint)
@@ -39,7 +31,7 @@ def scenario_ui(project_text: str) -> tuple[str, str]:
     return name, text
 
 
-project_text, ctx, pip = project_files()
+project_text, ctx, pip = docker.project_files()      # once per process (engine, single-flight)
 if not project_text:
     st.error(t("docker.no_dockerfile"))
     st.stop()
