@@ -5,7 +5,7 @@ import numpy as np
 
 from engine.basics import conv as C
 from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+                                    statement_choices, text)
 
 S = "conv"
 K = "conv"                                   # the page's widget-key prefix
@@ -207,15 +207,7 @@ _FALSE = ("tconv_inverse", "sep_same_params", "dilation_params", "pool_learns", 
 def conv_statement(rng: np.random.Generator) -> Item:
     """Pick the true statement about convolution arithmetic (or, half the seeds, the false one): depthwise-separable
     convolution, transposed convolution and its checkerboard, dilation, pooling, im2col."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in _TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in _FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", _TRUE, _FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.causal import cfr as E
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, pick_choices,
-                                    text)
+from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
+                                    statement_choices, text)
 
 S = "cfr"
 
@@ -143,15 +143,7 @@ _FALSE = ("correlation_enough", "pehe_factual", "ipm_outcome", "alpha_always", "
 
 def statement(rng: np.random.Generator) -> Item:
     """Counterfactual regression: ITE, PEHE, IPM, S/T-learner, TARNet against misconceptions."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in _TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in _FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", _TRUE, _FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"))
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, same, shuffled, text)
+from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, same,
+                                    shuffled, statement_choices, text)
 from engine.detection import roi as R
 
 S = "roi"
@@ -133,15 +133,7 @@ _FALSE = ("align_rounds", "pool_average", "mask_softmax", "mask_one", "large_fin
 def roi_statement(rng: np.random.Generator) -> Item:
     """Pick the true statement about RoIPool, RoIAlign and Mask R-CNN's mask branch (or, half the seeds, the false
     one)."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in _TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in _FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", _TRUE, _FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

@@ -5,8 +5,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, pick_choices,
-                                    text)
+from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
+                                    statement_choices, text)
 from engine.explainability import shapley as E
 
 S = "shapley"
@@ -171,15 +171,7 @@ _FALSE = ("standalone", "equal_weights", "notes_weight", "sum_fx", "kernel_few",
 def statement(rng: np.random.Generator) -> Item:
     """True statements about Shapley values / SHAP against misconceptions (incl. the notes' weight written over
     z′ ∋ i with |z′|!(M−|z′|−1)!/M!, which the page corrects)."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in _TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in _FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", _TRUE, _FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={"shapley.n_players": N})
 

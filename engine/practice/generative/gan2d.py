@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, same, text)
+from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, same,
+                                    statement_choices, text)
 from engine.generative import gan2d
 
 S = "gan2d"
@@ -107,15 +107,7 @@ FALSE = ("notes_d_loss", "notes_g_loss", "grad_clip", "gp_on_real", "gp_zero", "
 def wgan_statement(rng: np.random.Generator) -> Item:
     """WGAN (clipping), WGAN-GP and the non-saturating loss: pick the true statement, or (half the seeds) the false
     one; the false ones include the course notes' WGAN losses and 'gradient clipping'."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.wgan.true.{k}"), k) for k in TRUE]
-    false = [(text(S, f"practice.wgan.false.{k}"), k) for k in FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.wgan.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.wgan.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.wgan.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.wgan.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.wgan", TRUE, FALSE)
     return Item(kind="statement", stem=text(S, "practice.wgan.stem_false" if invert else "practice.wgan.stem_true"),
                 choices=choices, solution=text(S, "practice.wgan.solution"))
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, same, shuffled, text)
+from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, same,
+                                    shuffled, statement_choices, text)
 from engine.generative import gan_theory as gt
 
 S = "gan_theory"
@@ -129,15 +129,7 @@ FALSE = ("dstar_swapped", "floor_zero", "dstar_one", "js_notes", "js_grad", "gra
 def theory_statement(rng: np.random.Generator) -> Item:
     """Pick the true statement about D*, V(D*, G), JS and W1, or (half the seeds) the false one; the false ones
     include the course notes' JS formula (a symmetrised KL) and their 'gradient clipping'."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.theory.true.{k}"), k) for k in TRUE]
-    false = [(text(S, f"practice.theory.false.{k}"), k) for k in FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.theory.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.theory.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.theory.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.theory.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.theory", TRUE, FALSE)
     return Item(kind="statement",
                 stem=text(S, "practice.theory.stem_false" if invert else "practice.theory.stem_true"),
                 choices=choices, solution=text(S, "practice.theory.solution"))

@@ -5,8 +5,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, same, shuffled, text)
+from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, same,
+                                    shuffled, statement_choices, text)
 from engine.generative import pix2pix as pp
 
 S = "pix2pix"
@@ -132,15 +132,7 @@ FALSE = ("cycle_needs_pairs", "d_sees_output_only", "l1_sharp", "cycle_identity"
 
 def translation_statement(rng: np.random.Generator) -> Item:
     """Pix2Pix and CycleGAN: pick the true statement or (half the seeds) the false one."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", TRUE, FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, same, shuffled, text)
+from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, same,
+                                    shuffled, statement_choices, text)
 from engine.generative import vqvae
 
 S = "vqvae"
@@ -125,15 +125,7 @@ FALSE = ("notes_sign", "commit_moves_codes", "dot_product", "argmin_grad", "kl_c
 def vq_statement(rng: np.random.Generator) -> Item:
     """Pick the true statement about VQ-VAE or (half the seeds) the false one; the false ones include the course
     notes' sign of the reconstruction term."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.vq.true.{k}"), k) for k in TRUE]
-    false = [(text(S, f"practice.vq.false.{k}"), k) for k in FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.vq.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.vq.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.vq.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.vq.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.vq", TRUE, FALSE)
     return Item(kind="statement", stem=text(S, "practice.vq.stem_false" if invert else "practice.vq.stem_true"),
                 choices=choices, solution=text(S, "practice.vq.solution"))
 

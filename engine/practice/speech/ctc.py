@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, same, shuffled, text)
+from engine.common.practice import (Choice, Exec, Item, Redraw, code_choices, execute, matches, numeric_choices, same,
+                                    shuffled, statement_choices, text)
 from engine.speech import ctc
 
 S = "ctc"
@@ -131,15 +131,7 @@ _FALSE = ("blanks_first", "best_path", "needs_alignment", "skip_repeat", "greedy
 
 def ctc_statement(rng: np.random.Generator) -> Item:
     """Pick the true statement about CTC (or, half the seeds, the false one)."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in _TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in _FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", _TRUE, _FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.common.practice import (Exec, Item, Redraw, code_choices, execute, matches, numeric_choices,
-                                    pick_choices, text)
+                                    statement_choices, text)
 from engine.vision import efficientnet as E
 
 S = "efficientnet"
@@ -133,15 +133,7 @@ def effnet_statement(rng: np.random.Generator) -> Item:
     """Pick the true statement about compound scaling, MBConv and SE (or, half the seeds, the false one); the
     false ones include the course notes' shortcuts the page corrects (B0 from the grid search, width alone
     weighted more) and the belief that torchvision's B1–B7 are exactly α^φ, β^φ."""
-    invert = bool(rng.integers(2))
-    true = [(text(S, f"practice.stmt.true.{k}"), k) for k in _TRUE]
-    false = [(text(S, f"practice.stmt.false.{k}"), k) for k in _FALSE]
-    if invert:
-        choices = pick_choices(rng, [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false],
-                               [(lbl, text(S, "practice.stmt.true_not_asked")) for lbl, _ in true])
-    else:
-        choices = pick_choices(rng, [(lbl, text(S, "practice.stmt.is_true")) for lbl, _ in true],
-                               [(lbl, text(S, f"practice.stmt.why.{k}")) for lbl, k in false])
+    choices, invert = statement_choices(rng, S, "practice.stmt", _TRUE, _FALSE)
     return Item(kind="statement", stem=text(S, "practice.stmt.stem_false" if invert else "practice.stmt.stem_true"),
                 choices=choices, solution=text(S, "practice.stmt.solution"), setup={})
 
