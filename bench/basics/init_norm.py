@@ -25,7 +25,7 @@ def bench_digits() -> None:
     import torch
 
     from engine.basics import init_norm as I
-    from engine.basics.optimizers import digits_data
+    from engine.common.digits import mnist_14 as digits_data
     torch.set_num_threads(1)                           # as the app runs it (OMP_NUM_THREADS=1 in app.py)
     t = time.perf_counter()
     digits_data(0)

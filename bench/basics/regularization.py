@@ -19,7 +19,7 @@ def bench_live() -> None:
     import torch
 
     from engine.basics import regularization as R
-    from engine.basics.optimizers import digits_data
+    from engine.common.digits import mnist_14 as digits_data
     torch.set_num_threads(1)
     digits_data(0)
     t = time.perf_counter()

@@ -19,7 +19,7 @@ from bench.common import report
 
 
 def bench_live() -> None:
-    from engine.basics.optimizers import digits_data
+    from engine.common.digits import mnist_14 as digits_data
     from engine.engineering import parallel as P
     digits_data(0)
     t = time.perf_counter()

@@ -364,7 +364,7 @@ def train_digits(cfg: DigitsConfig) -> Iterator[DigitsSnapshot]:
     import torch
     import torch.nn.functional as F
 
-    from engine.basics.optimizers import digits_data
+    from engine.common.digits import mnist_14 as digits_data
     x_tr, y_tr, x_te, y_te = digits_data(cfg.seed)
     xt, yt = torch.from_numpy(x_tr.astype(np.float32)), torch.from_numpy(y_tr)
     xe, ye = torch.from_numpy(x_te.astype(np.float32)), torch.from_numpy(y_te)

@@ -269,16 +269,9 @@ N_TEST = 1000                        # digits held out (100 per class) for the a
 
 
 def digits_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """MNIST 5k pooled 2×2 to 14×14 and scaled to [0, 1]: (x_train (4000, 196), y_train, x_test (1000, 196),
-    y_test); the test set is 100 digits of each class, chosen by `seed`."""
+    """MNIST 5k at 14×14 in [0, 1], 1 000 held-out digits chosen by `seed` (engine/common/digits.py `mnist_14`)."""
     from engine.common import digits
-    x, y = digits.mnist_5k()                                           # (5000, 28, 28) uint8
-    x = x.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196) / 255.0   # (5000, 196)
-    rng = np.random.default_rng(seed)
-    test = np.concatenate([rng.choice(np.flatnonzero(y == c), N_TEST // 10, replace=False) for c in range(10)])
-    mask = np.zeros(len(y), bool)
-    mask[test] = True
-    return x[~mask], y[~mask], x[mask], y[mask]
+    return digits.mnist_14(seed, N_TEST)
 
 
 def mlp_init(sizes: tuple[int, ...], rng: np.random.Generator) -> list[np.ndarray]:

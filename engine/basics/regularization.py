@@ -125,7 +125,7 @@ def dropout_masks(h: np.ndarray, p: float, steps: int, seed: int = 0) -> Dropout
 def digit_activations(seed: int = 0, n: int = 64) -> np.ndarray:
     """(n,) a hidden layer's activations for one real digit: ReLU of a fixed random projection of a 14 × 14 MNIST
     image (He-scaled), the layer dropout acts on in the demo."""
-    from engine.basics.optimizers import digits_data
+    from engine.common.digits import mnist_14 as digits_data
     x = digits_data(0)[0][seed % 4000]                                      # (196,)
     rng = np.random.default_rng(1234)
     W = rng.normal(0.0, np.sqrt(2.0 / 196), (196, n))
@@ -171,7 +171,7 @@ W_EDGES = np.linspace(-0.3, 0.3, 41)
 
 def overfit_data(n_train: int, seed: int):
     """(x_train (n, 196), y_train, x_val (1000, 196), y_val): a class-balanced subset of MNIST 5k (14 × 14)."""
-    from engine.basics.optimizers import digits_data
+    from engine.common.digits import mnist_14 as digits_data
     x_tr, y_tr, x_te, y_te = digits_data(seed)
     rng = np.random.default_rng(seed)
     per = max(1, n_train // 10)

@@ -39,6 +39,19 @@ def mnist_5k_float() -> tuple[np.ndarray, np.ndarray]:
     return (x.astype(np.float32) / 255.0)[:, None], y.copy()
 
 
+def mnist_14(seed: int = 0, n_test: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST 5k pooled 2×2 to 14×14 and scaled to [0, 1]: (x_train (5000 − n_test, 196), y_train, x_test (n_test,
+    196), y_test); the test set is n_test/10 digits of each class, chosen by `seed`. The small-network chapters
+    (optimisers, initialisation & normalisation, regularisation, distributed training) all train on it."""
+    x, y = _mnist_5k()                                                   # (5000, 28, 28) uint8
+    x = x.reshape(-1, 14, 2, 14, 2).mean(axis=(2, 4)).reshape(-1, 196) / 255.0   # (5000, 196)
+    rng = np.random.default_rng(seed)
+    test = np.concatenate([rng.choice(np.flatnonzero(y == c), n_test // 10, replace=False) for c in range(10)])
+    mask = np.zeros(len(y), bool)
+    mask[test] = True
+    return x[~mask], y[~mask], x[mask], y[mask]
+
+
 def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's digits as images (N, 1, 8, 8) scaled from 0..16 to [−1, 1] (the range of tanh), labels (N,)."""
     from sklearn.datasets import load_digits

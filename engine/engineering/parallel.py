@@ -38,7 +38,8 @@ from typing import Iterator
 
 import numpy as np
 
-from engine.basics.optimizers import digits_data, mlp_init, mlp_loss_grad
+from engine.basics.optimizers import mlp_init, mlp_loss_grad
+from engine.common.digits import mnist_14 as digits_data
 
 
 # ------------------------------------------------------------------------------------------ 1. data parallelism
