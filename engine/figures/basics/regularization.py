@@ -109,6 +109,7 @@ def plot_overfit(s: R.OverfitSnapshot, labels: dict) -> go.Figure:
                                  showlegend=False, line=dict(color=c), legendgroup=name, name=labels[f"v_{name}"]),
                       1, 2)
     fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(range=[0, 1], row=1, col=2)          # an accuracy: never a negative axis at step 0
     fig.update_xaxes(title_text=labels["step"])
     fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
