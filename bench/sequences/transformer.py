@@ -1,7 +1,7 @@
 """Transformer chapter targets (issue #27), each printed against its budget, on ONE thread (torch.set_num_threads(1)):
 
 1. Our multi-head attention forward ≤ 1.0 × torch.nn.MultiheadAttention's on the same input and weights, eval mode,
-   no grad: with the weights returned (need_weights=True, the page's path: written-out softmax(QKᵀ/√d_k)V) and
+   no grad: with the weights returned (need_weights=True, the page's path: engine/common/attention.py) and
    without (need_weights=False, training's path: the fused kernel). Best of many repeats, sizes from the live
    model (B = 64, T = 18, D = 64, h = 4) to a bigger one (B = 8, T = 256, D = 256, h = 8).
 2. Live training on the dates task: the first learning-curve point (step 0 + the first `every` updates, what the page

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.common.attention import multi_head_attention
 from engine.common.text import TextError
 
 MAX_CHARS = 200            # characters of the learner's sentence read (the text box's limit)
@@ -224,6 +225,16 @@ class MultiheadAttention(nn.Module):
         True = blocked. Returns (out (B, T_q, D), weights (B, h, T_q, T_k) per head, or None)."""
         B, T_q, D = query.shape
         T_k, h = key.shape[1], self.n_heads
+        mask = None
+        if attn_mask is not None:
+            mask = attn_mask.view(1, 1, T_q, T_k)
+        if key_padding_mask is not None:
+            pad = key_padding_mask.view(B, 1, 1, T_k)
+            mask = pad if mask is None else mask | pad                # (B, 1, T_q, T_k)
+        if need_weights:                                             # written out, the weights of every head kept
+            return multi_head_attention(query, key, value, h, self.in_proj_weight, self.in_proj_bias,
+                                        self.out_proj.weight, self.out_proj.bias, mask)
+        # the fused kernel: same numbers, no weights
         if query is key and key is value:                            # self-attention: one product [W^Q W^K W^V]
             qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)                # (B, T, 3D)
             q, k, v = qkv.view(B, T_q, 3, h, D // h).permute(2, 0, 3, 1, 4)             # 3 × (B, h, T, d_k)
@@ -234,19 +245,9 @@ class MultiheadAttention(nn.Module):
             q = split(F.linear(query, w_q, b_q), T_q)                # Q W^Q
             k = split(F.linear(key, w_k, b_k), T_k)                  # K W^K
             v = split(F.linear(value, w_v, b_v), T_k)                # V W^V
-        mask = None
-        if attn_mask is not None:
-            mask = attn_mask.view(1, 1, T_q, T_k)
-        if key_padding_mask is not None:
-            pad = key_padding_mask.view(B, 1, 1, T_k)
-            mask = pad if mask is None else mask | pad                # (B, 1, T_q, T_k)
-        if need_weights:
-            out, weights = scaled_dot_product_attention(q, k, v, mask)
-        else:                                                        # the fused kernel: same numbers, no weights
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else ~mask)
-            weights = None
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else ~mask)
         out = out.transpose(1, 2).reshape(B, T_q, D)                 # Concat(head_1, …, head_h)
-        return self.out_proj(out), weights                           # · W^O
+        return self.out_proj(out), None                              # · W^O
 
 
 class EncoderLayer(nn.Module):

@@ -226,10 +226,12 @@ def build_vit(image_size: int = 28, p: int = 7, channels: int = 1, d: int = 32, 
     """A `TinyViT` (torch.nn.Module) with torchvision's initialisation, seeded by a local generator."""
     torch = _torch()
     nn = torch.nn
+    from engine.common.attention import multi_head_attention
 
     class Attention(nn.Module):
-        """Multi-head self-attention written out (Vaswani et al. 2017, Eq. 1 and the MultiHead formula), with
-        torch.nn.MultiheadAttention's parameter layout (in_proj_weight (3D, D), out_proj)."""
+        """Multi-head self-attention written out (Vaswani et al. 2017, Eq. 1 and the MultiHead formula; shared with
+        the Transformer chapter in engine/common/attention.py), with torch.nn.MultiheadAttention's parameter layout
+        (in_proj_weight (3D, D), out_proj)."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -239,14 +241,9 @@ def build_vit(image_size: int = 28, p: int = 7, channels: int = 1, d: int = 32, 
             self.out_proj = nn.Linear(d, d)
 
         def forward(self, x):                                 # x (B, T, D)
-            B, T, _ = x.shape
-            h, dk = self.heads, d // self.heads
-            qkv = torch.nn.functional.linear(x, self.in_proj_weight, self.in_proj_bias)   # (B, T, 3D)
-            q, k, v = qkv.view(B, T, 3, h, dk).permute(2, 0, 3, 1, 4).reshape(3, B * h, T, dk)  # (B·h, T, d_k) each
-            # A = softmax(Q Kᵀ / √d_k); Q is scaled before the product (T·d_k numbers, not T²)
-            a = torch.softmax(torch.bmm(q * (1.0 / math.sqrt(dk)), k.transpose(1, 2)), dim=-1)   # (B·h, T, T)
-            y = torch.bmm(a, v).view(B, h, T, dk).transpose(1, 2).reshape(B, T, d)   # (B, T, D) heads concatenated
-            return self.out_proj(y), a.view(B, h, T, T)
+            # softmax(Q Kᵀ / √d_k) V per head, concatenated, · W^O; the weights (B, h, T, T) returned
+            return multi_head_attention(x, x, x, self.heads, self.in_proj_weight, self.in_proj_bias,
+                                        self.out_proj.weight, self.out_proj.bias)
 
     class Block(nn.Module):
         """Pre-norm encoder block (ViT Eq. 2–3), torchvision's EncoderBlock names."""
