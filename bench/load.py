@@ -69,6 +69,9 @@ def _summary(label: str, per_reader: list[list], wall: float, n_pages: int, roun
     worst = sorted(results, key=lambda r: -r.seconds)[:5]
     print(f"[{label}] slowest runs under this load: "
           + ", ".join(f"{r.page} {r.seconds:.1f} s (silent {r.silent_s:.1f} s)" for r in worst))
+    quiet = sorted(results, key=lambda r: -r.silent_s)[:6]
+    print(f"[{label}] longest silences: "
+          + ", ".join(f"{r.page} {r.silent_s:.1f} s (of a {r.seconds:.1f} s run)" for r in quiet))
     for e in errors[:10]:
         print("  error:", e)
 

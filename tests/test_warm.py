@@ -134,3 +134,54 @@ def test_a_pages_first_run_shows_what_is_loading_while_its_imports_take_time(tmp
     shown.clear()
     warm.loading_ui(page)                                   # once per process and page
     assert shown == []
+
+
+def test_wait_for_shows_a_moving_bar_while_a_first_computation_takes_time(monkeypatch):
+    """wait_for runs the work in a helper thread; past SHOW_AFTER_S the page shows a bar whose position grows and
+    whose text names the work and the seconds so far; the bar goes at the end; the result and exceptions pass."""
+    import threading
+    import time
+
+    from ui import warm
+
+    shown: list[tuple[float, str]] = []
+
+    class Bar:
+        def progress(self, value, text=""):
+            shown.append((value, text))
+
+        def empty(self):
+            shown.append((-1.0, ""))
+
+    class FakeSt:
+        @staticmethod
+        def progress(value, text=""):
+            shown.append((value, text))
+            return Bar()
+
+    monkeypatch.setattr(warm, "st", FakeSt)
+    page_thread = threading.current_thread()
+    ran_in: list = []
+
+    def slow(x, y=0):
+        ran_in.append(threading.current_thread())
+        time.sleep(1.3)
+        return x + y
+
+    assert warm.wait_for(slow, 2, y=3, what="the probe work", expect_s=1.0) == 5
+    assert ran_in and ran_in[0] is not page_thread
+    bars = [(v, text) for v, text in shown if text]
+    assert len(bars) >= 3, shown
+    assert all("the probe work" in text for _, text in bars)
+    values = [v for v, _ in bars]
+    assert values == sorted(values) and values[-1] > values[0] and 0 < values[0] and values[-1] < 1
+    assert shown[-1] == (-1.0, "")
+    shown.clear()
+    assert warm.wait_for(lambda: "quick", what="x") == "quick" and shown == []    # fast work: no bar at all
+
+    def broken():
+        raise KeyError("no such thing")
+
+    with pytest.raises(KeyError, match="no such thing"):
+        warm.wait_for(broken, what="x")
+

@@ -14,11 +14,10 @@ def minilm() -> bert.Pretrained:
 
 def minilm_or_error() -> bert.Pretrained | None:
     """The shared model, or None with the reason shown on the page (no package, no network)."""
-    from ui import t
+    from ui import t, warm
 
-    try:
-        with st.spinner(t("common.shared.loading_model")):
-            return minilm()
+    try:   # a moving bar while a server that has just started loads it (issue #29)
+        return warm.wait_for(minilm, what=t("bert.preparing_model"), expect_s=2.0)
     except bert.WeightsUnavailable as err:
         st.error(t("bert.no_weights", reason=str(err)), icon=":material/warning:")
         return None

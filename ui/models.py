@@ -44,11 +44,10 @@ def imagenet_names_note() -> None:
 def mobilenet_or_error(name: str = "mobilenet_v2"):
     """The shared model `name` (see MODELS), or None with the reason shown on the page (no weights, no network)."""
     from engine.common.classifier import WeightsUnavailable
-    from ui import t
+    from ui import t, warm
 
-    try:
-        with st.spinner(t("common.shared.loading_model")):
-            return MODELS[name]()
+    try:   # a moving bar while a server that has just started loads it (issue #29)
+        return warm.wait_for(MODELS[name], what=t(f"common.shared.model.{name}"), expect_s=1.5)
     except WeightsUnavailable as err:
         st.error(t("common.shared.no_weights", reason=str(err)), icon=":material/warning:")
         return None

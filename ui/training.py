@@ -289,7 +289,9 @@ def start(stem: str, config: Any, make: Callable[[Any], dict[str, Iterator]], *,
         run.make = make                        # a page rerun brings a new closure; the config is the same
         return run
     new = Run(stem=stem, name=name, config=config, digest=digest, make=make, advance_mode=advance)
-    new.restart(first_snapshots(new))
+    # step 0 of every model, shared by the readers of this config; a moving bar while a cold server computes it
+    from ui import t, warm
+    new.restart(warm.wait_for(first_snapshots, new, what=t("common.run.preparing"), expect_s=1.5))
     if run is not None and run.pulls:
         new.notice = (run.step, time.time())
         new.status = "running" if run.status == "running" else "paused"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import gc
 import importlib
+import math
 import sys
 import threading
 import time
@@ -41,9 +42,9 @@ IN_THREAD_FIRST = ("pandas", "PIL.Image")
 # What the chapters import on their first run, heaviest first (torch ~0.5 GB RSS, torchvision ~2 s, shap ~3 s).
 # torch._dynamo: the first `torch.optim` optimiser of a process imports it (~3–6 s, ~150 MB); ten chapters still
 # build one (GCN, VQ-VAE, DCGAN, Pix2Pix, MAML, continual, SSL, metric learning, compression), so load it here once
-# rather than in a reader's first run of one of them.
+# rather than in a reader's first run of one of them. scipy.stats (~1 s): GPT-3's power-law fit, CFR, the practice.
 MODULES = ("torch", "torchvision", "engine.common.classifier", "lime.lime_image", "lime.lime_tabular", "shap",
-           "sklearn.linear_model", "skimage.segmentation", "torch._dynamo")
+           "sklearn.linear_model", "skimage.segmentation", "scipy.stats", "torch._dynamo")
 
 
 def preload() -> float:
@@ -223,3 +224,47 @@ def loading_ui(path) -> None:
     if bar is not None:
         bar.empty()
     _IMPORTED.add(str(path))
+
+
+# ------------------------------------------------------------------------------- a long first computation
+def wait_for(fn, *args, what: str, expect_s: float = 3.0, **kwargs):
+    """`fn(*args, **kwargs)`, run in a helper thread while the page shows, after SHOW_AFTER_S, a progress bar that
+    moves every quarter second: "Preparing {what} (12 s so far; once per server, shared by every reader)". For the
+    few first computations that every reader of a chapter waits on (single-flight in the engine or in a Streamlit
+    cache, often already started by the warm-up): on a server that has just started they take tens of seconds
+    under a class's load, and a page that says nothing for that long looks broken (issue #29). The bar's position
+    is 1 − exp(−t / expect_s) (how long it takes alone on a quiet server): it moves, never claims to be done.
+    `fn` must not draw anything (it runs without the page's context). Returns its result, raises its exception;
+    if the reader leaves, the work still finishes for the next one."""
+    from ui import t
+
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as err:  # noqa: BLE001 — re-raised in the page's thread
+            box["error"] = err
+
+    helper = threading.Thread(target=work, name="kicks-first-computation", daemon=True)
+    t0 = time.perf_counter()
+    helper.start()
+    bar = None
+    while True:
+        helper.join(0.25)
+        if not helper.is_alive():
+            break
+        elapsed = time.perf_counter() - t0
+        if elapsed < SHOW_AFTER_S:
+            continue
+        text = t("common.shared.preparing", what=what, s=round(elapsed))
+        frac = 1.0 - math.exp(-elapsed / max(expect_s, 0.1))
+        if bar is None:
+            bar = st.progress(frac, text=text)
+        else:
+            bar.progress(frac, text=text)
+    if bar is not None:
+        bar.empty()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -817,15 +817,36 @@ _PROJECT_LOCK = threading.Lock()
 _PROJECT: list = []
 
 
+def _project_files_here() -> tuple[str, "BuildContext", "PipEstimate"]:
+    path = ROOT / "Dockerfile"
+    text = path.read_text() if path.is_file() else ""
+    return text, build_context(ROOT), pip_estimate()
+
+
+def _project_files_child(timeout_s: float = 120.0) -> tuple[str, "BuildContext", "PipEstimate"]:
+    """`_project_files_here()` in a child Python process, its result pickled back: the walk of ~80 000 files and
+    the ~40 000 RECORD rows are pure Python, and inside a server where twenty readers' script runs share one GIL
+    the same 1.3 s of work took 30–50 s (cold bench, issue #29); a child process has a GIL of its own."""
+    import pickle
+    code = ("import pickle, sys; from engine.engineering.docker import _project_files_here as f; "
+            "sys.stdout.buffer.write(pickle.dumps(f()))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True,
+                         timeout=timeout_s).stdout
+    return pickle.loads(out)   # our own child's output, not user data
+
+
 def project_files() -> tuple[str, "BuildContext", "PipEstimate"]:
     """The project's own Dockerfile, its build context (with the real .dockerignore) and the pip-layer estimate:
-    computed once per process, single-flight (a cold server's readers each walked the tree at once: one Docker page
-    waited ~50 s for it in the cold bench, 0.7 s alone), and by the warm-up before any reader asks."""
+    computed once per process, single-flight (a cold server's readers each walked the tree at once), in a child
+    process (its own GIL: see `_project_files_child`; in this process if that fails), and by the warm-up before
+    any reader asks."""
     with _PROJECT_LOCK:
         if not _PROJECT:
-            path = ROOT / "Dockerfile"
-            text = path.read_text() if path.is_file() else ""
-            _PROJECT.append((text, build_context(ROOT), pip_estimate()))
+            try:
+                _PROJECT.append(_project_files_child())
+            except Exception:  # noqa: BLE001 — no child process allowed, a crash, a bad pickle: do it here
+                _PROJECT.append(_project_files_here())
         return _PROJECT[0]
 
 

@@ -14,7 +14,7 @@ from engine.engineering import compression as C  # noqa: E402
 from engine.figures.common import sci_tex, si  # noqa: E402
 from engine.figures.engineering import compression as figs  # noqa: E402
 from ui import charts, fmt, formula, image_input_ui, labels, show_source, t  # noqa: E402
-from ui import training  # noqa: E402
+from ui import training, warm  # noqa: E402
 from ui.models import imagenet_categories, imagenet_names_note, mobilenet_or_error  # noqa: E402
 
 K = "compression"
@@ -75,7 +75,8 @@ def logits(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 st.title(t(f"{K}.title"))
 st.markdown(t(f"{K}.intro"))
-acc0, n0 = base_info(0)
+# the base network trains once per server (single-flight, also by the warm-up): a moving bar while it does
+acc0, n0 = warm.wait_for(base_info, 0, what=t(f"{K}.preparing_base"), expect_s=3.0)
 st.caption(t(f"{K}.base_caption", acc=f"{100 * acc0:.1f}", n=f"{n0:,}"))
 
 # ---- 1. pruning ---------------------------------------------------------------------------------------------------
@@ -112,7 +113,8 @@ show_source(C.ln_structured_mask)
 
 st.subheader(t(f"{K}.ft_header"))
 st.markdown(t(f"{K}.ft_text"))
-fts = [fine_tuned(0, amount, mode) for mode in C.MODES]
+fts = warm.wait_for(lambda: [fine_tuned(0, amount, mode) for mode in C.MODES], what=t(f"{K}.preparing_ft"),
+                    expect_s=1.0)
 st.plotly_chart(figs.plot_finetune(fts, labels(f"{K}.fig_ft")), key=f"{K}.fig_ft")
 st.caption(t(f"{K}.ft_caption", amount=f"{100 * amount:g}", u0=f"{100 * fts[0].accuracy[0]:.1f}",
              u1=f"{100 * fts[0].accuracy[-1]:.1f}", s0=f"{100 * fts[1].accuracy[0]:.1f}",

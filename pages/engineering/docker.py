@@ -7,7 +7,7 @@ import streamlit as st
 
 from engine.engineering import docker
 from engine.figures.engineering import docker as figs
-from ui import fmt, formula, labels, show_source, t
+from ui import fmt, formula, labels, show_source, t, warm
 
 MAX_CHARS = 20_000     # the edited Dockerfile is bounded before it is parsed or linted
 
@@ -31,7 +31,8 @@ def scenario_ui(project_text: str) -> tuple[str, str]:
     return name, text
 
 
-project_text, ctx, pip = docker.project_files()      # once per process (engine, single-flight)
+# once per process (engine, single-flight, in a child process); a progress bar while a cold server computes it
+project_text, ctx, pip = warm.wait_for(docker.project_files, what=t("docker.preparing"), expect_s=1.5)
 if not project_text:
     st.error(t("docker.no_dockerfile"))
     st.stop()

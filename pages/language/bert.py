@@ -9,7 +9,7 @@ from engine.figures.language import bert as figs
 from ui import bert as cached
 from ui import charts
 from ui import fmt, formula, labels, show_source, t
-from ui import training
+from ui import training, warm
 
 MAX_CORPUS = 200_000          # characters of the reader's own corpus
 
@@ -162,7 +162,8 @@ if corpus == "own":
 probe = st.text_input(t("bert.mlm.probe"), bert.PROBE, max_chars=300, key="bert.probe", bind="query-params")
 cfg = bert.PretrainConfig(lr=lr, seed=int(seed), probe=probe, text=own)
 try:
-    data = cached.tiny_data(cfg.vocab_cap, cfg.max_sentences, own)
+    data = warm.wait_for(cached.tiny_data, cfg.vocab_cap, cfg.max_sentences, own, what=t("bert.preparing_corpus"),
+                         expect_s=1.0)
 except bert.CorpusError as err:     # the reason in the reader's language; fine-tuning and sizes below still show
     st.error(t("bert.mlm.corpus_error", reason=t(f"bert.mlm.corpus_reason.{err.code}", **err.details)))
     data = None
@@ -178,8 +179,7 @@ show_source(bert.make_pairs)
 # ------------------------------------------------------------------------------------------- 4. fine-tuning
 st.header(t("bert.ft.header"))
 st.markdown(t("bert.ft.text"))
-with st.spinner(t("bert.ft.computing")):
-    ft_data, curve = cached.finetune()
+ft_data, curve = warm.wait_for(cached.finetune, what=t("bert.ft.computing"), expect_s=3.0)   # once per server
 st.plotly_chart(figs.plot_finetune(curve, labels=lab), key="bert.fig.ft")
 st.caption(t("bert.ft.caption", classes=", ".join(ft_data.classes), n=len(ft_data.sentences), test=curve.n_test,
              last=int(curve.n_per_class[-1]), cls=curve.acc_cls[-1].mean(), mean=curve.acc_mean[-1].mean()))

@@ -8,7 +8,7 @@ from engine.figures.language import gpt3 as figs
 from engine.language import gpt3
 from ui import charts
 from ui import formula, labels, show_source, t
-from ui import training
+from ui import training, warm
 
 st.title(t("gpt3.title"))
 st.markdown(t("gpt3.intro"))
@@ -50,7 +50,8 @@ def prompt_ui() -> dict:
 
 
 p = prompt_ui()
-pre = pretrained(p["model"])
+# the model loads once per server and the default continuation is shared: a moving bar while a cold server works
+pre = warm.wait_for(pretrained, p["model"], what=t("gpt3.ar.preparing_model"), expect_s=0.5)
 st.caption(t("gpt3.ar.model_note", n=gpt3.non_embedding_params(pre.model), vocab=pre.vocab.size,
              loss=pre.meta.get("val_loss", float("nan")), steps=pre.meta.get("steps", 0)))
 try:
@@ -65,7 +66,8 @@ if chk is not None:
         st.warning(t("gpt3.ar.unknown_ja" if p["model"] == "ja" else "gpt3.ar.unknown", chars=" ".join(chk.unknown),
                      pct=100 * chk.unknown_share))
     kw = dict(n_new=p["n_new"], temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"], seed=p["seed"])
-    gen0 = generate(p["model"], chk.text, **kw)
+    gen0 = warm.wait_for(generate, p["model"], chk.text, what=t("gpt3.ar.preparing_text", n=p["n_new"]), expect_s=1.0,
+                         **kw)
     s_idx = st.slider(t("gpt3.ar.inspect"), 1, len(gen0.steps), 1, key="gpt3.inspect", bind="query-params") - 1 if len(gen0.steps) > 1 else 0
     force = st.toggle(t("gpt3.ar.force"), False, key="gpt3.force", bind="query-params")
     gen = gen0

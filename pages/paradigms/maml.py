@@ -7,7 +7,7 @@ from engine.paradigms import maml
 from engine.figures.paradigms import maml as figs
 from ui import charts
 from ui import fmt, formula, labels, show_source, t
-from ui import training
+from ui import training, warm
 
 st.title(t("maml.title"))
 st.markdown(t("maml.intro"))
@@ -155,7 +155,7 @@ def measure(c: maml.SineConfig, nonce: int) -> maml.Cost:
 nonce = st.session_state.get("maml.cost.nonce", 0)
 if st.button(t("maml.cost.again"), key="maml.cost.button"):
     st.session_state["maml.cost.nonce"] = nonce = nonce + 1
-cost = measure(cfg, nonce)
+cost = warm.wait_for(measure, cfg, nonce, what=t("maml.cost.preparing"), expect_s=1.0)   # timed runs: a moving bar
 charts.panels(figs.plot_cost(cost, labels=lab), key="maml.fig.cost")
 st.markdown(t("maml.cost.read", ratio=cost.saved_bytes["maml"][-1] / cost.saved_bytes["fomaml"][-1]))
 

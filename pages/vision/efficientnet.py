@@ -4,7 +4,7 @@ import streamlit as st
 from engine.vision import efficientnet as eff
 from engine.figures.common import si
 from engine.figures.vision import efficientnet as figs
-from ui import fmt, formula, image_input_ui, show_source, t
+from ui import fmt, formula, image_input_ui, show_source, t, warm
 
 K = "efficientnet"
 
@@ -68,9 +68,9 @@ formula(f"{K}.formula_scaling")
 st.header(t(f"{K}.scaling_header"))
 st.markdown(t(f"{K}.scaling_help"))
 alpha, beta, gamma, phi = scaling_ui()
-with st.spinner(t(f"{K}.computing")):
-    sc = scaling(alpha, beta, gamma, phi)
-    presets = preset_rows()
+# counted on the meta device (~2 s the first time in a process): a moving bar while it counts
+sc, presets = warm.wait_for(lambda: (scaling(alpha, beta, gamma, phi), preset_rows()), what=t(f"{K}.computing"),
+                            expect_s=1.5)
 net = sc.net
 
 m = st.columns(6)

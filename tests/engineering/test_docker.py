@@ -819,3 +819,14 @@ def test_practice_cache_blank_right_line_is_the_only_one_not_copying_the_edit():
         for c in it.choices:
             words = c.code.split(None, 1)
             assert c.correct == (not _copies(words[1], it.params["edited"]))
+
+
+def test_project_files_from_the_child_process_equal_in_process():
+    """The server computes the project's build context in a child process (its own GIL): same Dockerfile, same
+    files and digests, same pip estimate as computed here."""
+    text, ctx, pip = docker._project_files_child()
+    text2, ctx2, pip2 = docker._project_files_here()
+    assert text == text2 and "FROM" in text
+    assert ctx.files == ctx2.files and len(ctx.files) > 10      # what is sent (other test workers' caches are ignored)
+    assert abs(ctx.all_count - ctx2.all_count) < 1000        # everything, .venv included, while tests write caches
+    assert pip == pip2
