@@ -58,3 +58,31 @@ def test_a_first_run_in_the_legacy_mode_draws_the_page_in_the_frame(monkeypatch,
     assert PagesManager.uses_pages_directory is False                  # app.py's st.navigation ended the mode
     assert [t.value for t in at.title] == [title]
     assert len(at.sidebar.get("segmented_control")) == 1
+
+
+def _module_names() -> set[str]:
+    """Top-level names `import x` could mean besides a page: the standard library (3.11 and the newer ones' additions,
+    e.g. 3.14's `compression` that tifffile tries) and every installed top-level module."""
+    import pkgutil
+    import sys
+    return set(sys.stdlib_module_names) | {"compression"} | {m.name for m in pkgutil.iter_modules()
+                                                             if not str(getattr(m.module_finder, "path", "")).startswith(str(PAGES))}
+
+
+NAMED_LIKE_MODULES = [(s, st) for s, st, _ in built_pages() if st in _module_names()]
+
+
+def test_the_pages_named_like_modules_are_found():
+    assert {"ssl", "compression"} <= {stem for _, stem in NAMED_LIKE_MODULES}
+
+
+@pytest.mark.parametrize("section,stem", NAMED_LIKE_MODULES)
+def test_a_page_named_like_a_module_refuses_to_be_imported_as_it(section, stem):
+    """Streamlit runs a page with its folder on sys.path: a page called like a module (ssl, compression) would be
+    found by `import <stem>` and run inside another module's import. Such a page refuses (ImportError, which
+    optional imports take as 'not installed')."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(stem, PAGES / section / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    with pytest.raises(ImportError, match="Streamlit page"):
+        spec.loader.exec_module(module)

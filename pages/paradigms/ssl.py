@@ -1,17 +1,21 @@
 """Paradigms › Self-supervised learning: the reader's image in two augmented views and the NT-Xent matrix of a batch;
 SimCLR, BYOL and a supervised encoder trained side by side on digits with the shared run object; the papers' numbers."""
+if __name__ != "__main__":
+    # Streamlit runs a page as __main__ with the page's folder on sys.path: `import ssl` (the standard library's)
+    # must never find this file and run the page inside another module's import
+    raise ImportError("pages/paradigms/ssl.py is a Streamlit page, not the module `ssl`")
 
-import math
+import math  # noqa: E402
 
-import numpy as np
-import streamlit as st
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
 
-from engine.common import classifier
-from engine.figures.paradigms import ssl as figs
-from engine.paradigms import ssl
-from ui import formula, image_input_ui, labels, show_source, signed, t
-from ui import charts, training
-from ui.models import mobilenet_or_error
+from engine.common import classifier  # noqa: E402
+from engine.figures.paradigms import ssl as figs  # noqa: E402
+from engine.paradigms import ssl  # noqa: E402
+from ui import formula, image_input_ui, labels, show_source, signed, t  # noqa: E402
+from ui import charts, training  # noqa: E402
+from ui.models import mobilenet_or_error  # noqa: E402
 
 GALLERY = ("chelsea", "coffee", "rocket", "camera", "immunohistochemistry", "hubble_deep_field", "colorwheel")
 
