@@ -20,6 +20,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from engine.common import optim
+
 TASK_KINDS = ("quadratic", "linreg")
 METHODS = ("maml", "fomaml", "reptile", "pretrain")
 AMPLITUDE = (0.1, 5.0)          # Finn et al. Sec. 5.1
@@ -301,7 +303,7 @@ def train_sine(method: str, cfg: SineConfig) -> Iterator[SineSnapshot]:
 
     validate(cfg)
     theta = [p.requires_grad_(True) for p in init_params(cfg.hidden, cfg.seed)]
-    opt = torch.optim.Adam(theta, lr=cfg.beta)
+    opt = optim.Adam(theta, lr=cfg.beta)     # = torch.optim.Adam, without its first-call import of torch._dynamo
     rng = np.random.default_rng(cfg.seed)
     eval_tasks = sample_sine_tasks(np.random.default_rng(cfg.seed + 10_000), cfg.n_eval, cfg.K, 50)
 
