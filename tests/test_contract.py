@@ -177,16 +177,36 @@ def test_page_runs_at_extreme_sliders(section, stem, end):
         assert _figure_bytes(at) <= OVER_BUDGET.get(stem, FIGURE_BUDGET) * 2, "figures at extremes stay bounded"
 
 
+def _choose_label(widget, label: str) -> None:
+    """Select `label` (an option as shown) on a select_slider, as the browser does: it sends the shown label, which
+    Streamlit maps back to the option. AppTest's set_value wants the option itself, which it cannot list (its
+    `options` are the labels): casting a label to the value's type broke on a numeric select_slider with a
+    format_func ("1 k" is not an int)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    class Chosen(type(widget)):
+        @property
+        def _widget_state(self):
+            ws = WidgetState()
+            ws.id = self.id
+            ws.string_array_value.data[:] = [label]
+            return ws
+
+    widget.__class__ = Chosen
+
+
 @pytest.mark.parametrize("section,stem", CHAPTERS, ids=IDS)
 def test_page_runs_at_extreme_select_sliders(section, stem):
     at = run_page(_page(section, stem))
     for end in (0, -1):
         for s in at.select_slider:
             if not isinstance(s.value, tuple):
-                s.set_value(s.options[end] if not s.options else type(s.value)(s.options[end])
-                            if isinstance(s.value, (int, float)) else s.options[end])
+                _choose_label(s, s.options[end])
         at.run()
         assert_ok(at)
+        chosen = {s.key: s.options[end] for s in at.select_slider if s.key and not isinstance(s.value, tuple)}
+        shown = {s.key: s.format_func(s.value) for s in at.select_slider if s.key in chosen}
+        assert shown == {k: v for k, v in chosen.items() if k in shown}, "each select_slider took its end"
 
 
 # ------------------------------------------------------------------------------------------- typed input
