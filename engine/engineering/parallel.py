@@ -38,7 +38,7 @@ from typing import Iterator
 
 import numpy as np
 
-from engine.basics.optimizers import mlp_init, mlp_loss_grad
+from engine.common.mlp import mlp_init, mlp_loss_grad
 from engine.common.digits import mnist_14 as digits_data
 
 
