@@ -28,6 +28,8 @@ from typing import Iterator
 
 import numpy as np
 
+from engine.common import optim
+
 TASKS = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
 SCENARIOS = ("class", "task")
 METHODS = ("finetune", "replay", "dgr", "joint")
@@ -251,8 +253,9 @@ def train(method: str, cfg: Config, data: SplitDigits | None = None) -> Iterator
         X, Y = torch.as_tensor(x_cur), torch.as_tensor(y_cur)
         n_real, n_rep = replay_counts(cfg.batch_size, cfg.replay_ratio) if (method == "dgr" and t > 0) \
             else (cfg.batch_size, 0)
-        opt = torch.optim.Adam(S, lr=cfg.lr)
-        opt_g = torch.optim.Adam(G, lr=cfg.lr) if G is not None else None
+        # = torch.optim.Adam, without its first-call import of torch._dynamo
+        opt = optim.Adam(S, lr=cfg.lr)
+        opt_g = optim.Adam(G, lr=cfg.lr) if G is not None else None
         seen_real = seen_rep = 0
         if method == "dgr" and t > 0:
             show = vae_sample(old_G, cfg.n_show, cfg.z_dim, torch.Generator().manual_seed(cfg.seed + 5 + t))
