@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.common import optim
 from engine.common.logistic import fit_logistic
 
 AUGMENTATIONS = ("crop", "color", "blur", "flip")
@@ -308,7 +309,7 @@ def train(cfg: Config, method: str, seed: int | None = None) -> Iterator[Snapsho
         g = _seeded(_mlp(cfg.d_h, 128, cfg.d_z), g_t)
     q = _seeded(_mlp(cfg.d_z, 128, cfg.d_z), g_t) if method == "byol" and cfg.predictor else nn.Identity()
     params = list(f.parameters()) + list(g.parameters()) + list(q.parameters())
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    opt = optim.Adam(params, lr=cfg.lr)     # = torch.optim.Adam, without its first-call import of torch._dynamo
     target = None
     if method == "byol":
         target = nn.Sequential(copy.deepcopy(f), copy.deepcopy(g))
