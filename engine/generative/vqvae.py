@@ -25,6 +25,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from engine.common import optim
+
 UPDATES = ("gradient", "ema")          # how the codebook learns
 ESTIMATORS = ("straight_through", "none")   # how the encoder gets the reconstruction gradient
 
@@ -247,7 +249,7 @@ def train_2d(cfg: Config2D) -> Iterator[Snapshot2D]:
     _init_params(dec, gen)
     codebook = nn.Parameter((torch.rand(K, 2, generator=gen) * 2 - 1) * cfg.init_scale)   # (K, 2)
     params = [*enc.parameters(), *dec.parameters()] + ([codebook] if cfg.update == "gradient" else [])
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    opt = optim.Adam(params, lr=cfg.lr)        # = torch.optim.Adam without its first-call import of torch._dynamo
     cluster_size = torch.zeros(K)                        # N_k (EMA)
     embed_sum = codebook.detach().clone() * 0            # m_k (EMA)
     if cfg.update == "ema":                              # start N_k = 1, m_k = e_k so e_k = m_k / N_k at step 0
@@ -437,7 +439,7 @@ def train_digits(cfg: ConfigDigits) -> Iterator[SnapshotDigits]:
     _init_params(dec, gen)
     codebook = nn.Parameter(torch.randn(K, D, generator=gen) * 0.1)      # (K, D)
     params = [*enc.parameters(), *dec.parameters()] + ([codebook] if cfg.update == "gradient" else [])
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    opt = optim.Adam(params, lr=cfg.lr)        # = torch.optim.Adam (see train_2d)
     cluster_size = torch.ones(K)
     embed_sum = codebook.detach().clone()
     bs = max(2, int(cfg.batch_size))
@@ -677,7 +679,7 @@ def train_collapse(cfg: ConfigCollapse, model: str) -> Iterator[SnapshotCollapse
     _init_params(dec, gen)
     codebook = nn.Parameter(torch.randn(K, L, generator=gen))             # (K, L)
     params = [*enc.parameters(), *dec.parameters()] + ([codebook] if model == "vqvae" else [])
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    opt = optim.Adam(params, lr=cfg.lr)        # = torch.optim.Adam (see train_2d)
     train, test = _binary_tensors()                                        # (N, 1, 28, 28) binarised
     test = test[:64]                                                       # (64, 1, 28, 28)
     usage = torch.full((K,), cfg.batch_size / K)
