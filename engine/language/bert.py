@@ -82,6 +82,38 @@ def _is_cjk(cp: int) -> bool:
             or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
 
 
+class _CharTable(dict):
+    """A `str.translate` table {code point: replacement} computed per character on first sight (thread-safe: each
+    entry is a pure function of its key, set once under the GIL)."""
+
+    def __init__(self, rule):
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, cp: int) -> str:
+        out = self[cp] = self.rule(chr(cp))
+        return out
+
+
+def _clean_rule(ch: str) -> str:
+    cp = ord(ch)
+    if cp == 0 or cp == 0xFFFD or _is_control(ch):
+        return ""
+    if _is_whitespace(ch):
+        return " "
+    return f" {ch} " if _is_cjk(cp) else ch
+
+
+def _split_rule(ch: str) -> str:
+    if unicodedata.category(ch) == "Mn":                     # accents after NFD
+        return ""
+    return f" {ch} " if _is_punctuation(ch) else ch
+
+
+_CLEAN = _CharTable(_clean_rule)
+_SPLIT = _CharTable(_split_rule)
+
+
 class WordPiece:
     """BERT's uncased tokenizer: clean → split CJK characters → lower-case → strip accents (NFD, drop marks) →
     split on whitespace and punctuation → greedy longest-match-first WordPiece with ``##`` continuations.
@@ -112,34 +144,13 @@ class WordPiece:
         return self.vocab.get(token, self.vocab["[UNK]"])
 
     def basic(self, text: str) -> list[str]:
-        """Words and punctuation marks, lower-cased and accent-free (Hugging Face's BasicTokenizer)."""
-        out = []
-        for ch in text:
-            cp = ord(ch)
-            if cp == 0 or cp == 0xFFFD or _is_control(ch):
-                continue
-            if _is_whitespace(ch):
-                out.append(" ")
-            elif _is_cjk(cp):
-                out.append(f" {ch} ")
-            else:
-                out.append(ch)
-        words = []
-        for word in unicodedata.normalize("NFC", "".join(out)).split():
-            word = "".join(c for c in unicodedata.normalize("NFD", word.lower())
-                           if unicodedata.category(c) != "Mn")
-            piece = []
-            for ch in word:
-                if _is_punctuation(ch):
-                    if piece:
-                        words.append("".join(piece))
-                        piece = []
-                    words.append(ch)
-                else:
-                    piece.append(ch)
-            if piece:
-                words.append("".join(piece))
-        return words
+        """Words and punctuation marks, lower-cased and accent-free (Hugging Face's BasicTokenizer): drop NUL, U+FFFD
+        and control characters, whitespace to " ", a space around each CJK character; NFC; lower-case; NFD and drop
+        the combining marks (Mn); a space around each punctuation mark; split on whitespace. Each character's fate
+        is looked up in a table filled on first sight (`str.translate`: one C loop, not five Python calls per
+        character — the tiny BERT's corpus took 3.3 s to tokenise)."""
+        cleaned = unicodedata.normalize("NFC", text.translate(_CLEAN))
+        return unicodedata.normalize("NFD", cleaned.lower()).translate(_SPLIT).split()
 
     def wordpiece(self, word: str) -> list[str]:
         """Greedy longest-match-first segmentation of one word."""

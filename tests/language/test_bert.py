@@ -53,6 +53,28 @@ def test_wordpiece_equals_transformers_and_tokenizers(pre, text):
     assert pre.tokenizer.encode(text) == slow(text)["input_ids"]
 
 
+# characters where BERT's basic tokenizer does something: accents and combining marks, Greek final sigma, CJK and
+# kana, full-width forms, punctuation (ASCII and not), every kind of space, control and format characters, emoji
+_ALPHABET = list("aZé́ñÅßΣσςΟΔ東京タワーかなＡＢ１，。、「」!?.,'\"-_()[]{}#@~¥€") + [
+    " ", "\t", "\n", "\r", "\u00a0", "\u3000", "\u2003", "\x00", "\x07", "\x1c", "\x85", "\ufffd", "\u200b",
+    "\u202e", "\ufeff", "\u0301", "\u0308", "😀", "👍🏽", "İ", "ﬁ", "Ⅻ", "ǅ"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_basic_tokenizer_equals_transformers_on_random_text(pre, seed):
+    """The table-driven basic tokenizer against transformers' BasicTokenizer (lower-case, CJK split, accents
+    stripped) on random strings of the characters where the rules differ."""
+    try:
+        from transformers.models.bert.tokenization_bert_legacy import BasicTokenizer
+    except ImportError:                                    # transformers 4
+        from transformers.models.bert.tokenization_bert import BasicTokenizer
+    theirs = BasicTokenizer(do_lower_case=True, tokenize_chinese_chars=True)
+    rng = np.random.default_rng(seed)
+    for _ in range(25):
+        text = "".join(rng.choice(_ALPHABET, size=int(rng.integers(0, 40))))
+        assert pre.tokenizer.basic(text) == theirs.tokenize(text), repr(text)
+
+
 def test_japanese_is_split_into_characters_and_unk(pre):
     toks = pre.tokenizer.tokenize("東京タワー")
     assert toks[:2] == ["東", "京"]                     # kanji: one token each
