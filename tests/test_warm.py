@@ -100,16 +100,11 @@ def test_the_warm_up_gives_way_to_a_reader_run_for_at_most_yield_s(monkeypatch):
     assert warm._READERS[0] == 0
 
 
-def test_a_pages_first_run_shows_what_is_loading_while_its_imports_take_time(tmp_path, monkeypatch):
-    """loading_ui imports the page's modules in a helper thread and names the slow one in a moving progress bar."""
-    import sys
-
+@pytest.fixture
+def bars(monkeypatch) -> list[tuple[float, str]]:
+    """What ui.warm draws as progress bars, as (position, text); (-1, "") when a bar goes."""
     from ui import warm
 
-    (tmp_path / "kicks_slow_probe_mod.py").write_text("import time\ntime.sleep(1.2)\n", encoding="utf-8")
-    page = tmp_path / "page.py"
-    page.write_text("import json\nimport kicks_slow_probe_mod\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path))
     shown: list[tuple[float, str]] = []
 
     class Bar:
@@ -126,6 +121,20 @@ def test_a_pages_first_run_shows_what_is_loading_while_its_imports_take_time(tmp
             return Bar()
 
     monkeypatch.setattr(warm, "st", FakeSt)
+    return shown
+
+
+def test_a_pages_first_run_shows_what_is_loading_while_its_imports_take_time(tmp_path, monkeypatch, bars):
+    """loading_ui imports the page's modules in a helper thread and names the slow one in a moving progress bar."""
+    import sys
+
+    from ui import warm
+
+    (tmp_path / "kicks_slow_probe_mod.py").write_text("import time\ntime.sleep(1.2)\n", encoding="utf-8")
+    page = tmp_path / "page.py"
+    page.write_text("import json\nimport kicks_slow_probe_mod\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    shown = bars
     warm.loading_ui(page)
     assert "kicks_slow_probe_mod" in sys.modules
     texts = [text for _, text in shown if text]
@@ -136,7 +145,7 @@ def test_a_pages_first_run_shows_what_is_loading_while_its_imports_take_time(tmp
     assert shown == []
 
 
-def test_wait_for_shows_a_moving_bar_while_a_first_computation_takes_time(monkeypatch):
+def test_wait_for_shows_a_moving_bar_while_a_first_computation_takes_time(bars):
     """wait_for runs the work in a helper thread; past SHOW_AFTER_S the page shows a bar whose position grows and
     whose text names the work and the seconds so far; the bar goes at the end; the result and exceptions pass."""
     import threading
@@ -144,22 +153,7 @@ def test_wait_for_shows_a_moving_bar_while_a_first_computation_takes_time(monkey
 
     from ui import warm
 
-    shown: list[tuple[float, str]] = []
-
-    class Bar:
-        def progress(self, value, text=""):
-            shown.append((value, text))
-
-        def empty(self):
-            shown.append((-1.0, ""))
-
-    class FakeSt:
-        @staticmethod
-        def progress(value, text=""):
-            shown.append((value, text))
-            return Bar()
-
-    monkeypatch.setattr(warm, "st", FakeSt)
+    shown = bars
     page_thread = threading.current_thread()
     ran_in: list = []
 

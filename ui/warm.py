@@ -184,6 +184,29 @@ def _importing(name: str) -> bool:
     return bool(getattr(spec, "_initializing", False))
 
 
+def _run_with_bar(work, name: str, shown) -> None:
+    """`work()` in a helper thread; from SHOW_AFTER_S on, every quarter second, a progress bar at `shown(elapsed)`
+    = (position, text); the bar goes when the work ends."""
+    helper = threading.Thread(target=work, name=name, daemon=True)
+    t0 = time.perf_counter()
+    helper.start()
+    bar = None
+    while True:
+        helper.join(0.25)
+        if not helper.is_alive():
+            break
+        elapsed = time.perf_counter() - t0
+        if elapsed < SHOW_AFTER_S:
+            continue
+        frac, text = shown(elapsed)
+        if bar is None:
+            bar = st.progress(frac, text=text)
+        else:
+            bar.progress(frac, text=text)
+    if bar is not None:
+        bar.empty()
+
+
 def loading_ui(path) -> None:
     """Before a page's first run in this process (`path`: its file; anything else is ignored): import what the page imports in a helper thread, and while that
     takes longer than SHOW_AFTER_S show a progress bar naming the library being loaded and how far the page's
@@ -204,25 +227,12 @@ def loading_ui(path) -> None:
             except Exception:  # noqa: BLE001 — `from a import b` where b is not a module, or a real error
                 pass
 
-    helper = threading.Thread(target=work, name="kicks-page-imports", daemon=True)
-    t0 = time.perf_counter()
-    helper.start()
-    bar = None
-    while True:
-        helper.join(0.25)
-        if not helper.is_alive():
-            break
-        elapsed = time.perf_counter() - t0
-        if elapsed < SHOW_AFTER_S:
-            continue
+    def shown(elapsed: float) -> tuple[float, str]:
         i = where["i"]
         what = next((label for lib, label in LIBRARIES.items() if _importing(lib)), names[i].split(".")[0])
-        text = t("common.shared.starting_up", what=what, n=i + 1, total=len(names), s=round(elapsed))
-        if bar is None:
-            bar = st.progress(0.0, text=text)
-        bar.progress(i / len(names), text=text)
-    if bar is not None:
-        bar.empty()
+        return i / len(names), t("common.shared.starting_up", what=what, n=i + 1, total=len(names), s=round(elapsed))
+
+    _run_with_bar(work, "kicks-page-imports", shown)
     _IMPORTED.add(str(path))
 
 
@@ -246,25 +256,10 @@ def wait_for(fn, *args, what: str, expect_s: float = 3.0, **kwargs):
         except BaseException as err:  # noqa: BLE001 — re-raised in the page's thread
             box["error"] = err
 
-    helper = threading.Thread(target=work, name="kicks-first-computation", daemon=True)
-    t0 = time.perf_counter()
-    helper.start()
-    bar = None
-    while True:
-        helper.join(0.25)
-        if not helper.is_alive():
-            break
-        elapsed = time.perf_counter() - t0
-        if elapsed < SHOW_AFTER_S:
-            continue
-        text = t("common.shared.preparing", what=what, s=round(elapsed))
-        frac = 1.0 - math.exp(-elapsed / max(expect_s, 0.1))
-        if bar is None:
-            bar = st.progress(frac, text=text)
-        else:
-            bar.progress(frac, text=text)
-    if bar is not None:
-        bar.empty()
+    def shown(elapsed: float) -> tuple[float, str]:
+        return 1.0 - math.exp(-elapsed / max(expect_s, 0.1)), t("common.shared.preparing", what=what, s=round(elapsed))
+
+    _run_with_bar(work, "kicks-first-computation", shown)
     if "error" in box:
         raise box["error"]
     return box["value"]
