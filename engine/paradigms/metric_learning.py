@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.common import optim
+
 LOSSES = ("contrastive", "triplet", "ratio")
 MINING = ("random", "semihard", "hard")
 SEEN = tuple(range(7))                  # classes trained on
@@ -275,7 +277,7 @@ def train(cfg: Config, seed: int | None = None) -> Iterator[Snapshot]:
     ev = np.concatenate([by_class[c][:cfg.n_eval] for c in UNSEEN])
     train_idx = {c: by_class[c] for c in SEEN}
     net = Embedder(cfg.dim, cfg.hidden, g)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    opt = optim.Adam(net.parameters(), lr=cfg.lr)   # = torch.optim.Adam without its first-call torch._dynamo import
     per_class = max(2, cfg.batch_size // len(SEEN))
     proj = None
     step, t_total, losses = 0, 0.0, []
