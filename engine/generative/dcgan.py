@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.common import optim
 from engine.common.digits import sklearn_digits
 
 N_CLASSES = 10
@@ -210,8 +211,9 @@ def train(cfg: Config, seed: int = 0, data: tuple[np.ndarray, np.ndarray] | None
     X, Y = torch.as_tensor(x_np), torch.as_tensor(y_np)
     G, D = build(cfg, seed)
     gen = torch.Generator().manual_seed(seed + 1)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=True)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999), fused=True)
+    # = torch.optim.Adam without its first-call import of torch._dynamo
+    opt_g = optim.Adam(G.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
+    opt_d = optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999))
     sp = nn.functional.softplus
     m = cfg.batch_size
     rows = N_CLASSES if cfg.conditional else 8
