@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.common import optim
+
 SIZES = (196, 256, 128, 10)          # the teacher / base network
 N_TEST = 1000                        # held-out digits (100 per class)
 AMOUNTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
@@ -92,7 +94,8 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
 
 def _train_epochs(model: nn.Module, x: np.ndarray, y: np.ndarray, epochs: int, lr: float, batch: int,
                   gen: torch.Generator) -> None:
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    # = torch.optim.Adam without its first-call torch._dynamo import
+    opt = optim.Adam(model.parameters(), lr=lr)
     xt, yt = _tensor(x), torch.from_numpy(np.array(y))
     for _ in range(epochs):
         order = torch.randperm(len(yt), generator=gen)
@@ -275,7 +278,8 @@ def fine_tune(seed: int, amount: float, mode: str, steps: int = 300, every: int 
     x_tr, y_tr, x_te, y_te = digits_data(seed)
     net, masks = pruned(base, amount, mode)
     lins = linears(net)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    # = torch.optim.Adam without its first-call torch._dynamo import
+    opt = optim.Adam(net.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed + 1)
     xt, yt = _tensor(x_tr), torch.from_numpy(np.array(y_tr))
     pts, accs = [0], [accuracy(net, x_te, y_te)]
@@ -695,7 +699,8 @@ def distill(cfg: DistillConfig) -> Iterator[DistillSnapshot]:
     gen = torch.Generator().manual_seed(cfg.seed + 2)
     init = make_mlp((SIZES[0], cfg.hidden, 10), gen)
     nets = {k: copy.deepcopy(init) for k in STUDENTS}
-    opts = {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr) for k in STUDENTS}
+    # = torch.optim.Adam without its first-call torch._dynamo import
+    opts = {k: optim.Adam(nets[k].parameters(), lr=cfg.lr) for k in STUDENTS}
     S = cfg.steps // cfg.every + 2
     steps = np.zeros(S, np.int64)
     acc, loss = np.zeros((2, S)), np.zeros((2, S))
