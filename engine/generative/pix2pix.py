@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.common import optim
+
 TASKS = ("invert", "denoise")
 
 
@@ -148,8 +150,9 @@ def train_pix2pix(cfg: Pix2PixConfig, seed: int = 0, data: np.ndarray | None = N
     X, Y = torch.as_tensor(xs[n_test:]), torch.as_tensor(ys[n_test:])
     gen = torch.Generator().manual_seed(seed)
     G, D = reinit(UNet(cfg.skip), gen), reinit(PatchD(), gen)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.999), fused=True)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(0.5, 0.999), fused=True)
+    # = torch.optim.Adam without its first-call import of torch._dynamo
+    opt_g = optim.Adam(G.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_d = optim.Adam(D.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     sp = nn.functional.softplus
     hist = {k: [] for k in ("step", "adv", "l1", "test")}
     acc, seconds = np.zeros(2), 0.0
@@ -277,8 +280,8 @@ def train_cyclegan(cfg: CycleConfig, seed: int = 0) -> Iterator[CycleSnapshot]:
     gen = torch.Generator().manual_seed(seed)
     G, F = reinit(mlp([2, cfg.hidden, cfg.hidden, 2]), gen), reinit(mlp([2, cfg.hidden, cfg.hidden, 2]), gen)
     D_X, D_Y = reinit(mlp([2, cfg.hidden, cfg.hidden, 1]), gen), reinit(mlp([2, cfg.hidden, cfg.hidden, 1]), gen)
-    opt_g = torch.optim.Adam([*G.parameters(), *F.parameters()], lr=cfg.lr, betas=(0.5, 0.999), fused=True)
-    opt_d = torch.optim.Adam([*D_X.parameters(), *D_Y.parameters()], lr=cfg.lr, betas=(0.5, 0.999), fused=True)
+    opt_g = optim.Adam([*G.parameters(), *F.parameters()], lr=cfg.lr, betas=(0.5, 0.999))    # = torch.optim.Adam
+    opt_d = optim.Adam([*D_X.parameters(), *D_Y.parameters()], lr=cfg.lr, betas=(0.5, 0.999))
     hist = {k: [] for k in ("step", "adv", "cyc", "id", "d")}
     acc, seconds = np.zeros(4), 0.0
 
