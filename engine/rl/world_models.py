@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.common import cartpole
+from engine.common import cartpole, optim
 
 SIZE = 64                                        # frames are SIZE × SIZE, one grey channel
 PRETRAINED = Path(__file__).resolve().parents[2] / "assets" / "world_models" / "vm.pt"
@@ -270,7 +270,7 @@ def train_vae(cfg: VAEConfig, states: np.ndarray | None = None, vae: VAE | None 
     states = vae_data(cfg) if states is None else states
     if vae is None:
         vae = init_local(VAE(cfg.z_dim, cfg.ch), torch.Generator().manual_seed(cfg.seed + 1))
-    opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
+    opt = optim.Adam(vae.parameters(), lr=cfg.lr)   # = torch.optim.Adam without its first-call import of torch._dynamo
     show = frames_of(states[rng.choice(len(states), cfg.n_show, replace=False)])
     rec_sum = kl_sum = 0.0
     n = 0
