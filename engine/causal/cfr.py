@@ -31,6 +31,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from engine.common import optim
+
 DATASETS = ("ihdp", "synthetic")
 MODELS = ("s_learner", "t_learner", "tarnet", "cfr")
 IPMS = ("wass", "mmd")
@@ -353,7 +355,7 @@ def train(d: Data, cfg: Config) -> Iterator[Snapshot]:
     else:
         nets = {"phi": _mlp([dim, h, cfg.rep], gen), "h0": _mlp([cfg.rep, h, 1], gen), "h1": _mlp([cfg.rep, h, 1], gen)}
     params = [p for ps in nets.values() for p in ps]
-    opt = torch.optim.Adam(params, lr=cfg.lr)
+    opt = optim.Adam(params, lr=cfg.lr)   # = torch.optim.Adam without its first-call import of torch._dynamo
     weights = [p for ps in nets.values() for p in ps[0::2]]
     alpha = cfg.alpha if cfg.model == "cfr" else 0.0
     show = np.linspace(0, len(d.train) - 1, min(cfg.n_show, len(d.train))).astype(int)
