@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.common import optim
 from engine.common.attention import multi_head_attention
 from engine.common.text import TextError
 
@@ -679,8 +680,8 @@ def train(cfg: TrainConfig, example: str | None = None) -> Iterator[TrainSnapsho
     example = example or task.examples[0]
     model = make_model(cfg)
     n_params = sum(p.numel() for p in model.parameters())
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup, 1)))
+    # = torch.optim.Adam without its first-call torch._dynamo import; the warm-up sets opt.lr before each update
+    opt = optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98))
     rng = np.random.default_rng(cfg.seed)
     val = seqtasks.make_batch(task, seqtasks.validation_set(task, cfg.n_val))
     ex = seqtasks.make_batch(task, [(example, task.target(example) or "")])
@@ -704,7 +705,7 @@ def train(cfg: TrainConfig, example: str | None = None) -> Iterator[TrainSnapsho
         clock[1] = time.perf_counter()
         total = 0.0
         stop = min(cfg.steps, done + cfg.every)
-        for _ in range(done, stop):
+        for s in range(done, stop):
             b = seqtasks.make_batch(task, task.sample(rng, cfg.batch))
             src, tgt_in, tgt_out = (torch.from_numpy(a) for a in (b.src, b.tgt_in, b.tgt_out))
             logits = model(src, src == seqtasks.PAD, tgt_in)                            # (B, T, V)
@@ -712,8 +713,9 @@ def train(cfg: TrainConfig, example: str | None = None) -> Iterator[TrainSnapsho
             loss = F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(), ignore_index=seqtasks.PAD)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            # η_s = η · min(1, (s + 1) / warmup) at update s = 0, 1, …: LambdaLR's factor, linear warm-up
+            opt.lr = cfg.lr * min(1.0, (s + 1) / max(cfg.warmup, 1))
             opt.step()
-            sched.step()
             total += float(loss.detach())
         steps.append(stop)
         losses.append(total / (stop - done))

@@ -289,6 +289,32 @@ def test_training_is_deterministic_and_learns():
     np.testing.assert_allclose(a[-1].cross.sum(-1), 1, atol=1e-5)
 
 
+def test_training_equals_torch_adam_with_lambdalr_warmup():
+    """train() uses engine/common/optim.Adam and sets its lr per update; the oracle is torch.optim.Adam driven by
+    LambdaLR with the same factor, on the same batches, through and past the warm-up: the same weights bit for bit."""
+    import torch.nn.functional as F
+
+    from engine.common import seqtasks
+    cfg = X.TrainConfig(task="reverse", d_model=32, n_heads=2, n_layers=1, d_ff=64, steps=14, every=7,
+                        n_val=8, lr=3e-3, warmup=5)
+    last = list(X.train(cfg))[-1]
+    task, model = seqtasks.get_task(cfg.task), X.make_model(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), foreach=False)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(cfg.warmup, 1)))
+    rng = np.random.default_rng(cfg.seed)
+    for _ in range(cfg.steps):
+        b = seqtasks.make_batch(task, task.sample(rng, cfg.batch))
+        src, tgt_in, tgt_out = (torch.from_numpy(a) for a in (b.src, b.tgt_in, b.tgt_out))
+        loss = F.cross_entropy(model(src, src == seqtasks.PAD, tgt_in).flatten(0, 1), tgt_out.flatten(),
+                               ignore_index=seqtasks.PAD)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(last.state[k], v.numpy(), err_msg=k)
+
+
 def test_heads_match_torch_per_head_weights():
     toks = X.tokenize(X.DEFAULT_SENTENCE).tokens
     h = X.heads(toks, 4, seed=2)
