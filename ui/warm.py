@@ -40,11 +40,10 @@ LIBRARIES = {"torch": "PyTorch", "torchvision": "torchvision", "transformers": "
 # through importing pandas saw a partially initialised module ("pandas has no attribute Series").
 IN_THREAD_FIRST = ("pandas", "PIL.Image")
 # What the chapters import on their first run, heaviest first (torch ~0.5 GB RSS, torchvision ~2 s, shap ~3 s).
-# torch._dynamo: the first `torch.optim` optimiser of a process imports it (~3–6 s, ~150 MB); ten chapters still
-# build one (GCN, VQ-VAE, DCGAN, Pix2Pix, MAML, continual, SSL, metric learning, compression), so load it here once
-# rather than in a reader's first run of one of them. scipy.stats (~1 s): GPT-3's power-law fit, CFR, the practice.
+# scipy.stats (~1 s): GPT-3's power-law fit, CFR, the practice. Not torch._dynamo: no chapter builds a `torch.optim`
+# optimiser any more (engine/common/optim.py; a test keeps it so), whose first one imported it (~3–6 s, ~150 MB).
 MODULES = ("torch", "torchvision", "engine.common.classifier", "lime.lime_image", "lime.lime_tabular", "shap",
-           "sklearn.linear_model", "skimage.segmentation", "scipy.stats", "torch._dynamo")
+           "sklearn.linear_model", "skimage.segmentation", "scipy.stats")
 
 
 def preload() -> float:

@@ -516,7 +516,7 @@ class TrainConfig:
     d_ff: int = 128                # FFN width
     norm_first: bool = False       # the paper's post-LN (False) or pre-LN (True)
     lr: float = 2e-3               # Adam's η after the warm-up
-    warmup: int = 100              # updates of linear warm-up from 0 to lr
+    warmup: int = 100              # updates of linear warm-up: update s uses lr·min(1, (s+1)/warmup)
     batch: int = 64                # pairs per update (fresh random pairs each time)
     steps: int = 3000              # updates in all
     every: int = 10                # updates between two snapshots (each one decodes the validation set)

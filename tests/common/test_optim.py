@@ -122,3 +122,39 @@ def test_numpy_optimizers_do_not_import_torch():
            "print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_no_app_code_builds_a_torch_optim_optimiser():
+    """The app's optimisers are engine/common/optim.py's: the first `torch.optim` optimiser of a process imports
+    torch._dynamo (~3–6 s, ~150 MB on a cold server), which the warm-up no longer preloads. Code lines only
+    (comments and docstrings may name torch.optim as the reference)."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    use = re.compile(r"torch\.optim\.(?!lr_scheduler\b)\w+\(|torch\.optim\.lr_scheduler\.\w+\(|"
+                     r"from torch\.optim\b|from torch import optim\b|import torch\.optim\b")
+    found = []
+    for d in ("engine", "ui", "pages"):
+        for p in (root / d).rglob("*.py"):
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+                code = line.split("#", 1)[0]
+                if use.search(code) and not code.lstrip().startswith(("r\"\"\"", "\"\"\"", "`")):
+                    found.append(f"{p.relative_to(root)}:{i}: {line.strip()}")
+    assert found == []
+    assert use.search("opt = torch.optim.Adam(params, lr=1e-3)") and use.search("from torch.optim import SGD")
+
+
+def test_training_a_chapter_does_not_import_dynamo():
+    """One chapter trained in a fresh process (compression: its base network and a distillation step) leaves
+    torch._dynamo unimported; the same with a torch.optim optimiser would import it."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, torch; from engine.engineering import compression as C; C.trained_weights(0, epochs=1); "
+            "print('torch._dynamo' in sys.modules); torch.optim.Adam([torch.zeros(1, requires_grad=True)]); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.stdout.split() == ["False", "True"], out.stderr[-2000:]
