@@ -212,3 +212,19 @@ def test_every_page_shows_its_multi_panel_figures_through_charts_panels():
                     offenders.append(f"{page.relative_to(ROOT)}: {m[0]}")
     assert not offenders, ("one-row multi-panel figures shown with plotly_chart: use `charts.panels(fig, key=...)` "
                            f"(`from ui import charts`) so that a phone stacks the panels: {offenders}")
+
+
+@pytest.mark.parametrize("template", [None, "plotly_white", "none"])
+def test_each_panel_keeps_the_figures_template(template):
+    """The default template is left for plotly to apply to each panel (no re-validation), any other one is carried
+    over: every panel's template JSON equals the whole figure's."""
+    fig = make_subplots(rows=1, cols=2)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[1, 2]), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=[[1, 2], [3, 4]]), row=1, col=2)
+    if template is not None:
+        fig.update_layout(template=template)
+    whole = fig.layout.to_plotly_json().get("template")
+    panels = split(fig)
+    assert len(panels) == 2
+    for panel in panels:
+        assert panel.layout.to_plotly_json().get("template") == whole
