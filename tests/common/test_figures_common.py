@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 from PIL import Image
 
 from engine.figures import common as C
@@ -33,3 +34,40 @@ def test_decades_labels_powers_of_ten_only_and_sci_tex():
     narrow = C.decades(go.Figure(go.Scatter(x=[1, 4.3], y=[1, 2]), layout=dict(xaxis_type="log")))
     assert narrow.layout.xaxis.dtick == "D2"                      # within a decade: 1, 2, 5 labelled
     assert C.sci_tex(0.00282) == r"2.82\times10^{-3}" and C.sci_tex(0.5) == "0.5"
+
+
+SUBPLOT_CASES = [
+    dict(rows=1, cols=3, subplot_titles=("a", "b", "c"), horizontal_spacing=0.08),
+    dict(rows=2, cols=2, specs=[[{"secondary_y": True}, {}], [{"colspan": 2}, None]], vertical_spacing=0.1),
+    dict(rows=1, cols=2, shared_yaxes=True, column_widths=[0.7, 0.3], subplot_titles=("左", "右")),
+    dict(rows=3, cols=1, shared_xaxes=True, row_heights=[0.5, 0.25, 0.25], x_title="step", y_title="loss"),
+    dict(rows=1, cols=2, specs=[[{"type": "xy"}, {"type": "domain"}]]),
+]
+
+
+@pytest.mark.parametrize("kwargs", SUBPLOT_CASES)
+def test_cached_make_subplots_equals_plotlys(kwargs):
+    """engine.figures.common.make_subplots (the grid's layout kept per argument set) against plotly's own: the same
+    figure JSON, fresh and from the cache, the same grid, and traces and axes placed by row/col the same way; a
+    figure changed by its caller leaves the next one untouched."""
+    from plotly.subplots import make_subplots as plotlys
+
+    from engine.figures.common import make_subplots
+
+    def draw(make):
+        fig = make(**kwargs)
+        fig.add_trace(go.Scatter(x=[0, 1], y=[1, 2], name="t"), row=1, col=1)
+        if kwargs.get("specs", [[{}]])[0][0].get("secondary_y"):
+            fig.add_trace(go.Scatter(x=[0, 1], y=[3, 1]), row=1, col=1, secondary_y=True)
+        fig.update_xaxes(title_text="x here", row=1, col=1)
+        fig.update_layout(height=300)
+        return fig
+
+    want = draw(plotlys).to_plotly_json()
+    for _ in range(2):                                   # a miss, then a hit
+        got = draw(make_subplots)
+        assert got.to_plotly_json() == want
+        assert got._grid_ref == plotlys(**kwargs)._grid_ref
+    fresh = make_subplots(**kwargs).to_plotly_json()
+    assert fresh == plotlys(**kwargs).to_plotly_json()   # the changes above did not reach the cache
+    assert make_subplots(2, 1).to_plotly_json() == plotlys(2, 1).to_plotly_json()   # positional arguments

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.basics import regularization as R
 

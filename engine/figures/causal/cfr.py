@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.causal.cfr import Data, Snapshot, synthetic_curves
 from engine.figures.common import lab

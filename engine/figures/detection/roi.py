@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.detection import roi as R
 from engine.figures.common import add_box, image_figure

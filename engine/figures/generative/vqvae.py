@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.figures.common import lab, png_uri
 from engine.figures.logaxis import log_axis

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb, sequential
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.figures.common import png_uri
 from engine.language.bert import Attention, Contextual, Embeddings, FinetuneCurve, PretrainSnapshot

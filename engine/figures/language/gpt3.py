@@ -103,7 +103,7 @@ def plot_icl_curves(curves: dict, labels: dict) -> go.Figure:
 def plot_heads(induction: np.ndarray, previous: np.ndarray, labels: dict) -> go.Figure:
     """Two head scores per layer and head: attention from each value to the key just before it (previous-token
     head) and from the question to the value after its matching key (induction / copy head)."""
-    from plotly.subplots import make_subplots
+    from engine.figures.common import make_subplots
     L, H = induction.shape
     fig = make_subplots(1, 2, subplot_titles=(labels["previous_title"], labels["induction_title"]),
                         horizontal_spacing=0.12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.figures.common import lab
 from engine.rl.alphago import CELLS, TreeView

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.figures.common import lab
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.figures.common import colour_lut, curve_traces, heat_ranges, heat_traces, jpeg_uri, lab, png_uri
 from engine.sequences import vit as V

@@ -7,7 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from engine.figures.common import make_subplots
 
 from engine.speech.ctc import CTCLattice, skip_allowed
 from engine.figures.common import MAGMA
