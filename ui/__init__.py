@@ -1,6 +1,7 @@
 """Shared Streamlit helpers: language, input pickers, source viewer. Pages import from here only."""
 from __future__ import annotations
 
+import functools
 import inspect
 
 import streamlit as st
@@ -89,7 +90,18 @@ def formula(key: str, **values) -> None:
 def show_source(obj, label_key: str = "common.show_source") -> None:
     """An expander with the source code of an engine function or class."""
     with st.expander(t(label_key, name=getattr(obj, "__qualname__", str(obj)))):
-        st.code(inspect.getsource(obj), language="python")
+        try:
+            text = _source(obj)
+        except TypeError:                      # an unhashable object: read it every time
+            text = inspect.getsource(obj)
+        st.code(text, language="python")
+
+
+@functools.lru_cache(maxsize=512)
+def _source(obj) -> str:
+    """inspect.getsource, once per object: it re-reads and re-tokenises the module every time (~5 ms, several per
+    page run); a reloaded module brings new objects, so an edited source shows."""
+    return inspect.getsource(obj)
 
 
 def signed(value: float, spec: str = ".1f", unit: str = "") -> str:
