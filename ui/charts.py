@@ -232,22 +232,21 @@ def live(fig: go.Figure, key: str, where=None) -> None:
         with where:
             live(fig, key)
         return
-    figs = _panels.split(fig)
-    if len(figs) == 1:
-        _live_one(fig, key)
+    specs = _panels.split_specs(fig)          # the panels' JSON: no plotly objects built only to be serialised
+    if specs is None:
+        _live_one(fig.to_plotly_json(), key)
         return
     title = _panels.title_text(fig)
     if title:
         st.markdown(f"**{_escape(title)}**")
-    for i, (col, panel) in enumerate(zip(st.columns(_panels.widths(fig), gap="small"), figs)):
+    for i, (col, spec) in enumerate(zip(st.columns(_panels.widths(fig), gap="small"), specs)):
         with col:
-            _live_one(panel, f"{key}.{i}")
+            _live_one(spec, f"{key}.{i}")
 
 
-def _live_one(fig: go.Figure, key: str) -> None:
-    # The figure's JSON as bytes, as st.plotly_chart sends it (a dict would go through json.dumps once more,
-    # with spaces); `uirevision` is the chart's key unless the figure has its own.
-    spec = fig.to_plotly_json()
+def _live_one(spec: dict, key: str) -> None:
+    # The figure's JSON ({"data", "layout"}) as bytes, as st.plotly_chart sends it (a dict would go through
+    # json.dumps once more, with spaces); `uirevision` is the chart's key unless the figure has its own.
     layout = spec.setdefault("layout", {})
     layout.setdefault("uirevision", key)
     _chart(key=key, data=pio.to_json(spec, validate=False).encode(),

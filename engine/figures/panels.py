@@ -47,7 +47,26 @@ def widths(fig: go.Figure) -> list[float]:
 
 
 def split(fig: go.Figure) -> list[go.Figure]:
-    """One figure per panel of a one-row subplot grid, left to right; `[fig]` for any other figure.
+    """One figure per panel of a one-row subplot grid, left to right; `[fig]` for any other figure (see
+    `split_specs`). plotly's default template is left for each new figure to apply (passed in as a dict, every panel
+    re-validated it: 3 of a panel's 3.5 ms)."""
+    specs = split_specs(fig)
+    if specs is None:
+        return [fig]
+    default = _default_template()
+    out = []
+    for spec in specs:
+        layout = spec["layout"]
+        if layout.get("template") == default:
+            layout = {k: v for k, v in layout.items() if k != "template"}
+        out.append(go.Figure({"data": spec["data"], "layout": layout}))
+    return out
+
+
+def split_specs(fig: go.Figure) -> list[dict] | None:
+    """The panels of a one-row subplot grid as figure JSON ({"data", "layout"}, template included), left to right;
+    None for any other figure. The live charts send these as they are (no plotly objects built only to be turned
+    back into JSON).
 
     Each panel's axes are renamed to `x`/`y` (`x2`/`y2` … for overlaid ones) with the full width as domain; its
     subplot title becomes its layout title, centred over the chart; annotations, shapes and images follow the axes
@@ -60,7 +79,7 @@ def split(fig: go.Figure) -> list[go.Figure]:
     layout = fig.layout.to_plotly_json()
     cols = _columns(layout)
     if not cols:
-        return [fig]
+        return None
     x_of_y = {}
     for name, axis in layout.items():
         m = _AXIS.match(name)
@@ -72,10 +91,6 @@ def split(fig: go.Figure) -> list[go.Figure]:
             x_of_y[_ref("y", m[2])] = x_of_y.get(axis["overlaying"], x_of_y[_ref("y", m[2])])
     base = {k: v for k, v in layout.items()
             if not _AXIS.match(k) and k not in ("annotations", "shapes", "images", "title")}
-    if base.get("template") == _default_template():
-        # plotly applies its default template to a new figure without validating it; passed in as a dict it is
-        # validated again for every panel (3 ms of a panel's 3.5 ms: a page of split figures paid ~0.1 s a run)
-        del base["template"]
 
     def column_of_paper(x: float) -> int:
         for i, (x0, x1, _) in enumerate(cols):
@@ -83,7 +98,10 @@ def split(fig: go.Figure) -> list[go.Figure]:
                 return i
         return min(range(len(cols)), key=lambda i: min(abs(x - cols[i][0]), abs(x - cols[i][1])))
 
-    figs = []
+    # each trace's JSON made once: it lands in one panel (decided by its axes as the figure names them)
+    data = [(tj, hasattr(tr, "xaxis"), tj.get("xaxis") or "x", tj.get("yaxis") or "y")
+            for tr in fig.data for tj in [tr.to_plotly_json()]]
+    specs = []
     for i, (x0, x1, xrefs) in enumerate(cols):
         yrefs = sorted((y for y, x in x_of_y.items() if x in xrefs), key=lambda r: int(r[1:] or 1))
         xrefs = sorted(xrefs, key=lambda r: int(r[1:] or 1))
@@ -147,24 +165,23 @@ def split(fig: go.Figure) -> list[go.Figure]:
             if kept:
                 panel[kind] = kept
         traces = []
-        for tr in fig.data:
-            tj = tr.to_plotly_json()
-            if not hasattr(tr, "xaxis"):                 # a trace without axes (pie, table): the first panel
+        for tj, has_axes, x_ref, y_ref in data:
+            if not has_axes:                             # a trace without axes (pie, table): the first panel
                 if i == 0:
                     traces.append(tj)
                 continue
-            if (tj.get("xaxis") or "x") not in xrefs:
+            if x_ref not in xrefs:
                 continue
-            tj["xaxis"] = rename[tj.get("xaxis") or "x"]
-            tj["yaxis"] = rename.get(tj.get("yaxis") or "y", "y")
+            tj["xaxis"] = rename[x_ref]
+            tj["yaxis"] = rename.get(y_ref, "y")
             for owner in (tj, tj.get("marker") or {}):
                 bar = owner.get("colorbar")
                 if isinstance(bar, dict) and isinstance(bar.get("x"), (int, float)):
                     owner["colorbar"] = {**bar, "x": rescale(bar["x"])}
             traces.append(tj)
         _legend_below_axis_title(panel)
-        figs.append(go.Figure({"data": traces, "layout": panel}))
-    return figs
+        specs.append({"data": traces, "layout": panel})
+    return specs
 
 
 def _default_template() -> dict | None:

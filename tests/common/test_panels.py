@@ -228,3 +228,17 @@ def test_each_panel_keeps_the_figures_template(template):
     assert len(panels) == 2
     for panel in panels:
         assert panel.layout.to_plotly_json().get("template") == whole
+
+
+def test_a_trace_lands_in_one_panel_whatever_its_axes_are_called():
+    """The axis named `x` on the right: its trace goes to the right panel only (renaming the left panel's axes to
+    x/y must not pull it in there too); split and split_specs agree."""
+    from engine.figures.panels import split_specs
+    fig = go.Figure(layout=dict(xaxis=dict(domain=[0.55, 1.0]), yaxis=dict(anchor="x"),
+                                xaxis2=dict(domain=[0.0, 0.45]), yaxis2=dict(anchor="x2")))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[1, 2], name="right"))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[2, 1], name="left", xaxis="x2", yaxis="y2"))
+    specs = split_specs(fig)
+    assert [[t["name"] for t in s["data"]] for s in specs] == [["left"], ["right"]]
+    assert all(t["xaxis"] == "x" and t["yaxis"] == "y" for s in specs for t in s["data"])
+    assert [[t.name for t in f.data] for f in split(fig)] == [["left"], ["right"]]
